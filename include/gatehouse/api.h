@@ -1,0 +1,33 @@
+/* api.h: the API surfaces (dialects) and the route tables they hand to the HTTP layer. */
+#ifndef GATEHOUSE_API_H
+#define GATEHOUSE_API_H
+
+#include <stddef.h>
+
+#include "gatehouse/router.h"
+
+struct core_err;
+struct request;
+struct jsonw;
+
+extern const struct dialect	 dialect_native;
+extern const struct route	 native_routes[];
+extern const size_t		 native_nroutes;
+
+/* RFC 9457 problem+json naming the field when there is one. */
+void	api_problem(struct request *, int status, const char *field, const char *detail);
+/* Renders a core failure through the route's dialect. */
+void	api_core_error(struct request *, const struct core_err *);
+/*
+ * Authenticates the API key taken from the request by the dialect and checks
+ * the route's level. Renders 401/403/503 through the dialect and returns -1
+ * on failure.
+ */
+int	api_authenticate_key(struct request *, const char *key);
+/* Starts a JSON response body. */
+void	api_json_begin(struct request *, int status, struct jsonw *);
+
+/* Builds the process's route table from every surface (called once). */
+int	api_routes(struct route_table *);
+
+#endif

@@ -1,0 +1,61 @@
+/* db.h: the worker's one PostgreSQL connection, lazily prepared statements, tenant transactions. */
+#ifndef GATEHOUSE_DB_H
+#define GATEHOUSE_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+/* Raise with every new file in sql/; `./dev test` checks it matches. */
+#define SCHEMA_VERSION	1
+
+/* A statement prepared on first use on each connection (gen tracks which). */
+struct db_stmt {
+	const char	*sql;
+	int		 nparams;
+	unsigned	 gen;		/* connection generation it was prepared on */
+	char		 name[16];
+};
+#define DB_STMT(var, n, text)	static struct db_stmt var = { text, n, 0, "" }
+
+enum db_status {
+	DB_OK = 0,
+	DB_UNAVAILABLE,		/* no connection: answer 503 */
+	DB_UNIQUE,		/* 23505 */
+	DB_FOREIGN_KEY,		/* 23503 */
+	DB_CHECK,		/* 23514, 23502, 22xxx: bad data got past validation */
+	DB_RETRY,		/* serialization failure or deadlock */
+	DB_ERROR,
+	DB__MAX
+};
+
+/* Remembers conninfo; connects on first use. */
+void		 db_init(const char *conninfo);
+void		 db_close(void);
+/*
+ * Runs stmt with text parameters (NULL = SQL NULL). Returns the result
+ * (tuples or command OK; caller PQclears) or NULL with db_status() set.
+ * Outside a transaction a statement that hit a dead connection is retried
+ * once on a fresh one.
+ */
+PGresult	*db_exec(struct db_stmt *, const char *const *params);
+enum db_status	 db_status(void);
+/* Constraint named by the last failure, or "". */
+const char	*db_constraint(void);
+
+/* BEGIN and make org the tenant for row-level security until COMMIT/ROLLBACK. */
+enum db_status	 db_begin(int64_t org_id);
+enum db_status	 db_commit(void);
+void		 db_rollback(void);
+bool		 db_in_tx(void);
+/* Rolls back anything a request left open; called after every request. */
+void		 db_request_end(void);
+
+/* 0 when the database answers and the schema is at SCHEMA_VERSION; else a reason. */
+const char	*db_ready(void);
+
+/* Applies sql/NNN_*.sql not yet recorded, each in its own transaction. */
+int		 db_migrate(const char *admin_conninfo, const char *sql_dir, bool verbose);
+
+#endif

@@ -1,0 +1,192 @@
+/* apikey.c: API key format, SHA-256 digests, constant-time verification and lookup. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "gatehouse/apikey.h"
+#include "gatehouse/arena.h"
+#include "gatehouse/db.h"
+#include "gatehouse/principal.h"
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Parses a positive decimal of at most 18 digits from s up to stop; -1 if not one. */
+static int64_t
+parse_id(const char *s, const char *stop)
+{
+	int64_t v = 0;
+
+	if (s == stop || stop - s > 18 || *s == '0')
+		return -1;
+	for (; s < stop; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+int
+apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret)
+{
+	const char *k, *us, *sec;
+	size_t slen;
+
+	if (token == NULL || strncmp(token, "gh_", 3) != 0)
+		return -1;
+	if ((us = strchr(token + 3, '_')) == NULL || (k = memchr(token + 3, 'k',
+	    (size_t)(us - token - 3))) == NULL)
+		return -1;
+	if ((*org = parse_id(token + 3, k)) < 0 || (*id = parse_id(k + 1, us)) < 0)
+		return -1;
+	sec = us + 1;
+	slen = strlen(sec);
+	if (slen != APIKEY_SECRET_LEN || strspn(sec, b64url) != slen)
+		return -1;
+	*secret = sec;
+	return 0;
+}
+
+void
+apikey_digest(const char *secret, size_t len, unsigned char out[APIKEY_DIGEST_LEN])
+{
+	unsigned int n = APIKEY_DIGEST_LEN;
+
+	if (EVP_Digest(secret, len, out, &n, EVP_sha256(), NULL) != 1)
+		memset(out, 0, APIKEY_DIGEST_LEN);	/* matches no stored digest (CHECK length 32 of real ones) */
+}
+
+int
+apikey_new_secret(char secret[APIKEY_SECRET_LEN + 1], unsigned char digest[APIKEY_DIGEST_LEN])
+{
+	unsigned char	raw[APIKEY_SECRET_BYTES + 1];
+	size_t		o = 0;
+
+	if (RAND_bytes(raw, APIKEY_SECRET_BYTES) != 1)
+		return -1;
+	raw[APIKEY_SECRET_BYTES] = 0;
+	/* 32 bytes → 43 base64url characters, 6 bits at a time. */
+	for (size_t i = 0; i < APIKEY_SECRET_BYTES; i += 3) {
+		unsigned v = (unsigned)raw[i] << 16 |
+		    (unsigned)(i + 1 < APIKEY_SECRET_BYTES ? raw[i + 1] : 0) << 8 |
+		    (unsigned)(i + 2 < APIKEY_SECRET_BYTES ? raw[i + 2] : 0);
+
+		for (int j = 0; j < 4 && o < APIKEY_SECRET_LEN; j++)
+			secret[o++] = b64url[(v >> (18 - 6 * j)) & 63];
+	}
+	secret[o] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	apikey_digest(secret, o, digest);
+	return 0;
+}
+
+int
+apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secret)
+{
+	int n = snprintf(out, outsz, "gh_%lldk%lld_%s", (long long)org, (long long)id, secret);
+
+	return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+DB_STMT(st_key_auth, 2,
+    "SELECT digest, usable, stale_use, org_name, tier, user_id, user_uid, username, email,"
+    " access_level, scopes FROM gatehouse.key_auth($1, $2)");
+DB_STMT(st_key_touch, 2, "SELECT gatehouse.key_touch($1, $2)");
+
+/* Copies a text column into the arena; NULL for SQL NULL. */
+static const char *
+col(struct arena *a, PGresult *r, int c)
+{
+	return PQgetisnull(r, 0, c) ? NULL : arena_strdup(a, PQgetvalue(r, 0, c));
+}
+
+/* Decodes PostgreSQL's hex bytea output ("\x…") into out; 0 when it is exactly outlen bytes. */
+static int
+bytea_hex(const char *s, unsigned char *out, size_t outlen)
+{
+	if (strncmp(s, "\\x", 2) != 0 || strlen(s + 2) != outlen * 2)
+		return -1;
+	s += 2;
+	for (size_t i = 0; i < outlen; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* Splits a PostgreSQL text[] literal of simple words ({a,b}) into the arena. */
+static void
+scopes_parse(struct arena *a, const char *lit, struct principal *p)
+{
+	size_t n = 0, len = strlen(lit);
+	char *copy;
+
+	p->scopes = NULL;
+	p->nscopes = 0;
+	if (len < 3 || lit[0] != '{' || (copy = arena_strndup(a, lit + 1, len - 2)) == NULL)
+		return;
+	for (const char *c = copy; *c; c++)
+		n += *c == ',';
+	if ((p->scopes = arena_alloc(a, (n + 1) * sizeof(*p->scopes))) == NULL)
+		return;
+	for (char *tok = strtok(copy, ","); tok != NULL; tok = strtok(NULL, ","))
+		p->scopes[p->nscopes++] = tok;
+}
+
+enum apikey_result
+apikey_authenticate(struct arena *a, const char *token, struct principal *p)
+{
+	int64_t		 org, id;
+	const char	*secret;
+	char		 sorg[24], sid[24];
+	const char	*params[2] = { sorg, sid };
+	unsigned char	 want[APIKEY_DIGEST_LEN], got[APIKEY_DIGEST_LEN];
+	PGresult	*r;
+	bool		 match, usable, stale;
+
+	if (apikey_parse(token, &org, &id, &secret) != 0)
+		return APIKEY_INVALID;
+	snprintf(sorg, sizeof(sorg), "%lld", (long long)org);
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	if ((r = db_exec(&st_key_auth, params)) == NULL)
+		return db_status() == DB_UNAVAILABLE ? APIKEY_UNAVAILABLE : APIKEY_INVALID;
+	if (PQntuples(r) != 1 || PQnfields(r) != 11 ||
+	    bytea_hex(PQgetvalue(r, 0, 0), want, sizeof(want)) != 0) {
+		PQclear(r);
+		return APIKEY_INVALID;
+	}
+	apikey_digest(secret, APIKEY_SECRET_LEN, got);
+	match = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+	usable = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	stale = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
+	OPENSSL_cleanse(got, sizeof(got));
+	if (!match || !usable) {
+		PQclear(r);
+		return APIKEY_INVALID;
+	}
+	memset(p, 0, sizeof(*p));
+	p->org_id = org;
+	p->key_id = id;
+	snprintf(p->key_ref, sizeof(p->key_ref), "gh_%lldk%lld", (long long)org, (long long)id);
+	p->org_name = col(a, r, 3);
+	p->tier = col(a, r, 4);
+	p->user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+	p->user_uid = col(a, r, 6);
+	p->username = col(a, r, 7);
+	p->email = col(a, r, 8);
+	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &p->level) != 0)
+		p->level = LEVEL_GUEST;
+	scopes_parse(a, PQgetvalue(r, 0, 10), p);
+	PQclear(r);
+	if (stale && (r = db_exec(&st_key_touch, params)) != NULL)
+		PQclear(r);
+	return APIKEY_OK;
+}

@@ -1,0 +1,23 @@
+/* level.c: the access-level ladder guest < user < admin < super. */
+#include <string.h>
+
+#include "gatehouse/principal.h"
+
+static const char *const names[LEVEL__MAX] = { "guest", "user", "admin", "super" };
+
+const char *
+level_name(enum level l)
+{
+	return l >= 0 && l < LEVEL__MAX ? names[l] : "guest";
+}
+
+int
+level_parse(const char *s, enum level *out)
+{
+	for (int i = 0; i < LEVEL__MAX; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum level)i;
+			return 0;
+		}
+	return -1;
+}

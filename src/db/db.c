@@ -1,0 +1,260 @@
+/* db.c: connection management, prepared statements and transactions for one worker. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatehouse/db.h"
+#include "gatehouse/log.h"
+
+static PGconn		*conn;
+static char		*conninfo;
+static unsigned		 conn_gen;	/* bumped on every new connection */
+static unsigned		 stmt_seq;	/* names statements s1, s2, … */
+static bool		 in_tx;
+static enum db_status	 last_status;
+static char		 last_constraint[64];
+
+void
+db_init(const char *ci)
+{
+	free(conninfo);
+	conninfo = strdup(ci);
+}
+
+void
+db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+	in_tx = false;
+}
+
+enum db_status
+db_status(void)
+{
+	return last_status;
+}
+
+const char *
+db_constraint(void)
+{
+	return last_constraint;
+}
+
+bool
+db_in_tx(void)
+{
+	return in_tx;
+}
+
+static void
+notice_quiet(void *arg, const PGresult *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+static bool
+db_connect(void)
+{
+	/* Our defaults first, so the operator's conninfo can override them. */
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { "3", "gatehouse", conninfo, NULL };
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return true;
+	db_close();
+	if (conninfo == NULL)
+		return false;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		/* libpq's message names host and user, never the password. */
+		log_error("database connection failed: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		conn = NULL;
+		return false;
+	}
+	PQsetNoticeReceiver(conn, notice_quiet, NULL);
+	conn_gen++;
+	return true;
+}
+
+/* Classifies a failed result, logging SQLSTATE and statement name, never values. */
+static enum db_status
+classify(PGresult *res, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+	snprintf(last_constraint, sizeof(last_constraint), "%s", cons ? cons : "");
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK || state == NULL ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+		log_warn("database unavailable during %s", what);
+		return DB_UNAVAILABLE;
+	}
+	if (strcmp(state, "23505") == 0)
+		return DB_UNIQUE;
+	if (strcmp(state, "23503") == 0)
+		return DB_FOREIGN_KEY;
+	if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0 ||
+	    strncmp(state, "22", 2) == 0)
+		return DB_CHECK;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return DB_RETRY;
+	log_error("statement %s failed: SQLSTATE %s", what, state);
+	return DB_ERROR;
+}
+
+static bool
+result_ok(PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+static PGresult *
+exec_once(struct db_stmt *s, const char *const *params)
+{
+	PGresult *res;
+
+	if (!db_connect()) {
+		last_status = DB_UNAVAILABLE;
+		return NULL;
+	}
+	if (s->gen != conn_gen) {
+		if (s->name[0] == '\0')
+			snprintf(s->name, sizeof(s->name), "s%u", ++stmt_seq);
+		res = PQprepare(conn, s->name, s->sql, s->nparams, NULL);
+		if (!result_ok(res)) {
+			last_status = classify(res, s->name);
+			if (last_status != DB_UNAVAILABLE)
+				log_error("prepare %s failed: %s", s->name, PQresultErrorMessage(res));
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+		s->gen = conn_gen;
+	}
+	res = PQexecPrepared(conn, s->name, s->nparams, params, NULL, NULL, 0);
+	if (!result_ok(res)) {
+		last_status = classify(res, s->name);
+		PQclear(res);
+		return NULL;
+	}
+	last_status = DB_OK;
+	last_constraint[0] = '\0';
+	return res;
+}
+
+PGresult *
+db_exec(struct db_stmt *s, const char *const *params)
+{
+	PGresult *res = exec_once(s, params);
+
+	/* A server restart kills the connection: retry once, unless a transaction was open. */
+	if (res == NULL && last_status == DB_UNAVAILABLE && !in_tx && conn != NULL &&
+	    PQstatus(conn) != CONNECTION_OK) {
+		db_close();
+		res = exec_once(s, params);
+	}
+	if (res == NULL && last_status == DB_UNAVAILABLE && in_tx) {
+		db_close();		/* the transaction is gone with the connection */
+	}
+	return res;
+}
+
+static enum db_status
+simple(const char *sql)
+{
+	PGresult *res;
+
+	if (!db_connect())
+		return last_status = DB_UNAVAILABLE;
+	res = PQexec(conn, sql);
+	if (!result_ok(res)) {
+		last_status = classify(res, sql);
+		PQclear(res);
+		return last_status;
+	}
+	PQclear(res);
+	return last_status = DB_OK;
+}
+
+DB_STMT(st_set_tenant, 1, "SELECT set_config('gatehouse.org_id', $1, true)");
+
+enum db_status
+db_begin(int64_t org_id)
+{
+	char		 org[24];
+	const char	*p[1] = { org };
+	PGresult	*res;
+	enum db_status	 st;
+
+	if (in_tx)
+		db_rollback();
+	st = simple("BEGIN");
+	if (st == DB_UNAVAILABLE && conn != NULL && PQstatus(conn) != CONNECTION_OK) {
+		db_close();
+		st = simple("BEGIN");
+	}
+	if (st != DB_OK)
+		return st;
+	in_tx = true;
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	if ((res = db_exec(&st_set_tenant, p)) == NULL) {
+		st = last_status;
+		db_rollback();
+		return last_status = st;
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_status
+db_commit(void)
+{
+	enum db_status st = simple("COMMIT");
+
+	in_tx = false;
+	return st;
+}
+
+void
+db_rollback(void)
+{
+	if (in_tx && conn != NULL && PQstatus(conn) == CONNECTION_OK) {
+		PGresult *res = PQexec(conn, "ROLLBACK");
+		PQclear(res);
+	}
+	in_tx = false;
+}
+
+void
+db_request_end(void)
+{
+	if (in_tx) {
+		log_error("a request left a transaction open; rolling back");
+		db_rollback();
+	}
+}
+
+DB_STMT(st_schema_version, 0, "SELECT coalesce(max(version), 0) FROM gatehouse.schema_migrations");
+
+const char *
+db_ready(void)
+{
+	PGresult	*res = db_exec(&st_schema_version, NULL);
+	int		 v;
+
+	if (res == NULL)
+		return last_status == DB_UNAVAILABLE ? "database unreachable" : "schema not readable";
+	v = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : -1;
+	PQclear(res);
+	if (v < SCHEMA_VERSION)
+		return "migrations pending: run gatehousectl migrate";
+	if (v > SCHEMA_VERSION)
+		return "database schema is newer than this build";
+	return NULL;
+}

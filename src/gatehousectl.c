@@ -1,0 +1,212 @@
+/* gatehousectl.c: the operator CLI — migrations, orgs, users, keys. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "gatehouse/arena.h"
+#include "gatehouse/config.h"
+#include "gatehouse/core.h"
+#include "gatehouse/db.h"
+#include "gatehouse/log.h"
+
+/* Exit codes scripts can rely on (README lists them). */
+enum {
+	EX_OK = 0,
+	EX_FAIL = 1,
+	EX_USAGE = 2,
+	EX_NOTFOUND = 3,
+	EX_EXISTS = 4,
+	EX_UNAVAILABLE = 5,
+	EX_INVALID = 6,
+};
+
+static struct config cfg;
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gatehousectl [--config FILE] COMMAND\n"
+	    "  migrate\n"
+	    "  org create NAME [--tier TIER]\n"
+	    "  user create --org NAME --email EMAIL [--username U] [--level guest|user|admin|super]\n"
+	    "  key create --org NAME --user EMAIL [--name LABEL]\n");
+	return EX_USAGE;
+}
+
+static int
+fail(const struct core_err *e)
+{
+	static const int codes[CORE__MAX] = {
+		[CORE_OK] = EX_OK, [CORE_INVALID] = EX_INVALID, [CORE_UNAUTHORIZED] = EX_FAIL,
+		[CORE_FORBIDDEN] = EX_FAIL, [CORE_NOT_FOUND] = EX_NOTFOUND,
+		[CORE_CONFLICT] = EX_EXISTS, [CORE_PRECONDITION] = EX_FAIL,
+		[CORE_UNAVAILABLE] = EX_UNAVAILABLE, [CORE_INTERNAL] = EX_FAIL,
+	};
+
+	if (e->field[0])
+		fprintf(stderr, "gatehousectl: %s: %s\n", e->field, e->msg);
+	else
+		fprintf(stderr, "gatehousectl: %s\n", e->msg);
+	return codes[e->status];
+}
+
+/* Looks up --name VALUE pairs in argv[from..]; NULL when absent. */
+static const char *
+opt(int argc, char **argv, int from, const char *name)
+{
+	for (int i = from; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+/* Every argument after `from` must be a known --flag with a value. */
+static int
+opts_ok(int argc, char **argv, int from, const char *const *known)
+{
+	for (int i = from; i < argc; i += 2) {
+		bool found = false;
+
+		for (const char *const *k = known; *k; k++)
+			found |= strcmp(argv[i], *k) == 0;
+		if (!found || i + 1 >= argc) {
+			fprintf(stderr, "gatehousectl: unexpected argument %s\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_org_create(int argc, char **argv)
+{
+	static const char *const known[] = { "--tier", NULL };
+	struct core_err	e;
+	int64_t		id;
+
+	if (argc < 1 || opts_ok(argc, argv, 1, known) != 0)
+		return usage();
+	if (org_create(argv[0], opt(argc, argv, 1, "--tier"), &id, &e) != CORE_OK)
+		return fail(&e);
+	printf("%lld\n", (long long)id);
+	return EX_OK;
+}
+
+static int
+with_org(const char *name, struct core_ctx *c, struct arena *a, struct core_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->arena = a;
+	c->request_id = "gatehousectl";
+	if (name == NULL)
+		return core_fail(e, CORE_INVALID, "--org", "--org is required");
+	return org_find(name, &c->org_id, e);
+}
+
+static int
+cmd_user_create(int argc, char **argv)
+{
+	static const char *const known[] = { "--org", "--email", "--username", "--level", NULL };
+	struct core_ctx	c;
+	struct core_err	e;
+	struct arena	a;
+	struct user_new	u = { 0 };
+	const char	*level = opt(argc, argv, 0, "--level");
+	int64_t		id;
+
+	if (opts_ok(argc, argv, 0, known) != 0)
+		return usage();
+	arena_init(&a, 0);
+	u.email = opt(argc, argv, 0, "--email");
+	u.username = opt(argc, argv, 0, "--username");
+	u.level = LEVEL_USER;
+	if (level != NULL && level_parse(level, &u.level) != 0) {
+		fprintf(stderr, "gatehousectl: --level: expected guest, user, admin or super\n");
+		return EX_INVALID;
+	}
+	if (u.email == NULL) {
+		fprintf(stderr, "gatehousectl: --email is required\n");
+		return EX_USAGE;
+	}
+	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
+	    user_create_basic(&c, &u, &id, &e) != CORE_OK) {
+		arena_free(&a);
+		return fail(&e);
+	}
+	printf("%lld\n", (long long)id);
+	arena_free(&a);
+	return EX_OK;
+}
+
+static int
+cmd_key_create(int argc, char **argv)
+{
+	static const char *const known[] = { "--org", "--user", "--name", NULL };
+	struct core_ctx	c;
+	struct core_err	e;
+	struct arena	a;
+	const char	*email = opt(argc, argv, 0, "--user");
+	char		key[APIKEY_MAX];
+	int64_t		uid;
+	int		rc = EX_OK;
+
+	if (opts_ok(argc, argv, 0, known) != 0)
+		return usage();
+	if (email == NULL) {
+		fprintf(stderr, "gatehousectl: --user is required\n");
+		return EX_USAGE;
+	}
+	arena_init(&a, 0);
+	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
+	    user_find_by_email(&c, email, &uid, &e) != CORE_OK ||
+	    apikey_create(&c, uid, opt(argc, argv, 0, "--name"), key, &e) != CORE_OK)
+		rc = fail(&e);
+	else
+		printf("%s\n", key);	/* shown once; only its digest is stored */
+	OPENSSL_cleanse(key, sizeof(key));
+	arena_free(&a);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*cfg_path = getenv("GATEHOUSE_CONFIG");
+	char		 err[256];
+	int		 i = 1, rc;
+
+	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
+		cfg_path = argv[2];
+		i = 3;
+	}
+	if (i >= argc)
+		return usage();
+	if (config_load(&cfg, cfg_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gatehousectl: configuration: %s\n", err);
+		return EX_USAGE;
+	}
+	log_set_level(LOG_WARN);
+	db_init(cfg.database_url);
+
+	if (strcmp(argv[i], "migrate") == 0 && argc == i + 1) {
+		if (cfg.admin_database_url == NULL) {
+			fprintf(stderr, "gatehousectl: migrate needs admin_database_url "
+			    "(GATEHOUSE_ADMIN_DATABASE_URL): the owner role's conninfo\n");
+			rc = EX_USAGE;
+		} else
+			rc = db_migrate(cfg.admin_database_url, cfg.sql_dir, true) == 0 ? EX_OK : EX_FAIL;
+	} else if (argc >= i + 2 && strcmp(argv[i], "org") == 0 && strcmp(argv[i + 1], "create") == 0)
+		rc = cmd_org_create(argc - i - 2, argv + i + 2);
+	else if (argc >= i + 2 && strcmp(argv[i], "user") == 0 && strcmp(argv[i + 1], "create") == 0)
+		rc = cmd_user_create(argc - i - 2, argv + i + 2);
+	else if (argc >= i + 2 && strcmp(argv[i], "key") == 0 && strcmp(argv[i + 1], "create") == 0)
+		rc = cmd_key_create(argc - i - 2, argv + i + 2);
+	else
+		rc = usage();
+	db_close();
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,140 @@
+/* router.c: matches method and path against a static route table and runs the request through it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gatehouse/arena.h"
+#include "gatehouse/request.h"
+#include "gatehouse/router.h"
+
+/*
+ * Compares one pattern against the raw path segment by segment. `{name}`
+ * segments capture the percent-decoded segment. Returns 1 on a match.
+ */
+static int
+pattern_match(const char *pat, const char *path, struct request *r, bool capture)
+{
+	size_t np = 0;
+
+	while (*pat == '/' && *path == '/') {
+		const char *ps = ++pat, *pe = strchr(ps, '/');
+		const char *ss = ++path, *se = strchr(ss, '/');
+		size_t plen, slen;
+
+		if (pe == NULL)
+			pe = ps + strlen(ps);
+		if (se == NULL)
+			se = ss + strlen(ss);
+		plen = (size_t)(pe - ps);
+		slen = (size_t)(se - ss);
+		if (plen >= 2 && ps[0] == '{' && ps[plen - 1] == '}') {
+			char *val;
+			size_t vlen;
+
+			if (slen == 0 || np >= REQ_MAX_PATH_PARAMS)
+				return 0;
+			if (capture) {
+				if ((val = arena_alloc(r->arena, slen + 1)) == NULL ||
+				    url_decode(ss, slen, val, &vlen, false) != 0 ||
+				    memchr(val, '\0', vlen) != NULL || vlen == 0)
+					return 0;
+				r->path_names[np] = arena_strndup(r->arena, ps + 1, plen - 2);
+				r->path_values[np] = val;
+				if (r->path_names[np] == NULL)
+					return 0;
+			}
+			np++;
+		} else if (plen != slen || memcmp(ps, ss, plen) != 0)
+			return 0;
+		pat = pe;
+		path = se;
+	}
+	if (*pat != '\0' || *path != '\0')
+		return 0;
+	if (capture)
+		r->npath = np;
+	return 1;
+}
+
+enum route_result
+router_match(const struct route_table *t, struct request *r, char *allow, size_t allowsz)
+{
+	const char	*m = r->head ? "GET" : r->method;
+	size_t		 alen = 0;
+	bool		 path_seen = false;
+
+	allow[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		const struct route *rt = &t->routes[i];
+
+		if (!pattern_match(rt->pattern, r->path, r, false))
+			continue;
+		if (strcmp(rt->method, m) == 0) {
+			if (!pattern_match(rt->pattern, r->path, r, true))
+				return ROUTE_NOT_FOUND;		/* undecodable parameter */
+			r->route = rt;
+			return ROUTE_FOUND;
+		}
+		path_seen = true;
+		if (strstr(allow, rt->method) == NULL) {
+			int n = snprintf(allow + alen, allowsz - alen, "%s%s", alen ? ", " : "", rt->method);
+
+			if (n > 0 && (size_t)n < allowsz - alen)
+				alen += (size_t)n;
+			if (strcmp(rt->method, "GET") == 0 && alen + 6 < allowsz) {
+				memcpy(allow + alen, ", HEAD", 7);
+				alen += 6;
+			}
+		}
+	}
+	return path_seen ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
+}
+
+/* The dialect whose prefix is the longest match of the path, for errors of unmatched paths. */
+static const struct dialect *
+dialect_for_path(const struct route_table *t, const char *path)
+{
+	const struct dialect	*best = t->fallback;
+	size_t			 bestlen = 0;
+
+	for (size_t i = 0; i < t->ndialects; i++) {
+		size_t n = strlen(t->dialects[i]->prefix);
+
+		if (n > bestlen && strncmp(path, t->dialects[i]->prefix, n) == 0 &&
+		    (path[n] == '/' || path[n] == '\0')) {
+			best = t->dialects[i];
+			bestlen = n;
+		}
+	}
+	return best;
+}
+
+void
+router_dispatch(const struct route_table *t, struct request *r, size_t max_body,
+    const struct parse_limits *lim)
+{
+	const struct dialect	*d;
+	struct parse_error	 pe;
+	char			 allow[128];
+	int			 st;
+
+	switch (router_match(t, r, allow, sizeof(allow))) {
+	case ROUTE_NOT_FOUND:
+		dialect_for_path(t, r->path)->error(r, 404, NULL, "no such resource");
+		return;
+	case ROUTE_BAD_METHOD:
+		d = dialect_for_path(t, r->path);
+		d->error(r, 405, NULL, "method not allowed on this resource");
+		resp_header(r, "Allow", allow);
+		return;
+	case ROUTE_FOUND:
+		break;
+	}
+	d = r->route->dialect;
+	if ((st = req_parse(r, max_body, lim, &pe)) != 0) {
+		d->error(r, st, pe.field[0] ? pe.field : NULL, pe.msg);
+		return;
+	}
+	if (d->guard(r) != 0)
+		return;
+	r->route->handler(r);
+}

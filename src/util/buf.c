@@ -1,0 +1,267 @@
+/* buf.c: growable buffer and JSON writer used for every response body. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "gatehouse/buf.h"
+
+void
+buf_init(struct buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->failed = false;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		OPENSSL_cleanse(b->data, b->cap);
+	buf_reset(b);
+}
+
+static bool
+buf_grow(struct buf *b, size_t more)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (b->failed)
+		return false;
+	if (more < b->cap - b->len)
+		return true;
+	if (more > (size_t)1 << 30) {
+		b->failed = true;
+		return false;
+	}
+	cap = b->cap ? b->cap : 256;
+	while (cap - b->len <= more)
+		cap *= 2;
+	if ((p = realloc(b->data, cap)) == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (!buf_grow(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_putc(struct buf *b, char c)
+{
+	buf_append(b, &c, 1);
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !buf_grow(b, (size_t)n + 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+const char *
+buf_cstr(struct buf *b)
+{
+	if (b->data == NULL && !buf_grow(b, 1))
+		return "";
+	return b->data;
+}
+
+void
+json_escape(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 i, run = 0;
+	char	 esc[6];
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *rep = NULL;
+		size_t replen = 2;
+
+		switch (c) {
+		case '"':  rep = "\\\""; break;
+		case '\\': rep = "\\\\"; break;
+		case '\n': rep = "\\n"; break;
+		case '\r': rep = "\\r"; break;
+		case '\t': rep = "\\t"; break;
+		case '<':
+		case '>':
+		case '&':
+			/* Escaped so JSON is inert if a browser sniffs it as HTML. */
+			esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			rep = esc; replen = 6;
+			break;
+		default:
+			if (c < 0x20) {
+				esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+				esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+				rep = esc; replen = 6;
+			}
+		}
+		if (rep == NULL) {
+			run++;
+			continue;
+		}
+		if (run)
+			buf_append(b, s + i - run, run);
+		run = 0;
+		buf_append(b, rep, replen);
+	}
+	if (run)
+		buf_append(b, s + n - run, run);
+}
+
+void
+jsonw_init(struct jsonw *w, struct buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->first[0] = true;
+}
+
+/* Writes the comma that separates this value from the previous sibling. */
+static void
+jsonw_sep(struct jsonw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth])
+		buf_putc(w->b, ',');
+	w->first[w->depth] = false;
+}
+
+static void
+jsonw_open(struct jsonw *w, char c)
+{
+	jsonw_sep(w);
+	if (w->depth + 1 >= JSONW_DEPTH) {
+		w->b->failed = true;
+		return;
+	}
+	buf_putc(w->b, c);
+	w->first[++w->depth] = true;
+}
+
+static void
+jsonw_close(struct jsonw *w, char c)
+{
+	if (w->depth == 0) {
+		w->b->failed = true;
+		return;
+	}
+	w->depth--;
+	buf_putc(w->b, c);
+}
+
+void jsonw_obj_open(struct jsonw *w) { jsonw_open(w, '{'); }
+void jsonw_obj_close(struct jsonw *w) { jsonw_close(w, '}'); }
+void jsonw_arr_open(struct jsonw *w) { jsonw_open(w, '['); }
+void jsonw_arr_close(struct jsonw *w) { jsonw_close(w, ']'); }
+
+void
+jsonw_key(struct jsonw *w, const char *k)
+{
+	jsonw_sep(w);
+	buf_putc(w->b, '"');
+	json_escape(w->b, k, strlen(k));
+	buf_append(w->b, "\":", 2);
+	w->after_key = true;
+}
+
+void
+jsonw_strn(struct jsonw *w, const char *s, size_t n)
+{
+	jsonw_sep(w);
+	buf_putc(w->b, '"');
+	json_escape(w->b, s, n);
+	buf_putc(w->b, '"');
+}
+
+void
+jsonw_str(struct jsonw *w, const char *s)
+{
+	if (s == NULL)
+		jsonw_null(w);
+	else
+		jsonw_strn(w, s, strlen(s));
+}
+
+void
+jsonw_int(struct jsonw *w, int64_t v)
+{
+	jsonw_sep(w);
+	buf_printf(w->b, "%lld", (long long)v);
+}
+
+void
+jsonw_bool(struct jsonw *w, bool v)
+{
+	jsonw_sep(w);
+	buf_puts(w->b, v ? "true" : "false");
+}
+
+void
+jsonw_null(struct jsonw *w)
+{
+	jsonw_sep(w);
+	buf_append(w->b, "null", 4);
+}
+
+void
+jsonw_raw(struct jsonw *w, const char *s, size_t n)
+{
+	jsonw_sep(w);
+	buf_append(w->b, s, n);
+}
+
+void jsonw_kstr(struct jsonw *w, const char *k, const char *v) { jsonw_key(w, k); jsonw_str(w, v); }
+void jsonw_kint(struct jsonw *w, const char *k, int64_t v) { jsonw_key(w, k); jsonw_int(w, v); }
+void jsonw_kbool(struct jsonw *w, const char *k, bool v) { jsonw_key(w, k); jsonw_bool(w, v); }
