@@ -32,7 +32,8 @@ usage(void)
 	    "  migrate\n"
 	    "  org create NAME [--tier TIER]\n"
 	    "  user create --org NAME --email EMAIL [--username U] [--level guest|user|admin|super]\n"
-	    "  key create --org NAME --user EMAIL [--name LABEL]\n");
+	    "  key create --org NAME --user EMAIL [--name LABEL] [--expires-in SECONDS]\n"
+	    "  key revoke --org NAME KEY_ID        (KEY_ID: gh_<org>k<id>)\n");
 	return EX_USAGE;
 }
 
@@ -144,17 +145,25 @@ cmd_user_create(int argc, char **argv)
 static int
 cmd_key_create(int argc, char **argv)
 {
-	static const char *const known[] = { "--org", "--user", "--name", NULL };
+	static const char *const known[] = { "--org", "--user", "--name", "--expires-in", NULL };
 	struct core_ctx	c;
 	struct core_err	e;
 	struct arena	a;
 	const char	*email = opt(argc, argv, 0, "--user");
-	char		key[APIKEY_MAX];
-	int64_t		uid;
+	const char	*exp = opt(argc, argv, 0, "--expires-in");
+	char		key[APIKEY_MAX], *end;
+	int64_t		uid, expires_in = 0;
 	int		rc = EX_OK;
 
 	if (opts_ok(argc, argv, 0, known) != 0)
 		return usage();
+	if (exp != NULL) {
+		expires_in = strtoll(exp, &end, 10);
+		if (*exp == '\0' || *end != '\0' || expires_in <= 0) {
+			fprintf(stderr, "gatehousectl: --expires-in: expected a positive number of seconds\n");
+			return EX_INVALID;
+		}
+	}
 	if (email == NULL) {
 		fprintf(stderr, "gatehousectl: --user is required\n");
 		return EX_USAGE;
@@ -162,11 +171,28 @@ cmd_key_create(int argc, char **argv)
 	arena_init(&a, 0);
 	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
 	    user_find_by_email(&c, email, &uid, &e) != CORE_OK ||
-	    apikey_create(&c, uid, opt(argc, argv, 0, "--name"), key, &e) != CORE_OK)
+	    apikey_create(&c, uid, opt(argc, argv, 0, "--name"), expires_in, key, &e) != CORE_OK)
 		rc = fail(&e);
 	else
 		printf("%s\n", key);	/* shown once; only its digest is stored */
 	OPENSSL_cleanse(key, sizeof(key));
+	arena_free(&a);
+	return rc;
+}
+
+static int
+cmd_key_revoke(int argc, char **argv)
+{
+	struct core_ctx	c;
+	struct core_err	e;
+	struct arena	a;
+	int		rc = EX_OK;
+
+	if (argc != 3 || strcmp(argv[0], "--org") != 0)
+		return usage();
+	arena_init(&a, 0);
+	if (with_org(argv[1], &c, &a, &e) != CORE_OK || apikey_revoke(&c, argv[2], &e) != CORE_OK)
+		rc = fail(&e);
 	arena_free(&a);
 	return rc;
 }
@@ -204,6 +230,8 @@ main(int argc, char *argv[])
 		rc = cmd_user_create(argc - i - 2, argv + i + 2);
 	else if (argc >= i + 2 && strcmp(argv[i], "key") == 0 && strcmp(argv[i + 1], "create") == 0)
 		rc = cmd_key_create(argc - i - 2, argv + i + 2);
+	else if (argc >= i + 2 && strcmp(argv[i], "key") == 0 && strcmp(argv[i + 1], "revoke") == 0)
+		rc = cmd_key_revoke(argc - i - 2, argv + i + 2);
 	else
 		rc = usage();
 	db_close();

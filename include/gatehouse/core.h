@@ -59,8 +59,13 @@ enum core_status user_create_basic(struct core_ctx *, const struct user_new *, i
 enum core_status user_find_by_email(struct core_ctx *, const char *email, int64_t *id,
 		    struct core_err *);
 
-/* API keys: writes the full key, shown once, to key_out. */
+/*
+ * API keys: writes the full key, shown once, to key_out. expires_in is in
+ * seconds from now; 0 means the key does not expire.
+ */
 enum core_status apikey_create(struct core_ctx *, int64_t user_id, const char *name,
-		    char key_out[APIKEY_MAX], struct core_err *);
+		    int64_t expires_in, char key_out[APIKEY_MAX], struct core_err *);
+/* Revokes a key by its public reference gh_<org>k<id>; it stops working at once. */
+enum core_status apikey_revoke(struct core_ctx *, const char *ref, struct core_err *);
 
 #endif

@@ -25,6 +25,14 @@ migration_version(const char *name)
 	return (name[0] - '0') * 100 + (name[1] - '0') * 10 + (name[2] - '0');
 }
 
+/* IF NOT EXISTS notices are expected on every run; errors are reported separately. */
+static void
+notice_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -98,7 +106,7 @@ db_migrate(const char *admin_conninfo, const char *sql_dir, bool verbose)
 		fprintf(stderr, "gatehousectl: migrate: cannot connect: %s", PQerrorMessage(c));
 		goto out;
 	}
-	PQsetNoticeProcessor(c, NULL, NULL);
+	PQsetNoticeProcessor(c, notice_quiet, NULL);
 	/* One migrator at a time; the key is arbitrary but fixed. */
 	if (run(c, "SELECT pg_advisory_lock(727001)", "lock") != 0 ||
 	    run(c, "CREATE SCHEMA IF NOT EXISTS gatehouse; "

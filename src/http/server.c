@@ -115,8 +115,8 @@ worker_loop(int listen_fd, long max_requests, const struct server_app *app)
 		app->handle(&r);
 		resp_serialize(&r, &wire);
 		FCGX_PutStr(wire.data, (int)wire.len, fr.out);
+		req_log(&r);		/* before Finish_r, which frees the parameters */
 		FCGX_Finish_r(&fr);
-		req_log(&r);
 		/* Request bodies may hold passwords: wipe before reuse. */
 		buf_wipe(&wire);
 		buf_wipe(&out);
@@ -151,6 +151,7 @@ server_cgi(const struct server_app *app)
 	struct buf	 hdr, out, wire;
 	struct request	 r;
 	size_t		 off = 0;
+	int		 rc;
 
 	arena_init(&arena, ARENA_LIMIT);
 	buf_init(&hdr);
@@ -169,15 +170,17 @@ server_cgi(const struct server_app *app)
 			break;
 		off += (size_t)n;
 	}
+	rc = off == wire.len ? 0 : 1;
 	req_log(&r);
 	if (app->worker_stop != NULL)
 		app->worker_stop();
 	buf_wipe(&out);
+	buf_wipe(&wire);
 	buf_free(&hdr);
 	buf_free(&out);
 	buf_free(&wire);
 	arena_free(&arena);
-	return off == wire.len ? 0 : 1;
+	return rc;
 }
 
 /* --- prefork master ------------------------------------------------------ */

@@ -1,0 +1,153 @@
+"""gh.py: helpers for API tests — HTTP calls, the operator CLI, psql, fixtures."""
+import http.client
+import json as jsonlib
+import os
+import pathlib
+import re
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+URL = os.environ.get("GATEHOUSE_URL", "http://127.0.0.1:18080")
+ADMIN_KEY = os.environ.get("GATEHOUSE_ADMIN_KEY", "")
+ROOT = pathlib.Path(os.environ.get("GH_ROOT", pathlib.Path(__file__).resolve().parents[2]))
+STATE = pathlib.Path(os.environ.get("GH_STATE", ROOT / "var" / "test"))
+CTL = str(ROOT / "build" / "gatehousectl")
+GATEHOUSE = str(ROOT / "build" / "gatehouse")
+
+_host = urllib.parse.urlsplit(URL)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body
+
+    def json(self):
+        return jsonlib.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+def request(method, path, *, key=None, headers=None, body=None, json=None, form=None,
+            content_type=None):
+    """One HTTP request through nginx. key sends Authorization: Bearer."""
+    h = dict(headers or {})
+    if key is not None:
+        h["Authorization"] = f"Bearer {key}"
+    if json is not None:
+        body = jsonlib.dumps(json).encode()
+        h.setdefault("Content-Type", "application/json")
+    elif form is not None:
+        body = urllib.parse.urlencode(form, doseq=True).encode()
+        h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    if content_type is not None:
+        h["Content-Type"] = content_type
+    if isinstance(body, str):
+        body = body.encode()
+    conn = http.client.HTTPConnection(_host.hostname, _host.port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+def get(path, **kw):
+    return request("GET", path, **kw)
+
+
+def post(path, **kw):
+    return request("POST", path, **kw)
+
+
+def expect(resp, status):
+    assert resp.status == status, f"expected {status}, got {resp!r}"
+    return resp
+
+
+def ctl(*args, check=True):
+    """Runs gatehousectl; returns (exit code, stdout, stderr)."""
+    p = subprocess.run([CTL, *args], capture_output=True, text=True, timeout=60)
+    if check and p.returncode != 0:
+        raise AssertionError(f"gatehousectl {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return p.returncode, p.stdout.strip(), p.stderr.strip()
+
+
+def unique(prefix="t"):
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def make_org(tier=None):
+    name = unique("org-")
+    args = ["org", "create", name] + (["--tier", tier] if tier else [])
+    _, out, _ = ctl(*args)
+    return name, int(out)
+
+
+def make_user(org, level="user", email=None):
+    email = email or f"{unique('u')}@example.com"
+    ctl("user", "create", "--org", org, "--email", email, "--level", level)
+    return email
+
+
+def split_key(key):
+    """(public reference gh_<org>k<id>, secret); the secret may itself contain '_'."""
+    m = re.fullmatch(r"(gh_\d+k\d+)_([A-Za-z0-9_-]{43})", key)
+    assert m, f"not a key: {key!r}"
+    return m.group(1), m.group(2)
+
+
+def make_key(org, email, *extra):
+    return ctl("key", "create", "--org", org, "--user", email, *extra)[1]
+
+
+def psql(sql, role="app", tenant=None):
+    """Runs SQL as the service role (app) or the owner, optionally as tenant; returns (rc, out, err)."""
+    url = os.environ["GATEHOUSE_DATABASE_URL" if role == "app" else "GATEHOUSE_ADMIN_DATABASE_URL"]
+    script = sql.rstrip().rstrip(";") + ";\n"
+    if tenant is not None:
+        script = f"BEGIN;\nSET LOCAL gatehouse.org_id = '{int(tenant)}';\n{script}COMMIT;\n"
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url],
+                       input=script, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout.strip(), p.stderr.strip()
+
+
+def wait_until(fn, timeout=15.0, interval=0.1):
+    """Polls fn until it returns truthy; returns its value or raises."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # the condition may raise while the system recovers
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def master_pid():
+    return int((STATE / "run" / "gatehouse.pid").read_text())
+
+
+def children(pid):
+    """Child pids of pid, from /proc."""
+    out = []
+    for d in pathlib.Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            out.append(int(d.name))
+    return sorted(out)
