@@ -135,6 +135,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	apply_config();
+	if (getenv("GATEHOUSE_PASSWORD_COST") != NULL)
+		log_warn("GATEHOUSE_PASSWORD_COST is set: passwords are hashed at test cost");
 	if (api_routes(&routes) != 0)
 		return 1;
 

@@ -9,7 +9,10 @@
 #include "gatehouse/config.h"
 #include "gatehouse/core.h"
 #include "gatehouse/db.h"
+#include "gatehouse/keys.h"
 #include "gatehouse/log.h"
+#include "gatehouse/org.h"
+#include "gatehouse/users.h"
 
 /* Exit codes scripts can rely on (README lists them). */
 enum {
@@ -33,7 +36,8 @@ usage(void)
 	    "  org create NAME [--tier TIER]\n"
 	    "  user create --org NAME --email EMAIL [--username U] [--level guest|user|admin|super]\n"
 	    "  key create --org NAME --user EMAIL [--name LABEL] [--expires-in SECONDS]\n"
-	    "  key revoke --org NAME KEY_ID        (KEY_ID: gh_<org>k<id>)\n");
+	    "  key revoke --org NAME KEY_ID        (KEY_ID: gh_<org>k<id>)\n"
+	    "  sweep                               (disable inactive users, drop stale tokens)\n");
 	return EX_USAGE;
 }
 
@@ -111,35 +115,36 @@ static int
 cmd_user_create(int argc, char **argv)
 {
 	static const char *const known[] = { "--org", "--email", "--username", "--level", NULL };
-	struct core_ctx	c;
-	struct core_err	e;
-	struct arena	a;
-	struct user_new	u = { 0 };
-	const char	*level = opt(argc, argv, 0, "--level");
-	int64_t		id;
+	struct core_ctx		c;
+	struct core_err		e;
+	struct arena		a;
+	struct user_create	req;
+	struct user		u;
+	const char		*email = opt(argc, argv, 0, "--email");
+	const char		*username = opt(argc, argv, 0, "--username");
+	const char		*level = opt(argc, argv, 0, "--level");
+	int			rc = EX_OK;
 
 	if (opts_ok(argc, argv, 0, known) != 0)
 		return usage();
-	arena_init(&a, 0);
-	u.email = opt(argc, argv, 0, "--email");
-	u.username = opt(argc, argv, 0, "--username");
-	u.level = LEVEL_USER;
-	if (level != NULL && level_parse(level, &u.level) != 0) {
-		fprintf(stderr, "gatehousectl: --level: expected guest, user, admin or super\n");
-		return EX_INVALID;
-	}
-	if (u.email == NULL) {
+	if (email == NULL) {
 		fprintf(stderr, "gatehousectl: --email is required\n");
 		return EX_USAGE;
 	}
-	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
-	    user_create_basic(&c, &u, &id, &e) != CORE_OK) {
-		arena_free(&a);
-		return fail(&e);
-	}
-	printf("%lld\n", (long long)id);
+	arena_init(&a, 0);
+	memset(&req, 0, sizeof(req));
+	/* An operator-made account signs in with API keys until it gets a password. */
+	req.keys_only = true;
+	if (user_patch_set(&a, &req.p, UF_EMAIL, email, &e) != CORE_OK ||
+	    (username && user_patch_set(&a, &req.p, UF_USERNAME, username, &e) != CORE_OK) ||
+	    (level && user_patch_set(&a, &req.p, UF_ACCESS_LEVEL, level, &e) != CORE_OK) ||
+	    with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
+	    users_create(&c, &req, &u, &e) != CORE_OK)
+		rc = fail(&e);
+	else
+		printf("%lld\n", (long long)u.id);
 	arena_free(&a);
-	return EX_OK;
+	return rc;
 }
 
 static int
@@ -152,6 +157,7 @@ cmd_key_create(int argc, char **argv)
 	const char	*email = opt(argc, argv, 0, "--user");
 	const char	*exp = opt(argc, argv, 0, "--expires-in");
 	char		key[APIKEY_MAX], *end;
+	struct api_key	k;
 	int64_t		uid, expires_in = 0;
 	int		rc = EX_OK;
 
@@ -171,7 +177,7 @@ cmd_key_create(int argc, char **argv)
 	arena_init(&a, 0);
 	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
 	    user_find_by_email(&c, email, &uid, &e) != CORE_OK ||
-	    apikey_create(&c, uid, opt(argc, argv, 0, "--name"), expires_in, key, &e) != CORE_OK)
+	    apikey_create(&c, uid, opt(argc, argv, 0, "--name"), expires_in, key, &k, &e) != CORE_OK)
 		rc = fail(&e);
 	else
 		printf("%s\n", key);	/* shown once; only its digest is stored */
@@ -195,6 +201,18 @@ cmd_key_revoke(int argc, char **argv)
 		rc = fail(&e);
 	arena_free(&a);
 	return rc;
+}
+
+static int
+cmd_sweep(void)
+{
+	struct sweep_result	res;
+	struct core_err		e;
+
+	if (org_sweep(&res, &e) != CORE_OK)
+		return fail(&e);
+	printf("orgs=%ld disabled=%ld tokens_expired=%ld\n", res.orgs, res.disabled, res.tokens_expired);
+	return EX_OK;
 }
 
 int
@@ -230,6 +248,8 @@ main(int argc, char *argv[])
 		rc = cmd_user_create(argc - i - 2, argv + i + 2);
 	else if (argc >= i + 2 && strcmp(argv[i], "key") == 0 && strcmp(argv[i + 1], "create") == 0)
 		rc = cmd_key_create(argc - i - 2, argv + i + 2);
+	else if (strcmp(argv[i], "sweep") == 0 && argc == i + 1)
+		rc = cmd_sweep();
 	else if (argc >= i + 2 && strcmp(argv[i], "key") == 0 && strcmp(argv[i + 1], "revoke") == 0)
 		rc = cmd_key_revoke(argc - i - 2, argv + i + 2);
 	else

@@ -10,9 +10,21 @@ struct core_err;
 struct request;
 struct jsonw;
 
+struct core_ctx;
+struct user;
+
 extern const struct dialect	 dialect_native;
 extern const struct route	 native_routes[];
 extern const size_t		 native_nroutes;
+extern const struct route	 native_user_routes[];
+extern const size_t		 native_user_nroutes;
+extern const struct route	 native_org_routes[];
+extern const size_t		 native_org_nroutes;
+
+/* The core context of an authenticated request: tenant, actor, request id, address. */
+void	api_ctx(struct request *, struct core_ctx *);
+/* The native representation of a user. */
+void	native_user_json(struct jsonw *, const struct user *);
 
 /* RFC 9457 problem+json naming the field when there is one. */
 void	api_problem(struct request *, int status, const char *field, const char *detail);

@@ -25,6 +25,15 @@ void	apikey_digest(const char *secret, size_t len, unsigned char out[APIKEY_DIGE
 /* The full key to show once: gh_<org>k<id>_<secret>. */
 int	apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secret);
 
+/*
+ * Single-use tokens (registration, password reset) share the shape with
+ * another prefix: <prefix>_<org>k<id>_<secret>.
+ */
+int	token_format(char *out, size_t outsz, const char *prefix, int64_t org, int64_t id,
+	    const char *secret);
+int	token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id,
+	    const char **secret);
+
 enum apikey_result { APIKEY_OK, APIKEY_INVALID, APIKEY_UNAVAILABLE };
 
 /*

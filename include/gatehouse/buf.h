@@ -57,7 +57,9 @@ void	jsonw_kstr(struct jsonw *, const char *, const char *);
 void	jsonw_kint(struct jsonw *, const char *, int64_t);
 void	jsonw_kbool(struct jsonw *, const char *, bool);
 
-/* Appends s with JSON string escaping (no quotes). */
+/* Appends s with JSON string escaping (no quotes); invalid UTF-8 becomes U+FFFD. */
 void	json_escape(struct buf *, const char *, size_t);
+/* True when the n bytes at s are well-formed UTF-8 (no overlongs, surrogates, or > U+10FFFF). */
+bool	utf8_valid(const char *s, size_t n);
 
 #endif

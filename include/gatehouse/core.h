@@ -44,28 +44,12 @@ enum core_status core_fail(struct core_err *, enum core_status, const char *fiel
 enum core_status core_db_fail(struct core_err *, const char *what);
 int		 core_http_status(enum core_status);
 
-/* Orgs (operator). */
-enum core_status org_create(const char *name, const char *tier, int64_t *id, struct core_err *);
-enum core_status org_find(const char *name, int64_t *id, struct core_err *);
-
-/* Users: the creation the CLI needs; the full set arrives with the user domain. */
-struct user_new {
-	const char	*email;
-	const char	*username;	/* defaults to the e-mail */
-	enum level	 level;
-};
-enum core_status user_create_basic(struct core_ctx *, const struct user_new *, int64_t *id,
-		    struct core_err *);
-enum core_status user_find_by_email(struct core_ctx *, const char *email, int64_t *id,
-		    struct core_err *);
-
 /*
- * API keys: writes the full key, shown once, to key_out. expires_in is in
- * seconds from now; 0 means the key does not expire.
+ * One transaction per operation: core_begin sets the tenant; core_commit
+ * commits; core_abort rolls back and returns st, for `return core_abort(…)`.
  */
-enum core_status apikey_create(struct core_ctx *, int64_t user_id, const char *name,
-		    int64_t expires_in, char key_out[APIKEY_MAX], struct core_err *);
-/* Revokes a key by its public reference gh_<org>k<id>; it stops working at once. */
-enum core_status apikey_revoke(struct core_ctx *, const char *ref, struct core_err *);
+enum core_status core_begin(struct core_ctx *, struct core_err *);
+enum core_status core_commit(struct core_err *);
+enum core_status core_abort(enum core_status st);
 
 #endif

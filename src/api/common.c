@@ -90,6 +90,8 @@ api_routes(struct route_table *t)
 	static const struct dialect *dialects[] = { &dialect_native };
 	static const struct { const struct route *r; const size_t *n; } parts[] = {
 		{ native_routes, &native_nroutes },
+		{ native_user_routes, &native_user_nroutes },
+		{ native_org_routes, &native_org_nroutes },
 	};
 	struct route	*all;
 	size_t		 n = 0, off = 0;

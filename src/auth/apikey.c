@@ -33,17 +33,17 @@ parse_id(const char *s, const char *stop)
 }
 
 int
-apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret)
+token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id, const char **secret)
 {
-	const char *k, *us, *sec;
-	size_t slen;
+	const char *k, *us, *sec, *t;
+	size_t slen, plen = strlen(prefix);
 
-	if (token == NULL || strncmp(token, "gh_", 3) != 0)
+	if (token == NULL || strncmp(token, prefix, plen) != 0 || token[plen] != '_')
 		return -1;
-	if ((us = strchr(token + 3, '_')) == NULL || (k = memchr(token + 3, 'k',
-	    (size_t)(us - token - 3))) == NULL)
+	t = token + plen + 1;
+	if ((us = strchr(t, '_')) == NULL || (k = memchr(t, 'k', (size_t)(us - t))) == NULL)
 		return -1;
-	if ((*org = parse_id(token + 3, k)) < 0 || (*id = parse_id(k + 1, us)) < 0)
+	if ((*org = parse_id(t, k)) < 0 || (*id = parse_id(k + 1, us)) < 0)
 		return -1;
 	sec = us + 1;
 	slen = strlen(sec);
@@ -51,6 +51,12 @@ apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret)
 		return -1;
 	*secret = sec;
 	return 0;
+}
+
+int
+apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret)
+{
+	return token_parse(token, "gh", org, id, secret);
 }
 
 void
@@ -87,11 +93,18 @@ apikey_new_secret(char secret[APIKEY_SECRET_LEN + 1], unsigned char digest[APIKE
 }
 
 int
-apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secret)
+token_format(char *out, size_t outsz, const char *prefix, int64_t org, int64_t id,
+    const char *secret)
 {
-	int n = snprintf(out, outsz, "gh_%lldk%lld_%s", (long long)org, (long long)id, secret);
+	int n = snprintf(out, outsz, "%s_%lldk%lld_%s", prefix, (long long)org, (long long)id, secret);
 
 	return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+int
+apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secret)
+{
+	return token_format(out, outsz, "gh", org, id, secret);
 }
 
 DB_STMT(st_key_auth, 2,

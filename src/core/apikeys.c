@@ -1,4 +1,4 @@
-/* apikeys.c: issuing API keys; the secret is returned once and only its digest is stored. */
+/* apikeys.c: issuing, listing and revoking API keys; the secret is shown once, only its digest is kept. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,69 +6,153 @@
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 
+#include "gatehouse/arena.h"
 #include "gatehouse/audit.h"
-#include "gatehouse/core.h"
 #include "gatehouse/db.h"
+#include "gatehouse/keys.h"
 
-DB_STMT(st_key_insert, 5,
+#define KEY_COLS \
+	"'gh_' || k.org_id || 'k' || k.id, k.name, u.uid, u.email," \
+	" coalesce(k.access_level, u.access_level), gatehouse.iso(k.expires_at)," \
+	" gatehouse.iso(k.last_used_at), gatehouse.iso(k.revoked_at), gatehouse.iso(k.created_at)," \
+	" k.user_id"
+#define KEY_FROM \
+	" FROM gatehouse.api_keys k LEFT JOIN gatehouse.users u" \
+	" ON u.org_id = k.org_id AND u.id = k.user_id WHERE k.org_id = gatehouse.current_org()"
+
+DB_STMT(st_key_insert, 4,
     "INSERT INTO gatehouse.api_keys (org_id, user_id, name, digest, expires_at)"
-    " VALUES ($1, $2, $3, decode($4, 'hex'),"
-    "  CASE WHEN $5::bigint > 0 THEN now() + make_interval(secs => $5::bigint) END)"
+    " VALUES (gatehouse.current_org(), $1, $2, decode($3, 'hex'),"
+    "  CASE WHEN $4::bigint > 0 THEN now() + make_interval(secs => $4::bigint) END)"
     " RETURNING id");
+DB_STMT(st_key_get, 1, "SELECT " KEY_COLS KEY_FROM " AND k.id = $1::bigint");
+DB_STMT(st_key_get_lock, 1, "SELECT " KEY_COLS KEY_FROM " AND k.id = $1::bigint FOR UPDATE OF k");
+DB_STMT(st_key_owner_level, 1,
+    "SELECT access_level, status FROM gatehouse.users"
+    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint AND status <> 'removed'");
 DB_STMT(st_key_revoke, 1,
     "UPDATE gatehouse.api_keys SET revoked_at = now()"
-    " WHERE org_id = gatehouse.current_org() AND id = $1 AND revoked_at IS NULL");
+    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint AND revoked_at IS NULL");
+DB_STMT(st_keys_mine, 1, "SELECT " KEY_COLS KEY_FROM " AND k.user_id = $1::bigint ORDER BY k.id");
+DB_STMT(st_keys_all, 0, "SELECT " KEY_COLS KEY_FROM " ORDER BY k.id");
+
+static const char *
+col(struct arena *a, PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
+}
+
+static void
+key_from_row(struct arena *a, PGresult *r, int row, struct api_key *k)
+{
+	k->ref = col(a, r, row, 0);
+	k->name = col(a, r, row, 1);
+	k->user_uid = col(a, r, row, 2);
+	k->user_email = col(a, r, row, 3);
+	k->access_level = col(a, r, row, 4);
+	k->expires_at = col(a, r, row, 5);
+	k->last_used_at = col(a, r, row, 6);
+	k->revoked_at = col(a, r, row, 7);
+	k->created_at = col(a, r, row, 8);
+}
+
+static enum level
+actor_level(const struct core_ctx *c)
+{
+	return c->actor ? c->actor->level : LEVEL_SUPER;
+}
+
+/* Keys of another user need admin, and never over a user of a higher level. */
+static enum core_status
+may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
+{
+	char		 sid[24];
+	const char	*p[1] = { sid };
+	PGresult	*r;
+	enum level	 l;
+
+	if (c->actor == NULL || c->actor->user_id == user_id)
+		return CORE_OK;
+	if (actor_level(c) < LEVEL_ADMIN)
+		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may manage another user's keys");
+	snprintf(sid, sizeof(sid), "%lld", (long long)user_id);
+	if ((r = db_exec(&st_key_owner_level, p)) == NULL)
+		return core_db_fail(e, "user");
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return core_fail(e, CORE_NOT_FOUND, "user", "no such user");
+	}
+	if (level_parse(PQgetvalue(r, 0, 0), &l) != 0)
+		l = LEVEL_SUPER;
+	PQclear(r);
+	if (l > actor_level(c))
+		return core_fail(e, CORE_FORBIDDEN, NULL, "a %s cannot manage the keys of a %s",
+		    level_name(actor_level(c)), level_name(l));
+	return CORE_OK;
+}
 
 enum core_status
 apikey_create(struct core_ctx *c, int64_t user_id, const char *name, int64_t expires_in,
-    char key_out[APIKEY_MAX], struct core_err *e)
+    char key_out[APIKEY_MAX], struct api_key *out, struct core_err *e)
 {
 	char		 secret[APIKEY_SECRET_LEN + 1], hex[2 * APIKEY_DIGEST_LEN + 1];
-	char		 org[24], uid[24], exp[24], target[48];
+	char		 uid[24], exp[24], sid[24];
 	unsigned char	 digest[APIKEY_DIGEST_LEN];
-	const char	*p[5] = { org, uid, name ? name : "", hex, exp };
+	const char	*p[4] = { uid, name ? name : "", hex, exp };
+	const char	*q[1] = { sid };
 	PGresult	*r;
 	int64_t		 id;
-	enum core_status st = CORE_OK;
+	enum core_status st;
 
+	if (user_id == 0 && c->actor != NULL)
+		user_id = c->actor->user_id;
+	if (user_id == 0)
+		return core_fail(e, CORE_INVALID, "user", "a key needs a user");
 	if (name != NULL && strlen(name) > 100)
-		return core_fail(e, CORE_INVALID, "name", "key name must be at most 100 characters");
+		return core_fail(e, CORE_INVALID, "name", "name must be at most 100 characters");
 	if (expires_in < 0 || expires_in > 10LL * 366 * 86400)
-		return core_fail(e, CORE_INVALID, "expires_in", "expiry must be 0 (never) to 10 years");
+		return core_fail(e, CORE_INVALID, "expires_in",
+		    "expires_in must be 0 (never) to 10 years in seconds");
 	snprintf(exp, sizeof(exp), "%lld", (long long)expires_in);
+	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
 	if (apikey_new_secret(secret, digest) != 0)
 		return core_fail(e, CORE_INTERNAL, NULL, "random number generator failed");
 	for (size_t i = 0; i < sizeof(digest); i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	snprintf(org, sizeof(org), "%lld", (long long)c->org_id);
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
 
-	if (db_begin(c->org_id) != DB_OK) {
-		st = core_db_fail(e, "api key");
+	if ((st = core_begin(c, e)) != CORE_OK)
+		goto out;
+	if ((st = may_manage_keys_of(c, user_id, e)) != CORE_OK) {
+		st = core_abort(st);
 		goto out;
 	}
 	if ((r = db_exec(&st_key_insert, p)) == NULL) {
-		st = core_db_fail(e, "api key");
-		db_rollback();
+		st = core_abort(core_db_fail(e, "api key"));
 		goto out;
 	}
 	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	snprintf(target, sizeof(target), "gh_%lldk%lld", (long long)c->org_id, (long long)id);
-	if (audit_write(c, "apikey.create", "api_key", target, "{}") != 0) {
-		st = core_db_fail(e, "audit event");
-		db_rollback();
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	if ((r = db_exec(&st_key_get, q)) == NULL || PQntuples(r) != 1) {
+		if (r)
+			PQclear(r);
+		st = core_abort(core_db_fail(e, "api key"));
 		goto out;
 	}
-	if (db_commit() != DB_OK) {
-		st = core_db_fail(e, "api key");
+	key_from_row(c->arena, r, 0, out);
+	PQclear(r);
+	if (audit_write(c, "apikey.create", "api_key", out->ref, "{}") != 0) {
+		st = core_abort(core_db_fail(e, "audit event"));
 		goto out;
 	}
+	if ((st = core_commit(e)) != CORE_OK)
+		goto out;
 	if (apikey_format(key_out, APIKEY_MAX, c->org_id, id, secret) != 0)
 		st = core_fail(e, CORE_INTERNAL, NULL, "key too long");
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(digest, sizeof(digest));
+	OPENSSL_cleanse(hex, sizeof(hex));
 	return st;
 }
 
@@ -77,35 +161,61 @@ apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 {
 	char		 full[APIKEY_MAX], sid[24];
 	const char	*p[1] = { sid }, *secret;
-	int64_t		 org, id;
+	int64_t		 org, id, owner = 0;
 	PGresult	*r;
-	bool		 hit;
+	enum core_status st;
 
-	/* Reuse the key parser on the reference padded with a dummy secret. */
+	/* The key parser checks the reference when padded with a dummy secret. */
 	if (ref == NULL || strlen(ref) > 48 ||
 	    snprintf(full, sizeof(full), "%s_%0*d", ref, APIKEY_SECRET_LEN, 0) >= (int)sizeof(full) ||
 	    apikey_parse(full, &org, &id, &secret) != 0 || org != c->org_id)
 		return core_fail(e, CORE_NOT_FOUND, "key", "no such API key");
 	snprintf(sid, sizeof(sid), "%lld", (long long)id);
-	if (db_begin(c->org_id) != DB_OK)
-		return core_db_fail(e, "api key");
-	if ((r = db_exec(&st_key_revoke, p)) == NULL) {
-		enum core_status st = core_db_fail(e, "api key");
-		db_rollback();
+	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
+	if ((r = db_exec(&st_key_get_lock, p)) == NULL)
+		return core_abort(core_db_fail(e, "api key"));
+	if (PQntuples(r) != 1 || !PQgetisnull(r, 0, 7)) {
+		PQclear(r);
+		return core_abort(core_fail(e, CORE_NOT_FOUND, "key", "no such API key, or already revoked"));
 	}
-	hit = strcmp(PQcmdTuples(r), "1") == 0;
+	if (!PQgetisnull(r, 0, 9))
+		owner = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
 	PQclear(r);
-	if (!hit) {
-		db_rollback();
-		return core_fail(e, CORE_NOT_FOUND, "key", "no such API key, or already revoked");
-	}
-	if (audit_write(c, "apikey.revoke", "api_key", ref, "{}") != 0) {
-		enum core_status st = core_db_fail(e, "audit event");
-		db_rollback();
+	if (owner != 0 && (st = may_manage_keys_of(c, owner, e)) != CORE_OK)
+		return core_abort(st);
+	if (owner == 0 && actor_level(c) < LEVEL_ADMIN)
+		return core_abort(core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may revoke service keys"));
+	if ((r = db_exec(&st_key_revoke, p)) == NULL)
+		return core_abort(core_db_fail(e, "api key"));
+	PQclear(r);
+	if (audit_write(c, "apikey.revoke", "api_key", ref, "{}") != 0)
+		return core_abort(core_db_fail(e, "audit event"));
+	return core_commit(e);
+}
+
+enum core_status
+apikey_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struct core_err *e)
+{
+	char		 uid[24];
+	const char	*p[1] = { uid };
+	PGresult	*r;
+	enum core_status st;
+
+	if (all && actor_level(c) < LEVEL_ADMIN)
+		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may list every key");
+	snprintf(uid, sizeof(uid), "%lld", (long long)(c->actor ? c->actor->user_id : 0));
+	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
+	if ((r = db_exec(all ? &st_keys_all : &st_keys_mine, all ? NULL : p)) == NULL)
+		return core_abort(core_db_fail(e, "api keys"));
+	*n = (size_t)PQntuples(r);
+	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
+		PQclear(r);
+		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
 	}
-	if (db_commit() != DB_OK)
-		return core_db_fail(e, "api key");
-	return CORE_OK;
+	for (size_t i = 0; i < *n; i++)
+		key_from_row(c->arena, r, (int)i, &(*out)[i]);
+	PQclear(r);
+	return core_commit(e);
 }

@@ -1,9 +1,13 @@
 /* audit.c: writes audit events; the service role can insert and read them, never change them. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <libpq-fe.h>
 
+#include "gatehouse/arena.h"
 #include "gatehouse/audit.h"
+#include "gatehouse/validate.h"
 #include "gatehouse/db.h"
 
 DB_STMT(st_audit_insert, 9,
@@ -48,4 +52,93 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 		return -1;
 	PQclear(r);
 	return 0;
+}
+
+DB_STMT(st_audit_list, 7,
+    "SELECT a.id, gatehouse.iso(a.at), a.actor, u.uid, a.action, a.target_type, a.target_id,"
+    " a.changes::text, a.request_id, host(a.address)"
+    " FROM gatehouse.audit_events a LEFT JOIN gatehouse.users u"
+    "  ON u.org_id = a.org_id AND u.id = a.actor_user_id"
+    " WHERE a.org_id = gatehouse.current_org()"
+    "  AND ($1::text IS NULL OR lower(a.actor) = lower($1))"
+    "  AND ($2::text IS NULL OR a.target_id = $2)"
+    "  AND ($3::text IS NULL OR a.action LIKE $3)"
+    "  AND ($4::timestamptz IS NULL OR a.at >= $4::timestamptz)"
+    "  AND ($5::timestamptz IS NULL OR a.at < $5::timestamptz)"
+    "  AND ($6::bigint IS NULL OR a.id < $6::bigint)"
+    " ORDER BY a.id DESC LIMIT $7::int");
+
+static const char *
+acol(struct arena *a, PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
+}
+
+enum core_status
+audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event **out, size_t *n,
+    const char **next, struct core_err *e)
+{
+	char		 lim[16], *action = NULL;
+	const char	*p[7];
+	PGresult	*r;
+	enum core_status st;
+	size_t		 rows;
+
+	*next = NULL;
+	if (q->limit < 1 || q->limit > 1000)
+		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to 1000");
+	if (q->since && !valid_datetime(q->since))
+		return core_fail(e, CORE_INVALID, "since", "since must be an ISO 8601 date or time");
+	if (q->until && !valid_datetime(q->until))
+		return core_fail(e, CORE_INVALID, "until", "until must be an ISO 8601 date or time");
+	if (q->cursor && !valid_id(q->cursor))
+		return core_fail(e, CORE_INVALID, "cursor", "cursor is not from this list");
+	if (q->action != NULL) {
+		size_t len = strlen(q->action);
+
+		if (len == 0 || len > 64 || strspn(q->action, "abcdefghijklmnopqrstuvwxyz._*") != len ||
+		    (strchr(q->action, '*') && strchr(q->action, '*') != q->action + len - 1))
+			return core_fail(e, CORE_INVALID, "action",
+			    "action is a name such as user.create, or a prefix such as user.*");
+		action = arena_strdup(c->arena, q->action);
+		if (action && action[len - 1] == '*')
+			action[len - 1] = '%';
+	}
+	snprintf(lim, sizeof(lim), "%d", q->limit + 1);
+	p[0] = q->actor;
+	p[1] = q->target;
+	p[2] = action;
+	p[3] = q->since;
+	p[4] = q->until;
+	p[5] = q->cursor;
+	p[6] = lim;
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((r = db_exec(&st_audit_list, p)) == NULL)
+		return core_abort(core_db_fail(e, "audit log"));
+	rows = (size_t)PQntuples(r);
+	*n = rows > (size_t)q->limit ? (size_t)q->limit : rows;
+	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
+		PQclear(r);
+		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
+	}
+	for (size_t i = 0; i < *n; i++) {
+		struct audit_event *a = &(*out)[i];
+		int row = (int)i;
+
+		a->id = acol(c->arena, r, row, 0);
+		a->at = acol(c->arena, r, row, 1);
+		a->actor = acol(c->arena, r, row, 2);
+		a->actor_uid = acol(c->arena, r, row, 3);
+		a->action = acol(c->arena, r, row, 4);
+		a->target_type = acol(c->arena, r, row, 5);
+		a->target_id = acol(c->arena, r, row, 6);
+		a->changes = acol(c->arena, r, row, 7);
+		a->request_id = acol(c->arena, r, row, 8);
+		a->address = acol(c->arena, r, row, 9);
+	}
+	if (rows > (size_t)q->limit && *n > 0)
+		*next = (*out)[*n - 1].id;
+	PQclear(r);
+	return core_commit(e);
 }

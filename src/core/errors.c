@@ -49,3 +49,26 @@ core_http_status(enum core_status s)
 
 	return s < CORE__MAX ? map[s] : 500;
 }
+
+enum core_status
+core_begin(struct core_ctx *c, struct core_err *e)
+{
+	if (db_begin(c->org_id) != DB_OK)
+		return core_db_fail(e, "request");
+	return CORE_OK;
+}
+
+enum core_status
+core_commit(struct core_err *e)
+{
+	if (db_commit() != DB_OK)
+		return core_db_fail(e, "change");
+	return CORE_OK;
+}
+
+enum core_status
+core_abort(enum core_status st)
+{
+	db_rollback();
+	return st;
+}

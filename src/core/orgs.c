@@ -1,14 +1,30 @@
-/* orgs.c: tenants. Created by the operator through a narrow SECURITY DEFINER function. */
+/* orgs.c: tenants — operator creation through narrow SECURITY DEFINER functions, settings, sweep. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
 
-#include "gatehouse/core.h"
+#include "gatehouse/arena.h"
+#include "gatehouse/audit.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/db.h"
+#include "gatehouse/org.h"
 
 DB_STMT(st_org_create, 2, "SELECT gatehouse.org_create($1, $2)");
 DB_STMT(st_org_find, 1, "SELECT gatehouse.org_find($1)");
+DB_STMT(st_sweep, 0, "SELECT orgs, disabled, tokens_expired FROM gatehouse.sweep()");
+
+#define ORG_COLS \
+	"id, name, tier, enforce_2fa, inactivity_days, password_min, session_lifetime_s," \
+	" gatehouse.iso(created_at), gatehouse.iso(updated_at)"
+DB_STMT(st_org_get, 0, "SELECT " ORG_COLS " FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
+DB_STMT(st_org_get_lock, 0,
+    "SELECT " ORG_COLS " FROM gatehouse.orgs WHERE id = gatehouse.current_org() FOR UPDATE");
+DB_STMT(st_org_update, 5,
+    "UPDATE gatehouse.orgs SET tier = $1, enforce_2fa = $2::boolean, inactivity_days = $3::int,"
+    " password_min = $4::int, session_lifetime_s = $5::int, updated_at = now()"
+    " WHERE id = gatehouse.current_org()");
 
 static bool
 tier_ok(const char *t)
@@ -51,6 +67,155 @@ org_find(const char *name, int64_t *id, struct core_err *e)
 		return core_fail(e, CORE_NOT_FOUND, "org", "no org named \"%.100s\"", name);
 	}
 	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return CORE_OK;
+}
+
+static void
+settings_from_row(struct arena *a, PGresult *r, struct org_settings *o)
+{
+	o->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	o->name = arena_strdup(a, PQgetvalue(r, 0, 1));
+	o->tier = arena_strdup(a, PQgetvalue(r, 0, 2));
+	o->enforce_2fa = PQgetvalue(r, 0, 3)[0] == 't';
+	o->inactivity_days = atoi(PQgetvalue(r, 0, 4));
+	o->password_min = atoi(PQgetvalue(r, 0, 5));
+	o->session_lifetime_s = atoi(PQgetvalue(r, 0, 6));
+	o->created_at = arena_strdup(a, PQgetvalue(r, 0, 7));
+	o->updated_at = arena_strdup(a, PQgetvalue(r, 0, 8));
+}
+
+static enum core_status
+load(struct core_ctx *c, bool lock, struct org_settings *o, struct core_err *e)
+{
+	PGresult *r = db_exec(lock ? &st_org_get_lock : &st_org_get, NULL);
+
+	if (r == NULL)
+		return core_db_fail(e, "org");
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return core_fail(e, CORE_NOT_FOUND, NULL, "no such org");
+	}
+	settings_from_row(c->arena, r, o);
+	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+org_get(struct core_ctx *c, struct org_settings *o, struct core_err *e)
+{
+	enum core_status st;
+
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = load(c, false, o, e)) != CORE_OK)
+		return core_abort(st);
+	return core_commit(e);
+}
+
+/* Adds "name":{"old":a,"new":b} when the values differ. */
+static void
+diff_int(struct jsonw *w, const char *name, long a, long b)
+{
+	if (a == b)
+		return;
+	jsonw_key(w, name);
+	jsonw_obj_open(w);
+	jsonw_kint(w, "old", a);
+	jsonw_kint(w, "new", b);
+	jsonw_obj_close(w);
+}
+
+enum core_status
+org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *out,
+    struct core_err *e)
+{
+	struct org_settings	 old, nw;
+	enum core_status	 st;
+	char			 en[8], inact[16], pmin[16], life[16];
+	const char		*params[5] = { NULL, en, inact, pmin, life };
+	struct buf		 ch;
+	struct jsonw		 w;
+	PGresult		*r;
+	int			 rc;
+
+	if (p->tier != NULL && !tier_ok(p->tier))
+		return core_fail(e, CORE_INVALID, "tier", "tier must be a lowercase word");
+	if (p->tier != NULL && c->actor != NULL && c->actor->level < LEVEL_SUPER)
+		return core_fail(e, CORE_FORBIDDEN, "tier", "only a super may change the tier");
+	if (p->inactivity_days != -1 && (p->inactivity_days < 0 || p->inactivity_days > 3650))
+		return core_fail(e, CORE_INVALID, "inactivity_days", "inactivity_days must be 0 to 3650");
+	if (p->password_min != -1 && (p->password_min < 8 || p->password_min > 256))
+		return core_fail(e, CORE_INVALID, "password_min",
+		    "password_min must be 8 to 256 (NIST SP 800-63B: at least 8)");
+	if (p->session_lifetime_s != -1 &&
+	    (p->session_lifetime_s < 300 || p->session_lifetime_s > 2592000))
+		return core_fail(e, CORE_INVALID, "session_lifetime_s",
+		    "session_lifetime_s must be 300 to 2592000 seconds");
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = load(c, true, &old, e)) != CORE_OK)
+		return core_abort(st);
+	nw = old;
+	if (p->tier)
+		nw.tier = p->tier;
+	if (p->enforce_2fa != -1)
+		nw.enforce_2fa = p->enforce_2fa != 0;
+	if (p->inactivity_days != -1)
+		nw.inactivity_days = p->inactivity_days;
+	if (p->password_min != -1)
+		nw.password_min = p->password_min;
+	if (p->session_lifetime_s != -1)
+		nw.session_lifetime_s = p->session_lifetime_s;
+	params[0] = nw.tier;
+	snprintf(en, sizeof(en), "%s", nw.enforce_2fa ? "true" : "false");
+	snprintf(inact, sizeof(inact), "%d", nw.inactivity_days);
+	snprintf(pmin, sizeof(pmin), "%d", nw.password_min);
+	snprintf(life, sizeof(life), "%d", nw.session_lifetime_s);
+	if ((r = db_exec(&st_org_update, params)) == NULL)
+		return core_abort(core_db_fail(e, "org"));
+	PQclear(r);
+
+	buf_init(&ch);
+	jsonw_init(&w, &ch);
+	jsonw_obj_open(&w);
+	if (strcmp(old.tier, nw.tier) != 0) {
+		jsonw_key(&w, "tier");
+		jsonw_obj_open(&w);
+		jsonw_kstr(&w, "old", old.tier);
+		jsonw_kstr(&w, "new", nw.tier);
+		jsonw_obj_close(&w);
+	}
+	if (old.enforce_2fa != nw.enforce_2fa) {
+		jsonw_key(&w, "enforce_2fa");
+		jsonw_obj_open(&w);
+		jsonw_kbool(&w, "old", old.enforce_2fa);
+		jsonw_kbool(&w, "new", nw.enforce_2fa);
+		jsonw_obj_close(&w);
+	}
+	diff_int(&w, "inactivity_days", old.inactivity_days, nw.inactivity_days);
+	diff_int(&w, "password_min", old.password_min, nw.password_min);
+	diff_int(&w, "session_lifetime_s", old.session_lifetime_s, nw.session_lifetime_s);
+	jsonw_obj_close(&w);
+	rc = ch.failed ? -1 : audit_write(c, "org.update", "org", old.name, ch.data);
+	buf_free(&ch);
+	if (rc != 0)
+		return core_abort(core_db_fail(e, "audit event"));
+	if ((st = load(c, false, out, e)) != CORE_OK)
+		return core_abort(st);
+	return core_commit(e);
+}
+
+enum core_status
+org_sweep(struct sweep_result *res, struct core_err *e)
+{
+	PGresult *r = db_exec(&st_sweep, NULL);
+
+	if (r == NULL)
+		return core_db_fail(e, "sweep");
+	res->orgs = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	res->disabled = strtol(PQgetvalue(r, 0, 1), NULL, 10);
+	res->tokens_expired = strtol(PQgetvalue(r, 0, 2), NULL, 10);
 	PQclear(r);
 	return CORE_OK;
 }

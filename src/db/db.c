@@ -88,8 +88,10 @@ classify(PGresult *res, const char *what)
 	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
 	snprintf(last_constraint, sizeof(last_constraint), "%s", cons ? cons : "");
+	/* 08P01 is a protocol violation: our bug, not an outage. */
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK || state == NULL ||
-	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+	    (strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+	    strncmp(state, "57P", 3) == 0) {
 		log_warn("database unavailable during %s", what);
 		return DB_UNAVAILABLE;
 	}
@@ -162,6 +164,27 @@ db_exec(struct db_stmt *s, const char *const *params)
 	if (res == NULL && last_status == DB_UNAVAILABLE && in_tx) {
 		db_close();		/* the transaction is gone with the connection */
 	}
+	return res;
+}
+
+PGresult *
+db_exec_sql(const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res;
+
+	if (!db_connect()) {
+		last_status = DB_UNAVAILABLE;
+		return NULL;
+	}
+	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!result_ok(res)) {
+		last_status = classify(res, "dynamic query");
+		PQclear(res);
+		if (last_status == DB_UNAVAILABLE && in_tx)
+			db_close();
+		return NULL;
+	}
+	last_status = DB_OK;
 	return res;
 }
 

@@ -5,6 +5,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/json.h"
 
 /* One open container while parsing: its node and a growable child list. */
@@ -109,11 +110,12 @@ jscalar(struct jctx *c, enum json_type t, const char *s, size_t len)
 		return jfail(c, PARSE_LIMIT, f && f->node->type == JSON_OBJECT ? f->pending_key : NULL,
 		    f ? f->pending_len : 0, msg);
 	}
-	if (memchr(s, '\0', len) != NULL) {
+	if (memchr(s, '\0', len) != NULL || !utf8_valid(s, len)) {
 		struct frame *f = c->depth ? &c->stack[c->depth - 1] : NULL;
 
+		/* yajl checks raw bytes; \u escapes (lone surrogates, \u0000) are checked here. */
 		return jfail(c, PARSE_SYNTAX, f ? f->pending_key : NULL, f ? f->pending_len : 0,
-		    "string contains a NUL character");
+		    "string contains a NUL character or an invalid \\u escape");
 	}
 	if ((j = jnode(c, t)) == NULL)
 		return 0;
@@ -188,8 +190,8 @@ cb_map_key(void *ctx, const unsigned char *k, size_t n)
 
 	if (n > c->lim->max_field_len)
 		return jfail(c, PARSE_LIMIT, (const char *)k, n, "member name is too long");
-	if (n == 0 || memchr(k, '\0', n) != NULL)
-		return jfail(c, PARSE_SYNTAX, NULL, 0, "empty or NUL-bearing member name");
+	if (n == 0 || memchr(k, '\0', n) != NULL || !utf8_valid((const char *)k, n))
+		return jfail(c, PARSE_SYNTAX, NULL, 0, "empty or malformed member name");
 	/* Duplicate keys are refused: parsers disagree on which one wins. */
 	for (size_t i = 0; i < o->n; i++)
 		if (o->keylens[i] == n && memcmp(o->keys[i], k, n) == 0)

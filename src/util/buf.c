@@ -106,22 +106,68 @@ buf_printf(struct buf *b, const char *fmt, ...)
 const char *
 buf_cstr(struct buf *b)
 {
-	if (b->data == NULL && !buf_grow(b, 1))
-		return "";
+	if (b->data == NULL) {
+		if (!buf_grow(b, 1))
+			return "";
+		b->data[0] = '\0';
+	}
 	return b->data;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not one. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, UTF-16 surrogates, and code points past U+10FFFF. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+bool
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+
+	while (i < n) {
+		if ((len = utf8_seq(u + i, n - i)) == 0)
+			return false;
+		i += len;
+	}
+	return true;
 }
 
 void
 json_escape(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t	 i, run = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t	 i = 0, run = 0;
 	char	 esc[6];
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		unsigned char c = u[i];
 		const char *rep = NULL;
-		size_t replen = 2;
+		size_t replen = 2, adv = 1;
 
 		switch (c) {
 		case '"':  rep = "\\\""; break;
@@ -138,20 +184,25 @@ json_escape(struct buf *b, const char *s, size_t n)
 			rep = esc; replen = 6;
 			break;
 		default:
-			if (c < 0x20) {
+			if (c < 0x20 || c == 0x7f) {
 				esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
 				esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
 				rep = esc; replen = 6;
+			} else if (c >= 0x80 && (adv = utf8_seq(u + i, n - i)) == 0) {
+				/* JSON is UTF-8: an invalid byte becomes U+FFFD, never passes through. */
+				rep = "\\ufffd"; replen = 6; adv = 1;
 			}
 		}
 		if (rep == NULL) {
-			run++;
+			run += adv;
+			i += adv;
 			continue;
 		}
 		if (run)
 			buf_append(b, s + i - run, run);
 		run = 0;
 		buf_append(b, rep, replen);
+		i += adv;
 	}
 	if (run)
 		buf_append(b, s + n - run, run);

@@ -1,0 +1,78 @@
+/* filter.h: one filter AST, its parsers, and a compiler to parameterised SQL over a field whitelist. */
+#ifndef GATEHOUSE_FILTER_H
+#define GATEHOUSE_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct buf;
+struct core_err;
+
+enum fnode_kind { FN_AND, FN_OR, FN_NOT, FN_CMP };
+
+enum fop {
+	FOP_EQ,		/* equal (text: case-insensitive) */
+	FOP_NE,
+	FOP_GT, FOP_GE, FOP_LT, FOP_LE,
+	FOP_PREFIX,	/* starts with */
+	FOP_SUFFIX,	/* ends with */
+	FOP_CONTAINS,
+	FOP_WILDCARD,	/* value with * wildcards */
+	FOP_PRESENT,	/* has a value */
+	FOP_RANGE,	/* value..value2, bounds inclusive per flag; "*" is open */
+	FOP__MAX
+};
+
+struct fnode {
+	enum fnode_kind	 kind;
+	struct fnode	*a, *b;		/* AND/OR: both; NOT: a */
+	const char	*field;
+	enum fop	 op;
+	const char	*value, *value2;
+	bool		 lo_incl, hi_incl;
+};
+
+enum ftype { FT_TEXT, FT_BOOL, FT_INT, FT_DATE, FT_TIME, FT_ENUM, FT_UUID };
+
+/* A filterable field: the client-facing name and the trusted SQL it stands for. */
+struct ffield {
+	const char		*name;
+	const char		*sql;		/* column expression, from code only */
+	enum ftype		 type;
+	const char *const	*choices;	/* FT_ENUM: NULL-terminated */
+};
+
+#define FILTER_MAX_TERMS	64
+#define FILTER_MAX_DEPTH	16
+#define FILTER_MAX_PARAMS	(2 * FILTER_MAX_TERMS)
+
+/*
+ * Lucene query syntax subset: field:value, field:"phrase", field:*wild*,
+ * field:[a TO b] / {a TO b}, AND, OR, NOT, -term, +term, parentheses;
+ * adjacent terms are ANDed. NULL with err (field "q") on a syntax error.
+ */
+struct fnode	*filter_parse_lucene(struct arena *, const char *q, struct core_err *);
+/* Conjunction helper: a AND b (either may be NULL). */
+struct fnode	*filter_and(struct arena *, struct fnode *a, struct fnode *b);
+struct fnode	*filter_cmp(struct arena *, const char *field, enum fop, const char *value);
+
+/* Compiled SQL fragment and its parameters, numbered from first_param. */
+struct fsql {
+	struct buf	*sql;
+	const char	*params[FILTER_MAX_PARAMS];
+	int		 nparams;
+	int		 first_param;
+};
+
+/*
+ * Appends a boolean SQL expression for n to out->sql. Unknown fields give
+ * CORE_INVALID naming the field, with the message unknown_prefix + field
+ * (e.g. "not filterable by ");
+ * values are checked against the field's type. Derived values (LIKE
+ * patterns) live in the arena, as long as out->params is used. 0 on success.
+ */
+int	filter_compile(struct arena *, const struct fnode *, const struct ffield *,
+	    size_t nfields, const char *unknown_prefix, struct fsql *out, struct core_err *);
+
+#endif

@@ -1,0 +1,150 @@
+/* users.h: the user domain — records, field rules, lifecycle, levels and roles. */
+#ifndef GATEHOUSE_USERS_H
+#define GATEHOUSE_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatehouse/core.h"
+#include "gatehouse/filter.h"
+
+/* Every attribute a client may set, in one table (see ufields[]). */
+enum ufield {
+	UF_USERNAME, UF_EMAIL, UF_FIRST_NAME, UF_MIDDLE_NAME, UF_LAST_NAME,
+	UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
+	UF_START_DATE, UF_END_DATE, UF_IN_AUDIT_SCOPE, UF_AUTH_METHOD, UF_TEAM,
+	UF_ACCESS_LEVEL, UF_ROLES, UF_NOTE, UF_SUMMARY_EMAIL,
+	UF__MAX
+};
+
+enum ufkind { UFK_TEXT, UFK_USERNAME, UFK_EMAIL, UFK_ENUM, UFK_DATE, UFK_BOOL, UFK_LEVEL,
+	UFK_ROLES, UFK_TEAM };
+
+struct ufield_def {
+	const char		*name;
+	enum ufkind		 kind;
+	size_t			 max;		/* bytes, for text */
+	const char *const	*choices;	/* UFK_ENUM */
+	bool			 nullable;	/* may be cleared with null */
+};
+
+extern const struct ufield_def ufields[UF__MAX];
+/* Index of a field by its native name, or -1. */
+int		 ufield_find(const char *name);
+
+/*
+ * A set of validated changes. val[f] is the canonical text (NULL clears a
+ * nullable field); roles lists product role names.
+ */
+#define USER_MAX_ROLES	32
+struct user_patch {
+	bool		 set[UF__MAX];
+	const char	*val[UF__MAX];
+	const char	*roles[USER_MAX_ROLES];
+	size_t		 nroles;
+};
+
+/*
+ * Validates value for field f and records it in the patch. value NULL means
+ * "clear" (refused for fields that cannot be empty). For UF_ROLES, value is
+ * one role and may be given repeatedly (the first call resets the list).
+ */
+enum core_status user_patch_set(struct arena *, struct user_patch *, enum ufield,
+		    const char *value, struct core_err *);
+
+enum user_status { US_PENDING, US_ACTIVE, US_DISABLED, US_SUSPENDED, US_REMOVED, US__MAX };
+const char	*user_status_name(enum user_status);
+
+struct user {
+	int64_t		 id;
+	const char	*uid;
+	const char	*val[UF__MAX];	/* current attributes, canonical text; NULL when unset */
+	const char	*roles[USER_MAX_ROLES];
+	size_t		 nroles;
+	enum level	 level;
+	enum user_status status;
+	const char	*disabled_reason;
+	bool		 has_password;
+	bool		 totp_enabled;
+	bool		 webauthn_enabled;
+	const char	*last_login_at, *invited_at, *confirmed_at, *locked_until;
+	const char	*agent_acknowledged_at, *created_at, *updated_at;
+	int		 version;
+};
+
+/* How a client names a user. */
+enum user_key { UKEY_UID, UKEY_ID, UKEY_USERNAME, UKEY_EMAIL };
+struct user_ref {
+	enum user_key	 kind;
+	const char	*value;
+};
+
+/* How a new account gets its credential. */
+struct user_create {
+	struct user_patch	 p;
+	const char		*password;	/* set by the admin; NULL for none */
+	bool			 invite;	/* pending, with a registration token and e-mail */
+	bool			 send_email;	/* queue the invitation e-mail (default true) */
+	bool			 keys_only;	/* operator only: an active account used through API keys */
+};
+
+/* Creates one user (one transaction, one audit event). */
+enum core_status users_create(struct core_ctx *, const struct user_create *, struct user *out,
+		    struct core_err *);
+enum core_status users_get(struct core_ctx *, const struct user_ref *, struct user *out,
+		    struct core_err *);
+/*
+ * Applies a patch. if_version < 0 skips the check; otherwise a different
+ * current version gives CORE_PRECONDITION.
+ */
+enum core_status users_update(struct core_ctx *, const struct user_ref *, const struct user_patch *,
+		    int if_version, struct user *out, struct core_err *);
+/*
+ * Soft delete: hidden, names freed, kept for audit; leaves its groups,
+ * deletes policies assigned only to it, ends its sessions and keys.
+ */
+enum core_status users_remove(struct core_ctx *, const struct user_ref *, int if_version,
+		    struct core_err *);
+
+enum user_op { UOP_DISABLE, UOP_ENABLE, UOP_SUSPEND, UOP_UNSUSPEND, UOP_UNLOCK, UOP__MAX };
+struct user_op_opts {
+	const char	*reason;		/* UOP_DISABLE: "admin" (default) or "inactivity" */
+	bool		 reset_inactivity;	/* UOP_UNLOCK: last login becomes now */
+};
+/* Status transitions; a transition to the current state is a no-op without an audit event. */
+enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum user_op,
+		    const struct user_op_opts *, struct user *out, struct core_err *);
+
+enum core_status users_set_password(struct core_ctx *, const struct user_ref *,
+		    const char *password, struct core_err *);
+
+/* List query: filter AST (compiled against the user whitelist), order and keyset cursor. */
+struct user_query {
+	const struct fnode	*filter;
+	const char		*sort;		/* field name, "-" prefix for descending; NULL = id */
+	int			 limit;		/* 1..1000 */
+	const char		*cursor;	/* opaque, from a previous page */
+	int			 offset;	/* alternative to cursor for dialects that page by number */
+	bool			 count;		/* also compute the total */
+};
+
+struct user_page {
+	struct user	*users;
+	size_t		 n;
+	const char	*next_cursor;	/* NULL on the last page */
+	int64_t		 total;		/* when requested */
+};
+
+enum core_status users_list(struct core_ctx *, const struct user_query *, struct user_page *out,
+		    struct core_err *);
+
+/* The filterable fields of users, for dialects that expose the same names. */
+extern const struct ffield	user_filter_fields[];
+extern const size_t		user_filter_nfields;
+
+/* CLI helpers (operator context, no actor). */
+enum core_status user_find_by_email(struct core_ctx *, const char *email, int64_t *id,
+		    struct core_err *);
+
+#endif

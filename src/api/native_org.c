@@ -1,0 +1,302 @@
+/* native_org.c: /api/v1/org, /api/v1/api-keys and /api/v1/audit in the native shapes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gatehouse/api.h"
+#include "gatehouse/audit.h"
+#include "gatehouse/buf.h"
+#include "gatehouse/keys.h"
+#include "gatehouse/org.h"
+#include "gatehouse/request.h"
+#include "gatehouse/users.h"
+
+static void
+bad(struct request *r, const char *field, const char *msg)
+{
+	r->route->dialect->error(r, 400, field, msg);
+}
+
+/* Parses an optional integer parameter into *out (unchanged when absent). */
+static int
+int_param(struct request *r, const char *name, long min, long max, long *out)
+{
+	const char *v = req_param(r, name);
+	char *end, msg[96];
+	long n;
+
+	if (v == NULL)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < min || n > max) {
+		snprintf(msg, sizeof(msg), "%s must be a whole number from %ld to %ld", name, min, max);
+		bad(r, name, msg);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Refuses parameters a route does not know, naming the first. */
+static int
+only_params(struct request *r, const char *const *known)
+{
+	for (size_t i = 0; i < r->params.n; i++) {
+		bool ok = false;
+		char msg[96];
+
+		for (const char *const *k = known; *k; k++)
+			ok |= strcmp(*k, r->params.v[i].name) == 0;
+		if (!ok) {
+			snprintf(msg, sizeof(msg), "unknown field %.64s", r->params.v[i].name);
+			bad(r, r->params.v[i].name, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- org ------------------------------------------------------------------------ */
+
+static void
+reply_org(struct request *r, const struct org_settings *o)
+{
+	struct jsonw w;
+
+	api_json_begin(r, 200, &w);
+	jsonw_obj_open(&w);
+	jsonw_kint(&w, "id", o->id);
+	jsonw_kstr(&w, "name", o->name);
+	jsonw_kstr(&w, "tier", o->tier);
+	jsonw_kbool(&w, "enforce_2fa", o->enforce_2fa);
+	jsonw_kint(&w, "inactivity_days", o->inactivity_days);
+	jsonw_kint(&w, "password_min", o->password_min);
+	jsonw_kint(&w, "session_lifetime_s", o->session_lifetime_s);
+	jsonw_kstr(&w, "created_at", o->created_at);
+	jsonw_kstr(&w, "updated_at", o->updated_at);
+	jsonw_obj_close(&w);
+}
+
+static void
+h_org_get(struct request *r)
+{
+	struct org_settings	o;
+	struct core_ctx		c;
+	struct core_err		e;
+
+	api_ctx(r, &c);
+	if (org_get(&c, &o, &e) != CORE_OK)
+		api_core_error(r, &e);
+	else
+		reply_org(r, &o);
+}
+
+static void
+h_org_update(struct request *r)
+{
+	static const char *const known[] = { "tier", "enforce_2fa", "inactivity_days", "password_min",
+		"session_lifetime_s", NULL };
+	struct org_patch	 p = { NULL, -1, -1, -1, -1 };
+	struct org_settings	 o;
+	struct core_ctx		 c;
+	struct core_err		 e;
+	const char		*v;
+	long			 n;
+
+	if (only_params(r, known) != 0)
+		return;
+	p.tier = req_param(r, "tier");
+	if ((v = req_param(r, "enforce_2fa")) != NULL) {
+		if (strcasecmp(v, "true") != 0 && strcasecmp(v, "false") != 0) {
+			bad(r, "enforce_2fa", "enforce_2fa must be true or false");
+			return;
+		}
+		p.enforce_2fa = strcasecmp(v, "true") == 0;
+	}
+	n = -1;
+	if (int_param(r, "inactivity_days", 0, 3650, &n) != 0)
+		return;
+	p.inactivity_days = (int)n;
+	n = -1;
+	if (int_param(r, "password_min", 8, 256, &n) != 0)
+		return;
+	p.password_min = (int)n;
+	n = -1;
+	if (int_param(r, "session_lifetime_s", 300, 2592000, &n) != 0)
+		return;
+	p.session_lifetime_s = (int)n;
+	api_ctx(r, &c);
+	if (org_update(&c, &p, &o, &e) != CORE_OK)
+		api_core_error(r, &e);
+	else
+		reply_org(r, &o);
+}
+
+/* --- api keys ----------------------------------------------------------------------- */
+
+static void
+key_json(struct jsonw *w, const struct api_key *k)
+{
+	jsonw_obj_open(w);
+	jsonw_kstr(w, "id", k->ref);
+	jsonw_kstr(w, "name", k->name);
+	jsonw_kstr(w, "user_uid", k->user_uid);
+	jsonw_kstr(w, "user_email", k->user_email);
+	jsonw_kstr(w, "access_level", k->access_level);
+	jsonw_kstr(w, "expires_at", k->expires_at);
+	jsonw_kstr(w, "last_used_at", k->last_used_at);
+	jsonw_kstr(w, "revoked_at", k->revoked_at);
+	jsonw_kstr(w, "created_at", k->created_at);
+	jsonw_obj_close(w);
+}
+
+static void
+h_keys_list(struct request *r)
+{
+	static const char *const known[] = { "all", NULL };
+	struct api_key	*keys;
+	size_t		 n;
+	struct core_ctx	 c;
+	struct core_err	 e;
+	struct jsonw	 w;
+	const char	*all = req_param(r, "all");
+
+	if (only_params(r, known) != 0)
+		return;
+	api_ctx(r, &c);
+	if (apikey_list(&c, all && strcasecmp(all, "true") == 0, &keys, &n, &e) != CORE_OK) {
+		api_core_error(r, &e);
+		return;
+	}
+	api_json_begin(r, 200, &w);
+	jsonw_obj_open(&w);
+	jsonw_key(&w, "api_keys");
+	jsonw_arr_open(&w);
+	for (size_t i = 0; i < n; i++)
+		key_json(&w, &keys[i]);
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+}
+
+static void
+h_keys_create(struct request *r)
+{
+	static const char *const known[] = { "name", "expires_in", "user", NULL };
+	struct api_key	 k;
+	struct core_ctx	 c;
+	struct core_err	 e;
+	struct jsonw	 w;
+	char		 key[APIKEY_MAX];
+	const char	*user = req_param(r, "user");
+	int64_t		 user_id = 0;
+	long		 exp = 0;
+
+	if (only_params(r, known) != 0 || int_param(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
+		return;
+	api_ctx(r, &c);
+	if (user != NULL) {
+		/* A key for someone else, named by uid. */
+		struct user_ref ref = { UKEY_UID, user };
+		struct user u;
+
+		if (users_get(&c, &ref, &u, &e) != CORE_OK) {
+			core_fail(&e, e.status, "user", "%s", e.msg);
+			api_core_error(r, &e);
+			return;
+		}
+		user_id = u.id;
+	}
+	if (apikey_create(&c, user_id, req_param(r, "name"), exp, key, &k, &e) != CORE_OK) {
+		api_core_error(r, &e);
+		return;
+	}
+	api_json_begin(r, 201, &w);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "key", key);		/* the only time the secret is shown */
+	jsonw_key(&w, "api_key");
+	key_json(&w, &k);
+	jsonw_obj_close(&w);
+	memset(key, 0, sizeof(key));
+}
+
+static void
+h_keys_revoke(struct request *r)
+{
+	struct core_ctx	c;
+	struct core_err	e;
+
+	api_ctx(r, &c);
+	if (apikey_revoke(&c, req_path_param(r, "id"), &e) != CORE_OK)
+		api_core_error(r, &e);
+	else
+		resp_start(r, 204, "application/json");
+}
+
+/* --- audit --------------------------------------------------------------------------- */
+
+static void
+h_audit(struct request *r)
+{
+	static const char *const known[] = { "actor", "target", "action", "since", "until", "cursor",
+		"limit", NULL };
+	struct audit_query	 q = { 0 };
+	struct audit_event	*ev;
+	size_t			 n;
+	const char		*next;
+	struct core_ctx		 c;
+	struct core_err		 e;
+	struct jsonw		 w;
+	long			 limit = 100;
+
+	if (only_params(r, known) != 0 || int_param(r, "limit", 1, 1000, &limit) != 0)
+		return;
+	q.actor = req_param(r, "actor");
+	q.target = req_param(r, "target");
+	q.action = req_param(r, "action");
+	q.since = req_param(r, "since");
+	q.until = req_param(r, "until");
+	q.cursor = req_param(r, "cursor");
+	q.limit = (int)limit;
+	api_ctx(r, &c);
+	if (audit_list(&c, &q, &ev, &n, &next, &e) != CORE_OK) {
+		api_core_error(r, &e);
+		return;
+	}
+	api_json_begin(r, 200, &w);
+	jsonw_obj_open(&w);
+	jsonw_key(&w, "events");
+	jsonw_arr_open(&w);
+	for (size_t i = 0; i < n; i++) {
+		jsonw_obj_open(&w);
+		jsonw_kstr(&w, "id", ev[i].id);
+		jsonw_kstr(&w, "at", ev[i].at);
+		jsonw_kstr(&w, "actor", ev[i].actor);
+		jsonw_kstr(&w, "actor_uid", ev[i].actor_uid);
+		jsonw_kstr(&w, "action", ev[i].action);
+		jsonw_kstr(&w, "target_type", ev[i].target_type);
+		jsonw_kstr(&w, "target_id", ev[i].target_id);
+		jsonw_key(&w, "changes");
+		jsonw_raw(&w, ev[i].changes, strlen(ev[i].changes));
+		jsonw_kstr(&w, "request_id", ev[i].request_id);
+		jsonw_kstr(&w, "address", ev[i].address);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	jsonw_kstr(&w, "next_cursor", next);
+	jsonw_obj_close(&w);
+}
+
+#define A	LEVEL_ADMIN
+#define U	LEVEL_USER
+const struct route native_org_routes[] = {
+	{ "GET",    "/api/v1/org",		h_org_get,	&dialect_native, A, 0 },
+	{ "PATCH",  "/api/v1/org",		h_org_update,	&dialect_native, A, 0 },
+	{ "GET",    "/api/v1/api-keys",		h_keys_list,	&dialect_native, U, 0 },
+	{ "POST",   "/api/v1/api-keys",		h_keys_create,	&dialect_native, U, 0 },
+	{ "DELETE", "/api/v1/api-keys/{id}",	h_keys_revoke,	&dialect_native, U, 0 },
+	{ "GET",    "/api/v1/audit",		h_audit,	&dialect_native, A, 0 },
+};
+#undef A
+#undef U
+const size_t native_org_nroutes = sizeof(native_org_routes) / sizeof(native_org_routes[0]);

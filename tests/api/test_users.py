@@ -1,0 +1,511 @@
+"""test_users.py: the user domain through the native API — lifecycle, rules, lists, concurrency, audit."""
+import threading
+import urllib.parse
+
+from gh import ctl, expect, get, make_key, make_org, make_user, psql, request, unique
+
+PW = "correct horse battery staple"
+
+
+class Org:
+    """A fresh org with one key per access level."""
+
+    def __init__(self):
+        self.name, self.id = make_org()
+        self.keys = {}
+        for level in ("guest", "user", "admin", "super"):
+            email = make_user(self.name, level)
+            self.keys[level] = make_key(self.name, email)
+        self.super_email = None
+
+    def call(self, method, path, level="admin", **kw):
+        return request(method, path, key=self.keys[level], **kw)
+
+    def create(self, level="admin", **fields):
+        fields.setdefault("email", f"{unique('u')}@example.com")
+        if "password" not in fields and not fields.get("invite") and \
+                fields.get("auth_method", "local") == "local":
+            fields["password"] = PW
+        return self.call("POST", "/api/v1/users", level, json=fields)
+
+
+def q(v):
+    return urllib.parse.quote(v, safe="")
+
+
+# --- create ----------------------------------------------------------------
+
+def test_create_with_password_is_active_with_location_and_etag():
+    o = Org()
+    r = expect(o.create(first_name="Ada", last_name="Lovelace"), 201)
+    u = r.json()
+    assert u["status"] == "active" and u["has_password"] is True
+    assert u["first_name"] == "Ada" and u["access_level"] == "user" and u["version"] == 1
+    assert r.headers["location"] == f"/api/v1/users/{u['uid']}"
+    assert r.headers["etag"] == '"1"'
+    assert u["username"] == u["email"], "username defaults to the e-mail"
+
+
+def test_create_invite_is_pending_with_hashed_token_and_queued_mail():
+    o = Org()
+    u = expect(o.create(invite=True), 201).json()
+    assert u["status"] == "pending" and u["invited_at"]
+    rc, out, _ = psql(f"SELECT purpose, length(digest), used_at IS NULL FROM gatehouse.tokens t "
+                      f"JOIN gatehouse.users u ON u.org_id = t.org_id AND u.id = t.user_id "
+                      f"WHERE u.uid = '{u['uid']}'", tenant=o.id)
+    assert (rc, out) == (0, "registration|32|t")
+    rc, out, _ = psql(f"SELECT template, payload->>'token' LIKE 'gt\\_%' FROM gatehouse.outbox "
+                      f"WHERE to_addr = '{u['email']}'", tenant=o.id)
+    assert (rc, out) == (0, "registration|t")
+
+
+def test_create_invite_without_mail_queues_nothing():
+    o = Org()
+    u = expect(o.create(invite=True, send_email=False), 201).json()
+    rc, out, _ = psql(f"SELECT count(*) FROM gatehouse.outbox WHERE to_addr = '{u['email']}'",
+                      tenant=o.id)
+    assert (rc, out) == (0, "0")
+
+
+def test_create_external_auth_has_no_password():
+    o = Org()
+    u = expect(o.create(auth_method="saml"), 201).json()
+    assert u["status"] == "active" and u["has_password"] is False and u["auth_method"] == "saml"
+
+
+def test_external_auth_with_password_is_refused():
+    o = Org()
+    r = expect(o.create(auth_method="sso", password=PW), 400)
+    assert r.json()["field"] == "password"
+
+
+def test_local_account_needs_password_or_invite():
+    o = Org()
+    r = expect(o.call("POST", "/api/v1/users", json={"email": "x@example.com"}), 400)
+    assert r.json()["field"] == "password"
+
+
+def test_weak_passwords_are_refused_naming_the_rule():
+    o = Org()
+    email = f"{unique('w')}@example.com"
+    for pw, words in (("short", "at least 12"), ("x" * 257, "at most 256"),
+                      (email, "e-mail"), ("password1234", "common")):
+        r = expect(o.create(email=email, password=pw), 400)
+        assert r.json()["field"] == "password"
+        assert words in r.json()["detail"], (pw, r.json())
+    expect(get(f"/api/v1/users/by-email/{q(email)}", key=o.keys["admin"]), 404)
+
+
+def test_invalid_fields_are_400_naming_the_field_and_change_nothing():
+    o = Org()
+    cases = {"email": "nope", "employee_type": "robot", "start_date": "2024-02-30",
+             "in_audit_scope": "maybe", "access_level": "root", "roles": ["Not A Role"],
+             "team": "no-such-team", "auth_method": "kerberos"}
+    for field, value in cases.items():
+        body = {"email": f"{unique('i')}@example.com", "password": PW, field: value}
+        r = expect(o.call("POST", "/api/v1/users", json=body), 400)
+        assert r.json()["field"] == field, (field, r.json())
+    rc, out, _ = psql("SELECT count(*) FROM gatehouse.users WHERE email LIKE 'i%'", tenant=o.id)
+    assert (rc, out) == (0, "0")
+
+
+def test_unknown_field_is_refused():
+    o = Org()
+    r = expect(o.create(favourite_colour="blue"), 400)
+    assert r.json()["field"] == "favourite_colour"
+
+
+def test_form_bodies_work_like_json():
+    o = Org()
+    email = f"{unique('f')}@example.com"
+    u = expect(o.call("POST", "/api/v1/users", form={"email": email, "password": PW,
+                                                     "first_name": "Form", "roles": ["assessor", "client"]}),
+               201).json()
+    assert u["first_name"] == "Form" and sorted(u["roles"]) == ["assessor", "client"]
+
+
+# --- uniqueness --------------------------------------------------------------
+
+def test_username_and_email_are_unique_case_insensitively_and_keep_their_case():
+    o = Org()
+    u = expect(o.create(email="Mixed.Case@Example.com", username="MixedCase"), 201).json()
+    assert u["email"] == "Mixed.Case@Example.com" and u["username"] == "MixedCase"
+    r = expect(o.create(email="mixed.case@example.COM", username="other"), 409)
+    assert r.json()["field"] == "email"
+    r = expect(o.create(email="another@example.com", username="MIXEDCASE"), 409)
+    assert r.json()["field"] == "username"
+    assert get("/api/v1/users/by-username/mixedcase", key=o.keys["admin"]).json()["uid"] == u["uid"]
+    assert get(f"/api/v1/users/by-email/{q('MIXED.case@example.com')}",
+               key=o.keys["admin"]).json()["uid"] == u["uid"]
+
+
+def test_same_names_in_two_orgs_do_not_collide():
+    a, b = Org(), Org()
+    expect(a.create(email="same@example.com"), 201)
+    expect(b.create(email="same@example.com"), 201)
+
+
+def test_concurrent_creates_of_one_username_have_exactly_one_winner():
+    o = Org()
+    name = unique("race")
+    results = []
+
+    def go(i):
+        results.append(o.create(username=name, email=f"{name}{i}@example.com",
+                                auth_method="sso").status)
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [201] + [409] * 7, results
+
+
+# --- read, update, remove ------------------------------------------------------
+
+def test_get_by_uid_id_username_and_email():
+    o = Org()
+    u = expect(o.create(username=unique("g")), 201).json()
+    for path in (f"/api/v1/users/{u['uid']}", f"/api/v1/users/by-id/{u['id']}",
+                 f"/api/v1/users/by-username/{q(u['username'])}",
+                 f"/api/v1/users/by-email/{q(u['email'])}"):
+        assert expect(get(path, key=o.keys["admin"]), 200).json()["uid"] == u["uid"]
+
+
+def test_unknown_or_malformed_user_is_404():
+    o = Org()
+    for path in ("/api/v1/users/00000000-0000-0000-0000-000000000000", "/api/v1/users/not-a-uuid",
+                 "/api/v1/users/by-id/0", "/api/v1/users/by-id/abc"):
+        expect(get(path, key=o.keys["admin"]), 404)
+
+
+def test_partial_update_changes_only_what_is_sent():
+    o = Org()
+    u = expect(o.create(first_name="A", last_name="B", title="T"), 201).json()
+    r = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"first_name": "C"}), 200)
+    v = r.json()
+    assert (v["first_name"], v["last_name"], v["title"]) == ("C", "B", "T")
+    assert v["version"] == 2 and r.headers["etag"] == '"2"'
+
+
+def test_nullable_fields_clear_with_null():
+    o = Org()
+    u = expect(o.create(start_date="2024-01-15"), 201).json()
+    assert u["start_date"] == "2024-01-15"
+    v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"start_date": None}), 200).json()
+    assert v["start_date"] is None
+    r = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"email": None}), 400)
+    assert r.json()["field"] == "email"
+
+
+def test_stale_if_match_is_412_and_changes_nothing():
+    o = Org()
+    u = expect(o.create(first_name="A"), 201).json()
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"first_name": "B"},
+                  headers={"If-Match": '"1"'}), 200)
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"first_name": "C"},
+                  headers={"If-Match": '"1"'}), 412)
+    expect(o.call("DELETE", f"/api/v1/users/{u['uid']}", headers={"If-Match": '"1"'}), 412)
+    assert get(f"/api/v1/users/{u['uid']}", key=o.keys["admin"]).json()["first_name"] == "B"
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"first_name": "C"},
+                  headers={"If-Match": "garbage"}), 400)
+
+
+def test_concurrent_updates_with_one_if_match_have_exactly_one_winner():
+    o = Org()
+    u = expect(o.create(), 201).json()
+    results = []
+
+    def go(i):
+        results.append(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"title": f"t{i}"},
+                              headers={"If-Match": '"1"'}).status)
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200] + [412] * 7, results
+
+
+def test_removed_user_is_hidden_and_frees_its_names_and_its_keys_stop():
+    o = Org()
+    email = f"{unique('rm')}@example.com"
+    ctl("user", "create", "--org", o.name, "--email", email, "--username", "removable")
+    key = make_key(o.name, email)
+    expect(get("/api/v1/me", key=key), 200)
+    uid = get(f"/api/v1/users/by-email/{q(email)}", key=o.keys["admin"]).json()["uid"]
+    expect(o.call("DELETE", f"/api/v1/users/{uid}"), 204)
+    expect(get(f"/api/v1/users/{uid}", key=o.keys["admin"]), 404)
+    expect(get("/api/v1/me", key=key), 401)
+    again = expect(o.create(email=email, username="removable"), 201).json()
+    assert again["uid"] != uid
+    rc, out, _ = psql(f"SELECT status FROM gatehouse.users WHERE uid = '{uid}'", tenant=o.id)
+    assert (rc, out) == (0, "removed"), "kept for audit"
+
+
+def test_remove_leaves_groups_and_deletes_policies_assigned_only_to_the_user():
+    o = Org()
+    u = expect(o.create(), 201).json()
+    other = expect(o.create(), 201).json()
+    sql = f"""
+        INSERT INTO gatehouse.groups (org_id, key, name) VALUES ({o.id}, 'g1', 'G1');
+        INSERT INTO gatehouse.group_members (org_id, group_id, user_id)
+            SELECT {o.id}, g.id, {u['id']} FROM gatehouse.groups g WHERE g.key = 'g1';
+        INSERT INTO gatehouse.policies (org_id, name) VALUES ({o.id}, 'only-mine'), ({o.id}, 'shared');
+        INSERT INTO gatehouse.policy_assignments (org_id, policy_id, user_id)
+            SELECT {o.id}, p.id, x.uid FROM gatehouse.policies p,
+                (VALUES ({u['id']}::bigint)) x(uid) WHERE p.name IN ('only-mine', 'shared');
+        INSERT INTO gatehouse.policy_assignments (org_id, policy_id, user_id)
+            SELECT {o.id}, p.id, {other['id']} FROM gatehouse.policies p WHERE p.name = 'shared'"""
+    rc, _, err = psql(sql, tenant=o.id)
+    assert rc == 0, err
+    expect(o.call("DELETE", f"/api/v1/users/{u['uid']}"), 204)
+    rc, out, _ = psql("SELECT string_agg(name, ',' ORDER BY name) FROM gatehouse.policies", tenant=o.id)
+    assert out == "shared"
+    rc, out, _ = psql("SELECT count(*) FROM gatehouse.group_members", tenant=o.id)
+    assert out == "0"
+
+
+# --- status ----------------------------------------------------------------------
+
+def _uid_and_key(o, level="user"):
+    email = make_user(o.name, level)
+    key = make_key(o.name, email)
+    uid = get(f"/api/v1/users/by-email/{q(email)}", key=o.keys["super"]).json()["uid"]
+    return uid, key
+
+
+def test_disable_and_enable_switch_access_at_once():
+    o = Org()
+    uid, key = _uid_and_key(o)
+    v = expect(o.call("POST", f"/api/v1/users/{uid}/disable"), 200).json()
+    assert v["status"] == "disabled" and v["disabled_reason"] == "admin"
+    assert v["summary_email"] is False
+    expect(get("/api/v1/me", key=key), 401)
+    v = expect(o.call("POST", f"/api/v1/users/{uid}/enable"), 200).json()
+    assert v["status"] == "active" and v["disabled_reason"] is None and v["summary_email"] is True
+    expect(get("/api/v1/me", key=key), 200)
+
+
+def test_disable_for_inactivity_records_the_reason():
+    o = Org()
+    uid, _ = _uid_and_key(o)
+    v = expect(o.call("POST", f"/api/v1/users/{uid}/disable", json={"reason": "inactivity"}), 200).json()
+    assert v["disabled_reason"] == "inactivity"
+    r = expect(o.call("POST", f"/api/v1/users/{uid}/disable", json={"reason": "whim"}), 400)
+    assert r.json()["field"] == "reason"
+
+
+def test_suspend_and_unsuspend():
+    o = Org()
+    uid, key = _uid_and_key(o)
+    assert expect(o.call("POST", f"/api/v1/users/{uid}/suspend"), 200).json()["status"] == "suspended"
+    expect(get("/api/v1/me", key=key), 401)
+    expect(o.call("POST", f"/api/v1/users/{uid}/enable"), 409)
+    assert expect(o.call("POST", f"/api/v1/users/{uid}/unsuspend"), 200).json()["status"] == "active"
+    expect(get("/api/v1/me", key=key), 200)
+
+
+def test_repeating_a_transition_is_a_no_op_without_audit():
+    o = Org()
+    uid, _ = _uid_and_key(o)
+    expect(o.call("POST", f"/api/v1/users/{uid}/disable"), 200)
+    v = expect(o.call("POST", f"/api/v1/users/{uid}/disable"), 200).json()
+    assert v["status"] == "disabled"
+    rc, out, _ = psql(f"SELECT count(*) FROM gatehouse.audit_events WHERE action = 'user.disable' "
+                      f"AND target_id = '{uid}'", tenant=o.id)
+    assert out == "1"
+
+
+def test_unlock_clears_lockout_reenables_and_can_reset_inactivity():
+    o = Org()
+    uid, _ = _uid_and_key(o)
+    psql(f"UPDATE gatehouse.users SET failed_logins = 5, locked_until = now() + interval '1 hour' "
+         f"WHERE uid = '{uid}'", tenant=o.id)
+    expect(o.call("POST", f"/api/v1/users/{uid}/disable", json={"reason": "inactivity"}), 200)
+    v = expect(o.call("POST", f"/api/v1/users/{uid}/unlock", json={"reset_inactivity": True}), 200).json()
+    assert v["status"] == "active" and v["locked_until"] is None and v["last_login_at"]
+
+
+# --- levels and roles --------------------------------------------------------------
+
+def test_only_super_grants_admin_or_super():
+    o = Org()
+    r = expect(o.create(level="admin", access_level="admin"), 403)
+    assert r.json()["field"] == "access_level"
+    u = expect(o.create(level="super", access_level="admin"), 201).json()
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", "admin", json={"access_level": "user"}), 403)
+    v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", "super", json={"access_level": "user"}), 200)
+    assert v.json()["access_level"] == "user"
+
+
+def test_admin_cannot_change_a_super():
+    o = Org()
+    u = expect(o.create(level="super", access_level="super"), 201).json()
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", "admin", json={"title": "x"}), 403)
+    expect(o.call("POST", f"/api/v1/users/{u['uid']}/disable", "admin"), 403)
+    expect(o.call("DELETE", f"/api/v1/users/{u['uid']}", "admin"), 403)
+
+
+def test_the_last_super_cannot_be_demoted_disabled_or_removed():
+    name, _ = make_org()
+    email = make_user(name, "super")
+    key = make_key(name, email)
+    uid = get(f"/api/v1/users/by-email/{q(email)}", key=key).json()["uid"]
+    for method, path, body in (("PATCH", f"/api/v1/users/{uid}", {"access_level": "admin"}),
+                               ("POST", f"/api/v1/users/{uid}/disable", None),
+                               ("POST", f"/api/v1/users/{uid}/suspend", None),
+                               ("DELETE", f"/api/v1/users/{uid}", None)):
+        r = expect(request(method, path, key=key, json=body), 409)
+        assert "last super" in r.json()["detail"]
+    second = expect(request("POST", "/api/v1/users", key=key,
+                            json={"email": f"{unique('s')}@example.com", "password": PW,
+                                  "access_level": "super"}), 201).json()
+    expect(request("PATCH", f"/api/v1/users/{uid}", key=key, json={"access_level": "admin"}), 200)
+    r = expect(request("DELETE", f"/api/v1/users/{second['uid']}", key=key), 403)
+
+
+def test_roles_come_from_the_catalogue_and_admin_role_grants_admin():
+    o = Org()
+    u = expect(o.create(roles=["assessor", "manager"]), 201).json()
+    assert sorted(u["roles"]) == ["assessor", "manager"] and u["access_level"] == "user"
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", "admin", json={"roles": ["admin"]}), 403)
+    v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", "super", json={"roles": ["admin"]}), 200).json()
+    assert v["roles"] == ["admin"] and v["access_level"] == "admin"
+    v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", "super", json={"roles": []}), 200).json()
+    assert v["roles"] == []
+    r = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"roles": ["wizard"]}), 400)
+    assert r.json()["field"] == "roles"
+
+
+# --- authorization matrix -------------------------------------------------------------
+
+def test_user_routes_need_admin_and_stay_in_their_org():
+    o, other = Org(), Org()
+    u = expect(o.create(), 201).json()
+    routes = [("GET", "/api/v1/users", None), ("POST", "/api/v1/users", {"email": "m@example.com"}),
+              ("GET", f"/api/v1/users/{u['uid']}", None),
+              ("PATCH", f"/api/v1/users/{u['uid']}", {"title": "x"}),
+              ("POST", f"/api/v1/users/{u['uid']}/disable", None),
+              ("DELETE", f"/api/v1/users/{u['uid']}", None)]
+    for method, path, body in routes:
+        expect(request(method, path, json=body), 401)
+        for level in ("guest", "user"):
+            expect(o.call(method, path, level, json=body), 403)
+        if "/users/" in path:
+            expect(other.call(method, path, "super", json=body), 404)
+    expect(o.call("GET", f"/api/v1/users/{u['uid']}", "admin"), 200)
+
+
+# --- passwords -------------------------------------------------------------------------
+
+def test_users_set_their_own_password_and_admins_set_others():
+    o = Org()
+    u = expect(o.create(), 201).json()
+    expect(o.call("PUT", f"/api/v1/users/{u['uid']}/password", json={"password": "another long passphrase"}), 204)
+    r = expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "short"}), 400)
+    assert r.json()["field"] == "password"
+    expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "my own long passphrase"}), 204)
+
+
+# --- lists -----------------------------------------------------------------------------
+
+def _seed(o, n, prefix):
+    for i in range(n):
+        expect(o.create(email=f"{prefix}{i:03d}@list.example", auth_method="sso",
+                        department="eng" if i % 2 else "ops"), 201)
+
+
+def test_list_filters_by_fields_and_q():
+    o = Org()
+    p = unique("l")
+    _seed(o, 6, p)
+    r = expect(o.call("GET", "/api/v1/users?department=eng&limit=100"), 200).json()
+    assert len(r["users"]) == 3 and all(u["department"] == "eng" for u in r["users"])
+    r = expect(o.call("GET", "/api/v1/users?q=" + q(f"email:{p}* AND NOT department:eng")), 200).json()
+    assert len(r["users"]) == 3 and all(u["department"] == "ops" for u in r["users"])
+    r = expect(o.call("GET", "/api/v1/users?q=" + q("email:*@list.example OR username:nobody")), 200).json()
+    assert len(r["users"]) == 6
+
+
+def test_list_refuses_unknown_fields_and_bad_controls():
+    o = Org()
+    r = expect(o.call("GET", "/api/v1/users?shoe_size=9"), 400)
+    assert r.json()["field"] == "shoe_size"
+    for qs, field in (("limit=0", "limit"), ("limit=1001", "limit"), ("sort=shoe", "sort"),
+                      ("cursor=zzz", "cursor"), ("q=" + q("email:(a"), "q"),
+                      ("status=sleeping", "status"), ("created_at=yesterday", "created_at")):
+        r = expect(o.call("GET", f"/api/v1/users?{qs}"), 400)
+        assert r.json()["field"] == field, (qs, r.json())
+
+
+def test_cursor_paging_visits_everyone_once_in_order_even_with_inserts():
+    o = Org()
+    p = unique("c")
+    _seed(o, 7, p)
+    seen, cursor, pages = [], None, 0
+    while True:
+        qs = f"q={q('email:' + p + '*')}&sort=email&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        r = expect(o.call("GET", f"/api/v1/users?{qs}"), 200).json()
+        seen += [u["email"] for u in r["users"]]
+        pages += 1
+        if pages == 1:
+            # A user inserted before the cursor's position does not shift later pages.
+            expect(o.create(email=f"{p}000a@list.example", auth_method="sso"), 201)
+        cursor = r["next_cursor"]
+        if not cursor:
+            break
+    expected = sorted(f"{p}{i:03d}@list.example" for i in range(7))
+    assert [s for s in seen if not s.startswith(f"{p}000a")] == expected
+    assert len(seen) == len(set(seen))
+
+
+def test_descending_created_at_paging():
+    o = Org()
+    p = unique("d")
+    _seed(o, 5, p)
+    seen, cursor = [], None
+    while True:
+        qs = f"q={q('email:' + p + '*')}&sort=-created_at&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        r = expect(o.call("GET", f"/api/v1/users?{qs}"), 200).json()
+        seen += [u["email"] for u in r["users"]]
+        cursor = r["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"{p}{i:03d}@list.example" for i in reversed(range(5))]
+
+
+def test_cursor_from_another_sort_is_refused():
+    o = Org()
+    _seed(o, 3, unique("x"))
+    cur = expect(o.call("GET", "/api/v1/users?sort=email&limit=1"), 200).json()["next_cursor"]
+    r = expect(o.call("GET", f"/api/v1/users?sort=username&limit=1&cursor={cur}"), 400)
+    assert r.json()["field"] == "cursor"
+
+
+# --- audit ------------------------------------------------------------------------------
+
+def test_every_mutation_is_audited_without_secrets():
+    o = Org()
+    u = expect(o.create(first_name="Aud"), 201).json()
+    uid = u["uid"]
+    expect(o.call("PATCH", f"/api/v1/users/{uid}", json={"first_name": "Audit"}), 200)
+    expect(o.call("PUT", f"/api/v1/users/{uid}/password", json={"password": "yet another passphrase"}), 204)
+    for op in ("disable", "enable", "suspend", "unsuspend", "unlock"):
+        expect(o.call("POST", f"/api/v1/users/{uid}/{op}"), 200)
+    expect(o.call("DELETE", f"/api/v1/users/{uid}"), 204)
+    rc, out, _ = psql(f"SELECT action FROM gatehouse.audit_events WHERE target_id = '{uid}' ORDER BY id",
+                      tenant=o.id)
+    assert out.split() == ["user.create", "user.update", "user.password", "user.disable",
+                           "user.enable", "user.suspend", "user.unsuspend", "user.unlock",
+                           "user.remove"], out
+    rc, out, _ = psql(f"SELECT changes::text || actor || request_id FROM gatehouse.audit_events "
+                      f"WHERE target_id = '{uid}'", tenant=o.id)
+    assert PW not in out and "yet another passphrase" not in out
+    rc, out, _ = psql(f"SELECT changes->'first_name'->>'old', changes->'first_name'->>'new' "
+                      f"FROM gatehouse.audit_events WHERE target_id = '{uid}' AND action = 'user.update'",
+                      tenant=o.id)
+    assert out == "Aud|Audit"
+    rc, out, _ = psql(f"SELECT changes->'password'->>'changed' FROM gatehouse.audit_events "
+                      f"WHERE target_id = '{uid}' AND action = 'user.create'", tenant=o.id)
+    assert out == "true"
