@@ -1,0 +1,31 @@
+/* config.h: settings from a key = value file, overridden by GATEHOUSE_* environment variables. */
+#ifndef GATEHOUSE_CONFIG_H
+#define GATEHOUSE_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char	*database_url;		/* service role conninfo */
+	char	*admin_database_url;	/* owner role conninfo, for migrate only */
+	char	*socket;		/* PATH or HOST:PORT */
+	int	 socket_mode;		/* for a unix socket */
+	int	 workers;
+	long	 max_requests;		/* recycle a worker after this many; 0 = never */
+	size_t	 max_body;		/* bytes; larger bodies get 413 */
+	size_t	 max_fields;		/* parameters per request */
+	size_t	 max_field_len;		/* bytes per name or value */
+	int	 json_max_depth;
+	size_t	 json_max_nodes;
+	char	*sql_dir;		/* migrations */
+	char	*log_level;
+	char	*public_url;		/* base URL for links in e-mail */
+};
+
+/*
+ * Fills cfg with defaults, then the file (if path is not NULL), then the
+ * environment. On error returns -1 and writes a message naming the key to err.
+ */
+int	config_load(struct config *, const char *path, char *err, size_t errlen);
+void	config_free(struct config *);
+
+#endif
