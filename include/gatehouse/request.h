@@ -28,7 +28,7 @@ struct request {
 	void			*io;
 
 	const char		*method;
-	const char		*path;		/* decoded, without the query string */
+	const char		*path;		/* as sent (still percent-encoded), without the query */
 	const char		*query;		/* raw */
 	const char		*content_type;
 	const char		*remote_addr;

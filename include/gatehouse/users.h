@@ -92,7 +92,32 @@ struct user_create {
 /* Creates one user (one transaction, one audit event). */
 enum core_status users_create(struct core_ctx *, const struct user_create *, struct user *out,
 		    struct core_err *);
+
+struct user_result {
+	enum core_status	status;
+	struct core_err		err;
+	struct user		user;
+};
+
+/*
+ * Creates n users, hashing their passwords on every core first. atomic:
+ * one transaction, all or nothing; on failure *failed is the index whose
+ * result says why (CORE_OK is returned only if all were created). Per item
+ * (!atomic): each its own transaction and result; returns CORE_OK unless
+ * the whole batch could not be attempted.
+ */
+enum core_status users_create_many(struct core_ctx *, const struct user_create *, size_t n,
+		    bool atomic, struct user_result *, size_t *failed);
 enum core_status users_get(struct core_ctx *, const struct user_ref *, struct user *out,
+		    struct core_err *);
+/*
+ * users_get inside the caller's transaction (after core_begin), optionally
+ * locking the user's row until it ends.
+ */
+enum core_status users_load(struct core_ctx *, const struct user_ref *, bool lock,
+		    struct user *out, struct core_err *);
+/* Nobody acts on a user above their own level: CORE_FORBIDDEN when the actor may not. */
+enum core_status users_may_touch(const struct core_ctx *, const struct user *,
 		    struct core_err *);
 /*
  * Applies a patch. if_version < 0 skips the check; otherwise a different

@@ -113,9 +113,24 @@ truthy(const char *v)
 }
 
 /*
- * Reads user attributes from the request into p. Names in `extra` are
- * accepted and left to the caller; anything else unknown is refused.
+ * One attribute by name into p. Names in `extra` are left to the caller
+ * (CORE_OK, nothing set); any other unknown name is refused.
  */
+static enum core_status
+patch_field(struct arena *a, struct user_patch *p, const char *name, const char *value,
+    const char *const *extra, struct core_err *e)
+{
+	int f = ufield_find(name);
+
+	if (f >= 0)
+		return user_patch_set(a, p, (enum ufield)f, value, e);
+	for (const char *const *x = extra; x && *x; x++)
+		if (strcmp(*x, name) == 0)
+			return CORE_OK;
+	return core_fail(e, CORE_INVALID, name, "unknown field %.64s", name);
+}
+
+/* Reads user attributes from the parameter view (query, form or JSON object body). */
 static int
 read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 {
@@ -125,23 +140,9 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; i < r->params.n; i++) {
 		const struct param *pv = &r->params.v[i];
-		int f = ufield_find(pv->name);
-		bool known = false;
 
-		if (f < 0) {
-			for (const char *const *x = extra; x && *x; x++)
-				known |= strcmp(*x, pv->name) == 0;
-			if (!known) {
-				char msg[128];
-
-				snprintf(msg, sizeof(msg), "unknown field %.64s", pv->name);
-				r->route->dialect->error(r, 400, pv->name, msg);
-				return -1;
-			}
-			continue;
-		}
-		if (user_patch_set(r->arena, p, (enum ufield)f,
-		    pv->kind == PARAM_NULL ? NULL : pv->value, &e) != CORE_OK) {
+		if (patch_field(r->arena, p, pv->name, pv->kind == PARAM_NULL ? NULL : pv->value,
+		    extra, &e) != CORE_OK) {
 			api_core_error(r, &e);
 			return -1;
 		}
@@ -150,6 +151,45 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 	if (roles != NULL && roles->type == JSON_ARRAY && roles->n == 0)
 		user_patch_set(r->arena, p, UF_ROLES, "", &e);
 	return 0;
+}
+
+/* Reads one JSON object (a bulk item) into a create request. */
+static enum core_status
+read_item(struct arena *a, const struct json *o, struct user_create *req, struct core_err *e)
+{
+	static const char *const extra[] = { "password", "invite", "send_email", NULL };
+	const struct json *v;
+
+	memset(req, 0, sizeof(*req));
+	if (o->type != JSON_OBJECT)
+		return core_fail(e, CORE_INVALID, NULL, "each item must be a JSON object");
+	for (size_t i = 0; i < o->n; i++) {
+		enum core_status st = CORE_OK;
+
+		v = o->items[i];
+		if (v->type == JSON_OBJECT)
+			st = core_fail(e, CORE_INVALID, o->keys[i], "%s cannot be an object", o->keys[i]);
+		else if (v->type == JSON_ARRAY) {
+			if (strcmp(o->keys[i], "roles") != 0)
+				st = core_fail(e, CORE_INVALID, o->keys[i], "%s cannot be a list", o->keys[i]);
+			if (v->n == 0 && st == CORE_OK)
+				st = user_patch_set(a, &req->p, UF_ROLES, "", e);
+			for (size_t k = 0; k < v->n && st == CORE_OK; k++)
+				st = v->items[k]->type == JSON_STRING ?
+				    user_patch_set(a, &req->p, UF_ROLES, v->items[k]->str, e) :
+				    core_fail(e, CORE_INVALID, "roles", "roles must be names");
+		} else
+			st = patch_field(a, &req->p, o->keys[i],
+			    v->type == JSON_NULL ? NULL : v->str, extra, e);
+		if (st != CORE_OK)
+			return st;
+	}
+	if ((v = json_get(o, "password")) != NULL && v->type == JSON_STRING)
+		req->password = v->str;
+	req->invite = (v = json_get(o, "invite")) != NULL && v->type == JSON_BOOL && v->boolean;
+	v = json_get(o, "send_email");
+	req->send_email = v == NULL || (v->type == JSON_BOOL && v->boolean);
+	return CORE_OK;
 }
 
 static struct user_ref
@@ -182,6 +222,69 @@ h_users_create(struct request *r)
 		api_core_error(r, &e);
 	else
 		reply_user(r, 201, &u);
+}
+
+#define BULK_MAX	1000
+
+/* Names a failure in a bulk request by its item: users[3].email. */
+static void
+bulk_error(struct request *r, size_t i, struct core_err *e)
+{
+	char field[64], msg[sizeof(e->msg)];
+
+	snprintf(field, sizeof(field), "users[%zu]%s%.40s", i, e->field[0] ? "." : "", e->field);
+	snprintf(msg, sizeof(msg), "item %zu: %.160s", i, e->msg);
+	snprintf(e->field, sizeof(e->field), "%s", field);
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	api_core_error(r, e);
+}
+
+/*
+ * POST /api/v1/users/bulk: a JSON array of users (or {"users": [...]}),
+ * created all or nothing; passwords are hashed on every core first.
+ */
+static void
+h_users_bulk(struct request *r)
+{
+	const struct json	*list = r->json;
+	struct user_create	*reqs;
+	struct user_result	*res;
+	struct core_ctx		 c;
+	struct core_err		 e;
+	struct jsonw		 w;
+	size_t			 failed;
+
+	if (list != NULL && list->type == JSON_OBJECT)
+		list = json_get(list, "users");
+	if (list == NULL || list->type != JSON_ARRAY || list->n == 0 || list->n > BULK_MAX) {
+		r->route->dialect->error(r, 400, "users",
+		    "send a JSON array of 1 to 1000 users (or {\"users\": [...]})");
+		return;
+	}
+	reqs = arena_alloc(r->arena, list->n * sizeof(*reqs));
+	res = arena_alloc(r->arena, list->n * sizeof(*res));
+	if (reqs == NULL || res == NULL) {
+		r->route->dialect->error(r, 413, "users", "too many users in one request");
+		return;
+	}
+	for (size_t i = 0; i < list->n; i++)
+		if (read_item(r->arena, list->items[i], &reqs[i], &e) != CORE_OK) {
+			bulk_error(r, i, &e);
+			return;
+		}
+	api_ctx(r, &c);
+	if (users_create_many(&c, reqs, list->n, true, res, &failed) != CORE_OK) {
+		bulk_error(r, failed, &res[failed].err);
+		return;
+	}
+	api_json_begin(r, 201, &w);
+	jsonw_obj_open(&w);
+	jsonw_key(&w, "users");
+	jsonw_arr_open(&w);
+	for (size_t i = 0; i < list->n; i++)
+		native_user_json(&w, &res[i].user);
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
 }
 
 static void
@@ -360,6 +463,7 @@ h_users_list(struct request *r)
 const struct route native_user_routes[] = {
 	{ "GET",    "/api/v1/users",				h_users_list,	   &dialect_native, A, 0 },
 	{ "POST",   "/api/v1/users",				h_users_create,	   &dialect_native, A, 0 },
+	{ "POST",   "/api/v1/users/bulk",			h_users_bulk,	   &dialect_native, A, 0 },
 	{ "GET",    "/api/v1/users/by-id/{id}",			h_users_by_id,	   &dialect_native, A, 0 },
 	{ "GET",    "/api/v1/users/by-username/{username}",	h_users_by_username, &dialect_native, A, 0 },
 	{ "GET",    "/api/v1/users/by-email/{email}",		h_users_by_email,  &dialect_native, A, 0 },

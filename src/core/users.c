@@ -305,6 +305,13 @@ users_get(struct core_ctx *c, const struct user_ref *ref, struct user *u, struct
 	return core_commit(e);
 }
 
+enum core_status
+users_load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u,
+    struct core_err *e)
+{
+	return load(c, ref, lock, u, e);
+}
+
 /* --- authorisation rules ------------------------------------------------------ */
 
 static enum level
@@ -323,6 +330,12 @@ may_touch(const struct core_ctx *c, const struct user *target, struct core_err *
 		    "a %s cannot change a user with access level %s",
 		    level_name(actor_level(c)), level_name(target->level));
 	return CORE_OK;
+}
+
+enum core_status
+users_may_touch(const struct core_ctx *c, const struct user *target, struct core_err *e)
+{
+	return may_touch(c, target, e);
 }
 
 /* Only super may grant or revoke admin and super. */
@@ -614,34 +627,29 @@ check_password(const char *pw, const char *username, const char *email, struct c
 	return CORE_OK;
 }
 
-enum core_status
-users_create(struct core_ctx *c, const struct user_create *req, struct user *out,
-    struct core_err *e)
+/*
+ * Checks a create request without touching the database: the credential
+ * rules and who may grant the requested level. Fills the effective patch
+ * (username defaults to the e-mail) and level.
+ */
+static enum core_status
+create_checks(const struct core_ctx *c, const struct user_create *req, struct user_patch *eff,
+    enum level *level, struct core_err *e)
 {
 	const struct user_patch	*p = &req->p;
-	const char		*username, *email, *auth, *status = "active";
-	char			 hash[PHC_MAX] = "", token[APIKEY_MAX] = "";
-	const char		*params[3];
-	enum level		 level = LEVEL_USER;
-	struct buf		 json;
-	struct user_patch	 eff = *p;
-	enum core_status	 st;
-	PGresult		*r;
-	int64_t			 id;
+	const char		*auth;
 
 	if (!p->set[UF_EMAIL])
 		return core_fail(e, CORE_INVALID, "email", "email is required");
-	email = p->val[UF_EMAIL];
-	/* The username defaults to the e-mail address. */
+	*eff = *p;
 	if (!p->set[UF_USERNAME]) {
-		eff.set[UF_USERNAME] = true;
-		eff.val[UF_USERNAME] = email;
+		eff->set[UF_USERNAME] = true;
+		eff->val[UF_USERNAME] = p->val[UF_EMAIL];
 	}
-	username = eff.val[UF_USERNAME];
+	*level = LEVEL_USER;
 	if (p->set[UF_ACCESS_LEVEL])
-		level_parse(p->val[UF_ACCESS_LEVEL], &level);
+		level_parse(p->val[UF_ACCESS_LEVEL], level);
 	auth = p->set[UF_AUTH_METHOD] ? p->val[UF_AUTH_METHOD] : "local";
-
 	if (req->password != NULL && req->invite)
 		return core_fail(e, CORE_INVALID, "password",
 		    "give a password or an invitation, not both");
@@ -651,90 +659,214 @@ users_create(struct core_ctx *c, const struct user_create *req, struct user *out
 	if (req->password == NULL && !req->invite && !req->keys_only && strcmp(auth, "local") == 0)
 		return core_fail(e, CORE_INVALID, "password",
 		    "a local account needs a password or an invitation");
-	if ((st = may_set_level(c, LEVEL_USER, level, e)) != CORE_OK)
-		return st;
-	if (req->password != NULL) {
-		if ((st = core_begin(c, e)) != CORE_OK)
-			return st;
-		st = check_password(req->password, username, email, e);
-		db_rollback();
-		if (st != CORE_OK)
-			return st;
-	}
+	return may_set_level(c, LEVEL_USER, *level, e);
+}
 
-	/* Hash before the transaction: it is the slow part and needs no lock. */
-	if (req->password != NULL) {
-		if (password_hash(req->password, hash) != 0)
-			return core_fail(e, CORE_INTERNAL, NULL, "password hashing failed");
-	} else if (req->invite) {
-		status = "pending";
-		if (password_unusable(hash) != 0)
-			return core_fail(e, CORE_INTERNAL, NULL, "random number generator failed");
-	}
+/*
+ * Inserts one checked user inside the caller's transaction, with its
+ * invitation and audit event. hash is the PHC string, or "" for none.
+ */
+static enum core_status
+create_insert(struct core_ctx *c, const struct user_create *req, const struct user_patch *eff,
+    enum level level, const char *hash, struct user *out, struct core_err *e)
+{
+	char			 token[APIKEY_MAX] = "";
+	const char		*params[3];
+	struct buf		 json;
+	enum core_status	 st;
+	PGresult		*r;
+	int64_t			 id;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
-		goto out;
 	buf_init(&json);
-	if ((st = patch_json(c, &eff, &level, &json, e)) != CORE_OK) {
+	if ((st = patch_json(c, eff, &level, &json, e)) != CORE_OK ||
+	    (st = may_set_level(c, LEVEL_USER, level, e)) != CORE_OK) {	/* a role may lift it */
 		buf_free(&json);
-		st = core_abort(st);
-		goto out;
-	}
-	/* A role that grants a level is a level change too. */
-	if ((st = may_set_level(c, LEVEL_USER, level, e)) != CORE_OK) {
-		buf_free(&json);
-		st = core_abort(st);
-		goto out;
+		return st;
 	}
 	params[0] = json.data;
-	params[1] = status;
+	params[1] = req->invite ? "pending" : "active";
 	params[2] = hash[0] ? hash : NULL;
 	r = db_exec(&st_user_insert, params);
 	buf_free(&json);
 	if (r == NULL) {
-		st = core_abort(unique_fail(e));
-		goto out;
+		st = unique_fail(e);
+		/* A username the client did not send was its e-mail: name that field. */
+		if (st == CORE_CONFLICT && !req->p.set[UF_USERNAME] && strcmp(e->field, "username") == 0)
+			core_fail(e, CORE_CONFLICT, "email", "email is already in use as a username");
+		return st;
 	}
 	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	if ((st = reload(c, id, out, e)) != CORE_OK) {
-		st = core_abort(st);
-		goto out;
-	}
+	if ((st = reload(c, id, out, e)) != CORE_OK)
+		return st;
 	if (req->invite) {
-		struct buf pl;
-		struct jsonw w;
-
-		if (token_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0) {
-			st = core_abort(core_db_fail(e, "invitation"));
-			goto out;
-		}
+		if (token_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
+			return core_db_fail(e, "invitation");
 		if (req->send_email) {
+			struct buf	pl;
+			struct jsonw	w;
+			int		rc;
+
 			/* The mailer needs the token to build the link, and clears it once sent. */
 			buf_init(&pl);
 			jsonw_init(&w, &pl);
 			jsonw_obj_open(&w);
-			jsonw_kstr(&w, "username", username);
+			jsonw_kstr(&w, "username", eff->val[UF_USERNAME]);
 			jsonw_kstr(&w, "token", token);
 			jsonw_obj_close(&w);
-			if (pl.failed || outbox_queue(c, email, "registration", pl.data) != 0) {
-				buf_free(&pl);
-				st = core_abort(core_db_fail(e, "invitation e-mail"));
-				goto out;
-			}
+			rc = pl.failed ? -1 : outbox_queue(c, eff->val[UF_EMAIL], "registration", pl.data);
 			buf_wipe(&pl);
 			buf_free(&pl);
+			OPENSSL_cleanse(token, sizeof(token));
+			if (rc != 0)
+				return core_db_fail(e, "invitation e-mail");
 		}
+		OPENSSL_cleanse(token, sizeof(token));
 	}
-	if ((st = audit_user(c, "user.create", NULL, out, req->password ? "password" : NULL, e))
-	    != CORE_OK) {
-		st = core_abort(st);
+	return audit_user(c, "user.create", NULL, out, req->password ? "password" : NULL, e);
+}
+
+/*
+ * Checks every requested password against the org's policy, in one short
+ * transaction of its own; a failing item gets its own result. Returns a
+ * status other than CORE_OK only when the check itself could not run.
+ */
+static enum core_status
+password_policies(struct core_ctx *c, const struct user_create *reqs,
+    const struct user_patch *effs, struct user_result *res, size_t n, struct core_err *e)
+{
+	enum core_status st;
+
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status != CORE_OK || reqs[i].password == NULL)
+			continue;
+		st = check_password(reqs[i].password, effs[i].val[UF_USERNAME], effs[i].val[UF_EMAIL],
+		    &res[i].err);
+		if (st != CORE_OK && st != CORE_INVALID) {
+			*e = res[i].err;
+			return core_abort(st);
+		}
+		res[i].status = st;
+	}
+	db_rollback();
+	return CORE_OK;
+}
+
+enum core_status
+users_create(struct core_ctx *c, const struct user_create *req, struct user *out,
+    struct core_err *e)
+{
+	struct user_result res;
+	size_t failed;
+
+	if (users_create_many(c, req, 1, true, &res, &failed) != CORE_OK) {
+		*e = res.err;
+		return res.status;
+	}
+	*out = res.user;
+	return CORE_OK;
+}
+
+enum core_status
+users_create_many(struct core_ctx *c, const struct user_create *reqs, size_t n, bool atomic,
+    struct user_result *res, size_t *failed)
+{
+	struct user_patch	*effs;
+	enum level		*lvls;
+	const char		**pws;		/* the passwords to hash, packed */
+	size_t			*at, npw = 0;	/* pws[k] belongs to item at[k] */
+	char			(*hashes)[PHC_MAX], (*packed)[PHC_MAX];
+	enum core_status	 st = CORE_OK;
+
+	*failed = n;
+	memset(res, 0, n * sizeof(*res));
+	effs = arena_alloc(c->arena, n * sizeof(*effs));
+	lvls = arena_alloc(c->arena, n * sizeof(*lvls));
+	pws = arena_alloc(c->arena, n * sizeof(*pws));
+	at = arena_alloc(c->arena, n * sizeof(*at));
+	hashes = calloc(n, sizeof(*hashes));
+	packed = calloc(n, sizeof(*packed));
+	if (effs == NULL || lvls == NULL || pws == NULL || at == NULL || hashes == NULL ||
+	    packed == NULL) {
+		free(hashes);
+		free(packed);
+		*failed = 0;
+		return res[0].status = core_fail(&res[0].err, CORE_INTERNAL, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		res[i].status = create_checks(c, &reqs[i], &effs[i], &lvls[i], &res[i].err);
+	if ((st = password_policies(c, reqs, effs, res, n, &res[0].err)) != CORE_OK) {
+		res[0].status = st;
+		*failed = 0;
 		goto out;
 	}
-	st = core_commit(e);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status != CORE_OK && atomic) {
+			*failed = i;
+			st = res[i].status;
+			goto out;
+		}
+		if (res[i].status == CORE_OK && reqs[i].password != NULL) {
+			pws[npw] = reqs[i].password;
+			at[npw++] = i;
+		}
+	}
+	/* The slow part, on every core, before any lock is taken. */
+	if (npw > 0 && password_hash_many(pws, npw, packed, 0) != 0) {
+		*failed = 0;
+		st = res[0].status = core_fail(&res[0].err, CORE_INTERNAL, NULL, "password hashing failed");
+		goto out;
+	}
+	for (size_t k = 0; k < npw; k++)
+		memcpy(hashes[at[k]], packed[k], PHC_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status == CORE_OK && reqs[i].invite && password_unusable(hashes[i]) != 0) {
+			*failed = i;
+			st = res[i].status = core_fail(&res[i].err, CORE_INTERNAL, NULL,
+			    "random number generator failed");
+			goto out;
+		}
+
+	if (atomic) {
+		/* All or nothing: one transaction. */
+		if ((st = core_begin(c, &res[0].err)) != CORE_OK) {
+			res[0].status = st;
+			*failed = 0;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if ((st = create_insert(c, &reqs[i], &effs[i], lvls[i], hashes[i],
+			    &res[i].user, &res[i].err)) != CORE_OK) {
+				res[i].status = st;
+				*failed = i;
+				core_abort(st);
+				goto out;
+			}
+		if ((st = core_commit(&res[0].err)) != CORE_OK) {
+			res[0].status = st;
+			*failed = 0;
+		}
+		goto out;
+	}
+	/* Per item: each its own transaction and result. */
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status != CORE_OK)
+			continue;
+		if ((res[i].status = core_begin(c, &res[i].err)) != CORE_OK)
+			continue;
+		if ((res[i].status = create_insert(c, &reqs[i], &effs[i], lvls[i], hashes[i],
+		    &res[i].user, &res[i].err)) != CORE_OK)
+			core_abort(res[i].status);
+		else
+			res[i].status = core_commit(&res[i].err);
+	}
 out:
-	OPENSSL_cleanse(hash, sizeof(hash));
-	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(hashes, n * sizeof(*hashes));
+	OPENSSL_cleanse(packed, n * sizeof(*packed));
+	free(hashes);
+	free(packed);
 	return st;
 }
 

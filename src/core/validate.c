@@ -5,23 +5,56 @@
 #include "gatehouse/buf.h"
 #include "gatehouse/validate.h"
 
+/* A dot-separated run of labels: no empty label, none starting or ending with '-' in a domain. */
+static bool
+labels_ok(const char *s, const char *end, bool domain)
+{
+	const char *l = s;
+
+	if (s == end)
+		return false;
+	for (const char *p = s; p <= end; p++) {
+		if (p == end || *p == '.') {
+			if (p == l)
+				return false;		/* empty label: leading, trailing or double dot */
+			if (domain && (l[0] == '-' || p[-1] == '-'))
+				return false;
+			l = p + 1;
+		}
+	}
+	return true;
+}
+
 bool
 valid_email(const char *s)
 {
-	const char	*at = strchr(s, '@'), *dot;
+	const char	*at = strchr(s, '@'), *end;
 	size_t		 n = strlen(s);
 
-	if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL)
-		return false;
-	if (at - s > 64)
+	if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL || at - s > 64)
 		return false;
 	for (const char *c = s; *c; c++)
 		if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("\"(),:;<>[\\]", *c))
 			return false;
-	dot = strrchr(at + 1, '.');
-	/* The domain needs a dot that is neither first nor last, and no empty label. */
-	return dot != NULL && dot != at + 1 && dot[1] != '\0' && strstr(at, "..") == NULL &&
-	    at[1] != '.';
+	end = s + n;
+	/* The domain needs at least one dot. */
+	return labels_ok(s, at, false) && labels_ok(at + 1, end, true) && strchr(at + 1, '.') != NULL &&
+	    utf8_valid(s, n);
+}
+
+/* Code points that render as nothing or as a space, so two names could look alike. */
+static bool
+invisible_at(const unsigned char *p)
+{
+	if (p[0] == 0xc2 && p[1] == 0xa0)				/* no-break space */
+		return true;
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8f || (p[2] >= 0xa8 && p[2] <= 0xaf)))
+		return true;						/* U+2000–200F, 2028–202F */
+	if (p[0] == 0xe2 && p[1] == 0x81 && (p[2] >= 0x9f && p[2] <= 0xaf))
+		return true;						/* U+205F–206F */
+	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)		/* ideographic space */
+		return true;
+	return p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf;		/* BOM */
 }
 
 bool
@@ -29,10 +62,11 @@ valid_username(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 100)
+	if (n == 0 || n > 100 || !utf8_valid(s, n))
 		return false;
-	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c <= ' ' || *c == 0x7f || ((size_t)((const char *)c - s) + 3 <= n + 1 &&
+		    *c >= 0xc2 && invisible_at(c)))
 			return false;
 	return true;
 }

@@ -152,10 +152,11 @@ form_parse(struct arena *a, struct params *p, const struct parse_limits *lim,
 			s = pe + 1;
 			continue;
 		}
-		if (nlen > lim->max_field_len || vlen > lim->max_field_len) {
+		/* Encoded text may be three times the decoded limit; params_add checks the rest. */
+		if (nlen / 3 > lim->max_field_len || vlen / 3 > lim->max_field_len) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "field is longer than %zu bytes", lim->max_field_len);
-			perr_set(e, PARSE_LIMIT, s, nlen, msg);
+			perr_set(e, PARSE_LIMIT, s, nlen > 63 ? 63 : nlen, msg);
 			return PARSE_LIMIT;
 		}
 		if ((name = arena_alloc(a, nlen + 1)) == NULL ||

@@ -207,6 +207,106 @@ static const yajl_callbacks callbacks = {
 	cb_start_map, cb_map_key, jclose, cb_start_array, jclose,
 };
 
+static int
+hex4(const char *s)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Offset just past the string whose body starts at i (after its opening quote). */
+static size_t
+string_end(const char *s, size_t n, size_t i)
+{
+	for (; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+static bool
+is_key(const char *s, size_t n, size_t end)
+{
+	while (end < n && (s[end] == ' ' || s[end] == '\t' || s[end] == '\n' || s[end] == '\r'))
+		end++;
+	return end < n && s[end] == ':';
+}
+
+/*
+ * yajl 2.1 turns a lone high surrogate into '?' and pairs it with any
+ * following escape, so every \u escape inside strings is checked first: a
+ * high surrogate must be followed by a low one, and a low one must not stand
+ * alone. Returns the offset of the first bad escape, or -1; *key and *klen
+ * name the member whose value holds it (empty when it is in a key itself).
+ */
+static long
+bad_surrogate(const char *s, size_t n, const char **key, size_t *klen)
+{
+	size_t start = 0;
+	bool in_str = false;
+
+	*key = NULL;
+	*klen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!in_str) {
+			if (s[i] == '"') {
+				in_str = true;
+				start = i + 1;
+			}
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = false;
+			if (is_key(s, n, i + 1)) {
+				*key = s + start;
+				*klen = i - start;
+			}
+			continue;
+		}
+		if (s[i] != '\\' || i + 1 >= n)
+			continue;
+		i++;
+		if (s[i] != 'u')
+			continue;
+		if (i + 4 >= n)
+			return -1;		/* truncated: yajl reports it */
+		int u = hex4(s + i + 1);
+
+		if (u >= 0xd800 && u <= 0xdbff) {
+			int lo = i + 10 < n && s[i + 5] == '\\' && s[i + 6] == 'u' ? hex4(s + i + 7) : -1;
+
+			if (lo >= 0xdc00 && lo <= 0xdfff) {
+				i += 10;
+				continue;
+			}
+		} else if (u < 0xdc00 || u > 0xdfff) {
+			i += 4;
+			continue;
+		}
+		if (is_key(s, n, string_end(s, n, i)))
+			*key = NULL, *klen = 0;
+		return (long)i - 1;
+	}
+	return -1;
+}
+
 struct json *
 json_parse(struct arena *a, const struct parse_limits *lim, const char *data, size_t len,
     struct parse_error *e)
@@ -214,12 +314,22 @@ json_parse(struct arena *a, const struct parse_limits *lim, const char *data, si
 	struct jctx	 c;
 	yajl_handle	 h;
 	yajl_status	 st;
+	long		 bad;
+	const char	*key;
+	size_t		 klen;
 
 	memset(&c, 0, sizeof(c));
 	c.a = a;
 	c.lim = lim;
 	c.e = e;
 	e->status = PARSE_OK;
+	if ((bad = bad_surrogate(data, len, &key, &klen)) >= 0) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "invalid \\u escape (unpaired surrogate) near byte %ld", bad);
+		jfail(&c, PARSE_SYNTAX, key, klen, msg);
+		return NULL;
+	}
 	if ((c.stack = arena_alloc(a, (size_t)lim->max_depth * sizeof(*c.stack))) == NULL) {
 		jfail(&c, PARSE_NOMEM, NULL, 0, "request too large to process");
 		return NULL;

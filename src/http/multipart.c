@@ -165,7 +165,9 @@ multipart_parse(struct arena *a, struct params *p, const struct parse_limits *li
 				if (rc < 0)
 					return fail(e, PARSE_SYNTAX, NULL, 0,
 					    "malformed Content-Disposition in multipart part");
-				if (header_param(v, vl, "filename", &fname, &fnlen) != 0)
+				/* RFC 6266 filename* is an upload as much as filename is. */
+				if (header_param(v, vl, "filename", &fname, &fnlen) != 0 ||
+				    header_param(v, vl, "filename*", &fname, &fnlen) != 0)
 					return fail(e, PARSE_UNSUPPORTED, name, nlen,
 					    "file uploads are not accepted");
 			}

@@ -66,11 +66,10 @@ router_match(const struct route_table *t, struct request *r, char *allow, size_t
 	for (size_t i = 0; i < t->n; i++) {
 		const struct route *rt = &t->routes[i];
 
-		if (!pattern_match(rt->pattern, r->path, r, false))
+		/* Capturing also decodes, so an undecodable parameter matches no method (404). */
+		if (!pattern_match(rt->pattern, r->path, r, true))
 			continue;
 		if (strcmp(rt->method, m) == 0) {
-			if (!pattern_match(rt->pattern, r->path, r, true))
-				return ROUTE_NOT_FOUND;		/* undecodable parameter */
 			r->route = rt;
 			return ROUTE_FOUND;
 		}

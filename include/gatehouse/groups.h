@@ -1,0 +1,150 @@
+/* groups.h: groups (Allthenticate groups, Canary flocks), their members, and policies. */
+#ifndef GATEHOUSE_GROUPS_H
+#define GATEHOUSE_GROUPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatehouse/core.h"
+#include "gatehouse/users.h"
+
+/* --- groups ------------------------------------------------------------------- */
+
+enum group_role { GROUP_MEMBER, GROUP_MANAGER, GROUP_WATCHER, GROUP_ROLE__MAX };
+
+const char	*group_role_name(enum group_role);
+/* member, manager or watcher in any case; otherwise CORE_INVALID naming "role". */
+enum core_status group_role_parse(const char *, enum group_role *, struct core_err *);
+
+struct group {
+	int64_t		 id;
+	const char	*key;		/* client-visible ("flock:default"), unique case-insensitively */
+	const char	*name;
+	int64_t		 members;	/* not counting removed users */
+	const char	*created_at;
+};
+
+/*
+ * Groups are named by key, matched case-insensitively. A key is 1–100 bytes
+ * without whitespace, control characters, "/" or ","; a name is 1–100 bytes
+ * on one line (NULL: the key). A taken key is CORE_CONFLICT on "key".
+ */
+enum core_status groups_create(struct core_ctx *, const char *key, const char *name,
+		    struct group *out, struct core_err *);
+enum core_status groups_get(struct core_ctx *, const char *key, struct group *out,
+		    struct core_err *);
+/* Every group of the org by key; *out lives in the context's arena. */
+enum core_status groups_list(struct core_ctx *, struct group **out, size_t *n, struct core_err *);
+/* The memberships and the policy assignments of the group go with it. */
+enum core_status groups_delete(struct core_ctx *, const char *key, struct core_err *);
+
+/* --- members ------------------------------------------------------------------ */
+
+#define GROUP_MAX_KEYS	100		/* groups one membership call may name */
+
+struct group_member {
+	const char	*group_key;
+	int64_t		 user_id;
+	const char	*user_uid;
+	const char	*username;
+	const char	*email;
+	enum group_role	 role;
+	const char	*since;		/* when the user joined */
+	bool		 created;	/* groups_member_set: the membership is new */
+};
+
+/*
+ * Makes the user a member of every named group with role, adding it or
+ * changing its role, all or nothing: one transaction, one audit event on the
+ * user (group.member.set; none when nothing changes). A guest cannot join
+ * (CORE_INVALID on "user"); an unknown group is CORE_NOT_FOUND on "group".
+ * out, when not NULL, receives nkeys entries in the order of keys.
+ */
+enum core_status groups_member_set(struct core_ctx *, const struct user_ref *,
+		    const char *const *keys, size_t nkeys, enum group_role,
+		    struct group_member *out, struct core_err *);
+/* Takes the user out of every named group (group.member.remove); not a member is CORE_NOT_FOUND. */
+enum core_status groups_member_remove(struct core_ctx *, const struct user_ref *,
+		    const char *const *keys, size_t nkeys, struct core_err *);
+
+struct member_page {
+	struct group_member	*members;
+	size_t			 n;
+	const char		*next_cursor;	/* NULL on the last page */
+};
+
+/* Members of a group by user id, limit (1–1000) at a time after cursor (NULL: from the start). */
+enum core_status groups_members(struct core_ctx *, const char *key, const char *cursor,
+		    int limit, struct member_page *out, struct core_err *);
+
+/* One membership of a user. */
+struct user_group {
+	const char	*key;
+	const char	*name;
+	enum group_role	 role;
+	const char	*since;
+};
+
+/* The groups of a user by key; *out lives in the context's arena. */
+enum core_status groups_of_user(struct core_ctx *, const struct user_ref *,
+		    struct user_group **out, size_t *n, struct core_err *);
+
+/* --- policies ----------------------------------------------------------------- */
+
+struct policy {
+	int64_t		 id;
+	const char	*name;		/* 1–100 bytes, unique case-insensitively */
+	const char	*description;	/* at most 2000 bytes */
+	int64_t		 assignments;	/* to users and to groups */
+	const char	*created_at;
+};
+
+/* A policy given to one user or to one group (exactly one of user_uid and group_key). */
+struct policy_assignment {
+	int64_t		 id;
+	int64_t		 policy_id;
+	const char	*user_uid;
+	const char	*group_key;
+	const char	*created_at;
+	bool		 created;	/* policies_assign: it did not exist before */
+};
+
+/*
+ * Policies are named by id as text (not an id: not found). Each change is
+ * one transaction with one audit event: policy.create, policy.delete,
+ * policy.assign, policy.unassign.
+ */
+enum core_status policies_create(struct core_ctx *, const char *name, const char *description,
+		    struct policy *out, struct core_err *);
+enum core_status policies_list(struct core_ctx *, struct policy **out, size_t *n,
+		    struct core_err *);
+/* Its assignments go with it. */
+enum core_status policies_delete(struct core_ctx *, const char *id, struct core_err *);
+/*
+ * Assigns the policy to a user (user != NULL) or to a group (group_key !=
+ * NULL), not both. A guest cannot be assigned policies (CORE_INVALID on
+ * "user"). Assigning twice is not an error: out is the existing assignment,
+ * out->created is false, and nothing is recorded.
+ */
+enum core_status policies_assign(struct core_ctx *, const char *id, const struct user_ref *user,
+		    const char *group_key, struct policy_assignment *out, struct core_err *);
+enum core_status policies_unassign(struct core_ctx *, const char *id, const char *assignment_id,
+		    struct core_err *);
+/* The assignments of one policy, oldest first. */
+enum core_status policies_assignments(struct core_ctx *, const char *id,
+		    struct policy_assignment **out, size_t *n, struct core_err *);
+
+/* A policy as it applies to one user: directly, through groups, or both. */
+struct user_policy {
+	struct policy	 policy;		/* assignments not counted (0) */
+	int64_t		 assignment_id;		/* the direct assignment, 0 when none */
+	const char	**groups;		/* keys of the user's groups that have it */
+	size_t		 ngroups;
+};
+
+/* A user's policies by name; *out lives in the context's arena. */
+enum core_status policies_of_user(struct core_ctx *, const struct user_ref *,
+		    struct user_policy **out, size_t *n, struct core_err *);
+
+#endif

@@ -1,0 +1,214 @@
+/* teams.c: teams — create, rename, delete while empty, list with member counts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "gatehouse/arena.h"
+#include "gatehouse/audit.h"
+#include "gatehouse/buf.h"
+#include "gatehouse/db.h"
+#include "gatehouse/teams.h"
+#include "gatehouse/validate.h"
+
+#define TEAM_COLS \
+	"t.id, t.name, gatehouse.iso(t.created_at)," \
+	" (SELECT count(*) FROM gatehouse.users u WHERE u.org_id = t.org_id AND u.team_id = t.id" \
+	"   AND u.status <> 'removed')"
+#define TEAM_NCOLS 4
+#define TEAM_FROM " FROM gatehouse.teams t WHERE t.org_id = gatehouse.current_org()"
+
+DB_STMT(st_team_insert, 1,
+    "INSERT INTO gatehouse.teams (org_id, name) VALUES (gatehouse.current_org(), $1) RETURNING id");
+DB_STMT(st_team_get, 1, "SELECT " TEAM_COLS TEAM_FROM " AND t.id = $1::bigint");
+DB_STMT(st_team_lock, 1, "SELECT " TEAM_COLS TEAM_FROM " AND t.id = $1::bigint FOR UPDATE OF t");
+DB_STMT(st_team_list, 0, "SELECT " TEAM_COLS TEAM_FROM " ORDER BY lower(t.name), t.id");
+DB_STMT(st_team_rename, 2,
+    "UPDATE gatehouse.teams SET name = $2 WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+/* Removed users keep their row for audit, but not a team that is going away. */
+DB_STMT(st_team_release, 1,
+    "UPDATE gatehouse.users SET team_id = NULL WHERE org_id = gatehouse.current_org()"
+    " AND team_id = $1::bigint AND status = 'removed'");
+DB_STMT(st_team_delete, 1,
+    "DELETE FROM gatehouse.teams WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+
+static void
+team_from_row(struct arena *a, PGresult *r, int row, struct team *t)
+{
+	t->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+	t->name = arena_strdup(a, PQgetvalue(r, row, 1));
+	t->created_at = arena_strdup(a, PQgetvalue(r, row, 2));
+	t->members = strtoll(PQgetvalue(r, row, 3), NULL, 10);
+}
+
+/* Reads one team by id with stmt (plain or locking) inside the transaction. */
+static enum core_status
+load(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct team *t, struct core_err *e)
+{
+	const char	*p[1] = { id };
+	PGresult	*r;
+
+	if (id == NULL || !valid_id(id))
+		return core_fail(e, CORE_NOT_FOUND, "id", "no such team");
+	if ((r = db_exec(stmt, p)) == NULL)
+		return core_db_fail(e, "team");
+	if (PQntuples(r) != 1 || PQnfields(r) != TEAM_NCOLS) {
+		PQclear(r);
+		return core_fail(e, CORE_NOT_FOUND, "id", "no such team");
+	}
+	team_from_row(c->arena, r, 0, t);
+	PQclear(r);
+	return CORE_OK;
+}
+
+static enum core_status
+check_name(const char *name, struct core_err *e)
+{
+	if (name == NULL || *name == '\0')
+		return core_fail(e, CORE_INVALID, "name", "name is required");
+	if (!valid_text(name, 100) || strpbrk(name, "\t\r\n") != NULL)
+		return core_fail(e, CORE_INVALID, "name", "name must be 1 to 100 bytes of text on one line");
+	return CORE_OK;
+}
+
+static enum core_status
+name_taken(const char *name, struct core_err *e)
+{
+	if (db_status() == DB_UNIQUE)
+		return core_fail(e, CORE_CONFLICT, "name", "a team named \"%.100s\" already exists", name);
+	return core_db_fail(e, "team");
+}
+
+/* Records action on team t with the name change (old NULL: created; new NULL: deleted). */
+static enum core_status
+audit_team(struct core_ctx *c, const char *action, int64_t id, const char *old, const char *new,
+    struct core_err *e)
+{
+	struct buf	b;
+	struct jsonw	w;
+	char		sid[24];
+	int		rc;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	buf_init(&b);
+	jsonw_init(&w, &b);
+	jsonw_obj_open(&w);
+	jsonw_key(&w, "name");
+	jsonw_obj_open(&w);
+	if (old != NULL)
+		jsonw_kstr(&w, "old", old);
+	jsonw_kstr(&w, "new", new);
+	jsonw_obj_close(&w);
+	jsonw_obj_close(&w);
+	rc = b.failed ? -1 : audit_write(c, action, "team", sid, b.data);
+	buf_free(&b);
+	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+}
+
+enum core_status
+teams_create(struct core_ctx *c, const char *name, struct team *out, struct core_err *e)
+{
+	const char	*p[1] = { name };
+	char		 sid[24];
+	enum core_status st;
+	PGresult	*r;
+
+	if ((st = check_name(name, e)) != CORE_OK)
+		return st;
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((r = db_exec(&st_team_insert, p)) == NULL)
+		return core_abort(name_taken(name, e));
+	snprintf(sid, sizeof(sid), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if ((st = load(c, &st_team_get, sid, out, e)) != CORE_OK ||
+	    (st = audit_team(c, "team.create", out->id, NULL, out->name, e)) != CORE_OK)
+		return core_abort(st);
+	return core_commit(e);
+}
+
+enum core_status
+teams_rename(struct core_ctx *c, const char *id, const char *name, struct team *out,
+    struct core_err *e)
+{
+	const char	*p[2] = { id, name };
+	struct team	 old;
+	enum core_status st;
+	PGresult	*r;
+
+	if ((st = check_name(name, e)) != CORE_OK)
+		return st;
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = load(c, &st_team_lock, id, &old, e)) != CORE_OK)
+		return core_abort(st);
+	if (strcmp(old.name, name) == 0) {
+		*out = old;
+		return core_commit(e);
+	}
+	if ((r = db_exec(&st_team_rename, p)) == NULL)
+		return core_abort(name_taken(name, e));
+	PQclear(r);
+	if ((st = load(c, &st_team_get, id, out, e)) != CORE_OK ||
+	    (st = audit_team(c, "team.rename", out->id, old.name, out->name, e)) != CORE_OK)
+		return core_abort(st);
+	return core_commit(e);
+}
+
+enum core_status
+teams_delete(struct core_ctx *c, const char *id, struct core_err *e)
+{
+	const char	*p[1] = { id };
+	struct team	 t;
+	enum core_status st;
+	PGresult	*r;
+
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	/*
+	 * Lock first, then count in a fresh statement: a user given the team
+	 * concurrently has committed by then (its insert held the row).
+	 */
+	if ((st = load(c, &st_team_lock, id, &t, e)) != CORE_OK ||
+	    (st = load(c, &st_team_get, id, &t, e)) != CORE_OK)
+		return core_abort(st);
+	if (t.members > 0)
+		return core_abort(core_fail(e, CORE_CONFLICT, NULL,
+		    "the team has %lld user%s: move them to another team first", (long long)t.members,
+		    t.members == 1 ? "" : "s"));
+	if ((r = db_exec(&st_team_release, p)) == NULL)
+		return core_abort(core_db_fail(e, "team"));
+	PQclear(r);
+	if ((r = db_exec(&st_team_delete, p)) == NULL)
+		return core_abort(db_status() == DB_FOREIGN_KEY ?
+		    core_fail(e, CORE_CONFLICT, NULL, "the team has users: move them first") :
+		    core_db_fail(e, "team"));
+	PQclear(r);
+	if ((st = audit_team(c, "team.delete", t.id, t.name, NULL, e)) != CORE_OK)
+		return core_abort(st);
+	return core_commit(e);
+}
+
+enum core_status
+teams_list(struct core_ctx *c, struct team **out, size_t *n, struct core_err *e)
+{
+	enum core_status st;
+	PGresult	*r;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((r = db_exec(&st_team_list, NULL)) == NULL)
+		return core_abort(core_db_fail(e, "team list"));
+	*n = (size_t)PQntuples(r);
+	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
+		PQclear(r);
+		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
+	}
+	for (size_t i = 0; i < *n; i++)
+		team_from_row(c->arena, r, (int)i, &(*out)[i]);
+	PQclear(r);
+	return core_commit(e);
+}
