@@ -2,6 +2,7 @@
 #ifndef GATEHOUSE_API_H
 #define GATEHOUSE_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gatehouse/router.h"
@@ -18,6 +19,8 @@ extern const struct route	 native_routes[];
 extern const size_t		 native_nroutes;
 extern const struct route	 native_user_routes[];
 extern const size_t		 native_user_nroutes;
+extern const struct route	 native_group_routes[];
+extern const size_t		 native_group_nroutes;
 extern const struct route	 native_org_routes[];
 extern const size_t		 native_org_nroutes;
 
@@ -36,6 +39,11 @@ void	api_core_error(struct request *, const struct core_err *);
  * on failure.
  */
 int	api_authenticate_key(struct request *, const char *key);
+/*
+ * Reads an optional boolean parameter: true/false in any case, or 1/0.
+ * Absent gives dflt. Anything else renders 400 naming the field and returns -1.
+ */
+int	api_bool(struct request *, const char *name, bool dflt, bool *out);
 /* Starts a JSON response body. */
 void	api_json_begin(struct request *, int status, struct jsonw *);
 

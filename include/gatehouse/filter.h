@@ -33,7 +33,12 @@ struct fnode {
 	bool		 lo_incl, hi_incl;
 };
 
-enum ftype { FT_TEXT, FT_BOOL, FT_INT, FT_DATE, FT_TIME, FT_ENUM, FT_UUID };
+/*
+ * FT_TEXT compares case-insensitively through lower(); FT_LOWER is a column
+ * that already holds lowercase text collated "C", so comparisons stay
+ * leakproof and indexed under row-level security.
+ */
+enum ftype { FT_TEXT, FT_LOWER, FT_BOOL, FT_INT, FT_DATE, FT_TIME, FT_ENUM, FT_UUID };
 
 /* A filterable field: the client-facing name and the trusted SQL it stands for. */
 struct ffield {
@@ -41,6 +46,14 @@ struct ffield {
 	const char		*sql;		/* column expression, from code only */
 	enum ftype		 type;
 	const char *const	*choices;	/* FT_ENUM: NULL-terminated */
+	/*
+	 * Optional: wildcard matches as like_pre + $n + like_post, where $n is
+	 * a lowercased LIKE pattern (for a search function that can use a
+	 * trigram index). Without it, lower(sql) LIKE $n.
+	 */
+	const char		*like_pre, *like_post;
+	/* Optional, FT_LOWER: the column reversed, so a suffix is a range. */
+	const char		*rev_sql;
 };
 
 #define FILTER_MAX_TERMS	64

@@ -12,12 +12,13 @@
 #define USER_MAX_WORKSTATION_USERNAMES	100
 
 /*
- * Loads and locks, inside the caller's transaction, a user an admin is about
- * to change: not found names the field "user"; a user above the actor's
- * level is CORE_FORBIDDEN.
+ * Loads the user ref names inside the caller's transaction; no ref or no
+ * such user is an error naming the field "user". change: the user is about
+ * to be changed, so its row is locked and a user above the actor's level is
+ * refused (CORE_FORBIDDEN). Shared with groups and policies.
  */
-enum core_status userattrs_target(struct core_ctx *, const struct user_ref *, struct user *,
-		    struct core_err *);
+enum core_status userattrs_user(struct core_ctx *, const struct user_ref *, bool change,
+		    struct user *, struct core_err *);
 
 struct smartcard {
 	const char	*number;	/* 1–64 digits */

@@ -141,8 +141,12 @@ struct user_op_opts {
 enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum user_op,
 		    const struct user_op_opts *, struct user *out, struct core_err *);
 
+/*
+ * Sets a password. An admin may set another's; users changing their own
+ * must give the current one (when they have one).
+ */
 enum core_status users_set_password(struct core_ctx *, const struct user_ref *,
-		    const char *password, struct core_err *);
+		    const char *password, const char *current, struct core_err *);
 
 /* List query: filter AST (compiled against the user whitelist), order and keyset cursor. */
 struct user_query {

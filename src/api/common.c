@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gatehouse/api.h"
 #include "gatehouse/apikey.h"
@@ -16,6 +17,27 @@ api_json_begin(struct request *r, int status, struct jsonw *w)
 {
 	resp_start(r, status, "application/json");
 	jsonw_init(w, r->out);
+}
+
+int
+api_bool(struct request *r, const char *name, bool dflt, bool *out)
+{
+	const char *v = req_param(r, name);
+	char msg[96];
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else {
+		snprintf(msg, sizeof(msg), "%.64s must be true or false", name);
+		r->route->dialect->error(r, 400, name, msg);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -91,6 +113,7 @@ api_routes(struct route_table *t)
 	static const struct { const struct route *r; const size_t *n; } parts[] = {
 		{ native_routes, &native_nroutes },
 		{ native_user_routes, &native_user_nroutes },
+		{ native_group_routes, &native_group_nroutes },
 		{ native_org_routes, &native_org_nroutes },
 	};
 	struct route	*all;

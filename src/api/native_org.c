@@ -101,18 +101,16 @@ h_org_update(struct request *r)
 	struct org_settings	 o;
 	struct core_ctx		 c;
 	struct core_err		 e;
-	const char		*v;
 	long			 n;
+	bool			 b;
 
 	if (only_params(r, known) != 0)
 		return;
 	p.tier = req_param(r, "tier");
-	if ((v = req_param(r, "enforce_2fa")) != NULL) {
-		if (strcasecmp(v, "true") != 0 && strcasecmp(v, "false") != 0) {
-			bad(r, "enforce_2fa", "enforce_2fa must be true or false");
+	if (req_param(r, "enforce_2fa") != NULL) {
+		if (api_bool(r, "enforce_2fa", false, &b) != 0)
 			return;
-		}
-		p.enforce_2fa = strcasecmp(v, "true") == 0;
+		p.enforce_2fa = b;
 	}
 	n = -1;
 	if (int_param(r, "inactivity_days", 0, 3650, &n) != 0)
@@ -160,12 +158,12 @@ h_keys_list(struct request *r)
 	struct core_ctx	 c;
 	struct core_err	 e;
 	struct jsonw	 w;
-	const char	*all = req_param(r, "all");
+	bool		 all;
 
-	if (only_params(r, known) != 0)
+	if (only_params(r, known) != 0 || api_bool(r, "all", false, &all) != 0)
 		return;
 	api_ctx(r, &c);
-	if (apikey_list(&c, all && strcasecmp(all, "true") == 0, &keys, &n, &e) != CORE_OK) {
+	if (apikey_list(&c, all, &keys, &n, &e) != CORE_OK) {
 		api_core_error(r, &e);
 		return;
 	}

@@ -106,12 +106,6 @@ bad:
 	return -1;
 }
 
-static bool
-truthy(const char *v)
-{
-	return v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
-}
-
 /*
  * One attribute by name into p. Names in `extra` are left to the caller
  * (CORE_OK, nothing set); any other unknown name is refused.
@@ -153,6 +147,28 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 	return 0;
 }
 
+/* A boolean member of a bulk item, read like api_bool reads a parameter. */
+static enum core_status
+item_bool(const struct json *o, const char *name, bool dflt, bool *out, struct core_err *e)
+{
+	const struct json *v = json_get(o, name);
+
+	*out = dflt;
+	if (v == NULL)
+		return CORE_OK;
+	if (v->type != JSON_NULL && v->type != JSON_OBJECT && v->type != JSON_ARRAY) {
+		if (strcasecmp(v->str, "true") == 0 || strcmp(v->str, "1") == 0) {
+			*out = true;
+			return CORE_OK;
+		}
+		if (strcasecmp(v->str, "false") == 0 || strcmp(v->str, "0") == 0) {
+			*out = false;
+			return CORE_OK;
+		}
+	}
+	return core_fail(e, CORE_INVALID, name, "%s must be true or false", name);
+}
+
 /* Reads one JSON object (a bulk item) into a create request. */
 static enum core_status
 read_item(struct arena *a, const struct json *o, struct user_create *req, struct core_err *e)
@@ -186,9 +202,9 @@ read_item(struct arena *a, const struct json *o, struct user_create *req, struct
 	}
 	if ((v = json_get(o, "password")) != NULL && v->type == JSON_STRING)
 		req->password = v->str;
-	req->invite = (v = json_get(o, "invite")) != NULL && v->type == JSON_BOOL && v->boolean;
-	v = json_get(o, "send_email");
-	req->send_email = v == NULL || (v->type == JSON_BOOL && v->boolean);
+	if (item_bool(o, "invite", false, &req->invite, e) != CORE_OK ||
+	    item_bool(o, "send_email", true, &req->send_email, e) != CORE_OK)
+		return e->status;
 	return CORE_OK;
 }
 
@@ -208,15 +224,13 @@ h_users_create(struct request *r)
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct user		 u;
-	const char		*se;
 
 	memset(&req, 0, sizeof(req));
-	if (read_patch(r, &req.p, extra) != 0)
+	if (read_patch(r, &req.p, extra) != 0 ||
+	    api_bool(r, "invite", false, &req.invite) != 0 ||
+	    api_bool(r, "send_email", true, &req.send_email) != 0)
 		return;
 	req.password = req_param(r, "password");
-	req.invite = truthy(req_param(r, "invite"));
-	se = req_param(r, "send_email");
-	req.send_email = se == NULL || truthy(se);
 	api_ctx(r, &c);
 	if (users_create(&c, &req, &u, &e) != CORE_OK)
 		api_core_error(r, &e);
@@ -347,11 +361,13 @@ static void
 apply(struct request *r, enum user_op op)
 {
 	struct user_ref		 ref = ref_of(r, UKEY_UID, "uid");
-	struct user_op_opts	 o = { req_param(r, "reason"), truthy(req_param(r, "reset_inactivity")) };
+	struct user_op_opts	 o = { req_param(r, "reason"), false };
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct user		 u;
 
+	if (api_bool(r, "reset_inactivity", false, &o.reset_inactivity) != 0)
+		return;
 	api_ctx(r, &c);
 	if (users_apply(&c, &ref, op, &o, &u, &e) != CORE_OK)
 		api_core_error(r, &e);
@@ -372,7 +388,8 @@ set_password(struct request *r, struct user_ref *ref)
 	struct core_err	e;
 
 	api_ctx(r, &c);
-	if (users_set_password(&c, ref, req_param(r, "password"), &e) != CORE_OK)
+	if (users_set_password(&c, ref, req_param(r, "password"), req_param(r, "current_password"),
+	    &e) != CORE_OK)
 		api_core_error(r, &e);
 	else
 		resp_start(r, 204, "application/json");

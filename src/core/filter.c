@@ -341,9 +341,9 @@ struct fcomp {
 	struct arena		*a;
 };
 
-/* Adds a parameter and writes its placeholder with a cast. */
+/* Adds a parameter and writes pre $n post (a cast, a function around it). */
 static int
-param(struct fcomp *c, const char *v, const char *cast)
+param_in(struct fcomp *c, const char *v, const char *pre, const char *post)
 {
 	struct fsql *o = c->out;
 
@@ -352,8 +352,23 @@ param(struct fcomp *c, const char *v, const char *cast)
 		return -1;
 	}
 	o->params[o->nparams++] = v;
-	buf_printf(o->sql, "$%d%s", o->first_param + o->nparams - 1, cast);
+	buf_printf(o->sql, "%s$%d%s", pre, o->first_param + o->nparams - 1, post);
 	return 0;
+}
+
+static int
+param(struct fcomp *c, const char *v, const char *cast)
+{
+	return param_in(c, v, "", cast);
+}
+
+/* A value for comparison with f's column: lowercased into "C" for FT_LOWER. */
+static int
+param_for(struct fcomp *c, const struct ffield *f, const char *v, const char *cast)
+{
+	if (f->type == FT_LOWER)
+		return param_in(c, v, "lower(", "::text) COLLATE \"C\"");
+	return param(c, v, cast);
 }
 
 /* Escapes LIKE metacharacters and turns * into %, around the requested anchors. */
@@ -388,6 +403,7 @@ value_ok(const struct ffield *f, const char *v, const char **canon)
 	*canon = v;
 	switch (f->type) {
 	case FT_TEXT:
+	case FT_LOWER:
 		return valid_text(v, 1024);
 	case FT_BOOL:
 		if (strcasecmp(v, "true") == 0)
@@ -458,7 +474,7 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 		core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
 		return -1;
 	}
-	text = f->type == FT_TEXT;
+	text = f->type == FT_TEXT || f->type == FT_LOWER;
 	cast = type_cast(f->type);
 
 	if (n->op == FOP_PRESENT) {
@@ -474,10 +490,39 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 		}
 		if (!valid_text(v, 1024))
 			goto bad;
+		if (n->op == FOP_PREFIX && f->type == FT_LOWER) {
+			/* A byte range on a "C" column: leakproof, so the btree serves it. */
+			buf_printf(s, "(%s >= ", f->sql);
+			if (param_for(c, f, v, "") != 0)
+				return -1;
+			buf_printf(s, " AND %s < ", f->sql);
+			if (param_in(c, v, "lower(", "::text) COLLATE \"C\" || U&'\\+10FFFF'") != 0)
+				return -1;
+			buf_putc(s, ')');
+			return 0;
+		}
+		if (n->op == FOP_SUFFIX && f->rev_sql != NULL) {
+			buf_printf(s, "(%s >= ", f->rev_sql);
+			if (param_in(c, v, "reverse(lower(", "::text)) COLLATE \"C\"") != 0)
+				return -1;
+			buf_printf(s, " AND %s < ", f->rev_sql);
+			if (param_in(c, v, "reverse(lower(",
+			    "::text)) COLLATE \"C\" || U&'\\+10FFFF'") != 0)
+				return -1;
+			buf_putc(s, ')');
+			return 0;
+		}
 		pat = like_pattern(c->a, v, n->op == FOP_SUFFIX || n->op == FOP_CONTAINS,
 		    n->op == FOP_PREFIX || n->op == FOP_CONTAINS, n->op == FOP_WILDCARD);
 		if (pat == NULL)
 			goto bad;
+		if (f->like_pre != NULL) {
+			buf_printf(s, "%slower(", f->like_pre);
+			if (param(c, pat, "::text") != 0)
+				return -1;
+			buf_printf(s, ")%s", f->like_post);
+			return 0;
+		}
 		buf_printf(s, "lower(%s) LIKE lower(", f->sql);
 		if (param(c, pat, "") != 0)
 			return -1;
@@ -497,14 +542,14 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 		buf_putc(s, '(');
 		if (lo) {
 			buf_printf(s, "%s %s ", f->sql, n->lo_incl ? ">=" : ">");
-			if (param(c, v, cast) != 0)
+			if (param_for(c, f, v, cast) != 0)
 				return -1;
 		}
 		if (lo && hi)
 			buf_puts(s, " AND ");
 		if (hi) {
 			buf_printf(s, "%s %s ", f->sql, n->hi_incl ? "<=" : "<");
-			if (param(c, v2, cast) != 0)
+			if (param_for(c, f, v2, cast) != 0)
 				return -1;
 		}
 		if (!lo && !hi)
@@ -524,6 +569,10 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 			return -1;
 		buf_putc(s, ')');
 		return 0;
+	}
+	if (f->type == FT_LOWER) {
+		buf_printf(s, "%s %s ", f->sql, op_sql[n->op]);
+		return param_for(c, f, v, cast);
 	}
 	if (text && (n->op == FOP_EQ || n->op == FOP_NE))
 		buf_printf(s, "lower(%s) %s lower(", f->sql, op_sql[n->op]);

@@ -50,12 +50,12 @@ load(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct team *t, s
 	PGresult	*r;
 
 	if (id == NULL || !valid_id(id))
-		return core_fail(e, CORE_NOT_FOUND, "id", "no such team");
+		return core_fail(e, CORE_NOT_FOUND, NULL, "no such team");
 	if ((r = db_exec(stmt, p)) == NULL)
 		return core_db_fail(e, "team");
 	if (PQntuples(r) != 1 || PQnfields(r) != TEAM_NCOLS) {
 		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, "id", "no such team");
+		return core_fail(e, CORE_NOT_FOUND, NULL, "no such team");
 	}
 	team_from_row(c->arena, r, 0, t);
 	PQclear(r);

@@ -184,12 +184,15 @@ user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char 
 #define USER_BY(cond)	"SELECT " USER_COLS USER_FROM " AND " cond
 DB_STMT(st_by_uid, 1, USER_BY("u.uid = $1::uuid"));
 DB_STMT(st_by_id, 1, USER_BY("u.id = $1::bigint"));
-DB_STMT(st_by_username, 1, USER_BY("lower(u.username) = lower($1)"));
-DB_STMT(st_by_email, 1, USER_BY("lower(u.email) = lower($1)"));
+/* The _lc columns keep these indexed under row-level security (see sql/003_search.sql). */
+#define BY_USERNAME	"u.username_lc = lower($1) COLLATE \"C\""
+#define BY_EMAIL	"u.email_lc = lower($1) COLLATE \"C\""
+DB_STMT(st_by_username, 1, USER_BY(BY_USERNAME));
+DB_STMT(st_by_email, 1, USER_BY(BY_EMAIL));
 DB_STMT(st_by_uid_lock, 1, USER_BY("u.uid = $1::uuid") " FOR UPDATE OF u");
 DB_STMT(st_by_id_lock, 1, USER_BY("u.id = $1::bigint") " FOR UPDATE OF u");
-DB_STMT(st_by_username_lock, 1, USER_BY("lower(u.username) = lower($1)") " FOR UPDATE OF u");
-DB_STMT(st_by_email_lock, 1, USER_BY("lower(u.email) = lower($1)") " FOR UPDATE OF u");
+DB_STMT(st_by_username_lock, 1, USER_BY(BY_USERNAME) " FOR UPDATE OF u");
+DB_STMT(st_by_email_lock, 1, USER_BY(BY_EMAIL) " FOR UPDATE OF u");
 
 static const char *
 col(struct arena *a, PGresult *r, int row, int c)
@@ -519,6 +522,22 @@ diff_json(const struct user *old, const struct user *new, struct buf *out)
 		jsonw_kstr(&w, "new", user_status_name(new->status));
 		jsonw_obj_close(&w);
 	}
+}
+
+/* True when any attribute, role or the status differs. */
+static bool
+user_changed(const struct user *a, const struct user *b)
+{
+	if (a->status != b->status || a->level != b->level || a->nroles != b->nroles)
+		return true;
+	for (int f = 0; f < UF__MAX; f++)
+		if ((a->val[f] == NULL) != (b->val[f] == NULL) ||
+		    (a->val[f] != NULL && strcmp(a->val[f], b->val[f]) != 0))
+			return true;
+	for (size_t i = 0; i < a->nroles; i++)
+		if (strcmp(a->roles[i], b->roles[i]) != 0)
+			return true;
+	return false;
 }
 
 static enum core_status
@@ -909,8 +928,15 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	if (r == NULL)
 		return core_abort(unique_fail(e));
 	PQclear(r);
-	if ((st = reload(c, old.id, out, e)) != CORE_OK ||
-	    (st = audit_user(c, "user.update", &old, out, NULL, e)) != CORE_OK)
+	if ((st = reload(c, old.id, out, e)) != CORE_OK)
+		return core_abort(st);
+	if (!user_changed(&old, out)) {
+		/* Nothing differs: undo the version bump, record nothing. */
+		*out = old;
+		db_rollback();
+		return CORE_OK;
+	}
+	if ((st = audit_user(c, "user.update", &old, out, NULL, e)) != CORE_OK)
 		return core_abort(st);
 	return core_commit(e);
 }
@@ -1082,9 +1108,38 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 	return core_commit(e);
 }
 
+DB_STMT(st_password_hash, 1,
+    "SELECT password_hash FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
+    " AND id = $1::bigint");
+
+/* A user changing their own password proves they know the current one. */
+static enum core_status
+check_current(const struct user *u, const char *current, struct core_err *e)
+{
+	char		 sid[24];
+	const char	*p[1] = { sid };
+	PGresult	*r;
+	bool		 rehash;
+	int		 ok;
+
+	if (!u->has_password)
+		return CORE_OK;
+	if (current == NULL)
+		return core_fail(e, CORE_INVALID, "current_password",
+		    "current_password is required to change your own password");
+	id_text(u->id, sid);
+	if ((r = db_exec(&st_password_hash, p)) == NULL)
+		return core_db_fail(e, "user");
+	ok = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
+	    password_verify(current, PQgetvalue(r, 0, 0), &rehash) == 1;
+	PQclear(r);
+	return ok ? CORE_OK : core_fail(e, CORE_FORBIDDEN, "current_password",
+	    "current_password is not correct");
+}
+
 enum core_status
 users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *pw,
-    struct core_err *e)
+    const char *current, struct core_err *e)
 {
 	struct user		 old;
 	enum core_status	 st;
@@ -1103,6 +1158,9 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	    (actor_level(c) < LEVEL_ADMIN || (st = may_touch(c, &old, e)) != CORE_OK))
 		return core_abort(st != CORE_OK ? st :
 		    core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may set another user's password"));
+	if (c->actor != NULL && c->actor->user_id == old.id &&
+	    (st = check_current(&old, current, e)) != CORE_OK)
+		return core_abort(st);
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
@@ -1125,31 +1183,34 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
+/* Wildcard searches that trigram indexes serve, through the org-scoped search function. */
+#define USER_LIKE(f)	"u.id IN (SELECT gatehouse.user_ids_like('" f "', ", "))", NULL
 const struct ffield user_filter_fields[] = {
-	{ "id",			"u.id",			FT_INT,  NULL },
-	{ "uid",		"u.uid",		FT_UUID, NULL },
-	{ "username",		"u.username",		FT_TEXT, NULL },
-	{ "email",		"u.email",		FT_TEXT, NULL },
-	{ "first_name",		"u.first_name",		FT_TEXT, NULL },
-	{ "middle_name",	"u.middle_name",	FT_TEXT, NULL },
-	{ "last_name",		"u.last_name",		FT_TEXT, NULL },
-	{ "preferred_first_name", "u.preferred_first_name", FT_TEXT, NULL },
-	{ "title",		"u.title",		FT_TEXT, NULL },
-	{ "department",		"u.department",		FT_TEXT, NULL },
-	{ "employee_type",	"u.employee_type",	FT_ENUM, employee_types },
-	{ "start_date",		"u.start_date",		FT_DATE, NULL },
-	{ "end_date",		"u.end_date",		FT_DATE, NULL },
-	{ "in_audit_scope",	"u.in_audit_scope",	FT_BOOL, NULL },
-	{ "auth_method",	"u.auth_method",	FT_ENUM, auth_methods },
-	{ "team",		"t.name",		FT_TEXT, NULL },
-	{ "access_level",	"u.access_level",	FT_ENUM, levels },
-	{ "status",		"u.status",		FT_ENUM, statuses },
-	{ "note",		"u.note",		FT_TEXT, NULL },
-	{ "summary_email",	"u.summary_email",	FT_BOOL, NULL },
-	{ "created_at",		"u.created_at",		FT_TIME, NULL },
-	{ "updated_at",		"u.updated_at",		FT_TIME, NULL },
-	{ "last_login_at",	"u.last_login_at",	FT_TIME, NULL },
-	{ "invited_at",		"u.invited_at",		FT_TIME, NULL },
+	{ "id",			"u.id",			FT_INT,  NULL, NULL, NULL, NULL },
+	{ "uid",		"u.uid",		FT_UUID, NULL, NULL, NULL, NULL },
+	{ "username",		"u.username_lc",	FT_LOWER, NULL, USER_LIKE("username") },
+	{ "email",		"u.email_lc",		FT_LOWER, NULL,
+	  "u.id IN (SELECT gatehouse.user_ids_like('email', ", "))", "u.email_rev_lc" },
+	{ "first_name",		"u.first_name",		FT_TEXT, NULL, USER_LIKE("first_name") },
+	{ "middle_name",	"u.middle_name",	FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "last_name",		"u.last_name",		FT_TEXT, NULL, USER_LIKE("last_name") },
+	{ "preferred_first_name", "u.preferred_first_name", FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "title",		"u.title",		FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "department",		"u.department",		FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "employee_type",	"u.employee_type",	FT_ENUM, employee_types, NULL, NULL, NULL },
+	{ "start_date",		"u.start_date",		FT_DATE, NULL, NULL, NULL, NULL },
+	{ "end_date",		"u.end_date",		FT_DATE, NULL, NULL, NULL, NULL },
+	{ "in_audit_scope",	"u.in_audit_scope",	FT_BOOL, NULL, NULL, NULL, NULL },
+	{ "auth_method",	"u.auth_method",	FT_ENUM, auth_methods, NULL, NULL, NULL },
+	{ "team",		"t.name",		FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "access_level",	"u.access_level",	FT_ENUM, levels, NULL, NULL, NULL },
+	{ "status",		"u.status",		FT_ENUM, statuses, NULL, NULL, NULL },
+	{ "note",		"u.note",		FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "summary_email",	"u.summary_email",	FT_BOOL, NULL, NULL, NULL, NULL },
+	{ "created_at",		"u.created_at",		FT_TIME, NULL, NULL, NULL, NULL },
+	{ "updated_at",		"u.updated_at",		FT_TIME, NULL, NULL, NULL, NULL },
+	{ "last_login_at",	"u.last_login_at",	FT_TIME, NULL, NULL, NULL, NULL },
+	{ "invited_at",		"u.invited_at",		FT_TIME, NULL, NULL, NULL, NULL },
 };
 const size_t user_filter_nfields = sizeof(user_filter_fields) / sizeof(user_filter_fields[0]);
 
@@ -1162,8 +1223,8 @@ struct usort {
 };
 static const struct usort usorts[] = {
 	{ "id",		"u.id",			"::bigint",	 true },
-	{ "username",	"lower(u.username)",	"::text",	 true },
-	{ "email",	"lower(u.email)",	"::text",	 true },
+	{ "username",	"u.username_lc",	"::text COLLATE \"C\"", true },
+	{ "email",	"u.email_lc",		"::text COLLATE \"C\"", true },
 	{ "created_at",	"u.created_at",		"::timestamptz", false },
 };
 
@@ -1275,7 +1336,7 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 		    !valid_id(parts[3]) || f.nparams + 2 > FILTER_MAX_PARAMS) {
 			buf_free(&sql);
 			return core_fail(e, CORE_INVALID, "cursor",
-			    "cursor is not from this list (same sort, same filters)");
+			    "cursor is not from a list with this sort");
 		}
 		if (so->unique) {
 			buf_printf(&sql, " AND %s %c $%d%s", so->expr, desc ? '<' : '>',

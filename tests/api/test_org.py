@@ -222,9 +222,19 @@ def test_sweep_leaves_orgs_without_inactivity_alone():
 
 # --- source checks ------------------------------------------------------------
 
+def _expand(body, macros):
+    """Substitutes object-like string macros (#define NAME "...") until none is left."""
+    for _ in range(5):
+        for name, value in macros.items():
+            body = re.sub(rf"\b{name}\b", lambda _m: value, body)
+    return body
+
+
 def test_every_prepared_statement_declares_the_parameters_it_uses():
     for path in (ROOT / "src").rglob("*.c"):
         text = path.read_text()
+        macros = {m.group(1): m.group(2) for m in
+                  re.finditer(r"#define\s+(\w+)\s+((?:\"[^\n]*\"\s*\\?\n?\s*)+)", text)}
         for m in re.finditer(r"DB_STMT\((\w+),\s*(\d+),(.*?)\);\n", text, re.S):
-            used = [int(x) for x in re.findall(r"\$(\d+)", m.group(3))]
+            used = [int(x) for x in re.findall(r"\$(\d+)", _expand(m.group(3), macros))]
             assert max(used, default=0) == int(m.group(2)), f"{path.name}: {m.group(1)}"

@@ -408,6 +408,42 @@ def test_users_set_their_own_password_and_admins_set_others():
     expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "my own long passphrase"}), 204)
 
 
+def test_changing_your_own_password_needs_the_current_one():
+    o = Org()
+    first = "my own long passphrase"
+    expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": first}), 204)
+    r = expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "a second passphrase"}), 400)
+    assert r.json()["field"] == "current_password"
+    r = expect(o.call("PUT", "/api/v1/me/password", "user",
+                      json={"password": "a second passphrase", "current_password": "wrong guess here"}), 403)
+    assert r.json()["field"] == "current_password"
+    expect(o.call("PUT", "/api/v1/me/password", "user",
+                  json={"password": "a second passphrase", "current_password": first}), 204)
+
+
+def test_an_empty_or_unchanged_patch_changes_nothing():
+    o = Org()
+    u = expect(o.create(first_name="Same"), 201).json()
+    for body in ({}, {"first_name": "Same"}):
+        v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json=body), 200).json()
+        assert v["version"] == 1
+    rc, out, _ = psql(f"SELECT count(*) FROM gatehouse.audit_events WHERE action = 'user.update' "
+                      f"AND target_id = '{u['uid']}'", tenant=o.id)
+    assert out == "0"
+
+
+def test_booleans_are_strict_everywhere():
+    o = Org()
+    r = expect(o.create(invite="perhaps"), 400)
+    assert r.json()["field"] == "invite"
+    r = expect(o.call("POST", "/api/v1/users/bulk", json=[{"email": "b@x.example", "invite": "maybe"}]), 400)
+    assert r.json()["field"] == "users[0].invite"
+    u = expect(o.call("POST", "/api/v1/users/bulk",
+                      json=[{"email": f"{unique('s')}@x.example", "invite": "true", "send_email": 0}]), 201)
+    assert u.json()["users"][0]["status"] == "pending"
+    expect(o.call("GET", "/api/v1/api-keys?all=yes"), 400)
+
+
 # --- lists -----------------------------------------------------------------------------
 
 def _seed(o, n, prefix):
