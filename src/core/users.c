@@ -379,6 +379,32 @@ keep_a_super(const struct user *u, const char *what, struct core_err *e)
 	return CORE_OK;
 }
 
+DB_STMT(st_memberships, 1,
+    "SELECT (SELECT count(*) FROM gatehouse.group_members WHERE org_id = gatehouse.current_org()"
+    "  AND user_id = $1::bigint)"
+    " + (SELECT count(*) FROM gatehouse.policy_assignments WHERE org_id = gatehouse.current_org()"
+    "  AND user_id = $1::bigint)");
+
+/* A guest cannot be in groups or policies, so a demotion to guest needs them left first. */
+static enum core_status
+no_memberships(const struct user *u, struct core_err *e)
+{
+	char		 sid[24];
+	const char	*p[1] = { sid };
+	PGresult	*r;
+	long		 n;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)u->id);
+	if ((r = db_exec(&st_memberships, p)) == NULL)
+		return core_db_fail(e, "user");
+	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (n > 0)
+		return core_fail(e, CORE_CONFLICT, "access_level",
+		    "a guest cannot be in groups or policies: remove the user from them first");
+	return CORE_OK;
+}
+
 /* --- writing ------------------------------------------------------------------- */
 
 DB_STMT(st_team_id, 1,
@@ -916,7 +942,9 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	buf_init(&json);
 	if ((st = patch_json(c, p, &level, &json, e)) != CORE_OK ||
 	    (st = may_set_level(c, old.level, level, e)) != CORE_OK ||
-	    (level < LEVEL_SUPER && (st = keep_a_super(&old, "demote", e)) != CORE_OK)) {
+	    (level < LEVEL_SUPER && (st = keep_a_super(&old, "demote", e)) != CORE_OK) ||
+	    (level == LEVEL_GUEST && old.level > LEVEL_GUEST &&
+	    (st = no_memberships(&old, e)) != CORE_OK)) {
 		buf_free(&json);
 		return core_abort(st);
 	}
@@ -1069,6 +1097,17 @@ DB_STMT(st_remove_sessions, 1,
 DB_STMT(st_remove_keys, 1,
     "UPDATE gatehouse.api_keys SET revoked_at = now() WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint AND revoked_at IS NULL");
+DB_STMT(st_remove_cards, 1,
+    "DELETE FROM gatehouse.smart_cards WHERE org_id = gatehouse.current_org() AND user_id = $1::bigint");
+DB_STMT(st_remove_workstations, 1,
+    "DELETE FROM gatehouse.workstation_usernames WHERE org_id = gatehouse.current_org()"
+    " AND user_id = $1::bigint");
+DB_STMT(st_remove_totp, 1,
+    "DELETE FROM gatehouse.totp_credentials WHERE org_id = gatehouse.current_org()"
+    " AND user_id = $1::bigint");
+DB_STMT(st_remove_webauthn, 1,
+    "DELETE FROM gatehouse.webauthn_credentials WHERE org_id = gatehouse.current_org()"
+    " AND user_id = $1::bigint");
 DB_STMT(st_remove_tokens, 1,
     "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint AND used_at IS NULL");
@@ -1076,8 +1115,10 @@ DB_STMT(st_remove_tokens, 1,
 enum core_status
 users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, struct core_err *e)
 {
+	/* The row stays for audit; what it held (cards, credentials, access) goes. */
 	static struct db_stmt *const steps[] = { &st_remove_policies, &st_remove_assignments,
 		&st_remove_groups, &st_remove_sessions, &st_remove_keys, &st_remove_tokens,
+		&st_remove_cards, &st_remove_workstations, &st_remove_totp, &st_remove_webauthn,
 		&st_user_remove };
 	struct user		 old, gone;
 	enum core_status	 st;

@@ -704,3 +704,33 @@ def test_audit_records_no_credentials():
     out = sql(o, f"SELECT changes::text FROM gatehouse.audit_events WHERE action = 'user.mfa_reset'")
     assert "deadbeef" not in out.lower() and "0102" not in out
     assert sql(o, "SELECT actor FROM gatehouse.audit_events WHERE action = 'user.mfa_reset'") != ""
+
+
+def test_a_user_in_groups_cannot_be_demoted_to_guest():
+    o = Org()
+    u = expect(o.create(), 201).json()
+    key = unique("g")
+    expect(o.call("POST", "/api/v1/groups", json={"key": key}), 201)
+    expect(o.call("POST", f"/api/v1/groups/{key}/members", json={"user": u["uid"], "role": "member"}), 201)
+    r = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"access_level": "guest"}), 409).json()
+    assert r["field"] == "access_level"
+    expect(o.call("DELETE", f"/api/v1/groups/{key}/members/{u['uid']}"), 204)
+    v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"access_level": "guest"}), 200).json()
+    assert v["access_level"] == "guest"
+
+
+def test_removing_a_user_frees_its_smart_cards_and_drops_its_credentials():
+    o = Org()
+    u = expect(o.create(), 201).json()
+    other = expect(o.create(), 201).json()
+    expect(o.call("PUT", f"/api/v1/users/{u['uid']}/smartcards", json={"smartcards": [{"number": "424242"}]}), 200)
+    expect(o.call("PUT", f"/api/v1/users/{u['uid']}/workstation-usernames", json={"usernames": ["ws-1"]}), 200)
+    rc, _, err = psql(f"INSERT INTO gatehouse.totp_credentials (org_id, user_id, secret, confirmed_at) "
+                      f"VALUES ({o.id}, {u['id']}, '\\x00', now())", tenant=o.id)
+    assert rc == 0, err
+    expect(o.call("DELETE", f"/api/v1/users/{u['uid']}"), 204)
+    for table in ("smart_cards", "workstation_usernames", "totp_credentials"):
+        rc, out, _ = psql(f"SELECT count(*) FROM gatehouse.{table} WHERE user_id = {u['id']}", tenant=o.id)
+        assert out == "0", table
+    expect(o.call("PUT", f"/api/v1/users/{other['uid']}/smartcards",
+                  json={"smartcards": [{"number": "424242"}]}), 200)
