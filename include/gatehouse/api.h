@@ -39,6 +39,13 @@ void	api_core_error(struct request *, const struct core_err *);
  * on failure.
  */
 int	api_authenticate_key(struct request *, const char *key);
+/* 400 naming field, in the route's dialect. */
+void	api_bad(struct request *, const char *field, const char *msg);
+/*
+ * Refuses a field the route does not know, naming it: in the query string,
+ * a form body, or a JSON body (members of any type). 0 when all are known.
+ */
+int	api_known_only(struct request *, const char *const *known);
 /*
  * Reads an optional boolean parameter: true/false in any case, or 1/0.
  * Absent gives dflt. Anything else renders 400 naming the field and returns -1.

@@ -46,6 +46,9 @@ PGresult	*db_exec(struct db_stmt *, const char *const *params);
  */
 PGresult	*db_exec_sql(const char *sql, int nparams, const char *const *params);
 enum db_status	 db_status(void);
+/* A copy of a text column in the arena, or NULL for SQL NULL. */
+struct arena;
+const char	*db_text(struct arena *, PGresult *, int row, int col);
 /* Constraint named by the last failure, or "". */
 const char	*db_constraint(void);
 

@@ -9,6 +9,7 @@
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/core.h"
+#include "gatehouse/json.h"
 #include "gatehouse/principal.h"
 #include "gatehouse/request.h"
 
@@ -17,6 +18,41 @@ api_json_begin(struct request *r, int status, struct jsonw *w)
 {
 	resp_start(r, status, "application/json");
 	jsonw_init(w, r->out);
+}
+
+void
+api_bad(struct request *r, const char *field, const char *msg)
+{
+	r->route->dialect->error(r, 400, field, msg);
+}
+
+static bool
+listed(const char *const *names, const char *name)
+{
+	for (; *names; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+int
+api_known_only(struct request *r, const char *const *known)
+{
+	const char	*unknown = NULL;
+	char		 msg[96];
+
+	for (size_t i = 0; i < r->params.n && unknown == NULL; i++)
+		if (!listed(known, r->params.v[i].name))
+			unknown = r->params.v[i].name;
+	/* JSON members of any type: nested ones are not in the parameter view. */
+	for (size_t i = 0; r->json && r->json->type == JSON_OBJECT && i < r->json->n; i++)
+		if (unknown == NULL && !listed(known, r->json->keys[i]))
+			unknown = r->json->keys[i];
+	if (unknown == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "unknown field %.64s", unknown);
+	api_bad(r, unknown, msg);
+	return -1;
 }
 
 int
@@ -34,7 +70,7 @@ api_bool(struct request *r, const char *name, bool dflt, bool *out)
 		*out = false;
 	else {
 		snprintf(msg, sizeof(msg), "%.64s must be true or false", name);
-		r->route->dialect->error(r, 400, name, msg);
+		api_bad(r, name, msg);
 		return -1;
 	}
 	return 0;

@@ -15,63 +15,6 @@
 
 static const char *const no_fields[] = { NULL };
 
-static void
-bad(struct request *r, const char *field, const char *msg)
-{
-	r->route->dialect->error(r, 400, field, msg);
-}
-
-static bool
-listed(const char *const *names, const char *name)
-{
-	for (; *names; names++)
-		if (strcmp(*names, name) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Refuses a field the route does not know, naming it: in the query string,
- * a form body, or a JSON body (members of any type). 0 when all are known.
- */
-static int
-known_only(struct request *r, const char *const *known)
-{
-	const char	*unknown = NULL;
-	char		 msg[96];
-
-	for (size_t i = 0; i < r->params.n && unknown == NULL; i++)
-		if (!listed(known, r->params.v[i].name))
-			unknown = r->params.v[i].name;
-	for (size_t i = 0; r->json && r->json->type == JSON_OBJECT && i < r->json->n; i++)
-		if (unknown == NULL && !listed(known, r->json->keys[i]))
-			unknown = r->json->keys[i];
-	if (unknown == NULL)
-		return 0;
-	snprintf(msg, sizeof(msg), "unknown field %.64s", unknown);
-	bad(r, unknown, msg);
-	return -1;
-}
-
-/* An optional boolean field: JSON true/false or the text true/false in any case. */
-static int
-bool_param(struct request *r, const char *name, bool *out)
-{
-	const char	*v = req_param(r, name);
-	char		 msg[96];
-
-	*out = false;
-	if (v == NULL)
-		return 0;
-	if (strcasecmp(v, "true") == 0 || strcasecmp(v, "false") == 0) {
-		*out = strcasecmp(v, "true") == 0;
-		return 0;
-	}
-	snprintf(msg, sizeof(msg), "%s must be true or false", name);
-	bad(r, name, msg);
-	return -1;
-}
-
 /*
  * A list field: a JSON array in a JSON body, or JSON text in a form field
  * (or in a JSON string). Renders 400 and returns NULL when absent or not a list.
@@ -94,12 +37,12 @@ list_field(struct request *r, const char *name)
 		len = strlen(text);
 	if (text != NULL && (j = json_parse(r->arena, &lim, text, len, &pe)) == NULL) {
 		snprintf(msg, sizeof(msg), "%s is not valid JSON: %s", name, pe.msg);
-		bad(r, name, msg);
+		api_bad(r, name, msg);
 		return NULL;
 	}
 	if (j == NULL || j->type != JSON_ARRAY) {
 		snprintf(msg, sizeof(msg), "%s must be a list (a JSON array)", name);
-		bad(r, name, msg);
+		api_bad(r, name, msg);
 		return NULL;
 	}
 	return j;
@@ -141,7 +84,7 @@ path_escape(struct arena *a, const char *s)
 static bool
 begin(struct request *r, const char *const *known, struct core_ctx *c)
 {
-	if (known_only(r, known) != 0)
+	if (api_known_only(r, known) != 0)
 		return false;
 	api_ctx(r, c);
 	return true;
@@ -379,7 +322,7 @@ h_members_list(struct request *r)
 	if (!begin(r, known, &c))
 		return;
 	if (v != NULL && (*v == '\0' || (limit = strtol(v, &end, 10)) < 1 || limit > 1000 || *end)) {
-		bad(r, "limit", "limit must be from 1 to 1000");
+		api_bad(r, "limit", "limit must be from 1 to 1000");
 		return;
 	}
 	if (groups_members(&c, req_path_param(r, "key"), req_param(r, "cursor"), (int)limit, &page,
@@ -619,7 +562,7 @@ read_cards(struct request *r, const struct json *list, struct smartcard **out)
 		if (item->type != JSON_OBJECT) {
 			snprintf(msg, sizeof(msg), "smartcards[%zu] must be an object with a number",
 			    i);
-			bad(r, "smartcards", msg);
+			api_bad(r, "smartcards", msg);
 			return -1;
 		}
 		for (size_t k = 0; k < item->n; k++) {
@@ -634,7 +577,7 @@ read_cards(struct request *r, const struct json *list, struct smartcard **out)
 			else {
 				snprintf(msg, sizeof(msg), "smartcards[%zu].%.32s is not a number or label",
 				    i, item->keys[k]);
-				bad(r, "smartcards", msg);
+				api_bad(r, "smartcards", msg);
 				return -1;
 			}
 		}
@@ -659,7 +602,7 @@ h_smartcards_put(struct request *r)
 	struct core_err		 e;
 	enum core_status	 st;
 
-	if (!begin(r, known, &c) || bool_param(r, "allow_duplicates", &dup) != 0 ||
+	if (!begin(r, known, &c) || api_bool(r, "allow_duplicates", false, &dup) != 0 ||
 	    (list = list_field(r, "smartcards")) == NULL || read_cards(r, list, &in) != 0)
 		return;
 	st = userattrs_smartcards_set(&c, &ref, in, list->n, dup, &v, &n, &e);
@@ -690,7 +633,7 @@ h_ws_put(struct request *r)
 	}
 	for (size_t i = 0; i < list->n; i++)
 		if (list->items[i]->type != JSON_STRING || (in[i] = scalar(list->items[i])) == NULL) {
-			bad(r, "usernames", "usernames must be a list of strings");
+			api_bad(r, "usernames", "usernames must be a list of strings");
 			return;
 		}
 	st = userattrs_workstation_usernames_set(&c, &ref, in, list->n, &v, &n, &e);
@@ -725,7 +668,7 @@ h_mfa_reset(struct request *r)
 		if (strcasecmp(type, types[i].name) == 0)
 			kind = types[i].kind;
 	if (kind == 0) {
-		bad(r, "type", "type must be totp, webauthn or all");
+		api_bad(r, "type", "type must be totp, webauthn or all");
 		return;
 	}
 	if (userattrs_mfa_reset(&c, &ref, kind, &u, &e) != CORE_OK) {

@@ -12,12 +12,6 @@
 #include "gatehouse/request.h"
 #include "gatehouse/users.h"
 
-static void
-bad(struct request *r, const char *field, const char *msg)
-{
-	r->route->dialect->error(r, 400, field, msg);
-}
-
 /* Parses an optional integer parameter into *out (unchanged when absent). */
 static int
 int_param(struct request *r, const char *name, long min, long max, long *out)
@@ -31,29 +25,10 @@ int_param(struct request *r, const char *name, long min, long max, long *out)
 	n = strtol(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || n < min || n > max) {
 		snprintf(msg, sizeof(msg), "%s must be a whole number from %ld to %ld", name, min, max);
-		bad(r, name, msg);
+		api_bad(r, name, msg);
 		return -1;
 	}
 	*out = n;
-	return 0;
-}
-
-/* Refuses parameters a route does not know, naming the first. */
-static int
-only_params(struct request *r, const char *const *known)
-{
-	for (size_t i = 0; i < r->params.n; i++) {
-		bool ok = false;
-		char msg[96];
-
-		for (const char *const *k = known; *k; k++)
-			ok |= strcmp(*k, r->params.v[i].name) == 0;
-		if (!ok) {
-			snprintf(msg, sizeof(msg), "unknown field %.64s", r->params.v[i].name);
-			bad(r, r->params.v[i].name, msg);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -104,7 +79,7 @@ h_org_update(struct request *r)
 	long			 n;
 	bool			 b;
 
-	if (only_params(r, known) != 0)
+	if (api_known_only(r, known) != 0)
 		return;
 	p.tier = req_param(r, "tier");
 	if (req_param(r, "enforce_2fa") != NULL) {
@@ -160,7 +135,7 @@ h_keys_list(struct request *r)
 	struct jsonw	 w;
 	bool		 all;
 
-	if (only_params(r, known) != 0 || api_bool(r, "all", false, &all) != 0)
+	if (api_known_only(r, known) != 0 || api_bool(r, "all", false, &all) != 0)
 		return;
 	api_ctx(r, &c);
 	if (apikey_list(&c, all, &keys, &n, &e) != CORE_OK) {
@@ -190,7 +165,7 @@ h_keys_create(struct request *r)
 	int64_t		 user_id = 0;
 	long		 exp = 0;
 
-	if (only_params(r, known) != 0 || int_param(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
+	if (api_known_only(r, known) != 0 || int_param(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
 		return;
 	api_ctx(r, &c);
 	if (user != NULL) {
@@ -247,7 +222,7 @@ h_audit(struct request *r)
 	struct jsonw		 w;
 	long			 limit = 100;
 
-	if (only_params(r, known) != 0 || int_param(r, "limit", 1, 1000, &limit) != 0)
+	if (api_known_only(r, known) != 0 || int_param(r, "limit", 1, 1000, &limit) != 0)
 		return;
 	q.actor = req_param(r, "actor");
 	q.target = req_param(r, "target");

@@ -112,13 +112,6 @@ DB_STMT(st_key_auth, 2,
     " access_level, scopes FROM gatehouse.key_auth($1, $2)");
 DB_STMT(st_key_touch, 2, "SELECT gatehouse.key_touch($1, $2)");
 
-/* Copies a text column into the arena; NULL for SQL NULL. */
-static const char *
-col(struct arena *a, PGresult *r, int c)
-{
-	return PQgetisnull(r, 0, c) ? NULL : arena_strdup(a, PQgetvalue(r, 0, c));
-}
-
 /* Decodes PostgreSQL's hex bytea output ("\x…") into out; 0 when it is exactly outlen bytes. */
 static int
 bytea_hex(const char *s, unsigned char *out, size_t outlen)
@@ -189,12 +182,12 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 	p->org_id = org;
 	p->key_id = id;
 	snprintf(p->key_ref, sizeof(p->key_ref), "gh_%lldk%lld", (long long)org, (long long)id);
-	p->org_name = col(a, r, 3);
-	p->tier = col(a, r, 4);
+	p->org_name = db_text(a, r, 0, 3);
+	p->tier = db_text(a, r, 0, 4);
 	p->user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
-	p->user_uid = col(a, r, 6);
-	p->username = col(a, r, 7);
-	p->email = col(a, r, 8);
+	p->user_uid = db_text(a, r, 0, 6);
+	p->username = db_text(a, r, 0, 7);
+	p->email = db_text(a, r, 0, 8);
 	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &p->level) != 0)
 		p->level = LEVEL_GUEST;
 	scopes_parse(a, PQgetvalue(r, 0, 10), p);

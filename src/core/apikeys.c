@@ -36,24 +36,18 @@ DB_STMT(st_key_revoke, 1,
 DB_STMT(st_keys_mine, 1, "SELECT " KEY_COLS KEY_FROM " AND k.user_id = $1::bigint ORDER BY k.id");
 DB_STMT(st_keys_all, 0, "SELECT " KEY_COLS KEY_FROM " ORDER BY k.id");
 
-static const char *
-col(struct arena *a, PGresult *r, int row, int c)
-{
-	return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
-}
-
 static void
 key_from_row(struct arena *a, PGresult *r, int row, struct api_key *k)
 {
-	k->ref = col(a, r, row, 0);
-	k->name = col(a, r, row, 1);
-	k->user_uid = col(a, r, row, 2);
-	k->user_email = col(a, r, row, 3);
-	k->access_level = col(a, r, row, 4);
-	k->expires_at = col(a, r, row, 5);
-	k->last_used_at = col(a, r, row, 6);
-	k->revoked_at = col(a, r, row, 7);
-	k->created_at = col(a, r, row, 8);
+	k->ref = db_text(a, r, row, 0);
+	k->name = db_text(a, r, row, 1);
+	k->user_uid = db_text(a, r, row, 2);
+	k->user_email = db_text(a, r, row, 3);
+	k->access_level = db_text(a, r, row, 4);
+	k->expires_at = db_text(a, r, row, 5);
+	k->last_used_at = db_text(a, r, row, 6);
+	k->revoked_at = db_text(a, r, row, 7);
+	k->created_at = db_text(a, r, row, 8);
 }
 
 static enum level

@@ -68,12 +68,6 @@ DB_STMT(st_audit_list, 7,
     "  AND ($6::bigint IS NULL OR a.id < $6::bigint)"
     " ORDER BY a.id DESC LIMIT $7::int");
 
-static const char *
-acol(struct arena *a, PGresult *r, int row, int c)
-{
-	return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
-}
-
 enum core_status
 audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event **out, size_t *n,
     const char **next, struct core_err *e)
@@ -126,16 +120,16 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 		struct audit_event *a = &(*out)[i];
 		int row = (int)i;
 
-		a->id = acol(c->arena, r, row, 0);
-		a->at = acol(c->arena, r, row, 1);
-		a->actor = acol(c->arena, r, row, 2);
-		a->actor_uid = acol(c->arena, r, row, 3);
-		a->action = acol(c->arena, r, row, 4);
-		a->target_type = acol(c->arena, r, row, 5);
-		a->target_id = acol(c->arena, r, row, 6);
-		a->changes = acol(c->arena, r, row, 7);
-		a->request_id = acol(c->arena, r, row, 8);
-		a->address = acol(c->arena, r, row, 9);
+		a->id = db_text(c->arena, r, row, 0);
+		a->at = db_text(c->arena, r, row, 1);
+		a->actor = db_text(c->arena, r, row, 2);
+		a->actor_uid = db_text(c->arena, r, row, 3);
+		a->action = db_text(c->arena, r, row, 4);
+		a->target_type = db_text(c->arena, r, row, 5);
+		a->target_id = db_text(c->arena, r, row, 6);
+		a->changes = db_text(c->arena, r, row, 7);
+		a->request_id = db_text(c->arena, r, row, 8);
+		a->address = db_text(c->arena, r, row, 9);
 	}
 	if (rows > (size_t)q->limit && *n > 0)
 		*next = (*out)[*n - 1].id;

@@ -49,12 +49,6 @@ id_text(int64_t id, char buf[24])
 	snprintf(buf, 24, "%lld", (long long)id);
 }
 
-static const char *
-col(struct arena *a, PGresult *r, int row, int c)
-{
-	return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
-}
-
 static int64_t
 colint(PGresult *r, int row, int c)
 {
@@ -219,9 +213,9 @@ group_from_row(struct arena *a, PGresult *r, int row, void *out)
 	struct group *g = out;
 
 	g->id = colint(r, row, 0);
-	g->key = col(a, r, row, 1);
-	g->name = col(a, r, row, 2);
-	g->created_at = col(a, r, row, 3);
+	g->key = db_text(a, r, row, 1);
+	g->name = db_text(a, r, row, 2);
+	g->created_at = db_text(a, r, row, 3);
 	g->members = colint(r, row, 4);
 }
 
@@ -424,13 +418,13 @@ groups_member_set(struct core_ctx *c, const struct user_ref *ref, const char *co
 			return member_fail(&b, core_db_fail(e, "group member"));
 		if (PQntuples(r) == 1) {
 			old = role_names[role_of(PQgetvalue(r, 0, 0))];
-			since = col(c->arena, r, 0, 1);
+			since = db_text(c->arena, r, 0, 1);
 		}
 		PQclear(r);
 		if (old == NULL || strcmp(old, p[2]) != 0) {
 			if ((r = db_exec(&st_member_upsert, p)) == NULL)
 				return member_fail(&b, core_db_fail(e, "group member"));
-			since = col(c->arena, r, 0, 0);
+			since = db_text(c->arena, r, 0, 0);
 			PQclear(r);
 			change_json(&w, g.key, old, p[2]);
 			changed = true;
@@ -521,11 +515,11 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 
 		m->group_key = g.key;
 		m->user_id = colint(r, (int)i, 0);
-		m->user_uid = col(c->arena, r, (int)i, 1);
-		m->username = col(c->arena, r, (int)i, 2);
-		m->email = col(c->arena, r, (int)i, 3);
+		m->user_uid = db_text(c->arena, r, (int)i, 1);
+		m->username = db_text(c->arena, r, (int)i, 2);
+		m->email = db_text(c->arena, r, (int)i, 3);
 		m->role = role_of(PQgetvalue(r, (int)i, 4));
-		m->since = col(c->arena, r, (int)i, 5);
+		m->since = db_text(c->arena, r, (int)i, 5);
 	}
 	if (got > out->n)
 		out->next_cursor = arena_printf(c->arena, "%lld",
@@ -539,10 +533,10 @@ fill_user_group(struct arena *a, PGresult *r, int row, void *v)
 {
 	struct user_group *ug = v;
 
-	ug->key = col(a, r, row, 0);
-	ug->name = col(a, r, row, 1);
+	ug->key = db_text(a, r, row, 0);
+	ug->name = db_text(a, r, row, 1);
 	ug->role = role_of(PQgetvalue(r, row, 2));
-	ug->since = col(a, r, row, 3);
+	ug->since = db_text(a, r, row, 3);
 }
 
 enum core_status
@@ -637,9 +631,9 @@ policy_from_row(struct arena *a, PGresult *r, int row, void *out)
 	struct policy *p = out;
 
 	p->id = colint(r, row, 0);
-	p->name = col(a, r, row, 1);
-	p->description = col(a, r, row, 2);
-	p->created_at = col(a, r, row, 3);
+	p->name = db_text(a, r, row, 1);
+	p->description = db_text(a, r, row, 2);
+	p->created_at = db_text(a, r, row, 3);
 	p->assignments = colint(r, row, 4);
 }
 
@@ -650,9 +644,9 @@ fill_assignment(struct arena *a, PGresult *r, int row, void *v)
 
 	pa->id = colint(r, row, 0);
 	pa->policy_id = colint(r, row, 1);
-	pa->user_uid = col(a, r, row, 2);
-	pa->group_key = col(a, r, row, 3);
-	pa->created_at = col(a, r, row, 4);
+	pa->user_uid = db_text(a, r, row, 2);
+	pa->group_key = db_text(a, r, row, 3);
+	pa->created_at = db_text(a, r, row, 4);
 }
 
 /* Reads one policy by id with stmt (plain, shared or locked) inside the transaction. */
@@ -900,15 +894,15 @@ fold_user_policies(struct arena *a, PGresult *r, struct user_policy **out, size_
 			up = &v[(*n)++];
 			memset(up, 0, sizeof(*up));
 			up->policy.id = id;
-			up->policy.name = col(a, r, (int)i, 1);
-			up->policy.description = col(a, r, (int)i, 2);
-			up->policy.created_at = col(a, r, (int)i, 3);
+			up->policy.name = db_text(a, r, (int)i, 1);
+			up->policy.description = db_text(a, r, (int)i, 2);
+			up->policy.created_at = db_text(a, r, (int)i, 3);
 			up->groups = &keys[k];
 		}
 		if (PQgetisnull(r, (int)i, 5))
 			up->assignment_id = colint(r, (int)i, 4);
 		else {
-			keys[k++] = col(a, r, (int)i, 5);
+			keys[k++] = db_text(a, r, (int)i, 5);
 			up->ngroups++;
 		}
 	}

@@ -194,12 +194,6 @@ DB_STMT(st_by_id_lock, 1, USER_BY("u.id = $1::bigint") " FOR UPDATE OF u");
 DB_STMT(st_by_username_lock, 1, USER_BY(BY_USERNAME) " FOR UPDATE OF u");
 DB_STMT(st_by_email_lock, 1, USER_BY(BY_EMAIL) " FOR UPDATE OF u");
 
-static const char *
-col(struct arena *a, PGresult *r, int row, int c)
-{
-	return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
-}
-
 static bool
 colbool(PGresult *r, int row, int c)
 {
@@ -234,31 +228,31 @@ user_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 
 	memset(u, 0, sizeof(*u));
 	u->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-	u->uid = col(a, r, row, 1);
+	u->uid = db_text(a, r, row, 1);
 	for (size_t i = 0; i < sizeof(textcols) / sizeof(textcols[0]); i++)
-		u->val[textcols[i]] = col(a, r, row, 2 + (int)i);
+		u->val[textcols[i]] = db_text(a, r, row, 2 + (int)i);
 	u->val[UF_IN_AUDIT_SCOPE] = colbool(r, row, 13) ? "true" : "false";
 	if (level_parse(PQgetvalue(r, row, 16), &u->level) != 0)
 		u->level = LEVEL_GUEST;
 	roles_parse(a, PQgetvalue(r, row, 17), u);
-	u->val[UF_NOTE] = col(a, r, row, 18);
+	u->val[UF_NOTE] = db_text(a, r, row, 18);
 	u->val[UF_SUMMARY_EMAIL] = colbool(r, row, 19) ? "true" : "false";
 	st = PQgetvalue(r, row, 20);
 	u->status = US_REMOVED;
 	for (int i = 0; i < US__MAX; i++)
 		if (strcmp(st, status_names[i]) == 0)
 			u->status = (enum user_status)i;
-	u->disabled_reason = col(a, r, row, 21);
+	u->disabled_reason = db_text(a, r, row, 21);
 	u->has_password = colbool(r, row, 22);
 	u->totp_enabled = colbool(r, row, 23);
 	u->webauthn_enabled = colbool(r, row, 24);
-	u->last_login_at = col(a, r, row, 25);
-	u->invited_at = col(a, r, row, 26);
-	u->confirmed_at = col(a, r, row, 27);
-	u->locked_until = col(a, r, row, 28);
-	u->agent_acknowledged_at = col(a, r, row, 29);
-	u->created_at = col(a, r, row, 30);
-	u->updated_at = col(a, r, row, 31);
+	u->last_login_at = db_text(a, r, row, 25);
+	u->invited_at = db_text(a, r, row, 26);
+	u->confirmed_at = db_text(a, r, row, 27);
+	u->locked_until = db_text(a, r, row, 28);
+	u->agent_acknowledged_at = db_text(a, r, row, 29);
+	u->created_at = db_text(a, r, row, 30);
+	u->updated_at = db_text(a, r, row, 31);
 	u->version = atoi(PQgetvalue(r, row, 32));
 }
 

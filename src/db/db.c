@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatehouse/arena.h"
 #include "gatehouse/db.h"
 #include "gatehouse/log.h"
 
@@ -28,6 +29,12 @@ db_close(void)
 		PQfinish(conn);
 	conn = NULL;
 	in_tx = false;
+}
+
+const char *
+db_text(struct arena *a, PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : arena_strdup(a, PQgetvalue(r, row, col));
 }
 
 enum db_status
