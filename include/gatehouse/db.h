@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 
 /* Raise with every new file in sql/; `./dev test` checks it matches. */
-#define SCHEMA_VERSION	3
+#define SCHEMA_VERSION	4
 
 /* A statement prepared on first use on each connection (gen tracks which). */
 struct db_stmt {
@@ -51,6 +51,19 @@ struct arena;
 const char	*db_text(struct arena *, PGresult *, int row, int col);
 /* Constraint named by the last failure, or "". */
 const char	*db_constraint(void);
+
+/*
+ * Connection generation: changes whenever a new connection is made, so a
+ * cache built on notifications knows it may have missed some.
+ */
+unsigned	 db_generation(void);
+/*
+ * Reads, without blocking, the notifications that have arrived on channel
+ * gatehouse_auth (see sql/004_auth_cache.sql) and calls fn with each
+ * payload. Returns 0, or -1 when there is no live connection to listen on
+ * (the caller must then trust nothing it cached).
+ */
+int		 db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg);
 
 /* BEGIN and make org the tenant for row-level security until COMMIT/ROLLBACK. */
 enum db_status	 db_begin(int64_t org_id);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -109,8 +110,118 @@ apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secr
 
 DB_STMT(st_key_auth, 2,
     "SELECT digest, usable, stale_use, org_name, tier, user_id, user_uid, username, email,"
-    " access_level, scopes FROM gatehouse.key_auth($1, $2)");
+    " access_level, scopes, expires_epoch FROM gatehouse.key_auth($1, $2)");
 DB_STMT(st_key_touch, 2, "SELECT gatehouse.key_touch($1, $2)");
+
+/*
+ * The key cache. Each worker remembers the principals of keys it recently
+ * authenticated, so most requests need no database round trip. It is safe
+ * because it is told, not timed: sql/004_auth_cache.sql notifies channel
+ * gatehouse_auth with the org's id on every change that could alter or
+ * revoke a principal, and every authentication first drains those
+ * notifications and forgets that org's keys. An entry is trusted only on the
+ * connection it was made on (a new connection may have missed notifications),
+ * never past the key's expiry, and never longer than KC_TTL as a backstop.
+ */
+#define KC_SLOTS	256
+#define KC_TTL		10.0		/* seconds */
+#define KC_TOUCH	60.0		/* seconds between last_used_at writes */
+
+struct kc_entry {
+	int64_t		org, id;	/* org 0: empty */
+	unsigned	gen;
+	unsigned char	digest[APIKEY_DIGEST_LEN];
+	int64_t		expires;	/* Unix seconds; 0: never */
+	double		cached_at, touched_at;
+	int64_t		user_id;
+	enum level	level;
+	char		org_name[104], tier[40], uid[40], username[104], email[256], scopes[256];
+};
+
+static struct kc_entry kc[KC_SLOTS];
+
+static double
+mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct kc_entry *
+kc_slot(int64_t org, int64_t id)
+{
+	uint64_t h = (uint64_t)org * 0x9e3779b97f4a7c15ULL ^ (uint64_t)id * 0xc2b2ae3d27d4eb4fULL;
+
+	return &kc[(h >> 32) % KC_SLOTS];
+}
+
+static void
+kc_forget_org(const char *payload, void *arg)
+{
+	int64_t org = strtoll(payload, NULL, 10);
+
+	(void)arg;
+	for (size_t i = 0; i < KC_SLOTS; i++)
+		if (kc[i].org == org) {
+			OPENSSL_cleanse(&kc[i], sizeof(kc[i]));
+			kc[i].org = 0;
+		}
+}
+
+/* The cached entry for a key if it may be trusted now, else NULL. */
+static struct kc_entry *
+kc_lookup(int64_t org, int64_t id)
+{
+	struct kc_entry *e = kc_slot(org, id);
+
+	if (db_auth_notifications(kc_forget_org, NULL) != 0)
+		return NULL;		/* no live connection: nothing cached can be vouched for */
+	if (e->org != org || e->id != id || e->gen != db_generation() ||
+	    mono() - e->cached_at > KC_TTL || (e->expires != 0 && time(NULL) >= e->expires))
+		return NULL;
+	return e;
+}
+
+static bool
+kc_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= size)
+		return false;
+	memcpy(dst, src ? src : "", n + 1);
+	return true;
+}
+
+/* Remembers a successful lookup (row 0 of a key_auth result). */
+static void
+kc_store(int64_t org, int64_t id, const unsigned char *digest, PGresult *r)
+{
+	struct kc_entry *e = kc_slot(org, id), n;
+
+	memset(&n, 0, sizeof(n));
+	n.org = org;
+	n.id = id;
+	n.gen = db_generation();
+	memcpy(n.digest, digest, sizeof(n.digest));
+	n.expires = PQgetisnull(r, 0, 11) ? 0 : strtoll(PQgetvalue(r, 0, 11), NULL, 10);
+	n.cached_at = n.touched_at = mono();
+	n.user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &n.level) != 0)
+		n.level = LEVEL_GUEST;
+	/* Anything too long to hold is simply not cached. */
+	if (!kc_copy(n.org_name, sizeof(n.org_name), PQgetvalue(r, 0, 3)) ||
+	    !kc_copy(n.tier, sizeof(n.tier), PQgetvalue(r, 0, 4)) ||
+	    !kc_copy(n.uid, sizeof(n.uid), PQgetvalue(r, 0, 6)) ||
+	    !kc_copy(n.username, sizeof(n.username), PQgetvalue(r, 0, 7)) ||
+	    !kc_copy(n.email, sizeof(n.email), PQgetvalue(r, 0, 8)) ||
+	    !kc_copy(n.scopes, sizeof(n.scopes), PQgetvalue(r, 0, 10)))
+		return;
+	*e = n;
+	OPENSSL_cleanse(&n, sizeof(n));
+}
 
 /* Decodes PostgreSQL's hex bytea output ("\x…") into out; 0 when it is exactly outlen bytes. */
 static int
@@ -147,6 +258,41 @@ scopes_parse(struct arena *a, const char *lit, struct principal *p)
 		p->scopes[p->nscopes++] = tok;
 }
 
+static void
+principal_ids(struct principal *p, int64_t org, int64_t id)
+{
+	memset(p, 0, sizeof(*p));
+	p->org_id = org;
+	p->key_id = id;
+	snprintf(p->key_ref, sizeof(p->key_ref), "gh_%lldk%lld", (long long)org, (long long)id);
+}
+
+/* Fills p from a cached entry, copying its strings into the request arena. */
+static void
+principal_from_cache(struct arena *a, const struct kc_entry *e, struct principal *p)
+{
+	principal_ids(p, e->org, e->id);
+	p->org_name = arena_strdup(a, e->org_name);
+	p->tier = arena_strdup(a, e->tier);
+	p->user_id = e->user_id;
+	if (e->user_id != 0) {
+		p->user_uid = arena_strdup(a, e->uid);
+		p->username = arena_strdup(a, e->username);
+		p->email = arena_strdup(a, e->email);
+	}
+	p->level = e->level;
+	scopes_parse(a, e->scopes, p);
+}
+
+static void
+touch(const char *const *params)
+{
+	PGresult *r = db_exec(&st_key_touch, params);
+
+	if (r != NULL)
+		PQclear(r);
+}
+
 enum apikey_result
 apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 {
@@ -155,6 +301,7 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 	char		 sorg[24], sid[24];
 	const char	*params[2] = { sorg, sid };
 	unsigned char	 want[APIKEY_DIGEST_LEN], got[APIKEY_DIGEST_LEN];
+	struct kc_entry	*e;
 	PGresult	*r;
 	bool		 match, usable, stale;
 
@@ -162,14 +309,31 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 		return APIKEY_INVALID;
 	snprintf(sorg, sizeof(sorg), "%lld", (long long)org);
 	snprintf(sid, sizeof(sid), "%lld", (long long)id);
-	if ((r = db_exec(&st_key_auth, params)) == NULL)
+	apikey_digest(secret, APIKEY_SECRET_LEN, got);
+
+	if ((e = kc_lookup(org, id)) != NULL) {
+		match = CRYPTO_memcmp(e->digest, got, sizeof(got)) == 0;
+		OPENSSL_cleanse(got, sizeof(got));
+		if (!match)
+			return APIKEY_INVALID;
+		principal_from_cache(a, e, p);
+		if (mono() - e->touched_at > KC_TOUCH) {
+			e->touched_at = mono();
+			touch(params);
+		}
+		return APIKEY_OK;
+	}
+
+	if ((r = db_exec(&st_key_auth, params)) == NULL) {
+		OPENSSL_cleanse(got, sizeof(got));
 		return db_status() == DB_UNAVAILABLE ? APIKEY_UNAVAILABLE : APIKEY_INVALID;
-	if (PQntuples(r) != 1 || PQnfields(r) != 11 ||
+	}
+	if (PQntuples(r) != 1 || PQnfields(r) != 12 ||
 	    bytea_hex(PQgetvalue(r, 0, 0), want, sizeof(want)) != 0) {
 		PQclear(r);
+		OPENSSL_cleanse(got, sizeof(got));
 		return APIKEY_INVALID;
 	}
-	apikey_digest(secret, APIKEY_SECRET_LEN, got);
 	match = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
 	usable = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
 	stale = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
@@ -178,10 +342,7 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 		PQclear(r);
 		return APIKEY_INVALID;
 	}
-	memset(p, 0, sizeof(*p));
-	p->org_id = org;
-	p->key_id = id;
-	snprintf(p->key_ref, sizeof(p->key_ref), "gh_%lldk%lld", (long long)org, (long long)id);
+	principal_ids(p, org, id);
 	p->org_name = db_text(a, r, 0, 3);
 	p->tier = db_text(a, r, 0, 4);
 	p->user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
@@ -191,8 +352,9 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &p->level) != 0)
 		p->level = LEVEL_GUEST;
 	scopes_parse(a, PQgetvalue(r, 0, 10), p);
+	kc_store(org, id, want, r);
 	PQclear(r);
-	if (stale && (r = db_exec(&st_key_touch, params)) != NULL)
-		PQclear(r);
+	if (stale)
+		touch(params);
 	return APIKEY_OK;
 }

@@ -68,6 +68,7 @@ db_connect(void)
 	/* Our defaults first, so the operator's conninfo can override them. */
 	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
 	const char *vals[] = { "3", "gatehouse", conninfo, NULL };
+	PGresult   *res;
 
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return true;
@@ -83,8 +84,41 @@ db_connect(void)
 		return false;
 	}
 	PQsetNoticeReceiver(conn, notice_quiet, NULL);
+	/* Cache invalidations (sql/004_auth_cache.sql); a new connection has missed any before. */
+	res = PQexec(conn, "LISTEN gatehouse_auth");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_error("LISTEN failed: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		db_close();
+		return false;
+	}
+	PQclear(res);
 	conn_gen++;
 	return true;
+}
+
+unsigned
+db_generation(void)
+{
+	return conn_gen;
+}
+
+int
+db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg)
+{
+	PGnotify *n;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return -1;
+	/* One non-blocking read of whatever the server has pushed. */
+	if (PQconsumeInput(conn) == 0)
+		return -1;
+	while ((n = PQnotifies(conn)) != NULL) {
+		if (strcmp(n->relname, "gatehouse_auth") == 0)
+			fn(n->extra, arg);
+		PQfreemem(n);
+	}
+	return 0;
 }
 
 /* Classifies a failed result, logging SQLSTATE and statement name, never values. */

@@ -278,7 +278,8 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* Start workers whose slot is empty and whose back-off has passed. */
 		for (size_t i = 0; i < nslots && !stopping; i++)
-			if (slots[i].pid == 0 && ts_sec(&now) >= ts_sec(&slots[i].restart_at))
+			if (slots[i].pid == 0 && slots[i].gen == gen &&
+			    ts_sec(&now) >= ts_sec(&slots[i].restart_at))
 				spawn(fd, &slots[i], gen, o, app);
 
 		sig = sigtimedwait(&set, &si, &wait);
@@ -307,9 +308,15 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 			slots = ns;
 			memset(slots + old, 0, (size_t)o->workers * sizeof(*ns));
 			nslots = old + (size_t)o->workers;
-			for (size_t i = 0; i < old; i++)
+			for (size_t i = old; i < nslots; i++)
+				slots[i].gen = gen;
+			/* Old slots drain; an empty one (a restart pending) is retired, not refilled. */
+			for (size_t i = 0; i < old; i++) {
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGTERM);
+				else
+					slots[i].pid = -1;
+			}
 			log_info("reloaded: %d workers, generation %u", o->workers, gen);
 		}
 

@@ -238,3 +238,19 @@ def test_every_prepared_statement_declares_the_parameters_it_uses():
         for m in re.finditer(r"DB_STMT\((\w+),\s*(\d+),(.*?)\);\n", text, re.S):
             used = [int(x) for x in re.findall(r"\$(\d+)", _expand(m.group(3), macros))]
             assert max(used, default=0) == int(m.group(2)), f"{path.name}: {m.group(1)}"
+
+
+def test_cached_principals_follow_changes_at_once():
+    o = Org()
+    key = o.keys["super"]
+    for _ in range(3):                       # warm every worker's key cache
+        assert get("/api/v1/me", key=key).json()["org"]["tier"] == "standard"
+    expect(o.call("PATCH", "/api/v1/org", "super", json={"tier": "consultant"}), 200)
+    for _ in range(8):
+        assert get("/api/v1/me", key=key).json()["org"]["tier"] == "consultant"
+    uid = get("/api/v1/me", key=o.keys["user"]).json()["user"]["uid"]
+    for _ in range(3):
+        expect(get("/api/v1/me", key=o.keys["user"]), 200)
+    expect(o.call("PATCH", f"/api/v1/users/{uid}", "super", json={"access_level": "admin"}), 200)
+    for _ in range(8):
+        assert get("/api/v1/me", key=o.keys["user"]).json()["access_level"] == "admin"

@@ -431,6 +431,25 @@ def test_worker_is_recycled_after_max_requests():
             p.wait(timeout=10)
 
 
+def test_reload_right_after_a_crash_keeps_the_worker_count():
+    with tempfile.TemporaryDirectory() as tmp:
+        p, sock = _own_server(tmp, "--workers", "2")
+        try:
+            before = wait_until(lambda: len(children(p.pid)) == 2 and children(p.pid))
+            os.kill(before[0], signal.SIGKILL)
+            # Once the master has reaped it, its restart is pending (100 ms back-off):
+            # reload inside that window.
+            wait_until(lambda: len(children(p.pid)) == 1, interval=0.002)
+            os.kill(p.pid, signal.SIGHUP)
+            wait_until(lambda: len(children(p.pid)) == 2 and not set(children(p.pid)) & set(before))
+            time.sleep(0.5)                          # past the back-off: nothing extra appears
+            assert len(children(p.pid)) == 2, children(p.pid)
+            assert fcgi.get(sock, "/healthz")[0] == 200
+        finally:
+            p.terminate()
+            p.wait(timeout=10)
+
+
 def test_crash_loop_backs_off():
     with tempfile.TemporaryDirectory() as tmp:
         sock = os.path.join(tmp, "gh.sock")
