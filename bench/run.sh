@@ -27,7 +27,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 SECONDS_=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-2}
-TIMEOUT=${BENCH_TIMEOUT:-2s}
+TIMEOUT=${BENCH_TIMEOUT:-10s}
 CEIL_PORT=${BENCH_CEILING_PORT:-18091}
 export GATEHOUSE_ADMIN_KEY
 
@@ -102,6 +102,18 @@ for i in $(seq 1 50); do
 	sleep 0.1
 done
 curl -fsS "$CEIL_URL/" >/dev/null || die "ceiling does not answer (see $CEIL/log/)"
+
+# --- data for the user-domain scenarios --------------------------------------
+
+USERS=${BENCH_USERS:-1000000}
+say "loading $USERS users into org bench (COPY, once; later runs reuse them)"
+BENCH_ORG_ID=$("$GH_ROOT/bench/gen-users.sh" bench "$USERS")
+ctl="$GH_ROOT/build/gatehousectl"
+"$ctl" user create --org bench --email bench-admin@bench.example --level super >/dev/null 2>&1 || true
+BENCH_ORG_KEY=$("$ctl" key create --org bench --user bench-admin@bench.example --name bench)
+BENCH_UID=$(psql -X -At "$GATEHOUSE_ADMIN_DATABASE_URL" -c \
+	"SELECT uid FROM gatehouse.users WHERE org_id = $BENCH_ORG_ID ORDER BY id OFFSET $((USERS / 2)) LIMIT 1")
+export BENCH_ORG_ID BENCH_ORG_KEY BENCH_UID
 
 # --- scenarios ---------------------------------------------------------------
 
@@ -226,6 +238,38 @@ for row in "${ROWS[@]}"; do
 	[ "$name" = ceiling ] && name="ceiling (noop)"
 	printf '%-18s %9s %9s %9s  %-13s %s\n' "$name" "$rps" "$p50" "$p99" "$pct" "$note"
 done
+
+# The list_dept page's query straight in psql, as the service role under
+# row-level security. The statement is the server's own: one plain-CGI run at
+# debug level logs the SQL it builds (names and $n only), which psql then
+# prepares and executes with the same values, as the worker does.
+list_sql=$(GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+	REQUEST_URI="/api/v1/users?department=eng&limit=100" HTTP_AUTHORIZATION="Bearer $BENCH_ORG_KEY" \
+	"$GH_ROOT/build/gatehouse" 2>&1 >/dev/null </dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        msg = json.loads(line).get("msg", "")
+    except ValueError:
+        continue
+    if msg.startswith("dynamic query: "):
+        print(msg[len("dynamic query: "):])
+        break')
+[ -n "$list_sql" ] || die "could not capture the list query from gatehouse"
+sql_times=$(for i in 1 2 3 4 5 6 7; do
+	psql -X -At "$GATEHOUSE_DATABASE_URL" <<SQL 2>/dev/null | sed -n 's/^\(Planning\|Execution\) Time: \([0-9.]*\) ms$/\1 \2/p'
+BEGIN;
+SET LOCAL gatehouse.org_id = '$BENCH_ORG_ID';
+PREPARE q AS $list_sql;
+EXPLAIN (ANALYZE) EXECUTE q('eng', 101, 0);
+ROLLBACK;
+SQL
+done)
+median() { grep "^$1 " | awk '{ print $2 }' | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)] }'; }
+printf '\nlist_dept in psql, the same statement (median of 7): execution %s ms, planning %s ms\n' \
+	"$(printf '%s\n' "$sql_times" | median Execution)" "$(printf '%s\n' "$sql_times" | median Planning)"
+printf 'users in org bench: %s\n' "$USERS"
+
 if [ $BUSY -ne 0 ]; then
 	echo
 	echo "bench: other processes were using the CPUs: compare runs only on an idle machine"

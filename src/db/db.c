@@ -208,16 +208,92 @@ db_exec(struct db_stmt *s, const char *const *params)
 	return res;
 }
 
+/*
+ * Statements built by the filter compiler repeat: the text depends on the
+ * filter's shape, never its values. Each connection keeps the most recent
+ * ones prepared, so a repeated list query skips parsing and planning.
+ */
+#define DYN_SLOTS	32
+#define DYN_SQL_MAX	8192
+
+static struct dyn {
+	char		*sql;
+	unsigned	 gen;
+	unsigned long	 used;		/* LRU clock */
+	char		 name[16];
+} dyn[DYN_SLOTS];
+static unsigned long dyn_clock;
+static unsigned dyn_seq;
+
+/* The prepared statement for sql on this connection, preparing it if needed; NULL on failure. */
+static struct dyn *
+dyn_prepare(const char *sql, int nparams)
+{
+	struct dyn	*d = NULL, *victim = &dyn[0];
+	PGresult	*res;
+
+	for (size_t i = 0; i < DYN_SLOTS; i++) {
+		if (dyn[i].sql != NULL && dyn[i].gen == conn_gen && strcmp(dyn[i].sql, sql) == 0) {
+			d = &dyn[i];
+			break;
+		}
+		if (dyn[i].sql == NULL || dyn[i].gen != conn_gen || dyn[i].used < victim->used)
+			victim = &dyn[i];
+	}
+	if (d != NULL) {
+		d->used = ++dyn_clock;
+		return d;
+	}
+	d = victim;
+	if (d->sql != NULL && d->gen == conn_gen) {
+		char dealloc[32];
+
+		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", d->name);
+		PQclear(PQexec(conn, dealloc));
+	}
+	free(d->sql);
+	d->sql = NULL;
+	snprintf(d->name, sizeof(d->name), "d%u", ++dyn_seq);
+	res = PQprepare(conn, d->name, sql, nparams, NULL);
+	if (!result_ok(res)) {
+		last_status = classify(res, "dynamic query");
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	if ((d->sql = strdup(sql)) == NULL) {
+		char dealloc[32];
+
+		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", d->name);
+		PQclear(PQexec(conn, dealloc));
+		return NULL;
+	}
+	d->gen = conn_gen;
+	d->used = ++dyn_clock;
+	return d;
+}
+
 PGresult *
 db_exec_sql(const char *sql, int nparams, const char *const *params)
 {
-	PGresult *res;
+	PGresult	*res;
+	struct dyn	*d = NULL;
 
 	if (!db_connect()) {
 		last_status = DB_UNAVAILABLE;
 		return NULL;
 	}
-	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	log_debug("dynamic query: %s", sql);	/* whitelisted names and $n only: no values */
+	if (strlen(sql) < DYN_SQL_MAX) {
+		last_status = DB_OK;
+		if ((d = dyn_prepare(sql, nparams)) == NULL && last_status != DB_OK) {
+			if (last_status == DB_UNAVAILABLE && in_tx)
+				db_close();
+			return NULL;	/* the prepare's failure is the query's */
+		}
+	}
+	res = d != NULL ? PQexecPrepared(conn, d->name, nparams, params, NULL, NULL, 0) :
+	    PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (!result_ok(res)) {
 		last_status = classify(res, "dynamic query");
 		PQclear(res);

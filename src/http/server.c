@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <openssl/crypto.h>
 
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
@@ -20,6 +23,8 @@
 
 #define ARENA_LIMIT	(64u << 20)	/* per request, on top of the body limit */
 #define DRAIN_SECONDS	30
+#define DRAIN_IDLE_MS	2000		/* past nginx's 1 s upstream keepalive_timeout */
+#define STDIN_DRAIN_MAX	(64u << 10)	/* unread body worth reading to keep a connection */
 #define BACKOFF_MAX_MS	30000
 #define HEALTHY_SECONDS	10		/* a worker that lived this long resets its back-off */
 
@@ -79,6 +84,56 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * Reads what is left of the request's stdin, up to its end record, so that
+ * the next request on a kept connection starts on a record boundary. A body
+ * larger than limit (one that was refused unread) is not worth reading:
+ * the connection is closed instead.
+ */
+static void
+stdin_drain(FCGX_Request *fr, size_t limit)
+{
+	char	buf[4096];
+	size_t	total = 0;
+	int	n;
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0) {
+		total += (size_t)n;
+		if (total > limit) {
+			fr->keepConnection = 0;
+			break;
+		}
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+enum kept { KEPT_REQUEST, KEPT_CLOSED, KEPT_IDLE, KEPT_INTERRUPTED };
+
+/*
+ * Waits up to ms (-1: no limit) for the next request on a kept connection.
+ * KEPT_CLOSED when nginx closed it, KEPT_IDLE when the time ran out,
+ * KEPT_INTERRUPTED when a signal arrived (the caller re-evaluates).
+ */
+static enum kept
+kept_wait(int fd, int ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		c;
+	ssize_t		n;
+	int		rc = poll(&pfd, 1, ms);
+
+	if (rc < 0)
+		return errno == EINTR ? KEPT_INTERRUPTED : KEPT_CLOSED;
+	if (rc == 0)
+		return KEPT_IDLE;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0)
+		return KEPT_REQUEST;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return KEPT_INTERRUPTED;
+	return KEPT_CLOSED;
+}
+
 /* Accept loop shared by prefork workers and spawned workers. */
 static int
 worker_loop(int listen_fd, long max_requests, const struct server_app *app)
@@ -100,11 +155,32 @@ worker_loop(int listen_fd, long max_requests, const struct server_app *app)
 	buf_init(&out);
 	buf_init(&wire);
 
-	while (!worker_stop && (max_requests == 0 || served < max_requests)) {
+	for (;;) {
 		struct request r;
+		bool draining = worker_stop || (max_requests != 0 && served >= max_requests);
 
-		worker_idle = 1;
-		if (worker_stop)
+		if (fr.ipcFd >= 0) {
+			/*
+			 * nginx keeps this connection for its next request. Closing it
+			 * ourselves races a request nginx may be sending on it, and nginx
+			 * does not retry a POST; so a worker that is leaving serves on
+			 * until nginx lets go (keepalive_timeout, keepalive_requests).
+			 */
+			enum kept k = kept_wait(fr.ipcFd, draining ? DRAIN_IDLE_MS : -1);
+
+			if (k == KEPT_INTERRUPTED)
+				continue;
+			if (k != KEPT_REQUEST) {
+				FCGX_Free(&fr, 1);
+				if (draining)
+					break;
+				continue;
+			}
+		} else if (draining)
+			break;
+		/* Blocked in accept() with no connection: nothing in flight, SIGTERM may _exit. */
+		worker_idle = fr.ipcFd < 0;
+		if (worker_idle && worker_stop)
 			break;
 		if (FCGX_Accept_r(&fr) < 0) {
 			worker_idle = 0;
@@ -116,6 +192,7 @@ worker_loop(int listen_fd, long max_requests, const struct server_app *app)
 		resp_serialize(&r, &wire);
 		FCGX_PutStr(wire.data, (int)wire.len, fr.out);
 		req_log(&r);		/* before Finish_r, which frees the parameters */
+		stdin_drain(&fr, STDIN_DRAIN_MAX);
 		FCGX_Finish_r(&fr);
 		/* Request bodies may hold passwords: wipe before reuse. */
 		buf_wipe(&wire);

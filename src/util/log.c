@@ -39,7 +39,7 @@ log_line(const char *s, size_t n)
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
-	char		 msg[1024], ts[32];
+	char		 msg[8192], ts[32];
 	struct buf	 b;
 	struct jsonw	 w;
 	struct timespec	 now;

@@ -431,6 +431,25 @@ def test_worker_is_recycled_after_max_requests():
             p.wait(timeout=10)
 
 
+def test_a_recycled_worker_never_drops_a_request_on_its_kept_connection():
+    with tempfile.TemporaryDirectory() as tmp:
+        p, sock = _own_server(tmp, "--workers", "1", "--max-requests", "2")
+        try:
+            first = wait_until(lambda: children(p.pid))
+            s = fcgi.connect(sock)
+            for i in range(6):                       # three times its max-requests, one connection
+                fcgi.send_head(s, "GET", "/healthz", 0, keep=True)
+                fcgi.send_body(s, b"")
+                assert fcgi.read_response(s)[0] == 200, i
+            assert children(p.pid) == first, "it stays while the connection is kept"
+            s.close()                                # the web server lets go: now it leaves
+            wait_until(lambda: children(p.pid) and children(p.pid) != first)
+            assert fcgi.get(sock, "/healthz")[0] == 200
+        finally:
+            p.terminate()
+            p.wait(timeout=10)
+
+
 def test_reload_right_after_a_crash_keeps_the_worker_count():
     with tempfile.TemporaryDirectory() as tmp:
         p, sock = _own_server(tmp, "--workers", "2")
