@@ -284,6 +284,46 @@ groups_list(struct core_ctx *c, struct group **out, size_t *n, struct core_err *
 	return list_all(c, &st_group_list, sizeof(**out), group_from_row, (void **)out, n, e);
 }
 
+DB_STMT(st_group_member_levels, 1,
+    "SELECT u.access_level FROM gatehouse.group_members m JOIN gatehouse.users u"
+    " ON u.org_id = m.org_id AND u.id = m.user_id"
+    " WHERE m.org_id = gatehouse.current_org() AND m.group_id = $1::bigint FOR UPDATE OF u");
+/* Everyone a policy reaches: its direct assignees and the members of its groups. */
+DB_STMT(st_policy_user_levels, 1,
+    "SELECT u.access_level FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org()"
+    " AND u.id IN (SELECT a.user_id FROM gatehouse.policy_assignments a"
+    "  WHERE a.org_id = gatehouse.current_org() AND a.policy_id = $1::bigint AND a.user_id IS NOT NULL"
+    "  UNION SELECT m.user_id FROM gatehouse.policy_assignments a JOIN gatehouse.group_members m"
+    "  ON m.org_id = a.org_id AND m.group_id = a.group_id"
+    "  WHERE a.org_id = gatehouse.current_org() AND a.policy_id = $1::bigint)"
+    " FOR UPDATE OF u");
+
+/*
+ * Deleting a group or policy, or giving a group a policy, acts on every user
+ * it reaches: refuse when any of them is above the actor's level, as acting on
+ * that user alone would be. The users' rows are locked for the transaction.
+ */
+static enum core_status
+none_above_actor(struct core_ctx *c, struct db_stmt *stmt, int64_t id, struct core_err *e)
+{
+	enum level	 actor = c->actor ? c->actor->level : LEVEL_SUPER, l;
+	char		 sid[24];
+	const char	*p[1] = { sid };
+	PGresult	*r;
+
+	id_text(id, sid);
+	if ((r = db_exec(stmt, p)) == NULL)
+		return core_db_fail(e, "users");
+	for (int i = 0; i < PQntuples(r); i++)
+		if (level_parse(PQgetvalue(r, i, 0), &l) != 0 || l > actor) {
+			PQclear(r);
+			return core_fail(e, CORE_FORBIDDEN, NULL,
+			    "this reaches a user above your access level (%s)", level_name(actor));
+		}
+	PQclear(r);
+	return CORE_OK;
+}
+
 enum core_status
 groups_delete(struct core_ctx *c, const char *key, struct core_err *e)
 {
@@ -293,7 +333,8 @@ groups_delete(struct core_ctx *c, const char *key, struct core_err *e)
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = group_load(c, &st_group_lock, key, &g, e)) != CORE_OK)
+	if ((st = group_load(c, &st_group_lock, key, &g, e)) != CORE_OK ||
+	    (st = none_above_actor(c, &st_group_member_levels, g.id, e)) != CORE_OK)
 		return core_abort(st);
 	id_text(g.members, members);
 	{
@@ -722,7 +763,8 @@ policies_delete(struct core_ctx *c, const char *id, struct core_err *e)
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = policy_load(c, &st_policy_lock, id, &p, e)) != CORE_OK)
+	if ((st = policy_load(c, &st_policy_lock, id, &p, e)) != CORE_OK ||
+	    (st = none_above_actor(c, &st_policy_user_levels, p.id, e)) != CORE_OK)
 		return core_abort(st);
 	id_text(p.id, pid);
 	id_text(p.assignments, count);
@@ -760,7 +802,8 @@ assign(struct core_ctx *c, const char *pid, const struct user_ref *user, const c
 	} else {
 		struct group g;
 
-		if ((st = group_load(c, &st_group_share, group_key, &g, e)) != CORE_OK)
+		if ((st = group_load(c, &st_group_share, group_key, &g, e)) != CORE_OK ||
+		    (st = none_above_actor(c, &st_group_member_levels, g.id, e)) != CORE_OK)
 			return st;
 		id_text(g.id, tid);
 	}

@@ -1318,6 +1318,19 @@ cursor_decode(struct arena *a, const char *s)
 	return memchr(out, '\0', o) == NULL ? out : NULL;
 }
 
+/* A cursor's sort value must be of its sort's type, so a tampered one is the cursor's error. */
+static bool
+cursor_value_ok(const struct usort *so, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (strcmp(so->name, "id") == 0)
+		return valid_id(v);
+	if (strcmp(so->name, "created_at") == 0)
+		return n >= 10 && n <= 40 && strspn(v, "0123456789-:. +T") == n;
+	return valid_text(v, 254);
+}
+
 enum core_status
 users_list(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
@@ -1368,7 +1381,8 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 		    t = strtok_r(NULL, "\n", &save))
 			parts[n++] = t;
 		if (n != 4 || strcmp(parts[0], so->name) != 0 || parts[1][0] != (desc ? 'd' : 'a') ||
-		    !valid_id(parts[3]) || f.nparams + 2 > FILTER_MAX_PARAMS) {
+		    !valid_id(parts[3]) || f.nparams + 2 > FILTER_MAX_PARAMS ||
+		    !cursor_value_ok(so, parts[2])) {
 			buf_free(&sql);
 			return core_fail(e, CORE_INVALID, "cursor",
 			    "cursor is not from a list with this sort");

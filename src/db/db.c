@@ -355,10 +355,23 @@ db_begin(int64_t org_id)
 enum db_status
 db_commit(void)
 {
-	enum db_status st = simple("COMMIT");
+	PGresult	*res;
+	enum db_status	 st;
 
 	in_tx = false;
-	return st;
+	if (!db_connect())
+		return last_status = DB_UNAVAILABLE;
+	res = PQexec(conn, "COMMIT");
+	if (!result_ok(res))
+		st = classify(res, "COMMIT");
+	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK: that is a failure. */
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		log_error("COMMIT rolled back a failed transaction");
+		st = DB_ERROR;
+	} else
+		st = DB_OK;
+	PQclear(res);
+	return last_status = st;
 }
 
 void

@@ -734,3 +734,26 @@ def test_removing_a_user_frees_its_smart_cards_and_drops_its_credentials():
         assert out == "0", table
     expect(o.call("PUT", f"/api/v1/users/{other['uid']}/smartcards",
                   json={"smartcards": [{"number": "424242"}]}), 200)
+
+
+def test_deleting_a_group_or_policy_that_reaches_a_higher_user_is_refused():
+    o = Org()
+    boss = expect(o.create("super", access_level="super"), 201).json()
+    gkey, other = unique("g"), unique("g")
+    expect(o.call("POST", "/api/v1/groups", json={"key": gkey}), 201)
+    expect(o.call("POST", "/api/v1/groups", json={"key": other}), 201)
+    expect(o.call("POST", f"/api/v1/groups/{gkey}/members", "super",
+                  json={"user": boss["uid"], "role": "member"}), 201)
+    pol = expect(o.call("POST", "/api/v1/policies", json={"name": unique("p")}), 201).json()
+    expect(o.call("POST", f"/api/v1/policies/{pol['id']}/assignments", "super",
+                  json={"user": boss["uid"]}), 201)
+    # An admin may not do through a group or policy what it may not do to the super directly.
+    expect(o.call("DELETE", f"/api/v1/groups/{gkey}"), 403)
+    expect(o.call("DELETE", f"/api/v1/policies/{pol['id']}"), 403)
+    pol2 = expect(o.call("POST", "/api/v1/policies", json={"name": unique("p")}), 201).json()
+    expect(o.call("POST", f"/api/v1/policies/{pol2['id']}/assignments", json={"group": gkey}), 403)
+    expect(o.call("POST", f"/api/v1/policies/{pol2['id']}/assignments", json={"group": other}), 201)
+    expect(o.call("GET", f"/api/v1/groups/{gkey}"), 200)
+    # A super may.
+    expect(o.call("DELETE", f"/api/v1/policies/{pol['id']}", "super"), 204)
+    expect(o.call("DELETE", f"/api/v1/groups/{gkey}", "super"), 204)

@@ -545,3 +545,13 @@ def test_every_mutation_is_audited_without_secrets():
     rc, out, _ = psql(f"SELECT changes->'password'->>'changed' FROM gatehouse.audit_events "
                       f"WHERE target_id = '{uid}' AND action = 'user.create'", tenant=o.id)
     assert out == "true"
+
+
+def test_a_tampered_cursor_is_the_cursors_error():
+    import base64
+    o = Org()
+    for raw in (b"id\na\nabc\n5", b"created_at\na\nDROP TABLE\n5"):
+        cur = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        sort = raw.split(b"\n")[0].decode()
+        r = expect(o.call("GET", f"/api/v1/users?sort={sort}&cursor={cur}"), 400).json()
+        assert r["field"] == "cursor", r
