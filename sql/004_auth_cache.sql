@@ -15,7 +15,7 @@ DROP FUNCTION gatehouse.key_auth(bigint, bigint);
 CREATE FUNCTION gatehouse.key_auth(p_org bigint, p_key bigint)
 	RETURNS TABLE (digest bytea, usable boolean, stale_use boolean, org_name text, tier text,
 	    user_id bigint, user_uid uuid, username text, email text, access_level text,
-	    scopes text[], expires_epoch bigint)
+	    scopes text[], expires_epoch double precision)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = gatehouse, pg_temp
 	AS $$
 BEGIN
@@ -26,7 +26,7 @@ BEGIN
 	    k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds',
 	    o.name, o.tier, u.id, u.uid, u.username, u.email,
 	    COALESCE(k.access_level, u.access_level), k.scopes,
-	    extract(epoch FROM k.expires_at)::bigint
+	    extract(epoch FROM k.expires_at)::double precision
 	FROM gatehouse.api_keys k
 	JOIN gatehouse.orgs o ON o.id = k.org_id
 	LEFT JOIN gatehouse.users u ON u.org_id = k.org_id AND u.id = k.user_id

@@ -131,7 +131,7 @@ struct kc_entry {
 	int64_t		org, id;	/* org 0: empty */
 	unsigned	gen;
 	unsigned char	digest[APIKEY_DIGEST_LEN];
-	int64_t		expires;	/* Unix seconds; 0: never */
+	double		expires;	/* Unix time, to the microsecond; 0: never */
 	double		cached_at, touched_at;
 	int64_t		user_id;
 	enum level	level;
@@ -146,6 +146,16 @@ mono(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Wall-clock time with its fraction: key expiry is not whole seconds. */
+static double
+now_real(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -179,7 +189,7 @@ kc_lookup(int64_t org, int64_t id)
 	if (db_auth_notifications(kc_forget_org, NULL) != 0)
 		return NULL;		/* no live connection: nothing cached can be vouched for */
 	if (e->org != org || e->id != id || e->gen != db_generation() ||
-	    mono() - e->cached_at > KC_TTL || (e->expires != 0 && time(NULL) >= e->expires))
+	    mono() - e->cached_at > KC_TTL || (e->expires != 0 && now_real() >= e->expires))
 		return NULL;
 	return e;
 }
@@ -206,7 +216,7 @@ kc_store(int64_t org, int64_t id, const unsigned char *digest, PGresult *r)
 	n.id = id;
 	n.gen = db_generation();
 	memcpy(n.digest, digest, sizeof(n.digest));
-	n.expires = PQgetisnull(r, 0, 11) ? 0 : strtoll(PQgetvalue(r, 0, 11), NULL, 10);
+	n.expires = PQgetisnull(r, 0, 11) ? 0 : strtod(PQgetvalue(r, 0, 11), NULL);
 	n.cached_at = n.touched_at = mono();
 	n.user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
 	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &n.level) != 0)

@@ -50,12 +50,6 @@ key_from_row(struct arena *a, PGresult *r, int row, struct api_key *k)
 	k->created_at = db_text(a, r, row, 8);
 }
 
-static enum level
-actor_level(const struct core_ctx *c)
-{
-	return c->actor ? c->actor->level : LEVEL_SUPER;
-}
-
 /* Keys of another user need admin, and never over a user of a higher level. */
 static enum core_status
 may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
@@ -67,7 +61,7 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 
 	if (c->actor == NULL || c->actor->user_id == user_id)
 		return CORE_OK;
-	if (actor_level(c) < LEVEL_ADMIN)
+	if (core_actor_level(c) < LEVEL_ADMIN)
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may manage another user's keys");
 	snprintf(sid, sizeof(sid), "%lld", (long long)user_id);
 	if ((r = db_exec(&st_key_owner_level, p)) == NULL)
@@ -79,9 +73,9 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 	if (level_parse(PQgetvalue(r, 0, 0), &l) != 0)
 		l = LEVEL_SUPER;
 	PQclear(r);
-	if (l > actor_level(c))
+	if (l > core_actor_level(c))
 		return core_fail(e, CORE_FORBIDDEN, NULL, "a %s cannot manage the keys of a %s",
-		    level_name(actor_level(c)), level_name(l));
+		    level_name(core_actor_level(c)), level_name(l));
 	return CORE_OK;
 }
 
@@ -178,7 +172,7 @@ apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 	PQclear(r);
 	if (owner != 0 && (st = may_manage_keys_of(c, owner, e)) != CORE_OK)
 		return core_abort(st);
-	if (owner == 0 && actor_level(c) < LEVEL_ADMIN)
+	if (owner == 0 && core_actor_level(c) < LEVEL_ADMIN)
 		return core_abort(core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may revoke service keys"));
 	if ((r = db_exec(&st_key_revoke, p)) == NULL)
 		return core_abort(core_db_fail(e, "api key"));
@@ -196,7 +190,7 @@ apikey_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struc
 	PGresult	*r;
 	enum core_status st;
 
-	if (all && actor_level(c) < LEVEL_ADMIN)
+	if (all && core_actor_level(c) < LEVEL_ADMIN)
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may list every key");
 	snprintf(uid, sizeof(uid), "%lld", (long long)(c->actor ? c->actor->user_id : 0));
 	if ((st = core_begin(c, e)) != CORE_OK)

@@ -1,4 +1,4 @@
-/* errors.c: core status values, their HTTP mapping, and database failure translation. */
+/* errors.c: core status values and their HTTP mapping, database failures, transactions, shared small helpers. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,4 +71,16 @@ core_abort(enum core_status st)
 {
 	db_rollback();
 	return st;
+}
+
+enum level
+core_actor_level(const struct core_ctx *c)
+{
+	return c->actor ? c->actor->level : LEVEL_SUPER;
+}
+
+void
+core_id_text(int64_t id, char buf[CORE_ID_LEN])
+{
+	snprintf(buf, CORE_ID_LEN, "%lld", (long long)id);
 }

@@ -43,12 +43,6 @@ role_of(const char *s)
 	return r;
 }
 
-static void
-id_text(int64_t id, char buf[24])
-{
-	snprintf(buf, 24, "%lld", (long long)id);
-}
-
 static int64_t
 colint(PGresult *r, int row, int c)
 {
@@ -115,7 +109,7 @@ delete_audited(struct core_ctx *c, struct db_stmt *stmt, int64_t id, const char 
 	const char	*p[1] = { sid };
 	PGresult	*r;
 
-	id_text(id, sid);
+	core_id_text(id, sid);
 	if ((r = db_exec(stmt, p)) == NULL)
 		return core_db_fail(e, type);
 	PQclear(r);
@@ -306,12 +300,12 @@ DB_STMT(st_policy_user_levels, 1,
 static enum core_status
 none_above_actor(struct core_ctx *c, struct db_stmt *stmt, int64_t id, struct core_err *e)
 {
-	enum level	 actor = c->actor ? c->actor->level : LEVEL_SUPER, l;
+	enum level	 actor = core_actor_level(c), l;
 	char		 sid[24];
 	const char	*p[1] = { sid };
 	PGresult	*r;
 
-	id_text(id, sid);
+	core_id_text(id, sid);
 	if ((r = db_exec(stmt, p)) == NULL)
 		return core_db_fail(e, "users");
 	for (int i = 0; i < PQntuples(r); i++)
@@ -336,7 +330,7 @@ groups_delete(struct core_ctx *c, const char *key, struct core_err *e)
 	if ((st = group_load(c, &st_group_lock, key, &g, e)) != CORE_OK ||
 	    (st = none_above_actor(c, &st_group_member_levels, g.id, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(g.members, members);
+	core_id_text(g.members, members);
 	{
 		const char *const ch[][3] = { { "name", g.name, NULL }, { "members", members, "0" } };
 
@@ -447,14 +441,14 @@ groups_member_set(struct core_ctx *c, const struct user_ref *ref, const char *co
 		return st;
 	if (u.level == LEVEL_GUEST)
 		return member_fail(&b, core_fail(e, CORE_INVALID, "user", "a guest cannot join groups"));
-	id_text(u.id, uid);
+	core_id_text(u.id, uid);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct group	 g;
 		const char	*old = NULL, *since = NULL;
 
 		if ((st = group_load(c, &st_group_share, keys[i], &g, e)) != CORE_OK)
 			return member_fail(&b, st);
-		id_text(g.id, gid);
+		core_id_text(g.id, gid);
 		if ((r = db_exec(&st_member_get, p)) == NULL)
 			return member_fail(&b, core_db_fail(e, "group member"));
 		if (PQntuples(r) == 1) {
@@ -494,7 +488,7 @@ groups_member_remove(struct core_ctx *c, const struct user_ref *ref, const char 
 
 	if ((st = member_begin(c, ref, keys, nkeys, &u, &b, &w, e)) != CORE_OK)
 		return st;
-	id_text(u.id, uid);
+	core_id_text(u.id, uid);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct group	g;
 		bool		again = false;
@@ -506,7 +500,7 @@ groups_member_remove(struct core_ctx *c, const struct user_ref *ref, const char 
 		if (again)
 			continue;	/* the same group named twice */
 		done[ndone++] = g.id;
-		id_text(g.id, gid);
+		core_id_text(g.id, gid);
 		if ((r = db_exec(&st_member_delete, p)) == NULL)
 			return member_fail(&b, core_db_fail(e, "group member"));
 		if (PQntuples(r) != 1) {
@@ -540,7 +534,7 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 		return st;
 	if ((st = group_load(c, &st_group_get, key, &g, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(g.id, gid);
+	core_id_text(g.id, gid);
 	snprintf(lim, sizeof(lim), "%d", limit + 1);	/* one more tells whether a page follows */
 	if ((r = db_exec(&st_member_page, p)) == NULL)
 		return core_abort(core_db_fail(e, "group members"));
@@ -593,7 +587,7 @@ groups_of_user(struct core_ctx *c, const struct user_ref *ref, struct user_group
 		return st;
 	if ((st = userattrs_user(c, ref, false, &u, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(u.id, uid);
+	core_id_text(u.id, uid);
 	if ((st = rows(c, &st_user_groups, uid, sizeof(**out), fill_user_group, (void **)out, n, e))
 	    != CORE_OK)
 		return core_abort(st);
@@ -766,8 +760,8 @@ policies_delete(struct core_ctx *c, const char *id, struct core_err *e)
 	if ((st = policy_load(c, &st_policy_lock, id, &p, e)) != CORE_OK ||
 	    (st = none_above_actor(c, &st_policy_user_levels, p.id, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(p.id, pid);
-	id_text(p.assignments, count);
+	core_id_text(p.id, pid);
+	core_id_text(p.assignments, count);
 	{
 		const char *const ch[][3] = { { "name", p.name, NULL }, { "assignments", count, "0" } };
 
@@ -798,14 +792,14 @@ assign(struct core_ctx *c, const char *pid, const struct user_ref *user, const c
 			return st;
 		if (u.level == LEVEL_GUEST)
 			return core_fail(e, CORE_INVALID, "user", "a guest cannot be assigned policies");
-		id_text(u.id, tid);
+		core_id_text(u.id, tid);
 	} else {
 		struct group g;
 
 		if ((st = group_load(c, &st_group_share, group_key, &g, e)) != CORE_OK ||
 		    (st = none_above_actor(c, &st_group_member_levels, g.id, e)) != CORE_OK)
 			return st;
-		id_text(g.id, tid);
+		core_id_text(g.id, tid);
 	}
 	if ((r = db_exec(user ? &st_assign_user : &st_assign_group, q)) == NULL)
 		return core_db_fail(e, "policy assignment");
@@ -841,7 +835,7 @@ policies_assign(struct core_ctx *c, const char *id, const struct user_ref *user,
 		return st;
 	if ((st = policy_load(c, &st_policy_share, id, &p, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(p.id, pid);
+	core_id_text(p.id, pid);
 	if ((st = assign(c, pid, user, group_key, aid, &created, e)) != CORE_OK ||
 	    (st = assignment_load(c, pid, aid, out, e)) != CORE_OK)
 		return core_abort(st);
@@ -871,10 +865,10 @@ policies_unassign(struct core_ctx *c, const char *id, const char *assignment_id,
 		return st;
 	if ((st = policy_load(c, &st_policy_share, id, &p, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(p.id, pid);
+	core_id_text(p.id, pid);
 	if ((st = assignment_load(c, pid, assignment_id, &a, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(a.id, aid);
+	core_id_text(a.id, aid);
 	if (a.user_uid != NULL) {
 		/* Taking a policy away from a user is acting on that user. */
 		struct user_ref	ref = { UKEY_UID, a.user_uid };
@@ -909,7 +903,7 @@ policies_assignments(struct core_ctx *c, const char *id, struct policy_assignmen
 		return st;
 	if ((st = policy_load(c, &st_policy_get, id, &p, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(p.id, pid);
+	core_id_text(p.id, pid);
 	if ((st = rows(c, &st_assignment_list, pid, sizeof(**out), fill_assignment, (void **)out, n,
 	    e)) != CORE_OK)
 		return core_abort(st);
@@ -968,7 +962,7 @@ policies_of_user(struct core_ctx *c, const struct user_ref *ref, struct user_pol
 		return st;
 	if ((st = userattrs_user(c, ref, false, &u, e)) != CORE_OK)
 		return core_abort(st);
-	id_text(u.id, uid);
+	core_id_text(u.id, uid);
 	if ((r = db_exec(&st_user_policies, q)) == NULL)
 		return core_abort(core_db_fail(e, "policies"));
 	st = fold_user_policies(c->arena, r, out, n, e);

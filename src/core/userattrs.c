@@ -12,12 +12,6 @@
 #include "gatehouse/userattrs.h"
 #include "gatehouse/validate.h"
 
-static void
-id_text(int64_t id, char buf[24])
-{
-	snprintf(buf, 24, "%lld", (long long)id);
-}
-
 enum core_status
 userattrs_user(struct core_ctx *c, const struct user_ref *ref, bool change, struct user *u,
     struct core_err *e)
@@ -46,7 +40,7 @@ read_set(struct core_ctx *c, struct db_stmt *stmt, int64_t user_id, const char *
 	PGresult	*r;
 	size_t		 rows;
 
-	id_text(user_id, sid);
+	core_id_text(user_id, sid);
 	if ((r = db_exec(stmt, p)) == NULL)
 		return core_db_fail(e, "user");
 	rows = (size_t)PQntuples(r);
@@ -76,7 +70,7 @@ exec_user(struct db_stmt *stmt, int64_t user_id, const char *json, const char *w
 	const char	*p[2] = { sid, json };
 	PGresult	*r;
 
-	id_text(user_id, sid);
+	core_id_text(user_id, sid);
 	if ((r = db_exec(stmt, p)) == NULL)
 		return core_db_fail(e, what);
 	PQclear(r);
@@ -238,7 +232,7 @@ cards_replace(struct core_ctx *c, const struct user *u, const char *json, bool a
 	PGresult	*r;
 	enum core_status st;
 
-	id_text(u->id, sid);
+	core_id_text(u->id, sid);
 	if (!allow_duplicates) {
 		if ((r = db_exec(&st_cards_lock, p + 1)) == NULL)
 			return core_db_fail(e, "smart cards");
@@ -485,7 +479,7 @@ userattrs_mfa_reset(struct core_ctx *c, const struct user_ref *ref, enum mfa_kin
 		return core_fail(e, CORE_INVALID, "type", "type must be totp, webauthn or all");
 	if ((st = change_begin(c, ref, &u, e)) != CORE_OK)
 		return st;
-	id_text(u.id, sid);
+	core_id_text(u.id, sid);
 	if (((kind & MFA_TOTP) && (st = delete_count(&st_mfa_totp, sid, &totp, e)) != CORE_OK) ||
 	    ((kind & MFA_WEBAUTHN) &&
 	    (st = delete_count(&st_mfa_webauthn, sid, &webauthn, e)) != CORE_OK))

@@ -311,21 +311,14 @@ users_load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct use
 
 /* --- authorisation rules ------------------------------------------------------ */
 
-static enum level
-actor_level(const struct core_ctx *c)
-{
-	/* The operator CLI acts with full authority. */
-	return c->actor ? c->actor->level : LEVEL_SUPER;
-}
-
 /* Nobody acts on a user above their own level. */
 static enum core_status
 may_touch(const struct core_ctx *c, const struct user *target, struct core_err *e)
 {
-	if (target->level > actor_level(c))
+	if (target->level > core_actor_level(c))
 		return core_fail(e, CORE_FORBIDDEN, NULL,
 		    "a %s cannot change a user with access level %s",
-		    level_name(actor_level(c)), level_name(target->level));
+		    level_name(core_actor_level(c)), level_name(target->level));
 	return CORE_OK;
 }
 
@@ -339,7 +332,7 @@ users_may_touch(const struct core_ctx *c, const struct user *target, struct core
 static enum core_status
 may_set_level(const struct core_ctx *c, enum level from, enum level to, struct core_err *e)
 {
-	if (from != to && (from >= LEVEL_ADMIN || to >= LEVEL_ADMIN) && actor_level(c) < LEVEL_SUPER)
+	if (from != to && (from >= LEVEL_ADMIN || to >= LEVEL_ADMIN) && core_actor_level(c) < LEVEL_SUPER)
 		return core_fail(e, CORE_FORBIDDEN, "access_level",
 		    "only a super may grant or revoke admin or super");
 	return CORE_OK;
@@ -628,12 +621,6 @@ DB_STMT(st_user_password, 2,
     " version = version + 1, updated_at = now()"
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
-static void
-id_text(int64_t id, char buf[24])
-{
-	snprintf(buf, 24, "%lld", (long long)id);
-}
-
 /* Reloads a user by id after a change, inside the transaction. */
 static enum core_status
 reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
@@ -641,7 +628,7 @@ reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 	char		 sid[24];
 	struct user_ref	 ref = { UKEY_ID, sid };
 
-	id_text(id, sid);
+	core_id_text(id, sid);
 	return load(c, &ref, false, u, e);
 }
 
@@ -942,7 +929,7 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 		buf_free(&json);
 		return core_abort(st);
 	}
-	id_text(old.id, sid);
+	core_id_text(old.id, sid);
 	params[0] = sid;
 	params[1] = json.data;
 	r = db_exec(&st_user_update, params);
@@ -1050,7 +1037,7 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 	}
 	if (to != US_ACTIVE && (st = keep_a_super(&old, "disable or suspend", e)) != CORE_OK)
 		return core_abort(st);
-	id_text(old.id, sid);
+	core_id_text(old.id, sid);
 	params[0] = sid;
 	params[1] = user_status_name(to);
 	params[2] = to == US_DISABLED ? reason : NULL;
@@ -1130,7 +1117,7 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 	if ((st = may_touch(c, &old, e)) != CORE_OK ||
 	    (st = keep_a_super(&old, "remove", e)) != CORE_OK)
 		return core_abort(st);
-	id_text(old.id, sid);
+	core_id_text(old.id, sid);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if ((r = db_exec(steps[i], params)) == NULL)
 			return core_abort(core_db_fail(e, "user"));
@@ -1162,7 +1149,7 @@ check_current(const struct user *u, const char *current, struct core_err *e)
 	if (current == NULL)
 		return core_fail(e, CORE_INVALID, "current_password",
 		    "current_password is required to change your own password");
-	id_text(u->id, sid);
+	core_id_text(u->id, sid);
 	if ((r = db_exec(&st_password_hash, p)) == NULL)
 		return core_db_fail(e, "user");
 	ok = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
@@ -1190,7 +1177,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 		return core_abort(st);
 	/* Users may set their own password; anyone else's needs admin over them. */
 	if (c->actor != NULL && c->actor->user_id != old.id &&
-	    (actor_level(c) < LEVEL_ADMIN || (st = may_touch(c, &old, e)) != CORE_OK))
+	    (core_actor_level(c) < LEVEL_ADMIN || (st = may_touch(c, &old, e)) != CORE_OK))
 		return core_abort(st != CORE_OK ? st :
 		    core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may set another user's password"));
 	if (c->actor != NULL && c->actor->user_id == old.id &&
@@ -1203,7 +1190,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 		return core_abort(st);
 	if (password_hash(pw, hash) != 0)
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "password hashing failed"));
-	id_text(old.id, sid);
+	core_id_text(old.id, sid);
 	r = db_exec(&st_user_password, params);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (r == NULL)
