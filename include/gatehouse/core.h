@@ -44,6 +44,12 @@ enum core_status core_fail(struct core_err *, enum core_status, const char *fiel
 enum core_status core_db_fail(struct core_err *, const char *what);
 int		 core_http_status(enum core_status);
 
+/* The actor's access level; the operator CLI (no actor) acts with full authority. */
+enum level	 core_actor_level(const struct core_ctx *);
+/* An id as the text of a statement parameter. */
+#define CORE_ID_LEN	24
+void		 core_id_text(int64_t id, char buf[CORE_ID_LEN]);
+
 /*
  * One transaction per operation: core_begin sets the tenant; core_commit
  * commits; core_abort rolls back and returns st, for `return core_abort(…)`.
