@@ -47,6 +47,11 @@ void	api_bad(struct request *, const char *field, const char *msg);
  */
 int	api_known_only(struct request *, const char *const *known);
 /*
+ * Reads an optional integer parameter into *out (unchanged when absent).
+ * Anything but a plain decimal in [min, max] renders 400 naming the field.
+ */
+int	api_int(struct request *, const char *name, long min, long max, long *out);
+/*
  * Reads an optional boolean parameter: true/false in any case, or 1/0.
  * Absent gives dflt. Anything else renders 400 naming the field and returns -1.
  */

@@ -1,4 +1,6 @@
 /* common.c: what every surface shares — key authentication, level checks, problem+json. */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,28 @@ api_known_only(struct request *r, const char *const *known)
 	snprintf(msg, sizeof(msg), "unknown field %.64s", unknown);
 	api_bad(r, unknown, msg);
 	return -1;
+}
+
+int
+api_int(struct request *r, const char *name, long min, long max, long *out)
+{
+	const char	*v = req_param(r, name);
+	char		*end, msg[160];
+	long		 n;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	/* Digits (and a leading '-') only: strtol would also take " 5" and "+5". */
+	if (!(isdigit((unsigned char)v[0]) || (v[0] == '-' && isdigit((unsigned char)v[1]))) ||
+	    *end != '\0' || errno != 0 || n < min || n > max) {
+		snprintf(msg, sizeof(msg), "%.64s must be a whole number from %ld to %ld", name, min, max);
+		api_bad(r, name, msg);
+		return -1;
+	}
+	*out = n;
+	return 0;
 }
 
 int

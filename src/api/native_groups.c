@@ -315,16 +315,10 @@ h_members_list(struct request *r)
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct jsonw		 w;
-	const char		*v = req_param(r, "limit");
-	char			*end = NULL;
 	long			 limit = 100;
 
-	if (!begin(r, known, &c))
+	if (!begin(r, known, &c) || api_int(r, "limit", 1, 1000, &limit) != 0)
 		return;
-	if (v != NULL && (*v == '\0' || (limit = strtol(v, &end, 10)) < 1 || limit > 1000 || *end)) {
-		api_bad(r, "limit", "limit must be from 1 to 1000");
-		return;
-	}
 	if (groups_members(&c, req_path_param(r, "key"), req_param(r, "cursor"), (int)limit, &page,
 	    &e) != CORE_OK) {
 		api_core_error(r, &e);

@@ -12,26 +12,6 @@
 #include "gatehouse/request.h"
 #include "gatehouse/users.h"
 
-/* Parses an optional integer parameter into *out (unchanged when absent). */
-static int
-int_param(struct request *r, const char *name, long min, long max, long *out)
-{
-	const char *v = req_param(r, name);
-	char *end, msg[96];
-	long n;
-
-	if (v == NULL)
-		return 0;
-	n = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || n < min || n > max) {
-		snprintf(msg, sizeof(msg), "%s must be a whole number from %ld to %ld", name, min, max);
-		api_bad(r, name, msg);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
 /* --- org ------------------------------------------------------------------------ */
 
 static void
@@ -88,15 +68,15 @@ h_org_update(struct request *r)
 		p.enforce_2fa = b;
 	}
 	n = -1;
-	if (int_param(r, "inactivity_days", 0, 3650, &n) != 0)
+	if (api_int(r, "inactivity_days", 0, 3650, &n) != 0)
 		return;
 	p.inactivity_days = (int)n;
 	n = -1;
-	if (int_param(r, "password_min", 8, 256, &n) != 0)
+	if (api_int(r, "password_min", 8, 256, &n) != 0)
 		return;
 	p.password_min = (int)n;
 	n = -1;
-	if (int_param(r, "session_lifetime_s", 300, 2592000, &n) != 0)
+	if (api_int(r, "session_lifetime_s", 300, 2592000, &n) != 0)
 		return;
 	p.session_lifetime_s = (int)n;
 	api_ctx(r, &c);
@@ -165,7 +145,7 @@ h_keys_create(struct request *r)
 	int64_t		 user_id = 0;
 	long		 exp = 0;
 
-	if (api_known_only(r, known) != 0 || int_param(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
+	if (api_known_only(r, known) != 0 || api_int(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
 		return;
 	api_ctx(r, &c);
 	if (user != NULL) {
@@ -222,7 +202,7 @@ h_audit(struct request *r)
 	struct jsonw		 w;
 	long			 limit = 100;
 
-	if (api_known_only(r, known) != 0 || int_param(r, "limit", 1, 1000, &limit) != 0)
+	if (api_known_only(r, known) != 0 || api_int(r, "limit", 1, 1000, &limit) != 0)
 		return;
 	q.actor = req_param(r, "actor");
 	q.target = req_param(r, "target");

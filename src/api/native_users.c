@@ -428,19 +428,12 @@ h_users_list(struct request *r)
 	struct fnode		*filter = NULL;
 	struct jsonw		 w;
 	const char		*v;
-	char			*end;
+	long			 limit = 100;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = 100;
-	if ((v = req_param(r, "limit")) != NULL) {
-		long n = strtol(v, &end, 10);
-
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 1000) {
-			r->route->dialect->error(r, 400, "limit", "limit must be from 1 to 1000");
-			return;
-		}
-		q.limit = (int)n;
-	}
+	if (api_int(r, "limit", 1, 1000, &limit) != 0)
+		return;
+	q.limit = (int)limit;
 	q.sort = req_param(r, "sort");
 	q.cursor = req_param(r, "cursor");
 	if ((v = req_param(r, "q")) != NULL && *v != '\0' &&

@@ -468,7 +468,8 @@ def test_list_refuses_unknown_fields_and_bad_controls():
     o = Org()
     r = expect(o.call("GET", "/api/v1/users?shoe_size=9"), 400)
     assert r.json()["field"] == "shoe_size"
-    for qs, field in (("limit=0", "limit"), ("limit=1001", "limit"), ("sort=shoe", "sort"),
+    for qs, field in (("limit=0", "limit"), ("limit=1001", "limit"), ("limit=%205", "limit"),
+                      ("limit=%2B5", "limit"), ("limit=5x", "limit"), ("sort=shoe", "sort"),
                       ("cursor=zzz", "cursor"), ("q=" + q("email:(a"), "q"),
                       ("status=sleeping", "status"), ("created_at=yesterday", "created_at")):
         r = expect(o.call("GET", f"/api/v1/users?{qs}"), 400)
