@@ -19,6 +19,8 @@ struct principal;
  * secret inside token; -1 if the shape is wrong (checked before any lookup).
  */
 int	apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret);
+/* Splits a key's public reference gh_<org>k<id> (no secret). 0 on success. */
+int	apikey_ref_parse(const char *ref, int64_t *org, int64_t *id);
 /* A new random secret (base64url, NUL-terminated) and its digest. 0 on success. */
 int	apikey_new_secret(char secret[APIKEY_SECRET_LEN + 1], unsigned char digest[APIKEY_DIGEST_LEN]);
 void	apikey_digest(const char *secret, size_t len, unsigned char out[APIKEY_DIGEST_LEN]);

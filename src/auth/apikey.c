@@ -33,18 +33,35 @@ parse_id(const char *s, const char *stop)
 	return v;
 }
 
+/*
+ * Parses the public part <prefix>_<org>k<id> ending at stop (the end of the
+ * reference, or the '_' before a secret). 0 on success.
+ */
+static int
+ref_parse(const char *s, const char *stop, const char *prefix, int64_t *org, int64_t *id)
+{
+	size_t		 plen = strlen(prefix);
+	const char	*t, *k;
+
+	if (s == NULL || strncmp(s, prefix, plen) != 0 || s[plen] != '_')
+		return -1;
+	t = s + plen + 1;
+	if (t >= stop || (k = memchr(t, 'k', (size_t)(stop - t))) == NULL)
+		return -1;
+	if ((*org = parse_id(t, k)) < 0 || (*id = parse_id(k + 1, stop)) < 0)
+		return -1;
+	return 0;
+}
+
 int
 token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id, const char **secret)
 {
-	const char *k, *us, *sec, *t;
-	size_t slen, plen = strlen(prefix);
+	const char	*us, *sec;
+	size_t		 slen;
 
-	if (token == NULL || strncmp(token, prefix, plen) != 0 || token[plen] != '_')
-		return -1;
-	t = token + plen + 1;
-	if ((us = strchr(t, '_')) == NULL || (k = memchr(t, 'k', (size_t)(us - t))) == NULL)
-		return -1;
-	if ((*org = parse_id(t, k)) < 0 || (*id = parse_id(k + 1, us)) < 0)
+	if (token == NULL || strlen(token) <= strlen(prefix) + 1 ||
+	    (us = strchr(token + strlen(prefix) + 1, '_')) == NULL ||
+	    ref_parse(token, us, prefix, org, id) != 0)
 		return -1;
 	sec = us + 1;
 	slen = strlen(sec);
@@ -52,6 +69,12 @@ token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id, co
 		return -1;
 	*secret = sec;
 	return 0;
+}
+
+int
+apikey_ref_parse(const char *ref, int64_t *org, int64_t *id)
+{
+	return ref == NULL ? -1 : ref_parse(ref, ref + strlen(ref), "gh", org, id);
 }
 
 int

@@ -147,16 +147,13 @@ out:
 enum core_status
 apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 {
-	char		 full[APIKEY_MAX], sid[24];
-	const char	*p[1] = { sid }, *secret;
+	char		 sid[24];
+	const char	*p[1] = { sid };
 	int64_t		 org, id, owner = 0;
 	PGresult	*r;
 	enum core_status st;
 
-	/* The key parser checks the reference when padded with a dummy secret. */
-	if (ref == NULL || strlen(ref) > 48 ||
-	    snprintf(full, sizeof(full), "%s_%0*d", ref, APIKEY_SECRET_LEN, 0) >= (int)sizeof(full) ||
-	    apikey_parse(full, &org, &id, &secret) != 0 || org != c->org_id)
+	if (apikey_ref_parse(ref, &org, &id) != 0 || org != c->org_id)
 		return core_fail(e, CORE_NOT_FOUND, "key", "no such API key");
 	snprintf(sid, sizeof(sid), "%lld", (long long)id);
 	if ((st = core_begin(c, e)) != CORE_OK)

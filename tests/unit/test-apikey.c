@@ -434,11 +434,53 @@ out_of_range_level_is_named_guest(void **state)
 	assert_string_equal(level_name((enum level)-1), "guest");
 }
 
+static void
+reference_parses_to_org_and_id(void **state)
+{
+	int64_t org, id;
+
+	(void)state;
+	assert_int_equal(apikey_ref_parse("gh_12k345", &org, &id), 0);
+	assert_int_equal(org, 12);
+	assert_int_equal(id, 345);
+}
+
+static void
+malformed_references_are_refused(void **state)
+{
+	static const char *const bad[] = { "", "gh_", "gh_12", "gh_12k", "gh_k5", "gh_012k5",
+		"gh_12k05", "gt_12k5", "GH_12k5", "gh_12k5_", "gh_12k5x", "gh_1k2k3", "gh_12k5 ",
+		"gh_1234567890123456789k1" };
+	int64_t org, id;
+
+	(void)state;
+	assert_int_equal(apikey_ref_parse(NULL, &org, &id), -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (apikey_ref_parse(bad[i], &org, &id) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+}
+
+static void
+a_full_key_is_not_a_reference(void **state)
+{
+	char key[APIKEY_MAX], secret[APIKEY_SECRET_LEN + 1];
+	unsigned char digest[APIKEY_DIGEST_LEN];
+	int64_t org, id;
+
+	(void)state;
+	assert_int_equal(apikey_new_secret(secret, digest), 0);
+	assert_int_equal(apikey_format(key, sizeof(key), 7, 9, secret), 0);
+	assert_int_equal(apikey_ref_parse(key, &org, &id), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(formatted_key_parses_back),
+		cmocka_unit_test(reference_parses_to_org_and_id),
+		cmocka_unit_test(malformed_references_are_refused),
+		cmocka_unit_test(a_full_key_is_not_a_reference),
 		cmocka_unit_test(largest_ids_round_trip),
 		cmocka_unit_test(format_refuses_too_small_buffer),
 		cmocka_unit_test(wrong_prefix_is_refused),
