@@ -63,7 +63,7 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 		return CORE_OK;
 	if (core_actor_level(c) < LEVEL_ADMIN)
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may manage another user's keys");
-	snprintf(sid, sizeof(sid), "%lld", (long long)user_id);
+	core_id_text(user_id, sid);
 	if ((r = db_exec(&st_key_owner_level, p)) == NULL)
 		return core_db_fail(e, "user");
 	if (PQntuples(r) != 1) {
@@ -102,7 +102,7 @@ apikey_create(struct core_ctx *c, int64_t user_id, const char *name, int64_t exp
 		return core_fail(e, CORE_INVALID, "expires_in",
 		    "expires_in must be 0 (never) to 10 years in seconds");
 	snprintf(exp, sizeof(exp), "%lld", (long long)expires_in);
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	core_id_text(user_id, uid);
 	if (apikey_new_secret(secret, digest) != 0)
 		return core_fail(e, CORE_INTERNAL, NULL, "random number generator failed");
 	for (size_t i = 0; i < sizeof(digest); i++)
@@ -120,7 +120,7 @@ apikey_create(struct core_ctx *c, int64_t user_id, const char *name, int64_t exp
 	}
 	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	core_id_text(id, sid);
 	if ((r = db_exec(&st_key_get, q)) == NULL || PQntuples(r) != 1) {
 		if (r)
 			PQclear(r);
@@ -155,7 +155,7 @@ apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 
 	if (apikey_ref_parse(ref, &org, &id) != 0 || org != c->org_id)
 		return core_fail(e, CORE_NOT_FOUND, "key", "no such API key");
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	core_id_text(id, sid);
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((r = db_exec(&st_key_get_lock, p)) == NULL)
@@ -189,7 +189,7 @@ apikey_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struc
 
 	if (all && core_actor_level(c) < LEVEL_ADMIN)
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may list every key");
-	snprintf(uid, sizeof(uid), "%lld", (long long)(c->actor ? c->actor->user_id : 0));
+	core_id_text((c->actor ? c->actor->user_id : 0), uid);
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((r = db_exec(all ? &st_keys_all : &st_keys_mine, all ? NULL : p)) == NULL)

@@ -28,15 +28,15 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 	const char	*p[10];
 	PGresult	*r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)c->org_id);
+	core_id_text(c->org_id, org);
 	p[0] = org;
 	p[1] = p[2] = NULL;
 	if (c->actor != NULL) {
 		if (c->actor->user_id) {
-			snprintf(uid, sizeof(uid), "%lld", (long long)c->actor->user_id);
+			core_id_text(c->actor->user_id, uid);
 			p[1] = uid;
 		}
-		snprintf(kid, sizeof(kid), "%lld", (long long)c->actor->key_id);
+		core_id_text(c->actor->key_id, kid);
 		p[2] = kid;
 		actor = c->actor->email ? c->actor->email : c->actor->key_ref;
 	}

@@ -51,7 +51,7 @@ token_issue(struct core_ctx *c, int64_t user_id, enum token_purpose purpose, int
 	PGresult	*r;
 	int		 rc = -1;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	core_id_text(user_id, uid);
 	snprintf(sttl, sizeof(sttl), "%d", ttl);
 	if (apikey_new_secret(secret, digest) != 0)
 		return -1;

@@ -90,7 +90,7 @@ audit_team(struct core_ctx *c, const char *action, int64_t id, const char *old, 
 	char		sid[24];
 	int		rc;
 
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	core_id_text(id, sid);
 	buf_init(&b);
 	jsonw_init(&w, &b);
 	jsonw_obj_open(&w);

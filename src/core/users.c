@@ -356,7 +356,7 @@ keep_a_super(const struct user *u, const char *what, struct core_err *e)
 
 	if (u->level != LEVEL_SUPER || u->status != US_ACTIVE)
 		return CORE_OK;
-	snprintf(id, sizeof(id), "%lld", (long long)u->id);
+	core_id_text(u->id, id);
 	if ((r = db_exec(&st_other_supers, p)) == NULL)
 		return core_db_fail(e, "user");
 	others = strtol(PQgetvalue(r, 0, 0), NULL, 10);
@@ -381,7 +381,7 @@ no_memberships(const struct user *u, struct core_err *e)
 	PGresult	*r;
 	long		 n;
 
-	snprintf(sid, sizeof(sid), "%lld", (long long)u->id);
+	core_id_text(u->id, sid);
 	if ((r = db_exec(&st_memberships, p)) == NULL)
 		return core_db_fail(e, "user");
 	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
