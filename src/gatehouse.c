@@ -137,7 +137,7 @@ main(int argc, char *argv[])
 	apply_config();
 	if (getenv("GATEHOUSE_PASSWORD_COST") != NULL)
 		log_warn("GATEHOUSE_PASSWORD_COST is set: passwords are hashed at test cost");
-	if (api_routes(&routes) != 0)
+	if (api_routes(api_surfaces, &routes) != 0)
 		return 1;
 
 	if (serve) {

@@ -47,7 +47,7 @@ fail(const struct core_err *e)
 	static const int codes[CORE__MAX] = {
 		[CORE_OK] = EX_OK, [CORE_INVALID] = EX_INVALID, [CORE_UNAUTHORIZED] = EX_FAIL,
 		[CORE_FORBIDDEN] = EX_FAIL, [CORE_NOT_FOUND] = EX_NOTFOUND,
-		[CORE_CONFLICT] = EX_EXISTS, [CORE_PRECONDITION] = EX_FAIL,
+		[CORE_CONFLICT] = EX_EXISTS, [CORE_PRECONDITION] = EX_FAIL, [CORE_TOO_LARGE] = EX_INVALID,
 		[CORE_UNAVAILABLE] = EX_UNAVAILABLE, [CORE_INTERNAL] = EX_FAIL,
 	};
 
@@ -158,7 +158,8 @@ cmd_key_create(int argc, char **argv)
 	const char	*exp = opt(argc, argv, 0, "--expires-in");
 	char		key[APIKEY_MAX], *end;
 	struct api_key	k;
-	int64_t		uid, expires_in = 0;
+	struct user_ref	who = { UKEY_EMAIL, email };
+	int64_t		expires_in = 0;
 	int		rc = EX_OK;
 
 	if (opts_ok(argc, argv, 0, known) != 0)
@@ -176,8 +177,7 @@ cmd_key_create(int argc, char **argv)
 	}
 	arena_init(&a, 0);
 	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
-	    user_find_by_email(&c, email, &uid, &e) != CORE_OK ||
-	    apikey_create(&c, uid, opt(argc, argv, 0, "--name"), expires_in, key, &k, &e) != CORE_OK)
+	    apikey_create(&c, &who, opt(argc, argv, 0, "--name"), expires_in, key, &k, &e) != CORE_OK)
 		rc = fail(&e);
 	else
 		printf("%s\n", key);	/* shown once; only its digest is stored */

@@ -1,65 +1,150 @@
-/* api.h: the API surfaces (dialects) and the route tables they hand to the HTTP layer. */
+/*
+ * api.h: the toolkit every API surface (dialect) is built from, and the
+ * surface descriptors the program hands to the HTTP layer.
+ *
+ * A surface is one file (or a few) that exports one `struct surface`: its
+ * dialect hooks and its route tables. src/api/surfaces.c lists them; adding a
+ * surface touches that list and nothing else shared. What surfaces have in
+ * common lives here, once: the request context, strict parameter readers,
+ * If-Match and ETags, reply helpers, bulk-item helpers and user lookups.
+ */
 #ifndef GATEHOUSE_API_H
 #define GATEHOUSE_API_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gatehouse/core.h"
 #include "gatehouse/router.h"
 
-struct core_err;
 struct request;
 struct jsonw;
-
-struct core_ctx;
+struct json;
 struct user;
+struct user_ref;
 
-extern const struct dialect	 dialect_native;
-extern const struct route	 native_routes[];
-extern const size_t		 native_nroutes;
-extern const struct route	 native_user_routes[];
-extern const size_t		 native_user_nroutes;
-extern const struct route	 native_group_routes[];
-extern const size_t		 native_group_nroutes;
-extern const struct route	 native_org_routes[];
-extern const size_t		 native_org_nroutes;
+/* --- surfaces ----------------------------------------------------------------------- */
+
+struct route_list {
+	const struct route	*v;
+	size_t			 n;
+};
+#define ROUTE_LIST(a)	{ (a), sizeof(a) / sizeof((a)[0]) }
+
+/*
+ * A surface: how its requests authenticate and how its errors look (the
+ * dialect), and its routes. The dialect's `fail` hook, when set, renders
+ * every failure of the API layer and the core (struct core_err: status,
+ * field, message), so a surface can tell "username taken" from "concurrent
+ * change"; when NULL, api_http_status maps the status for `error`.
+ */
+struct surface {
+	const struct dialect		 *dialect;
+	const struct route_list	*const	 *routes;	/* NULL-terminated */
+};
+
+/* Every surface of the program, NULL-terminated (src/api/surfaces.c). */
+extern const struct surface *const api_surfaces[];
+
+/* Builds a route table from surfaces (NULL-terminated); called once per process. */
+int	api_routes(const struct surface *const *, struct route_table *);
+
+/* --- errors ------------------------------------------------------------------------- */
+
+/* The native mapping of core statuses to HTTP statuses; dialects may map otherwise. */
+int	api_http_status(enum core_status);
+/* Renders a failure through the route's dialect (its fail hook, or error with the mapped status). */
+void	api_fail(struct request *, const struct core_err *);
+/* api_fail of a new failure: status, the field it concerns (or NULL), and a message. */
+void	api_failf(struct request *, enum core_status, const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* 400 naming field, in the route's dialect. */
+void	api_bad(struct request *, const char *field, const char *msg);
+/* RFC 9457 problem+json naming the field when there is one (the native error shape). */
+void	api_problem(struct request *, int status, const char *field, const char *detail);
+
+/* --- authentication ------------------------------------------------------------------ */
+
+/*
+ * Authenticates the API key the dialect took from the request and checks the
+ * route's level. Renders 401/403/503 through the dialect and returns -1 on failure.
+ */
+int	api_authenticate_key(struct request *, const char *key);
+
+/* --- the request ---------------------------------------------------------------------- */
 
 /* The core context of an authenticated request: tenant, actor, request id, address. */
 void	api_ctx(struct request *, struct core_ctx *);
-/* The native representation of a user. */
-void	native_user_json(struct jsonw *, const struct user *);
-
-/* RFC 9457 problem+json naming the field when there is one. */
-void	api_problem(struct request *, int status, const char *field, const char *detail);
-/* Renders a core failure through the route's dialect. */
-void	api_core_error(struct request *, const struct core_err *);
-/*
- * Authenticates the API key taken from the request by the dialect and checks
- * the route's level. Renders 401/403/503 through the dialect and returns -1
- * on failure.
- */
-int	api_authenticate_key(struct request *, const char *key);
-/* 400 naming field, in the route's dialect. */
-void	api_bad(struct request *, const char *field, const char *msg);
 /*
  * Refuses a field the route does not know, naming it: in the query string,
  * a form body, or a JSON body (members of any type). 0 when all are known.
  */
 int	api_known_only(struct request *, const char *const *known);
+/* api_known_only, then api_ctx: false when a 400 was rendered. */
+bool	api_begin(struct request *, const char *const *known, struct core_ctx *);
+
 /*
- * Reads an optional integer parameter into *out (unchanged when absent).
- * Anything but a plain decimal in [min, max] renders 400 naming the field.
+ * Parameter readers. Each reads an optional field from the query string, a
+ * form or a JSON body; a field given twice, or as a JSON list or object, is
+ * refused. On bad input each renders 400 naming the field and returns -1;
+ * absent leaves *out at its default (or dflt) and returns 0.
  */
-int	api_int(struct request *, const char *name, long min, long max, long *out);
-/*
- * Reads an optional boolean parameter: true/false in any case, or 1/0.
- * Absent gives dflt. Anything else renders 400 naming the field and returns -1.
- */
+int	api_str(struct request *, const char *name, const char **out);
+/* true/false in any case, or 1/0. */
 int	api_bool(struct request *, const char *name, bool dflt, bool *out);
+/* A plain decimal in [min, max]: no sign but '-', no spaces. */
+int	api_int(struct request *, const char *name, long min, long max, long *out);
+/* One of choices (NULL-terminated), in any case: *out is its index. */
+int	api_enum(struct request *, const char *name, const char *const *choices, int *out);
+/* A date (YYYY-MM-DD) or an ISO 8601 date-time with an offset PostgreSQL takes. */
+int	api_datetime(struct request *, const char *name, const char **out);
+/*
+ * A list field: a JSON array in a JSON body, or JSON text in a form field
+ * (or in a JSON string). Renders 400 and returns NULL when absent or not a list.
+ */
+const struct json *api_list(struct request *, const char *name);
+/* A string or number's text, or NULL (other types, or text holding a NUL). */
+const char *api_json_scalar(const struct json *);
+
+/*
+ * If-Match (RFC 9110 §13.1.1) as the version a write expects: CORE_ANY_VERSION
+ * when absent or "*", CORE_NO_VERSION for tags that are not ours (412 when the
+ * resource exists). A malformed header renders 400 and returns -1.
+ */
+int	api_if_match(struct request *, int *version);
+/* Sets the ETag header of a resource at version. */
+void	api_etag(struct request *, int version);
+/* A path segment for a Location header: all but unreserved characters (and ":@") escaped. */
+const char *api_path_escape(struct request *, const char *);
+/* Sets Location when path is not NULL. */
+void	api_location(struct request *, const char *path);
+
+/* --- replies ------------------------------------------------------------------------- */
+
+typedef void (*api_item_fn)(struct jsonw *, const void *);
+
 /* Starts a JSON response body. */
 void	api_json_begin(struct request *, int status, struct jsonw *);
+/* The outcome of a core call: its failure, or item(v) as the whole body. Returns st. */
+enum core_status api_reply_one(struct request *, enum core_status, const struct core_err *,
+	    int status, const void *v, api_item_fn);
+/* The outcome of a core call: its failure, or {"<name>": [item(v[0]), …]}. */
+void	api_reply_list(struct request *, enum core_status, const struct core_err *,
+	    const char *name, const void *v, size_t n, size_t size, api_item_fn);
+/* The outcome of a core call that answers nothing: its failure, or 204. */
+void	api_reply_none(struct request *, enum core_status, const struct core_err *);
 
-/* Builds the process's route table from every surface (called once). */
-int	api_routes(struct route_table *);
+/* --- bulk items ------------------------------------------------------------------------ */
+
+/* A boolean member of a JSON object, read as api_bool reads a parameter. */
+enum core_status api_item_bool(const struct json *, const char *name, bool dflt, bool *out,
+	    struct core_err *);
+/* Names a failure by its item, "<list>[i].<field>", and renders it. */
+void	api_item_fail(struct request *, const char *list, size_t i, struct core_err *);
+
+/* --- users ------------------------------------------------------------------------- */
+
+/* A user by uid, id, username or e-mail: 0, or the failure rendered and -1. */
+int	api_user_get(struct request *, const struct user_ref *, struct user *out);
 
 #endif

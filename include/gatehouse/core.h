@@ -18,6 +18,7 @@ enum core_status {
 	CORE_NOT_FOUND,		/* 404 */
 	CORE_CONFLICT,		/* 409: e.g. username taken */
 	CORE_PRECONDITION,	/* 412: stale version */
+	CORE_TOO_LARGE,		/* 413: more items than a request may carry */
 	CORE_UNAVAILABLE,	/* 503: database down */
 	CORE_INTERNAL,		/* 500 */
 	CORE__MAX
@@ -28,6 +29,13 @@ struct core_err {
 	char			field[64];
 	char			msg[200];
 };
+
+/* A page of any list: 1 to CORE_PAGE_MAX items, CORE_PAGE_DEFAULT when not asked. */
+#define CORE_PAGE_MAX		1000
+#define CORE_PAGE_DEFAULT	100
+
+/* CORE_INVALID naming "limit" unless 1 <= limit <= CORE_PAGE_MAX. */
+enum core_status core_check_page(int limit, struct core_err *);
 
 /* Who acts, for authorisation and the audit trail. */
 struct core_ctx {
@@ -42,13 +50,21 @@ enum core_status core_fail(struct core_err *, enum core_status, const char *fiel
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Maps the last database failure to a core status with a message. */
 enum core_status core_db_fail(struct core_err *, const char *what);
-int		 core_http_status(enum core_status);
 
 /* The actor's access level; the operator CLI (no actor) acts with full authority. */
 enum level	 core_actor_level(const struct core_ctx *);
+/* The version a write expects (If-Match): any, one (>= 0), or none that can match. */
+#define CORE_ANY_VERSION	(-1)
+#define CORE_NO_VERSION		(-2)	/* a precondition no version meets: 412 if the resource exists */
+/* CORE_PRECONDITION unless want is CORE_ANY_VERSION or equals have. */
+enum core_status core_check_version(int have, int want, const char *what, struct core_err *);
+
 /* An id as the text of a statement parameter. */
 #define CORE_ID_LEN	24
 void		 core_id_text(int64_t id, char buf[CORE_ID_LEN]);
+
+/* NULL when the service can answer, else why not; *schema_version is the one it needs. */
+const char	*core_ready(int *schema_version);
 
 /*
  * One transaction per operation: core_begin sets the tenant; core_commit

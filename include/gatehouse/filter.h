@@ -58,7 +58,8 @@ struct ffield {
 
 #define FILTER_MAX_TERMS	64
 #define FILTER_MAX_DEPTH	16
-#define FILTER_MAX_PARAMS	(2 * FILTER_MAX_TERMS)
+#define FILTER_MAX_PARAMS	(2 * FILTER_MAX_TERMS)	/* a term takes at most two */
+#define FSQL_EXTRA_PARAMS	4	/* room for the caller: a cursor, limit and offset */
 
 /*
  * Lucene query syntax subset: field:value, field:"phrase", field:*wild*,
@@ -73,10 +74,18 @@ struct fnode	*filter_cmp(struct arena *, const char *field, enum fop, const char
 /* Compiled SQL fragment and its parameters, numbered from first_param. */
 struct fsql {
 	struct buf	*sql;
-	const char	*params[FILTER_MAX_PARAMS];
+	const char	*params[FILTER_MAX_PARAMS + FSQL_EXTRA_PARAMS];
 	int		 nparams;
 	int		 first_param;
 };
+
+/*
+ * Appends a parameter; returns its placeholder number ($n), or -1 when the
+ * array is full. Every append goes through here.
+ */
+int	fsql_param(struct fsql *, const char *value);
+/* Comparisons in a filter, to hold a combined filter to FILTER_MAX_TERMS. */
+size_t	filter_terms(const struct fnode *);
 
 /*
  * Appends a boolean SQL expression for n to out->sql. Unknown fields give

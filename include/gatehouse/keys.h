@@ -17,12 +17,15 @@ struct api_key {
 	const char	*expires_at, *last_used_at, *revoked_at, *created_at;
 };
 
+struct user_ref;
+
 /*
- * Issues a key for user_id (0: the calling user). Writes the full key, shown
- * once, to key_out. expires_in is in seconds; 0 means no expiry. A key for
- * another user needs admin over that user.
+ * Issues a key for the user who names (NULL: the calling user). Writes the
+ * full key, shown once, to key_out. expires_in is in seconds; 0 means no
+ * expiry. A key for another user needs admin over that user; below admin the
+ * answer is 403 whether or not that user exists.
  */
-enum core_status apikey_create(struct core_ctx *, int64_t user_id, const char *name,
+enum core_status apikey_create(struct core_ctx *, const struct user_ref *who, const char *name,
 		    int64_t expires_in, char key_out[APIKEY_MAX], struct api_key *out,
 		    struct core_err *);
 /* Revokes by reference; a user may revoke their own keys, an admin any below them. */

@@ -2,10 +2,12 @@
 #ifndef GATEHOUSE_ROUTER_H
 #define GATEHOUSE_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gatehouse/params.h"
 
+struct core_err;
 struct request;
 struct route;
 
@@ -14,13 +16,17 @@ typedef void (*route_handler)(struct request *);
 /*
  * A dialect: how requests under one prefix authenticate and how their errors
  * look. guard() authenticates and checks req->route's needs; it returns 0 to
- * proceed, or renders the error itself and returns -1.
+ * proceed, or renders the error itself and returns -1. error() renders a
+ * failure of the transport (404, 405, 400/413/415 from parsing) by HTTP
+ * status; fail(), when set, renders the failures of the API layer and the
+ * core by their core status (see api.h), which this layer never looks into.
  */
 struct dialect {
 	const char	*name;
 	const char	*prefix;	/* "/canary"; "" matches everything */
 	int		(*guard)(struct request *);
 	void		(*error)(struct request *, int status, const char *field, const char *detail);
+	void		(*fail)(struct request *, const struct core_err *);
 };
 
 #define ROUTE_PUBLIC	(-1)		/* no authentication */
@@ -32,6 +38,12 @@ struct route {
 	const struct dialect	*dialect;
 	int			 need;		/* minimum access level, or ROUTE_PUBLIC */
 	unsigned		 flags;		/* dialect-defined (e.g. tier exclusions) */
+	/*
+	 * Every other field is a scalar: given once, never as a JSON array or
+	 * object. These may repeat or be lists (NULL-terminated; NULL: none).
+	 */
+	const char *const	*lists;
+	bool			 array_body;	/* a JSON array is accepted as the whole body */
 };
 
 struct route_table {
@@ -51,7 +63,14 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 enum route_result router_match(const struct route_table *, struct request *,
 	    char *allow, size_t allowsz);
 
-/* The whole request: route, parse, guard, handler, errors in the dialect's shape. */
+/*
+ * The request's fields against its route's shape: a JSON body is an object
+ * (or an array where the route takes one), and every field not in the
+ * route's lists arrives once and as a scalar. 0, or -1 with err naming the field.
+ */
+int	route_shape_check(const struct route *, const struct request *, struct parse_error *);
+
+/* The whole request: route, parse, guard, shape, handler, errors in the dialect's shape. */
 void	router_dispatch(const struct route_table *, struct request *, size_t max_body,
 	    const struct parse_limits *);
 

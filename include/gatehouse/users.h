@@ -99,6 +99,9 @@ struct user_result {
 	struct user		user;
 };
 
+/* The most users one bulk request may carry (n of users_create_many). */
+#define USERS_BULK_MAX	1000
+
 /*
  * Creates n users, hashing their passwords on every core first. atomic:
  * one transaction, all or nothing; on failure *failed is the index whose
@@ -120,7 +123,7 @@ enum core_status users_load(struct core_ctx *, const struct user_ref *, bool loc
 enum core_status users_may_touch(const struct core_ctx *, const struct user *,
 		    struct core_err *);
 /*
- * Applies a patch. if_version < 0 skips the check; otherwise a different
+ * Applies a patch. if_version CORE_ANY_VERSION skips the check; otherwise a different
  * current version gives CORE_PRECONDITION.
  */
 enum core_status users_update(struct core_ctx *, const struct user_ref *, const struct user_patch *,
@@ -136,6 +139,7 @@ enum user_op { UOP_DISABLE, UOP_ENABLE, UOP_SUSPEND, UOP_UNSUSPEND, UOP_UNLOCK, 
 struct user_op_opts {
 	const char	*reason;		/* UOP_DISABLE: "admin" (default) or "inactivity" */
 	bool		 reset_inactivity;	/* UOP_UNLOCK: last login becomes now */
+	int		 if_version;		/* CORE_ANY_VERSION, or the version expected */
 };
 /* Status transitions; a transition to the current state is a no-op without an audit event. */
 enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum user_op,
@@ -152,7 +156,7 @@ enum core_status users_set_password(struct core_ctx *, const struct user_ref *,
 struct user_query {
 	const struct fnode	*filter;
 	const char		*sort;		/* field name, "-" prefix for descending; NULL = id */
-	int			 limit;		/* 1..1000 */
+	int			 limit;		/* 1..CORE_PAGE_MAX */
 	const char		*cursor;	/* opaque, from a previous page */
 	int			 offset;	/* alternative to cursor for dialects that page by number */
 	bool			 count;		/* also compute the total */
@@ -171,9 +175,5 @@ enum core_status users_list(struct core_ctx *, const struct user_query *, struct
 /* The filterable fields of users, for dialects that expose the same names. */
 extern const struct ffield	user_filter_fields[];
 extern const size_t		user_filter_nfields;
-
-/* CLI helpers (operator context, no actor). */
-enum core_status user_find_by_email(struct core_ctx *, const char *email, int64_t *id,
-		    struct core_err *);
 
 #endif

@@ -16,6 +16,8 @@ bool	valid_datetime(const char *);
 bool	valid_uuid(const char *);
 /* At most max bytes of valid UTF-8 without control characters (tab and newlines allowed). */
 bool	valid_text(const char *, size_t max);
+/* valid_text on one line: no tab or line break either. */
+bool	valid_line(const char *, size_t max);
 /* Decimal integer without sign or leading zeros, at most 18 digits. */
 bool	valid_id(const char *);
 

@@ -1,6 +1,7 @@
-/* common.c: what every surface shares — key authentication, level checks, problem+json. */
+/* common.c: what every surface shares — errors, key authentication, strict readers, replies, lookups. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,94 +11,93 @@
 #include "gatehouse/apikey.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
-#include "gatehouse/core.h"
+#include "gatehouse/etag.h"
 #include "gatehouse/json.h"
 #include "gatehouse/principal.h"
 #include "gatehouse/request.h"
+#include "gatehouse/users.h"
+#include "gatehouse/validate.h"
+
+/* --- surfaces ----------------------------------------------------------------------- */
+
+int
+api_routes(const struct surface *const *surfaces, struct route_table *t)
+{
+	const struct dialect	**dialects;
+	struct route		 *all;
+	size_t			  n = 0, nd = 0, off = 0;
+
+	for (const struct surface *const *s = surfaces; *s; s++, nd++)
+		for (const struct route_list *const *l = (*s)->routes; *l; l++)
+			n += (*l)->n;
+	if ((all = calloc(n ? n : 1, sizeof(*all))) == NULL ||
+	    (dialects = calloc(nd ? nd : 1, sizeof(*dialects))) == NULL) {
+		free(all);
+		return -1;
+	}
+	nd = 0;
+	for (const struct surface *const *s = surfaces; *s; s++) {
+		dialects[nd++] = (*s)->dialect;
+		for (const struct route_list *const *l = (*s)->routes; *l; l++) {
+			memcpy(all + off, (*l)->v, (*l)->n * sizeof(*all));
+			off += (*l)->n;
+		}
+	}
+	t->routes = all;
+	t->n = off;
+	t->dialects = dialects;
+	t->ndialects = nd;
+	/* Paths under no surface's prefix answer in the first surface's shape. */
+	t->fallback = nd ? dialects[0] : NULL;
+	return 0;
+}
+
+/* --- errors ------------------------------------------------------------------------- */
+
+int
+api_http_status(enum core_status s)
+{
+	static const int map[CORE__MAX] = {
+		[CORE_OK] = 200, [CORE_INVALID] = 400, [CORE_UNAUTHORIZED] = 401,
+		[CORE_FORBIDDEN] = 403, [CORE_NOT_FOUND] = 404, [CORE_CONFLICT] = 409,
+		[CORE_PRECONDITION] = 412, [CORE_TOO_LARGE] = 413, [CORE_UNAVAILABLE] = 503,
+		[CORE_INTERNAL] = 500,
+	};
+
+	return s < CORE__MAX && map[s] ? map[s] : 500;
+}
 
 void
-api_json_begin(struct request *r, int status, struct jsonw *w)
+api_fail(struct request *r, const struct core_err *e)
 {
-	resp_start(r, status, "application/json");
-	jsonw_init(w, r->out);
+	const struct dialect *d = r->route->dialect;
+
+	if (d->fail != NULL)
+		d->fail(r, e);
+	else
+		d->error(r, api_http_status(e->status), e->field[0] ? e->field : NULL, e->msg);
+	if (e->status == CORE_UNAVAILABLE)
+		resp_header(r, "Retry-After", "1");
+}
+
+void
+api_failf(struct request *r, enum core_status st, const char *field, const char *fmt, ...)
+{
+	struct core_err	e;
+	va_list		ap;
+
+	e.status = st;
+	snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	api_fail(r, &e);
 }
 
 void
 api_bad(struct request *r, const char *field, const char *msg)
 {
-	r->route->dialect->error(r, 400, field, msg);
-}
-
-static bool
-listed(const char *const *names, const char *name)
-{
-	for (; *names; names++)
-		if (strcmp(*names, name) == 0)
-			return true;
-	return false;
-}
-
-int
-api_known_only(struct request *r, const char *const *known)
-{
-	const char	*unknown = NULL;
-	char		 msg[96];
-
-	for (size_t i = 0; i < r->params.n && unknown == NULL; i++)
-		if (!listed(known, r->params.v[i].name))
-			unknown = r->params.v[i].name;
-	/* JSON members of any type: nested ones are not in the parameter view. */
-	for (size_t i = 0; r->json && r->json->type == JSON_OBJECT && i < r->json->n; i++)
-		if (unknown == NULL && !listed(known, r->json->keys[i]))
-			unknown = r->json->keys[i];
-	if (unknown == NULL)
-		return 0;
-	snprintf(msg, sizeof(msg), "unknown field %.64s", unknown);
-	api_bad(r, unknown, msg);
-	return -1;
-}
-
-int
-api_int(struct request *r, const char *name, long min, long max, long *out)
-{
-	const char	*v = req_param(r, name);
-	char		*end, msg[160];
-	long		 n;
-
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	/* Digits (and a leading '-') only: strtol would also take " 5" and "+5". */
-	if (!(isdigit((unsigned char)v[0]) || (v[0] == '-' && isdigit((unsigned char)v[1]))) ||
-	    *end != '\0' || errno != 0 || n < min || n > max) {
-		snprintf(msg, sizeof(msg), "%.64s must be a whole number from %ld to %ld", name, min, max);
-		api_bad(r, name, msg);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
-int
-api_bool(struct request *r, const char *name, bool dflt, bool *out)
-{
-	const char *v = req_param(r, name);
-	char msg[96];
-
-	*out = dflt;
-	if (v == NULL)
-		return 0;
-	if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		*out = true;
-	else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		*out = false;
-	else {
-		snprintf(msg, sizeof(msg), "%.64s must be true or false", name);
-		api_bad(r, name, msg);
-		return -1;
-	}
-	return 0;
+	api_failf(r, CORE_INVALID, field, "%s", msg);
 }
 
 void
@@ -117,80 +117,419 @@ api_problem(struct request *r, int status, const char *field, const char *detail
 		jsonw_kstr(&w, "field", field);
 	jsonw_kstr(&w, "request_id", r->id);
 	jsonw_obj_close(&w);
-	if (status == 503)
-		resp_header(r, "Retry-After", "1");
 }
 
-void
-api_core_error(struct request *r, const struct core_err *e)
-{
-	const struct dialect *d = r->route ? r->route->dialect : &dialect_native;
-
-	d->error(r, core_http_status(e->status), e->field[0] ? e->field : NULL, e->msg);
-}
+/* --- authentication ------------------------------------------------------------------ */
 
 int
 api_authenticate_key(struct request *r, const char *key)
 {
-	const struct dialect	*d = r->route->dialect;
-	struct principal	*p;
+	struct principal *p;
 
 	if (key == NULL || *key == '\0') {
-		d->error(r, 401, NULL, "an API key is required");
+		api_failf(r, CORE_UNAUTHORIZED, NULL, "an API key is required");
 		return -1;
 	}
 	if ((p = arena_alloc(r->arena, sizeof(*p))) == NULL) {
-		d->error(r, 500, NULL, "out of memory");
+		api_failf(r, CORE_INTERNAL, NULL, "out of memory");
 		return -1;
 	}
 	switch (apikey_authenticate(r->arena, key, p)) {
 	case APIKEY_OK:
 		break;
 	case APIKEY_UNAVAILABLE:
-		d->error(r, 503, NULL, "database unavailable, try again");
+		api_failf(r, CORE_UNAVAILABLE, NULL, "database unavailable, try again");
 		return -1;
 	case APIKEY_INVALID:
-		d->error(r, 401, NULL, "invalid API key");
+		api_failf(r, CORE_UNAUTHORIZED, NULL, "invalid API key");
 		return -1;
 	}
 	r->principal = p;
 	if (r->route->need != ROUTE_PUBLIC && (int)p->level < r->route->need) {
-		char msg[96];
-
-		snprintf(msg, sizeof(msg), "this needs access level %s",
+		api_failf(r, CORE_FORBIDDEN, NULL, "this needs access level %s",
 		    level_name((enum level)r->route->need));
-		d->error(r, 403, NULL, msg);
 		return -1;
 	}
 	return 0;
 }
 
-int
-api_routes(struct route_table *t)
-{
-	/* Every surface: its dialect (for errors on unmatched paths) and its routes. */
-	static const struct dialect *dialects[] = { &dialect_native };
-	static const struct { const struct route *r; const size_t *n; } parts[] = {
-		{ native_routes, &native_nroutes },
-		{ native_user_routes, &native_user_nroutes },
-		{ native_group_routes, &native_group_nroutes },
-		{ native_org_routes, &native_org_nroutes },
-	};
-	struct route	*all;
-	size_t		 n = 0, off = 0;
+/* --- the request ---------------------------------------------------------------------- */
 
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		n += *parts[i].n;
-	if ((all = calloc(n, sizeof(*all))) == NULL)
-		return -1;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		memcpy(all + off, parts[i].r, *parts[i].n * sizeof(*all));
-		off += *parts[i].n;
+void
+api_ctx(struct request *r, struct core_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->arena = r->arena;
+	c->actor = r->principal;
+	c->org_id = r->principal ? r->principal->org_id : 0;
+	c->request_id = r->id;
+	c->address = r->remote_addr;
+}
+
+static bool
+listed(const char *const *names, const char *name)
+{
+	for (; *names; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+int
+api_known_only(struct request *r, const char *const *known)
+{
+	const char *unknown = NULL;
+
+	for (size_t i = 0; i < r->params.n && unknown == NULL; i++)
+		if (!listed(known, r->params.v[i].name))
+			unknown = r->params.v[i].name;
+	/* JSON members of any type: nested ones are not in the parameter view. */
+	for (size_t i = 0; r->json && r->json->type == JSON_OBJECT && i < r->json->n; i++)
+		if (unknown == NULL && !listed(known, r->json->keys[i]))
+			unknown = r->json->keys[i];
+	if (unknown == NULL)
+		return 0;
+	api_failf(r, CORE_INVALID, unknown, "unknown field %.64s", unknown);
+	return -1;
+}
+
+bool
+api_begin(struct request *r, const char *const *known, struct core_ctx *c)
+{
+	if (api_known_only(r, known) != 0)
+		return false;
+	api_ctx(r, c);
+	return true;
+}
+
+/*
+ * The one value of a scalar field, or NULL when absent. Given twice (query
+ * and body, a repeated form field, a JSON list) or as a JSON list or object,
+ * it renders 400 and sets *bad. The router checks the same for every route;
+ * the readers hold to it themselves, whatever a route declares.
+ */
+static const char *
+scalar_param(struct request *r, const char *name, bool *bad)
+{
+	const struct json *j = r->json ? json_get(r->json, name) : NULL;
+
+	*bad = false;
+	if (j != NULL && (j->type == JSON_ARRAY || j->type == JSON_OBJECT)) {
+		api_failf(r, CORE_INVALID, name, "%.64s must be a single value, not a %s", name,
+		    j->type == JSON_ARRAY ? "list" : "object");
+		*bad = true;
+		return NULL;
 	}
-	t->routes = all;
-	t->n = off;
-	t->dialects = dialects;
-	t->ndialects = sizeof(dialects) / sizeof(dialects[0]);
-	t->fallback = &dialect_native;
+	if (params_count(&r->params, name) > 1) {
+		api_failf(r, CORE_INVALID, name, "%.64s must be given once", name);
+		*bad = true;
+		return NULL;
+	}
+	return req_param(r, name);
+}
+
+int
+api_str(struct request *r, const char *name, const char **out)
+{
+	bool		 bad;
+	const char	*v = scalar_param(r, name, &bad);
+
+	if (bad)
+		return -1;
+	if (v != NULL)
+		*out = v;
+	return 0;
+}
+
+int
+api_int(struct request *r, const char *name, long min, long max, long *out)
+{
+	bool		 bad;
+	const char	*v = scalar_param(r, name, &bad);
+	char		*end;
+	long		 n;
+
+	if (bad)
+		return -1;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	/* Digits (and a leading '-') only: strtol would also take " 5" and "+5". */
+	if (!(isdigit((unsigned char)v[0]) || (v[0] == '-' && isdigit((unsigned char)v[1]))) ||
+	    *end != '\0' || errno != 0 || n < min || n > max) {
+		api_failf(r, CORE_INVALID, name, "%.64s must be a whole number from %ld to %ld",
+		    name, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int
+api_enum(struct request *r, const char *name, const char *const *choices, int *out)
+{
+	bool		 bad;
+	const char	*v = scalar_param(r, name, &bad);
+	struct buf	 list;
+
+	if (bad)
+		return -1;
+	if (v == NULL)
+		return 0;
+	for (int i = 0; choices[i]; i++)
+		if (strcasecmp(choices[i], v) == 0) {
+			*out = i;
+			return 0;
+		}
+	buf_init(&list);
+	for (int i = 0; choices[i]; i++)
+		buf_printf(&list, "%s%s", i ? ", " : "", choices[i]);
+	api_failf(r, CORE_INVALID, name, "%.64s must be one of: %.120s", name,
+	    list.failed || list.data == NULL ? "" : list.data);
+	buf_free(&list);
+	return -1;
+}
+
+/* 1 for true/1, 0 for false/0 (in any case), -1 for anything else. */
+static int
+bool_text(const char *v)
+{
+	if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	return -1;
+}
+
+int
+api_bool(struct request *r, const char *name, bool dflt, bool *out)
+{
+	const char	*v = NULL;
+	int		 b;
+
+	*out = dflt;
+	if (api_str(r, name, &v) != 0)
+		return -1;
+	if (v == NULL)
+		return 0;
+	if ((b = bool_text(v)) < 0) {
+		api_failf(r, CORE_INVALID, name, "%.64s must be true or false", name);
+		return -1;
+	}
+	*out = b == 1;
+	return 0;
+}
+
+int
+api_datetime(struct request *r, const char *name, const char **out)
+{
+	const char *v = NULL;
+
+	if (api_str(r, name, &v) != 0)
+		return -1;
+	if (v == NULL)
+		return 0;
+	if (!valid_datetime(v)) {
+		api_failf(r, CORE_INVALID, name,
+		    "%.64s must be an ISO 8601 date or date-time (offsets up to ±15:59)", name);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *
+api_json_scalar(const struct json *v)
+{
+	if ((v->type != JSON_STRING && v->type != JSON_NUMBER) || strlen(v->str) != v->len)
+		return NULL;
+	return v->str;
+}
+
+const struct json *
+api_list(struct request *r, const char *name)
+{
+	/* The text is one field, already bounded by the request's field length. */
+	static const struct parse_limits lim = { 16, 4096, 4, 4096 };
+	const struct json	*j = r->json ? json_get(r->json, name) : NULL;
+	const char		*text = NULL;
+	size_t			 len = 0;
+	struct parse_error	 pe;
+
+	if (j != NULL && j->type == JSON_STRING) {
+		text = j->str;
+		len = j->len;
+	} else if (r->json == NULL) {
+		if (api_str(r, name, &text) != 0)
+			return NULL;
+		len = text ? strlen(text) : 0;
+	}
+	if (text != NULL && (j = json_parse(r->arena, &lim, text, len, &pe)) == NULL) {
+		api_failf(r, CORE_INVALID, name, "%.64s is not valid JSON: %s", name, pe.msg);
+		return NULL;
+	}
+	if (j == NULL || j->type != JSON_ARRAY) {
+		api_failf(r, CORE_INVALID, name, "%.64s must be a list (a JSON array)", name);
+		return NULL;
+	}
+	return j;
+}
+
+int
+api_if_match(struct request *r, int *version)
+{
+	switch (etag_parse_if_match(req_header(r, "If-Match"), version)) {
+	case ETAG_ANY:
+		*version = CORE_ANY_VERSION;
+		return 0;
+	case ETAG_VERSION:
+		return 0;
+	case ETAG_FOREIGN:
+		*version = CORE_NO_VERSION;
+		return 0;
+	case ETAG_BAD:
+		break;
+	}
+	api_failf(r, CORE_INVALID, "If-Match",
+	    "If-Match must be \"*\" or a list of entity tags, naming at most one version");
+	return -1;
+}
+
+void
+api_etag(struct request *r, int version)
+{
+	char tag[ETAG_LEN];
+
+	etag_format(tag, sizeof(tag), version);
+	resp_header(r, "ETag", tag);
+}
+
+const char *
+api_path_escape(struct request *r, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	*out = arena_alloc(r->arena, 3 * strlen(s) + 1), *o = out;
+
+	if (out == NULL)
+		return "";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (strchr("-._~:@", *p) != NULL || (*p >= '0' && *p <= '9') ||
+		    ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void
+api_location(struct request *r, const char *path)
+{
+	if (path != NULL)
+		resp_header(r, "Location", path);
+}
+
+/* --- replies ------------------------------------------------------------------------- */
+
+void
+api_json_begin(struct request *r, int status, struct jsonw *w)
+{
+	resp_start(r, status, "application/json");
+	jsonw_init(w, r->out);
+}
+
+enum core_status
+api_reply_one(struct request *r, enum core_status st, const struct core_err *e, int status,
+    const void *v, api_item_fn item)
+{
+	struct jsonw w;
+
+	if (st != CORE_OK) {
+		api_fail(r, e);
+		return st;
+	}
+	api_json_begin(r, status, &w);
+	item(&w, v);
+	return st;
+}
+
+void
+api_reply_list(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item)
+{
+	struct jsonw w;
+
+	if (st != CORE_OK) {
+		api_fail(r, e);
+		return;
+	}
+	api_json_begin(r, 200, &w);
+	jsonw_obj_open(&w);
+	jsonw_key(&w, name);
+	jsonw_arr_open(&w);
+	for (size_t i = 0; i < n; i++)
+		item(&w, (const char *)v + i * size);
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+}
+
+void
+api_reply_none(struct request *r, enum core_status st, const struct core_err *e)
+{
+	if (st != CORE_OK)
+		api_fail(r, e);
+	else
+		resp_start(r, 204, "application/json");
+}
+
+/* --- bulk items ------------------------------------------------------------------------ */
+
+enum core_status
+api_item_bool(const struct json *o, const char *name, bool dflt, bool *out, struct core_err *e)
+{
+	const struct json	*v = json_get(o, name);
+	int			 b;
+
+	*out = dflt;
+	if (v == NULL)
+		return CORE_OK;
+	if (v->type == JSON_NULL || v->type == JSON_OBJECT || v->type == JSON_ARRAY ||
+	    (b = bool_text(v->str)) < 0)
+		return core_fail(e, CORE_INVALID, name, "%s must be true or false", name);
+	*out = b == 1;
+	return CORE_OK;
+}
+
+void
+api_item_fail(struct request *r, const char *list, size_t i, struct core_err *e)
+{
+	char field[sizeof(e->field)], msg[sizeof(e->msg)];
+
+	snprintf(field, sizeof(field), "%.16s[%zu]%s%.40s", list, i, e->field[0] ? "." : "",
+	    e->field);
+	snprintf(msg, sizeof(msg), "item %zu: %.160s", i, e->msg);
+	snprintf(e->field, sizeof(e->field), "%s", field);
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	api_fail(r, e);
+}
+
+/* --- users ------------------------------------------------------------------------- */
+
+int
+api_user_get(struct request *r, const struct user_ref *ref, struct user *out)
+{
+	struct core_ctx	c;
+	struct core_err	e;
+
+	api_ctx(r, &c);
+	if (users_get(&c, ref, out, &e) != CORE_OK) {
+		api_fail(r, &e);
+		return -1;
+	}
 	return 0;
 }

@@ -1,12 +1,13 @@
-/* native.c: the native API under /api/v1 and the health endpoints. */
+/* native.c: the native API's surface (/api/v1, its dialect and route tables) and the health endpoints. */
 #include <string.h>
 #include <strings.h>
 
 #include "gatehouse/api.h"
 #include "gatehouse/buf.h"
-#include "gatehouse/db.h"
 #include "gatehouse/principal.h"
 #include "gatehouse/request.h"
+
+#include "native.h"
 
 /* Authorization: Bearer <key>. */
 static int
@@ -26,6 +27,7 @@ native_guard(struct request *r)
 	return api_authenticate_key(r, h);
 }
 
+/* Problem details (RFC 9457) for every failure; the core's are mapped by api_http_status. */
 static void
 native_error(struct request *r, int status, const char *field, const char *detail)
 {
@@ -56,14 +58,15 @@ static void
 h_readyz(struct request *r)
 {
 	struct jsonw	 w;
-	const char	*why = db_ready();
+	int		 schema;
+	const char	*why = core_ready(&schema);
 
 	api_json_begin(r, why ? 503 : 200, &w);
 	jsonw_obj_open(&w);
 	jsonw_kstr(&w, "status", why ? "unavailable" : "ready");
 	if (why != NULL)
 		jsonw_kstr(&w, "reason", why);
-	jsonw_kint(&w, "schema_version", SCHEMA_VERSION);
+	jsonw_kint(&w, "schema_version", schema);
 	jsonw_obj_close(&w);
 	if (why != NULL)
 		resp_header(r, "Retry-After", "1");
@@ -106,9 +109,14 @@ h_me(struct request *r)
 	jsonw_obj_close(&w);
 }
 
-const struct route native_routes[] = {
-	{ "GET", "/healthz",	h_healthz,	&dialect_native, ROUTE_PUBLIC, 0 },
-	{ "GET", "/readyz",	h_readyz,	&dialect_native, ROUTE_PUBLIC, 0 },
-	{ "GET", "/api/v1/me",	h_me,		&dialect_native, LEVEL_GUEST, 0 },
+static const struct route native_routes[] = {
+	{ "GET", "/healthz",	h_healthz,	&dialect_native, ROUTE_PUBLIC, 0, NULL, false },
+	{ "GET", "/readyz",	h_readyz,	&dialect_native, ROUTE_PUBLIC, 0, NULL, false },
+	{ "GET", "/api/v1/me",	h_me,		&dialect_native, LEVEL_GUEST, 0, NULL, false },
 };
-const size_t native_nroutes = sizeof(native_routes) / sizeof(native_routes[0]);
+static const struct route_list native_base = ROUTE_LIST(native_routes);
+static const struct route_list *const native_lists[] = {
+	&native_base, &native_user_routes, &native_group_routes, &native_org_routes, NULL,
+};
+
+const struct surface surface_native = { &dialect_native, native_lists };

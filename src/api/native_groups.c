@@ -13,136 +13,9 @@
 #include "gatehouse/teams.h"
 #include "gatehouse/userattrs.h"
 
+#include "native.h"
+
 static const char *const no_fields[] = { NULL };
-
-/*
- * A list field: a JSON array in a JSON body, or JSON text in a form field
- * (or in a JSON string). Renders 400 and returns NULL when absent or not a list.
- */
-static const struct json *
-list_field(struct request *r, const char *name)
-{
-	/* The text is one field, already bounded by the request's field length. */
-	static const struct parse_limits lim = { 16, 4096, 4, 4096 };
-	const struct json	*j = r->json ? json_get(r->json, name) : NULL;
-	const char		*text = NULL;
-	size_t			 len = 0;
-	struct parse_error	 pe;
-	char			 msg[256];
-
-	if (j != NULL && j->type == JSON_STRING) {
-		text = j->str;
-		len = j->len;
-	} else if (r->json == NULL && (text = req_param(r, name)) != NULL)
-		len = strlen(text);
-	if (text != NULL && (j = json_parse(r->arena, &lim, text, len, &pe)) == NULL) {
-		snprintf(msg, sizeof(msg), "%s is not valid JSON: %s", name, pe.msg);
-		api_bad(r, name, msg);
-		return NULL;
-	}
-	if (j == NULL || j->type != JSON_ARRAY) {
-		snprintf(msg, sizeof(msg), "%s must be a list (a JSON array)", name);
-		api_bad(r, name, msg);
-		return NULL;
-	}
-	return j;
-}
-
-/* A string or number's text, or NULL (other types, or text holding a NUL). */
-static const char *
-scalar(const struct json *v)
-{
-	if ((v->type != JSON_STRING && v->type != JSON_NUMBER) || strlen(v->str) != v->len)
-		return NULL;
-	return v->str;
-}
-
-/* A path segment for a Location header: everything but unreserved characters (and ":@") escaped. */
-static const char *
-path_escape(struct arena *a, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char	*out = arena_alloc(a, 3 * strlen(s) + 1), *o = out;
-
-	if (out == NULL)
-		return "";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (strchr("-._~:@", *p) != NULL || (*p >= '0' && *p <= '9') ||
-		    ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
-			*o++ = (char)*p;
-		else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Refuses unknown fields, then fills the core context; false when a 400 was rendered. */
-static bool
-begin(struct request *r, const char *const *known, struct core_ctx *c)
-{
-	if (api_known_only(r, known) != 0)
-		return false;
-	api_ctx(r, c);
-	return true;
-}
-
-/* The outcome of a core call: its error, or v as the whole body. Returns st. */
-static enum core_status
-reply_one(struct request *r, enum core_status st, const struct core_err *e, int status,
-    const void *v, void (*item)(struct jsonw *, const void *))
-{
-	struct jsonw w;
-
-	if (st != CORE_OK) {
-		api_core_error(r, e);
-		return st;
-	}
-	api_json_begin(r, status, &w);
-	item(&w, v);
-	return st;
-}
-
-/* The outcome of a core call: its error, or {"<name>": [item(v[0]), …]}. */
-static void
-reply_list(struct request *r, enum core_status st, const struct core_err *e, const char *name,
-    const void *v, size_t n, size_t size, void (*item)(struct jsonw *, const void *))
-{
-	struct jsonw w;
-
-	if (st != CORE_OK) {
-		api_core_error(r, e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	jsonw_obj_open(&w);
-	jsonw_key(&w, name);
-	jsonw_arr_open(&w);
-	for (size_t i = 0; i < n; i++)
-		item(&w, (const char *)v + i * size);
-	jsonw_arr_close(&w);
-	jsonw_obj_close(&w);
-}
-
-/* The outcome of a core call that answers nothing: its error, or 204. */
-static void
-reply_none(struct request *r, enum core_status st, const struct core_err *e)
-{
-	if (st != CORE_OK)
-		api_core_error(r, e);
-	else
-		resp_start(r, 204, "application/json");
-}
-
-static void
-location(struct request *r, const char *path)
-{
-	if (path != NULL)
-		resp_header(r, "Location", path);
-}
 
 /* DELETE of the resource named by one path parameter. */
 static void
@@ -152,8 +25,8 @@ delete_by(struct request *r, const char *param,
 	struct core_ctx	c;
 	struct core_err	e;
 
-	if (begin(r, no_fields, &c))
-		reply_none(r, fn(&c, req_path_param(r, param), &e), &e);
+	if (api_begin(r, no_fields, &c))
+		api_reply_none(r, fn(&c, req_path_param(r, param), &e), &e);
 }
 
 static struct user_ref
@@ -180,10 +53,10 @@ fn(struct request *r)							\
 	enum core_status st;						\
 									\
 	(void)ref;							\
-	if (!begin(r, no_fields, &c))					\
+	if (!api_begin(r, no_fields, &c))					\
 		return;							\
 	st = call;							\
-	reply_list(r, st, &e, name, v, n, sizeof(*v), item);		\
+	api_reply_list(r, st, &e, name, v, n, sizeof(*v), item);		\
 }
 
 /* --- teams -------------------------------------------------------------------- */
@@ -213,11 +86,11 @@ h_teams_create(struct request *r)
 	struct core_err	 e;
 	enum core_status st;
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c))
 		return;
 	st = teams_create(&c, req_param(r, "name"), &t, &e);
-	if (reply_one(r, st, &e, 201, &t, team_json) == CORE_OK)
-		location(r, arena_printf(r->arena, "/api/v1/teams/%lld", (long long)t.id));
+	if (api_reply_one(r, st, &e, 201, &t, team_json) == CORE_OK)
+		api_location(r, arena_printf(r->arena, "/api/v1/teams/%lld", (long long)t.id));
 }
 
 static void
@@ -229,10 +102,10 @@ h_teams_rename(struct request *r)
 	struct core_err	 e;
 	enum core_status st;
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c))
 		return;
 	st = teams_rename(&c, req_path_param(r, "id"), req_param(r, "name"), &t, &e);
-	reply_one(r, st, &e, 200, &t, team_json);
+	api_reply_one(r, st, &e, 200, &t, team_json);
 }
 
 static void h_teams_delete(struct request *r) { delete_by(r, "id", teams_delete); }
@@ -265,12 +138,12 @@ h_groups_create(struct request *r)
 	struct core_err	 e;
 	enum core_status st;
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c))
 		return;
 	st = groups_create(&c, req_param(r, "key"), req_param(r, "name"), &g, &e);
-	if (reply_one(r, st, &e, 201, &g, group_json) == CORE_OK)
-		location(r, arena_printf(r->arena, "/api/v1/groups/%s",
-		    path_escape(r->arena, g.key)));
+	if (api_reply_one(r, st, &e, 201, &g, group_json) == CORE_OK)
+		api_location(r, arena_printf(r->arena, "/api/v1/groups/%s",
+		    api_path_escape(r, g.key)));
 }
 
 static void
@@ -281,10 +154,10 @@ h_groups_get(struct request *r)
 	struct core_err	 e;
 	enum core_status st;
 
-	if (!begin(r, no_fields, &c))
+	if (!api_begin(r, no_fields, &c))
 		return;
 	st = groups_get(&c, req_path_param(r, "key"), &g, &e);
-	reply_one(r, st, &e, 200, &g, group_json);
+	api_reply_one(r, st, &e, 200, &g, group_json);
 }
 
 static void h_groups_delete(struct request *r) { delete_by(r, "key", groups_delete); }
@@ -317,11 +190,11 @@ h_members_list(struct request *r)
 	struct jsonw		 w;
 	long			 limit = 100;
 
-	if (!begin(r, known, &c) || api_int(r, "limit", 1, 1000, &limit) != 0)
+	if (!api_begin(r, known, &c) || api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0)
 		return;
 	if (groups_members(&c, req_path_param(r, "key"), req_param(r, "cursor"), (int)limit, &page,
 	    &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
 	api_json_begin(r, 200, &w);
@@ -345,20 +218,20 @@ member_set(struct request *r, const char *const *known, struct user_ref *ref)
 	struct core_ctx		 c;
 	struct core_err		 e;
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c))
 		return;
 	if (rv != NULL && group_role_parse(rv, &role, &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
 	if (groups_member_set(&c, ref, &key, 1, role, &m, &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
-	reply_one(r, CORE_OK, &e, m.created ? 201 : 200, &m, member_json);
+	api_reply_one(r, CORE_OK, &e, m.created ? 201 : 200, &m, member_json);
 	if (m.created)
-		location(r, arena_printf(r->arena, "/api/v1/groups/%s/members/%s",
-		    path_escape(r->arena, m.group_key), m.user_uid));
+		api_location(r, arena_printf(r->arena, "/api/v1/groups/%s/members/%s",
+		    api_path_escape(r, m.group_key), m.user_uid));
 }
 
 static void
@@ -387,8 +260,8 @@ h_members_remove(struct request *r)
 	struct core_ctx	 c;
 	struct core_err	 e;
 
-	if (begin(r, no_fields, &c))
-		reply_none(r, groups_member_remove(&c, &ref, &key, 1, &e), &e);
+	if (api_begin(r, no_fields, &c))
+		api_reply_none(r, groups_member_remove(&c, &ref, &key, 1, &e), &e);
 }
 
 static void
@@ -449,11 +322,11 @@ h_policies_create(struct request *r)
 	struct core_err	 e;
 	enum core_status st;
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c))
 		return;
 	st = policies_create(&c, req_param(r, "name"), req_param(r, "description"), &p, &e);
-	if (reply_one(r, st, &e, 201, &p, policy_json) == CORE_OK)
-		location(r, arena_printf(r->arena, "/api/v1/policies/%lld", (long long)p.id));
+	if (api_reply_one(r, st, &e, 201, &p, policy_json) == CORE_OK)
+		api_location(r, arena_printf(r->arena, "/api/v1/policies/%lld", (long long)p.id));
 }
 
 static void h_policies_delete(struct request *r) { delete_by(r, "id", policies_delete); }
@@ -471,16 +344,16 @@ h_assignments_create(struct request *r)
 	struct core_ctx		 c;
 	struct core_err		 e;
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c))
 		return;
 	if (policies_assign(&c, req_path_param(r, "id"), ref.value ? &ref : NULL,
 	    req_param(r, "group"), &a, &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
-	reply_one(r, CORE_OK, &e, a.created ? 201 : 200, &a, assignment_json);
+	api_reply_one(r, CORE_OK, &e, a.created ? 201 : 200, &a, assignment_json);
 	if (a.created)
-		location(r, arena_printf(r->arena, "/api/v1/policies/%lld/assignments/%lld",
+		api_location(r, arena_printf(r->arena, "/api/v1/policies/%lld/assignments/%lld",
 		    (long long)a.policy_id, (long long)a.id));
 }
 
@@ -490,8 +363,8 @@ h_assignments_delete(struct request *r)
 	struct core_ctx	c;
 	struct core_err	e;
 
-	if (begin(r, no_fields, &c))
-		reply_none(r, policies_unassign(&c, req_path_param(r, "id"),
+	if (api_begin(r, no_fields, &c))
+		api_reply_none(r, policies_unassign(&c, req_path_param(r, "id"),
 		    req_path_param(r, "assignment_id"), &e), &e);
 }
 
@@ -547,7 +420,7 @@ read_cards(struct request *r, const struct json *list, struct smartcard **out)
 	char msg[128];
 
 	if ((*out = arena_alloc(r->arena, (list->n ? list->n : 1) * sizeof(**out))) == NULL) {
-		r->route->dialect->error(r, 500, NULL, "out of memory");
+		api_failf(r, CORE_INTERNAL, NULL, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < list->n; i++) {
@@ -563,11 +436,11 @@ read_cards(struct request *r, const struct json *list, struct smartcard **out)
 			const struct json *v = item->items[k];
 			bool number = strcmp(item->keys[k], "number") == 0;
 
-			if (number && scalar(v) != NULL)
-				(*out)[i].number = scalar(v);
+			if (number && api_json_scalar(v) != NULL)
+				(*out)[i].number = api_json_scalar(v);
 			else if (!number && strcmp(item->keys[k], "label") == 0 &&
-			    (v->type == JSON_NULL || scalar(v) != NULL))
-				(*out)[i].label = v->type == JSON_NULL ? NULL : scalar(v);
+			    (v->type == JSON_NULL || api_json_scalar(v) != NULL))
+				(*out)[i].label = v->type == JSON_NULL ? NULL : api_json_scalar(v);
 			else {
 				snprintf(msg, sizeof(msg), "smartcards[%zu].%.32s is not a number or label",
 				    i, item->keys[k]);
@@ -596,11 +469,11 @@ h_smartcards_put(struct request *r)
 	struct core_err		 e;
 	enum core_status	 st;
 
-	if (!begin(r, known, &c) || api_bool(r, "allow_duplicates", false, &dup) != 0 ||
-	    (list = list_field(r, "smartcards")) == NULL || read_cards(r, list, &in) != 0)
+	if (!api_begin(r, known, &c) || api_bool(r, "allow_duplicates", false, &dup) != 0 ||
+	    (list = api_list(r, "smartcards")) == NULL || read_cards(r, list, &in) != 0)
 		return;
 	st = userattrs_smartcards_set(&c, &ref, in, list->n, dup, &v, &n, &e);
-	reply_list(r, st, &e, "smartcards", v, n, sizeof(*v), card_json);
+	api_reply_list(r, st, &e, "smartcards", v, n, sizeof(*v), card_json);
 }
 
 LIST_HANDLER(h_ws_get, const char *, "usernames", name_json,
@@ -619,19 +492,19 @@ h_ws_put(struct request *r)
 	struct core_err		 e;
 	enum core_status	 st;
 
-	if (!begin(r, known, &c) || (list = list_field(r, "usernames")) == NULL)
+	if (!api_begin(r, known, &c) || (list = api_list(r, "usernames")) == NULL)
 		return;
 	if ((in = arena_alloc(r->arena, (list->n ? list->n : 1) * sizeof(*in))) == NULL) {
-		r->route->dialect->error(r, 500, NULL, "out of memory");
+		api_failf(r, CORE_INTERNAL, NULL, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < list->n; i++)
-		if (list->items[i]->type != JSON_STRING || (in[i] = scalar(list->items[i])) == NULL) {
+		if (list->items[i]->type != JSON_STRING || (in[i] = api_json_scalar(list->items[i])) == NULL) {
 			api_bad(r, "usernames", "usernames must be a list of strings");
 			return;
 		}
 	st = userattrs_workstation_usernames_set(&c, &ref, in, list->n, &v, &n, &e);
-	reply_list(r, st, &e, "usernames", v, n, sizeof(*v), name_json);
+	api_reply_list(r, st, &e, "usernames", v, n, sizeof(*v), name_json);
 }
 
 /* --- MFA ---------------------------------------------------------------------- */
@@ -644,65 +517,54 @@ static void
 h_mfa_reset(struct request *r)
 {
 	static const char *const known[] = { "type", NULL };
-	static const struct { const char *name; enum mfa_kind kind; } types[] = {
-		{ "totp", MFA_TOTP }, { "webauthn", MFA_WEBAUTHN }, { "all", MFA_ALL },
-	};
+	static const char *const types[] = { "totp", "webauthn", "all", NULL };
+	static const enum mfa_kind kinds[] = { MFA_TOTP, MFA_WEBAUTHN, MFA_ALL };
 	struct user_ref	 ref = path_user(r);
-	const char	*type = req_param(r, "type");
-	enum mfa_kind	 kind = type == NULL ? MFA_ALL : 0;
+	int		 type = 2;
 	struct user	 u;
 	struct core_ctx	 c;
 	struct core_err	 e;
-	struct jsonw	 w;
-	char		 etag[24];
 
-	if (!begin(r, known, &c))
+	if (!api_begin(r, known, &c) || api_enum(r, "type", types, &type) != 0)
 		return;
-	for (size_t i = 0; type != NULL && i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcasecmp(type, types[i].name) == 0)
-			kind = types[i].kind;
-	if (kind == 0) {
-		api_bad(r, "type", "type must be totp, webauthn or all");
-		return;
-	}
-	if (userattrs_mfa_reset(&c, &ref, kind, &u, &e) != CORE_OK) {
-		api_core_error(r, &e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	native_user_json(&w, &u);
-	snprintf(etag, sizeof(etag), "\"%d\"", u.version);
-	resp_header(r, "ETag", etag);
+	if (userattrs_mfa_reset(&c, &ref, kinds[type], &u, &e) != CORE_OK)
+		api_fail(r, &e);
+	else
+		native_reply_user(r, 200, &u);
 }
 
+/* Fields that are lists: the rest of a request's fields must be scalars, given once. */
+static const char *const cards_list[] = { "smartcards", NULL };
+static const char *const names_list[] = { "usernames", NULL };
+
 #define A	LEVEL_ADMIN
-const struct route native_group_routes[] = {
-	{ "GET",    "/api/v1/teams",				h_teams_list,	      &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/teams",				h_teams_create,	      &dialect_native, A, 0 },
-	{ "PATCH",  "/api/v1/teams/{id}",			h_teams_rename,	      &dialect_native, A, 0 },
-	{ "DELETE", "/api/v1/teams/{id}",			h_teams_delete,	      &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/groups",				h_groups_list,	      &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/groups",				h_groups_create,      &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/groups/{key}",			h_groups_get,	      &dialect_native, A, 0 },
-	{ "DELETE", "/api/v1/groups/{key}",			h_groups_delete,      &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/groups/{key}/members",		h_members_list,	      &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/groups/{key}/members",		h_members_add,	      &dialect_native, A, 0 },
-	{ "PUT",    "/api/v1/groups/{key}/members/{uid}",	h_members_put,	      &dialect_native, A, 0 },
-	{ "DELETE", "/api/v1/groups/{key}/members/{uid}",	h_members_remove,     &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/policies",				h_policies_list,      &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/policies",				h_policies_create,    &dialect_native, A, 0 },
-	{ "DELETE", "/api/v1/policies/{id}",			h_policies_delete,    &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/policies/{id}/assignments",	h_assignments_list,   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/policies/{id}/assignments",	h_assignments_create, &dialect_native, A, 0 },
+static const struct route routes[] = {
+	{ "GET",    "/api/v1/teams",				h_teams_list,	      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/teams",				h_teams_create,	      &dialect_native, A, 0, NULL, false },
+	{ "PATCH",  "/api/v1/teams/{id}",			h_teams_rename,	      &dialect_native, A, 0, NULL, false },
+	{ "DELETE", "/api/v1/teams/{id}",			h_teams_delete,	      &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/groups",				h_groups_list,	      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/groups",				h_groups_create,      &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/groups/{key}",			h_groups_get,	      &dialect_native, A, 0, NULL, false },
+	{ "DELETE", "/api/v1/groups/{key}",			h_groups_delete,      &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/groups/{key}/members",		h_members_list,	      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/groups/{key}/members",		h_members_add,	      &dialect_native, A, 0, NULL, false },
+	{ "PUT",    "/api/v1/groups/{key}/members/{uid}",	h_members_put,	      &dialect_native, A, 0, NULL, false },
+	{ "DELETE", "/api/v1/groups/{key}/members/{uid}",	h_members_remove,     &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/policies",				h_policies_list,      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/policies",				h_policies_create,    &dialect_native, A, 0, NULL, false },
+	{ "DELETE", "/api/v1/policies/{id}",			h_policies_delete,    &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/policies/{id}/assignments",	h_assignments_list,   &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/policies/{id}/assignments",	h_assignments_create, &dialect_native, A, 0, NULL, false },
 	{ "DELETE", "/api/v1/policies/{id}/assignments/{assignment_id}", h_assignments_delete,
-	    &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/{uid}/groups",		h_user_groups,	      &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/{uid}/policies",		h_user_policies,      &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/{uid}/smartcards",		h_smartcards_get,     &dialect_native, A, 0 },
-	{ "PUT",    "/api/v1/users/{uid}/smartcards",		h_smartcards_put,     &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/{uid}/workstation-usernames", h_ws_get,	      &dialect_native, A, 0 },
-	{ "PUT",    "/api/v1/users/{uid}/workstation-usernames", h_ws_put,	      &dialect_native, A, 0 },
-	{ "DELETE", "/api/v1/users/{uid}/mfa",			h_mfa_reset,	      &dialect_native, A, 0 },
+	    &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/users/{uid}/groups",		h_user_groups,	      &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/users/{uid}/policies",		h_user_policies,      &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/users/{uid}/smartcards",		h_smartcards_get,     &dialect_native, A, 0, NULL, false },
+	{ "PUT",    "/api/v1/users/{uid}/smartcards",		h_smartcards_put,     &dialect_native, A, 0, cards_list, false },
+	{ "GET",    "/api/v1/users/{uid}/workstation-usernames", h_ws_get,	      &dialect_native, A, 0, NULL, false },
+	{ "PUT",    "/api/v1/users/{uid}/workstation-usernames", h_ws_put,	      &dialect_native, A, 0, names_list, false },
+	{ "DELETE", "/api/v1/users/{uid}/mfa",			h_mfa_reset,	      &dialect_native, A, 0, NULL, false },
 };
 #undef A
-const size_t native_group_nroutes = sizeof(native_group_routes) / sizeof(native_group_routes[0]);
+const struct route_list native_group_routes = ROUTE_LIST(routes);

@@ -12,6 +12,8 @@
 #include "gatehouse/request.h"
 #include "gatehouse/users.h"
 
+#include "native.h"
+
 /* --- org ------------------------------------------------------------------------ */
 
 static void
@@ -42,7 +44,7 @@ h_org_get(struct request *r)
 
 	api_ctx(r, &c);
 	if (org_get(&c, &o, &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
 		reply_org(r, &o);
 }
@@ -81,7 +83,7 @@ h_org_update(struct request *r)
 	p.session_lifetime_s = (int)n;
 	api_ctx(r, &c);
 	if (org_update(&c, &p, &o, &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
 		reply_org(r, &o);
 }
@@ -119,7 +121,7 @@ h_keys_list(struct request *r)
 		return;
 	api_ctx(r, &c);
 	if (apikey_list(&c, all, &keys, &n, &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
 	api_json_begin(r, 200, &w);
@@ -142,26 +144,14 @@ h_keys_create(struct request *r)
 	struct jsonw	 w;
 	char		 key[APIKEY_MAX];
 	const char	*user = req_param(r, "user");
-	int64_t		 user_id = 0;
+	struct user_ref	 who = { UKEY_UID, user };
 	long		 exp = 0;
 
 	if (api_known_only(r, known) != 0 || api_int(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
 		return;
 	api_ctx(r, &c);
-	if (user != NULL) {
-		/* A key for someone else, named by uid. */
-		struct user_ref ref = { UKEY_UID, user };
-		struct user u;
-
-		if (users_get(&c, &ref, &u, &e) != CORE_OK) {
-			core_fail(&e, e.status, "user", "%s", e.msg);
-			api_core_error(r, &e);
-			return;
-		}
-		user_id = u.id;
-	}
-	if (apikey_create(&c, user_id, req_param(r, "name"), exp, key, &k, &e) != CORE_OK) {
-		api_core_error(r, &e);
+	if (apikey_create(&c, user ? &who : NULL, req_param(r, "name"), exp, key, &k, &e) != CORE_OK) {
+		api_fail(r, &e);
 		return;
 	}
 	api_json_begin(r, 201, &w);
@@ -181,7 +171,7 @@ h_keys_revoke(struct request *r)
 
 	api_ctx(r, &c);
 	if (apikey_revoke(&c, req_path_param(r, "id"), &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
 		resp_start(r, 204, "application/json");
 }
@@ -202,7 +192,7 @@ h_audit(struct request *r)
 	struct jsonw		 w;
 	long			 limit = 100;
 
-	if (api_known_only(r, known) != 0 || api_int(r, "limit", 1, 1000, &limit) != 0)
+	if (api_known_only(r, known) != 0 || api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0)
 		return;
 	q.actor = req_param(r, "actor");
 	q.target = req_param(r, "target");
@@ -213,7 +203,7 @@ h_audit(struct request *r)
 	q.limit = (int)limit;
 	api_ctx(r, &c);
 	if (audit_list(&c, &q, &ev, &n, &next, &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
 	api_json_begin(r, 200, &w);
@@ -242,14 +232,14 @@ h_audit(struct request *r)
 
 #define A	LEVEL_ADMIN
 #define U	LEVEL_USER
-const struct route native_org_routes[] = {
-	{ "GET",    "/api/v1/org",		h_org_get,	&dialect_native, A, 0 },
-	{ "PATCH",  "/api/v1/org",		h_org_update,	&dialect_native, A, 0 },
-	{ "GET",    "/api/v1/api-keys",		h_keys_list,	&dialect_native, U, 0 },
-	{ "POST",   "/api/v1/api-keys",		h_keys_create,	&dialect_native, U, 0 },
-	{ "DELETE", "/api/v1/api-keys/{id}",	h_keys_revoke,	&dialect_native, U, 0 },
-	{ "GET",    "/api/v1/audit",		h_audit,	&dialect_native, A, 0 },
+static const struct route routes[] = {
+	{ "GET",    "/api/v1/org",		h_org_get,	&dialect_native, A, 0, NULL, false },
+	{ "PATCH",  "/api/v1/org",		h_org_update,	&dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/api-keys",		h_keys_list,	&dialect_native, U, 0, NULL, false },
+	{ "POST",   "/api/v1/api-keys",		h_keys_create,	&dialect_native, U, 0, NULL, false },
+	{ "DELETE", "/api/v1/api-keys/{id}",	h_keys_revoke,	&dialect_native, U, 0, NULL, false },
+	{ "GET",    "/api/v1/audit",		h_audit,	&dialect_native, A, 0, NULL, false },
 };
 #undef A
 #undef U
-const size_t native_org_nroutes = sizeof(native_org_routes) / sizeof(native_org_routes[0]);
+const struct route_list native_org_routes = ROUTE_LIST(routes);

@@ -12,17 +12,7 @@
 #include "gatehouse/request.h"
 #include "gatehouse/users.h"
 
-/* Everything a core call needs from the request. */
-void
-api_ctx(struct request *r, struct core_ctx *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->arena = r->arena;
-	c->actor = r->principal;
-	c->org_id = r->principal ? r->principal->org_id : 0;
-	c->request_id = r->id;
-	c->address = r->remote_addr;
-}
+#include "native.h"
 
 void
 native_user_json(struct jsonw *w, const struct user *u)
@@ -62,48 +52,16 @@ native_user_json(struct jsonw *w, const struct user *u)
 	jsonw_obj_close(w);
 }
 
-/* One user as the whole response, with its version as the ETag. */
-static void
-reply_user(struct request *r, int status, const struct user *u)
+void
+native_reply_user(struct request *r, int status, const struct user *u)
 {
-	struct jsonw	w;
-	char		etag[24];
+	struct jsonw w;
 
 	api_json_begin(r, status, &w);
 	native_user_json(&w, u);
-	snprintf(etag, sizeof(etag), "\"%d\"", u->version);
-	resp_header(r, "ETag", etag);
-	if (status == 201) {
-		char *loc = arena_printf(r->arena, "/api/v1/users/%s", u->uid);
-
-		if (loc != NULL)
-			resp_header(r, "Location", loc);
-	}
-}
-
-/* If-Match: "N" or W/"N" gives N, absent or * gives -1; anything else is refused. */
-static int
-if_match(struct request *r, int *version)
-{
-	const char *h = req_header(r, "If-Match");
-	char *end;
-	long v;
-
-	*version = -1;
-	if (h == NULL || strcmp(h, "*") == 0)
-		return 0;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	if (*h != '"')
-		goto bad;
-	v = strtol(h + 1, &end, 10);
-	if (end == h + 1 || *end != '"' || end[1] != '\0' || v < 0 || v > 2000000000)
-		goto bad;
-	*version = (int)v;
-	return 0;
-bad:
-	r->route->dialect->error(r, 400, "If-Match", "If-Match must be an ETag from this API");
-	return -1;
+	api_etag(r, u->version);
+	if (status == 201)
+		api_location(r, arena_printf(r->arena, "/api/v1/users/%s", u->uid));
 }
 
 /*
@@ -137,7 +95,7 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 
 		if (patch_field(r->arena, p, pv->name, pv->kind == PARAM_NULL ? NULL : pv->value,
 		    extra, &e) != CORE_OK) {
-			api_core_error(r, &e);
+			api_fail(r, &e);
 			return -1;
 		}
 	}
@@ -145,28 +103,6 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 	if (roles != NULL && roles->type == JSON_ARRAY && roles->n == 0)
 		user_patch_set(r->arena, p, UF_ROLES, "", &e);
 	return 0;
-}
-
-/* A boolean member of a bulk item, read like api_bool reads a parameter. */
-static enum core_status
-item_bool(const struct json *o, const char *name, bool dflt, bool *out, struct core_err *e)
-{
-	const struct json *v = json_get(o, name);
-
-	*out = dflt;
-	if (v == NULL)
-		return CORE_OK;
-	if (v->type != JSON_NULL && v->type != JSON_OBJECT && v->type != JSON_ARRAY) {
-		if (strcasecmp(v->str, "true") == 0 || strcmp(v->str, "1") == 0) {
-			*out = true;
-			return CORE_OK;
-		}
-		if (strcasecmp(v->str, "false") == 0 || strcmp(v->str, "0") == 0) {
-			*out = false;
-			return CORE_OK;
-		}
-	}
-	return core_fail(e, CORE_INVALID, name, "%s must be true or false", name);
 }
 
 /* Reads one JSON object (a bulk item) into a create request. */
@@ -202,8 +138,8 @@ read_item(struct arena *a, const struct json *o, struct user_create *req, struct
 	}
 	if ((v = json_get(o, "password")) != NULL && v->type == JSON_STRING)
 		req->password = v->str;
-	if (item_bool(o, "invite", false, &req->invite, e) != CORE_OK ||
-	    item_bool(o, "send_email", true, &req->send_email, e) != CORE_OK)
+	if (api_item_bool(o, "invite", false, &req->invite, e) != CORE_OK ||
+	    api_item_bool(o, "send_email", true, &req->send_email, e) != CORE_OK)
 		return e->status;
 	return CORE_OK;
 }
@@ -230,27 +166,13 @@ h_users_create(struct request *r)
 	    api_bool(r, "invite", false, &req.invite) != 0 ||
 	    api_bool(r, "send_email", true, &req.send_email) != 0)
 		return;
-	req.password = req_param(r, "password");
+	if (api_str(r, "password", &req.password) != 0)
+		return;
 	api_ctx(r, &c);
 	if (users_create(&c, &req, &u, &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
-		reply_user(r, 201, &u);
-}
-
-#define BULK_MAX	1000
-
-/* Names a failure in a bulk request by its item: users[3].email. */
-static void
-bulk_error(struct request *r, size_t i, struct core_err *e)
-{
-	char field[64], msg[sizeof(e->msg)];
-
-	snprintf(field, sizeof(field), "users[%zu]%s%.40s", i, e->field[0] ? "." : "", e->field);
-	snprintf(msg, sizeof(msg), "item %zu: %.160s", i, e->msg);
-	snprintf(e->field, sizeof(e->field), "%s", field);
-	snprintf(e->msg, sizeof(e->msg), "%s", msg);
-	api_core_error(r, e);
+		native_reply_user(r, 201, &u);
 }
 
 /*
@@ -270,25 +192,29 @@ h_users_bulk(struct request *r)
 
 	if (list != NULL && list->type == JSON_OBJECT)
 		list = json_get(list, "users");
-	if (list == NULL || list->type != JSON_ARRAY || list->n == 0 || list->n > BULK_MAX) {
-		r->route->dialect->error(r, 400, "users",
-		    "send a JSON array of 1 to 1000 users (or {\"users\": [...]})");
+	if (list == NULL || list->type != JSON_ARRAY || list->n == 0) {
+		api_bad(r, "users", "send a JSON array of users (or {\"users\": [...]})");
+		return;
+	}
+	if (list->n > USERS_BULK_MAX) {
+		api_failf(r, CORE_TOO_LARGE, "users", "at most %d users in one request",
+		    USERS_BULK_MAX);
 		return;
 	}
 	reqs = arena_alloc(r->arena, list->n * sizeof(*reqs));
 	res = arena_alloc(r->arena, list->n * sizeof(*res));
 	if (reqs == NULL || res == NULL) {
-		r->route->dialect->error(r, 413, "users", "too many users in one request");
+		api_failf(r, CORE_TOO_LARGE, "users", "too many users in one request");
 		return;
 	}
 	for (size_t i = 0; i < list->n; i++)
 		if (read_item(r->arena, list->items[i], &reqs[i], &e) != CORE_OK) {
-			bulk_error(r, i, &e);
+			api_item_fail(r, "users", i, &e);
 			return;
 		}
 	api_ctx(r, &c);
 	if (users_create_many(&c, reqs, list->n, true, res, &failed) != CORE_OK) {
-		bulk_error(r, failed, &res[failed].err);
+		api_item_fail(r, "users", failed, &res[failed].err);
 		return;
 	}
 	api_json_begin(r, 201, &w);
@@ -305,15 +231,10 @@ static void
 get_by(struct request *r, enum user_key k, const char *param)
 {
 	struct user_ref	 ref = ref_of(r, k, param);
-	struct core_ctx	 c;
-	struct core_err	 e;
 	struct user	 u;
 
-	api_ctx(r, &c);
-	if (users_get(&c, &ref, &u, &e) != CORE_OK)
-		api_core_error(r, &e);
-	else
-		reply_user(r, 200, &u);
+	if (api_user_get(r, &ref, &u) == 0)
+		native_reply_user(r, 200, &u);
 }
 
 static void h_users_get(struct request *r) { get_by(r, UKEY_UID, "uid"); }
@@ -331,13 +252,13 @@ h_users_update(struct request *r)
 	struct user	 u;
 	int		 version;
 
-	if (if_match(r, &version) != 0 || read_patch(r, &p, NULL) != 0)
+	if (api_if_match(r, &version) != 0 || read_patch(r, &p, NULL) != 0)
 		return;
 	api_ctx(r, &c);
 	if (users_update(&c, &ref, &p, version, &u, &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
-		reply_user(r, 200, &u);
+		native_reply_user(r, 200, &u);
 }
 
 static void
@@ -348,11 +269,11 @@ h_users_remove(struct request *r)
 	struct core_err	 e;
 	int		 version;
 
-	if (if_match(r, &version) != 0)
+	if (api_if_match(r, &version) != 0)
 		return;
 	api_ctx(r, &c);
 	if (users_remove(&c, &ref, version, &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
 		resp_start(r, 204, "application/json");
 }
@@ -361,18 +282,19 @@ static void
 apply(struct request *r, enum user_op op)
 {
 	struct user_ref		 ref = ref_of(r, UKEY_UID, "uid");
-	struct user_op_opts	 o = { req_param(r, "reason"), false };
+	struct user_op_opts	 o = { NULL, false, CORE_ANY_VERSION };
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct user		 u;
 
-	if (api_bool(r, "reset_inactivity", false, &o.reset_inactivity) != 0)
+	if (api_if_match(r, &o.if_version) != 0 || api_str(r, "reason", &o.reason) != 0 ||
+	    api_bool(r, "reset_inactivity", false, &o.reset_inactivity) != 0)
 		return;
 	api_ctx(r, &c);
 	if (users_apply(&c, &ref, op, &o, &u, &e) != CORE_OK)
-		api_core_error(r, &e);
+		api_fail(r, &e);
 	else
-		reply_user(r, 200, &u);
+		native_reply_user(r, 200, &u);
 }
 
 static void h_users_disable(struct request *r) { apply(r, UOP_DISABLE); }
@@ -384,13 +306,16 @@ static void h_users_unlock(struct request *r) { apply(r, UOP_UNLOCK); }
 static void
 set_password(struct request *r, struct user_ref *ref)
 {
+	static const char *const known[] = { "password", "current_password", NULL };
+	const char	*pw = NULL, *current = NULL;
 	struct core_ctx	c;
 	struct core_err	e;
 
-	api_ctx(r, &c);
-	if (users_set_password(&c, ref, req_param(r, "password"), req_param(r, "current_password"),
-	    &e) != CORE_OK)
-		api_core_error(r, &e);
+	if (!api_begin(r, known, &c) || api_str(r, "password", &pw) != 0 ||
+	    api_str(r, "current_password", &current) != 0)
+		return;
+	if (users_set_password(&c, ref, pw, current, &e) != CORE_OK)
+		api_fail(r, &e);
 	else
 		resp_start(r, 204, "application/json");
 }
@@ -409,7 +334,7 @@ h_me_password(struct request *r)
 	struct user_ref ref = { UKEY_UID, r->principal->user_uid };
 
 	if (ref.value == NULL) {
-		r->route->dialect->error(r, 400, NULL, "a service key has no user");
+		api_bad(r, NULL, "a service key has no user");
 		return;
 	}
 	set_password(r, &ref);
@@ -427,18 +352,17 @@ h_users_list(struct request *r)
 	struct core_err		 e;
 	struct fnode		*filter = NULL;
 	struct jsonw		 w;
-	const char		*v;
-	long			 limit = 100;
+	const char		*v = NULL;
+	long			 limit = CORE_PAGE_DEFAULT;
 
 	memset(&q, 0, sizeof(q));
-	if (api_int(r, "limit", 1, 1000, &limit) != 0)
+	if (api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0 || api_str(r, "sort", &q.sort) != 0 ||
+	    api_str(r, "cursor", &q.cursor) != 0 || api_str(r, "q", &v) != 0)
 		return;
 	q.limit = (int)limit;
-	q.sort = req_param(r, "sort");
-	q.cursor = req_param(r, "cursor");
-	if ((v = req_param(r, "q")) != NULL && *v != '\0' &&
+	if (v != NULL && *v != '\0' &&
 	    (filter = filter_parse_lucene(r->arena, v, &e)) == NULL) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
 	/* Every other parameter is field=value, checked against the same whitelist. */
@@ -455,7 +379,7 @@ h_users_list(struct request *r)
 	q.filter = filter;
 	api_ctx(r, &c);
 	if (users_list(&c, &q, &page, &e) != CORE_OK) {
-		api_core_error(r, &e);
+		api_fail(r, &e);
 		return;
 	}
 	api_json_begin(r, 200, &w);
@@ -469,24 +393,28 @@ h_users_list(struct request *r)
 	jsonw_obj_close(&w);
 }
 
+/* Fields that are lists: the rest of a request's fields must be scalars, given once. */
+static const char *const roles_list[] = { "roles", NULL };
+static const char *const bulk_list[] = { "users", NULL };
+
 #define A	LEVEL_ADMIN
-const struct route native_user_routes[] = {
-	{ "GET",    "/api/v1/users",				h_users_list,	   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users",				h_users_create,	   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users/bulk",			h_users_bulk,	   &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/by-id/{id}",			h_users_by_id,	   &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/by-username/{username}",	h_users_by_username, &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/by-email/{email}",		h_users_by_email,  &dialect_native, A, 0 },
-	{ "GET",    "/api/v1/users/{uid}",			h_users_get,	   &dialect_native, A, 0 },
-	{ "PATCH",  "/api/v1/users/{uid}",			h_users_update,	   &dialect_native, A, 0 },
-	{ "DELETE", "/api/v1/users/{uid}",			h_users_remove,	   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users/{uid}/disable",		h_users_disable,   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users/{uid}/enable",		h_users_enable,	   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users/{uid}/suspend",		h_users_suspend,   &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users/{uid}/unsuspend",		h_users_unsuspend, &dialect_native, A, 0 },
-	{ "POST",   "/api/v1/users/{uid}/unlock",		h_users_unlock,	   &dialect_native, A, 0 },
-	{ "PUT",    "/api/v1/users/{uid}/password",		h_users_password,  &dialect_native, A, 0 },
-	{ "PUT",    "/api/v1/me/password",			h_me_password,	   &dialect_native, LEVEL_GUEST, 0 },
+static const struct route routes[] = {
+	{ "GET",    "/api/v1/users",				h_users_list,	   &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users",				h_users_create,	   &dialect_native, A, 0, roles_list, false },
+	{ "POST",   "/api/v1/users/bulk",			h_users_bulk,	   &dialect_native, A, 0, bulk_list, true },
+	{ "GET",    "/api/v1/users/by-id/{id}",			h_users_by_id,	   &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/users/by-username/{username}",	h_users_by_username, &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/users/by-email/{email}",		h_users_by_email,  &dialect_native, A, 0, NULL, false },
+	{ "GET",    "/api/v1/users/{uid}",			h_users_get,	   &dialect_native, A, 0, NULL, false },
+	{ "PATCH",  "/api/v1/users/{uid}",			h_users_update,	   &dialect_native, A, 0, roles_list, false },
+	{ "DELETE", "/api/v1/users/{uid}",			h_users_remove,	   &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/disable",		h_users_disable,   &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/enable",		h_users_enable,	   &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/suspend",		h_users_suspend,   &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/unsuspend",		h_users_unsuspend, &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/unlock",		h_users_unlock,	   &dialect_native, A, 0, NULL, false },
+	{ "PUT",    "/api/v1/users/{uid}/password",		h_users_password,  &dialect_native, A, 0, NULL, false },
+	{ "PUT",    "/api/v1/me/password",			h_me_password,	   &dialect_native, LEVEL_GUEST, 0, NULL, false },
 };
 #undef A
-const size_t native_user_nroutes = sizeof(native_user_routes) / sizeof(native_user_routes[0]);
+const struct route_list native_user_routes = ROUTE_LIST(routes);

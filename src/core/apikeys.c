@@ -10,6 +10,8 @@
 #include "gatehouse/audit.h"
 #include "gatehouse/db.h"
 #include "gatehouse/keys.h"
+#include "gatehouse/users.h"
+#include "gatehouse/validate.h"
 
 #define KEY_COLS \
 	"'gh_' || k.org_id || 'k' || k.id, k.name, u.uid, u.email," \
@@ -80,7 +82,7 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 }
 
 enum core_status
-apikey_create(struct core_ctx *c, int64_t user_id, const char *name, int64_t expires_in,
+apikey_create(struct core_ctx *c, const struct user_ref *who, const char *name, int64_t expires_in,
     char key_out[APIKEY_MAX], struct api_key *out, struct core_err *e)
 {
 	char		 secret[APIKEY_SECRET_LEN + 1], hex[2 * APIKEY_DIGEST_LEN + 1];
@@ -89,15 +91,20 @@ apikey_create(struct core_ctx *c, int64_t user_id, const char *name, int64_t exp
 	const char	*p[4] = { uid, name ? name : "", hex, exp };
 	const char	*q[1] = { sid };
 	PGresult	*r;
-	int64_t		 id;
+	int64_t		 id, user_id = c->actor ? c->actor->user_id : 0;
+	struct user	 u;
 	enum core_status st;
 
-	if (user_id == 0 && c->actor != NULL)
-		user_id = c->actor->user_id;
-	if (user_id == 0)
+	/* Decided before any lookup, so a user learns nothing of who exists. */
+	if (who != NULL && c->actor != NULL && core_actor_level(c) < LEVEL_ADMIN &&
+	    !(who->kind == UKEY_UID && c->actor->user_uid != NULL &&
+	    strcmp(who->value, c->actor->user_uid) == 0))
+		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may manage another user's keys");
+	if (who == NULL && user_id == 0)
 		return core_fail(e, CORE_INVALID, "user", "a key needs a user");
-	if (name != NULL && strlen(name) > 100)
-		return core_fail(e, CORE_INVALID, "name", "name must be at most 100 characters");
+	if (name != NULL && !valid_line(name, 100))
+		return core_fail(e, CORE_INVALID, "name",
+		    "name must be at most 100 bytes of text on one line");
 	if (expires_in < 0 || expires_in > 10LL * 366 * 86400)
 		return core_fail(e, CORE_INVALID, "expires_in",
 		    "expires_in must be 0 (never) to 10 years in seconds");
@@ -110,6 +117,16 @@ apikey_create(struct core_ctx *c, int64_t user_id, const char *name, int64_t exp
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		goto out;
+	if (who != NULL) {
+		if ((st = users_load(c, who, false, &u, e)) != CORE_OK) {
+			if (st == CORE_NOT_FOUND)
+				core_fail(e, st, "user", "no such user");
+			st = core_abort(st);
+			goto out;
+		}
+		user_id = u.id;
+		core_id_text(user_id, uid);
+	}
 	if ((st = may_manage_keys_of(c, user_id, e)) != CORE_OK) {
 		st = core_abort(st);
 		goto out;

@@ -79,12 +79,16 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 	size_t		 rows;
 
 	*next = NULL;
-	if (q->limit < 1 || q->limit > 1000)
-		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to 1000");
+	if ((st = core_check_page(q->limit, e)) != CORE_OK)
+		return st;
 	if (q->since && !valid_datetime(q->since))
 		return core_fail(e, CORE_INVALID, "since", "since must be an ISO 8601 date or time");
 	if (q->until && !valid_datetime(q->until))
 		return core_fail(e, CORE_INVALID, "until", "until must be an ISO 8601 date or time");
+	if (q->actor && !valid_line(q->actor, 254))
+		return core_fail(e, CORE_INVALID, "actor", "actor must be an e-mail or key reference");
+	if (q->target && !valid_line(q->target, 254))
+		return core_fail(e, CORE_INVALID, "target", "target must be an id");
 	if (q->cursor && !valid_id(q->cursor))
 		return core_fail(e, CORE_INVALID, "cursor", "cursor is not from this list");
 	if (q->action != NULL) {

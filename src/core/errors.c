@@ -1,4 +1,4 @@
-/* errors.c: core status values and their HTTP mapping, database failures, transactions, shared small helpers. */
+/* errors.c: core failures, database failures, transactions, shared small helpers. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,18 +38,6 @@ core_db_fail(struct core_err *e, const char *what)
 	}
 }
 
-int
-core_http_status(enum core_status s)
-{
-	static const int map[CORE__MAX] = {
-		[CORE_OK] = 200, [CORE_INVALID] = 400, [CORE_UNAUTHORIZED] = 401,
-		[CORE_FORBIDDEN] = 403, [CORE_NOT_FOUND] = 404, [CORE_CONFLICT] = 409,
-		[CORE_PRECONDITION] = 412, [CORE_UNAVAILABLE] = 503, [CORE_INTERNAL] = 500,
-	};
-
-	return s < CORE__MAX ? map[s] : 500;
-}
-
 enum core_status
 core_begin(struct core_ctx *c, struct core_err *e)
 {
@@ -71,6 +59,23 @@ core_abort(enum core_status st)
 {
 	db_rollback();
 	return st;
+}
+
+enum core_status
+core_check_version(int have, int want, const char *what, struct core_err *e)
+{
+	if (want == CORE_ANY_VERSION || want == have)
+		return CORE_OK;
+	return core_fail(e, CORE_PRECONDITION, NULL,
+	    "the %s has changed: its version is %d", what, have);
+}
+
+enum core_status
+core_check_page(int limit, struct core_err *e)
+{
+	if (limit < 1 || limit > CORE_PAGE_MAX)
+		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to %d", CORE_PAGE_MAX);
+	return CORE_OK;
 }
 
 enum level

@@ -345,15 +345,34 @@ struct fcomp {
 static int
 param_in(struct fcomp *c, const char *v, const char *pre, const char *post)
 {
-	struct fsql *o = c->out;
+	int n;
 
-	if (o->nparams >= FILTER_MAX_PARAMS) {
+	/* The compiler leaves the extra room to its caller. */
+	if (c->out->nparams >= FILTER_MAX_PARAMS || (n = fsql_param(c->out, v)) < 0) {
 		core_fail(c->e, CORE_INVALID, "q", "query has too many values");
 		return -1;
 	}
-	o->params[o->nparams++] = v;
-	buf_printf(o->sql, "%s$%d%s", pre, o->first_param + o->nparams - 1, post);
+	buf_printf(c->out->sql, "%s$%d%s", pre, n, post);
 	return 0;
+}
+
+int
+fsql_param(struct fsql *f, const char *v)
+{
+	if (f->nparams < 0 || (size_t)f->nparams >= sizeof(f->params) / sizeof(f->params[0]))
+		return -1;
+	f->params[f->nparams++] = v;
+	return f->first_param + f->nparams - 1;
+}
+
+size_t
+filter_terms(const struct fnode *n)
+{
+	if (n == NULL)
+		return 0;
+	if (n->kind == FN_CMP)
+		return 1;
+	return filter_terms(n->a) + (n->kind == FN_NOT ? 0 : filter_terms(n->b));
 }
 
 static int
@@ -593,7 +612,8 @@ compile(struct fcomp *c, const struct fnode *n, int depth)
 {
 	struct buf *s = c->out->sql;
 
-	if (depth > FILTER_MAX_DEPTH * 4) {
+	/* At most FILTER_MAX_TERMS leaves under binary nodes, and NOTs nested FILTER_MAX_DEPTH deep. */
+	if (depth > FILTER_MAX_TERMS + FILTER_MAX_DEPTH) {
 		core_fail(c->e, CORE_INVALID, "q", "query nests too deeply");
 		return -1;
 	}

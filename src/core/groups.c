@@ -55,7 +55,7 @@ check_line(const char *v, const char *field, size_t max, struct core_err *e)
 {
 	if (v == NULL || *v == '\0')
 		return core_fail(e, CORE_INVALID, field, "%s is required", field);
-	if (!valid_text(v, max) || strpbrk(v, "\t\r\n") != NULL)
+	if (!valid_line(v, max))
 		return core_fail(e, CORE_INVALID, field, "%s must be 1 to %zu bytes of text on one line",
 		    field, max);
 	return CORE_OK;
@@ -526,8 +526,8 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 	size_t		 got;
 
 	memset(out, 0, sizeof(*out));
-	if (limit < 1 || limit > 1000)
-		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to 1000");
+	if ((st = core_check_page(limit, e)) != CORE_OK)
+		return st;
 	if (cursor != NULL && !valid_id(cursor))
 		return core_fail(e, CORE_INVALID, "cursor", "cursor is not from this list");
 	if ((st = core_begin(c, e)) != CORE_OK)

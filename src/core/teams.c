@@ -67,7 +67,7 @@ check_name(const char *name, struct core_err *e)
 {
 	if (name == NULL || *name == '\0')
 		return core_fail(e, CORE_INVALID, "name", "name is required");
-	if (!valid_text(name, 100) || strpbrk(name, "\t\r\n") != NULL)
+	if (!valid_line(name, 100))
 		return core_fail(e, CORE_INVALID, "name", "name must be 1 to 100 bytes of text on one line");
 	return CORE_OK;
 }

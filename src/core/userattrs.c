@@ -335,7 +335,7 @@ ws_name_ok(const char *s)
 {
 	size_t chars = 0;
 
-	if (s == NULL || *s == '\0' || !valid_text(s, 4 * 256) || strpbrk(s, "\t\r\n") != NULL)
+	if (s == NULL || *s == '\0' || !valid_line(s, 4 * 256))
 		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		chars += (*p & 0xc0) != 0x80;

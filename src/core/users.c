@@ -669,6 +669,10 @@ create_checks(const struct core_ctx *c, const struct user_create *req, struct us
 		return core_fail(e, CORE_INVALID, "email", "email is required");
 	*eff = *p;
 	if (!p->set[UF_USERNAME]) {
+		/* The copy is a username like any other, and must pass its check. */
+		if (!valid_username(p->val[UF_EMAIL]))
+			return core_fail(e, CORE_INVALID, "username",
+			    "username defaults to the e-mail, which is not a valid username; give one");
 		eff->set[UF_USERNAME] = true;
 		eff->val[UF_USERNAME] = p->val[UF_EMAIL];
 	}
@@ -912,9 +916,8 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 		return st;
 	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
 		return core_abort(st);
-	if (if_version >= 0 && old.version != if_version)
-		return core_abort(core_fail(e, CORE_PRECONDITION, NULL,
-		    "the user has changed (version %d, not %d)", old.version, if_version));
+	if ((st = core_check_version(old.version, if_version, "user", e)) != CORE_OK)
+		return core_abort(st);
 	if ((st = may_touch(c, &old, e)) != CORE_OK)
 		return core_abort(st);
 	level = old.level;
@@ -970,7 +973,7 @@ enum core_status
 users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
     const struct user_op_opts *o, struct user *out, struct core_err *e)
 {
-	static const struct user_op_opts none = { NULL, false };
+	static const struct user_op_opts none = { NULL, false, CORE_ANY_VERSION };
 	struct user		 old;
 	enum user_status	 to;
 	enum core_status	 st;
@@ -990,7 +993,8 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 		return st;
 	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
 		return core_abort(st);
-	if ((st = may_touch(c, &old, e)) != CORE_OK)
+	if ((st = may_touch(c, &old, e)) != CORE_OK ||
+	    (st = core_check_version(old.version, o->if_version, "user", e)) != CORE_OK)
 		return core_abort(st);
 	to = old.status;
 	switch (op) {
@@ -1111,9 +1115,8 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 		return st;
 	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
 		return core_abort(st);
-	if (if_version >= 0 && old.version != if_version)
-		return core_abort(core_fail(e, CORE_PRECONDITION, NULL,
-		    "the user has changed (version %d, not %d)", old.version, if_version));
+	if ((st = core_check_version(old.version, if_version, "user", e)) != CORE_OK)
+		return core_abort(st);
 	if ((st = may_touch(c, &old, e)) != CORE_OK ||
 	    (st = keep_a_super(&old, "remove", e)) != CORE_OK)
 		return core_abort(st);
@@ -1333,8 +1336,8 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	int			 limit = q->limit;
 
 	memset(page, 0, sizeof(*page));
-	if (limit < 1 || limit > 1000)
-		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to 1000");
+	if ((st = core_check_page(limit, e)) != CORE_OK)
+		return st;
 	if (*sort == '-') {
 		desc = true;
 		sort++;
@@ -1352,6 +1355,11 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	f.sql = &sql;
 	f.first_param = 1;
 	buf_printf(&sql, "SELECT " USER_COLS ", %s::text" USER_FROM, so->expr);
+	if (filter_terms(q->filter) > FILTER_MAX_TERMS) {
+		buf_free(&sql);
+		return core_fail(e, CORE_INVALID, "q", "a list takes at most %d filter terms in all",
+		    FILTER_MAX_TERMS);
+	}
 	if (q->filter != NULL) {
 		buf_puts(&sql, " AND ");
 		if (filter_compile(c->arena, q->filter, user_filter_fields, user_filter_nfields,
@@ -1360,6 +1368,10 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 			return CORE_INVALID;
 		}
 	}
+	/*
+	 * The compiler stops at FILTER_MAX_PARAMS, so the cursor's two and
+	 * limit and offset fit in the FSQL_EXTRA_PARAMS it leaves.
+	 */
 	if (q->cursor != NULL) {
 		char *raw = cursor_decode(c->arena, q->cursor), *parts[4], *save = NULL;
 		int n = 0;
@@ -1368,23 +1380,18 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 		    t = strtok_r(NULL, "\n", &save))
 			parts[n++] = t;
 		if (n != 4 || strcmp(parts[0], so->name) != 0 || parts[1][0] != (desc ? 'd' : 'a') ||
-		    !valid_id(parts[3]) || f.nparams + 2 > FILTER_MAX_PARAMS ||
-		    !cursor_value_ok(so, parts[2])) {
+		    !valid_id(parts[3]) || !cursor_value_ok(so, parts[2])) {
 			buf_free(&sql);
 			return core_fail(e, CORE_INVALID, "cursor",
 			    "cursor is not from a list with this sort");
 		}
-		if (so->unique) {
+		if (so->unique)
 			buf_printf(&sql, " AND %s %c $%d%s", so->expr, desc ? '<' : '>',
-			    f.first_param + f.nparams, so->cast);
-			f.params[f.nparams++] = parts[2];
-		} else {
+			    fsql_param(&f, parts[2]), so->cast);
+		else
 			buf_printf(&sql, " AND (%s, u.id) %c ($%d%s, $%d::bigint)", so->expr,
-			    desc ? '<' : '>', f.first_param + f.nparams, so->cast,
-			    f.first_param + f.nparams + 1);
-			f.params[f.nparams++] = parts[2];
-			f.params[f.nparams++] = parts[3];
-		}
+			    desc ? '<' : '>', fsql_param(&f, parts[2]), so->cast,
+			    fsql_param(&f, parts[3]));
 	}
 	buf_printf(&sql, " ORDER BY %s %s", so->expr, desc ? "DESC" : "ASC");
 	if (!so->unique)
@@ -1392,10 +1399,8 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	/* One extra row tells whether there is a next page. */
 	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	snprintf(off, sizeof(off), "%d", q->offset > 0 ? q->offset : 0);
-	buf_printf(&sql, " LIMIT $%d::int OFFSET $%d::int", f.first_param + f.nparams,
-	    f.first_param + f.nparams + 1);
-	f.params[f.nparams++] = lim;
-	f.params[f.nparams++] = off;
+	buf_printf(&sql, " LIMIT $%d::int", fsql_param(&f, lim));
+	buf_printf(&sql, " OFFSET $%d::int", fsql_param(&f, off));
 
 	if (sql.failed) {
 		buf_free(&sql);
@@ -1448,20 +1453,4 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	}
 	buf_free(&sql);
 	return core_commit(e);
-}
-
-/* --- CLI --------------------------------------------------------------------------- */
-
-enum core_status
-user_find_by_email(struct core_ctx *c, const char *email, int64_t *id, struct core_err *e)
-{
-	struct user_ref	ref = { UKEY_EMAIL, email };
-	struct user	u;
-	enum core_status st = users_get(c, &ref, &u, e);
-
-	if (st == CORE_OK)
-		*id = u.id;
-	else if (st == CORE_NOT_FOUND)
-		core_fail(e, CORE_NOT_FOUND, "email", "no user with e-mail \"%.254s\"", email);
-	return st;
 }

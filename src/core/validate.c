@@ -25,50 +25,72 @@ labels_ok(const char *s, const char *end, bool domain)
 	return true;
 }
 
+/* Code points that render as nothing or as a space, so two names could look alike. */
+static bool
+invisible(unsigned cp)
+{
+	static const struct { unsigned lo, hi; } ranges[] = {
+		{ 0x0000, 0x0020 }, { 0x007f, 0x00a0 },	/* controls, space, C1, no-break space */
+		{ 0x00ad, 0x00ad }, { 0x034f, 0x034f },	/* soft hyphen, grapheme joiner */
+		{ 0x061c, 0x061c }, { 0x115f, 0x1160 },	/* Arabic letter mark, Hangul fillers */
+		{ 0x1680, 0x1680 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f },
+		{ 0x2000, 0x200f }, { 0x2028, 0x202f },	/* spaces, zero-width, bidi marks */
+		{ 0x205f, 0x206f }, { 0x2800, 0x2800 },	/* math space, word joiner, braille blank */
+		{ 0x3000, 0x3000 }, { 0x3164, 0x3164 },	/* ideographic space, Hangul filler */
+		{ 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff },	/* variation selectors, BOM */
+		{ 0xffa0, 0xffa0 }, { 0xfff0, 0xfffb },
+		{ 0xe0000, 0xe0fff },			/* tags, variation selectors supplement */
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i].lo && cp <= ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* Valid UTF-8 of at most max bytes with no control, space or invisible character. */
+static bool
+visible_text(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || !utf8_valid(s, n))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; ) {
+		unsigned cp;
+		int len = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+
+		cp = len == 1 ? *p : (unsigned)(*p & (0x7f >> len));
+		for (int i = 1; i < len; i++)
+			cp = cp << 6 | (p[i] & 0x3f);
+		if (invisible(cp))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
 bool
 valid_email(const char *s)
 {
 	const char	*at = strchr(s, '@'), *end;
 	size_t		 n = strlen(s);
 
-	if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL || at - s > 64)
+	if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL || at - s > 64 ||
+	    !visible_text(s, 254))
 		return false;
 	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("\"(),:;<>[\\]", *c))
+		if (strchr("\"(),:;<>[\\]", *c))
 			return false;
 	end = s + n;
 	/* The domain needs at least one dot. */
-	return labels_ok(s, at, false) && labels_ok(at + 1, end, true) && strchr(at + 1, '.') != NULL &&
-	    utf8_valid(s, n);
-}
-
-/* Code points that render as nothing or as a space, so two names could look alike. */
-static bool
-invisible_at(const unsigned char *p)
-{
-	if (p[0] == 0xc2 && p[1] == 0xa0)				/* no-break space */
-		return true;
-	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8f || (p[2] >= 0xa8 && p[2] <= 0xaf)))
-		return true;						/* U+2000–200F, 2028–202F */
-	if (p[0] == 0xe2 && p[1] == 0x81 && (p[2] >= 0x9f && p[2] <= 0xaf))
-		return true;						/* U+205F–206F */
-	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)		/* ideographic space */
-		return true;
-	return p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf;		/* BOM */
+	return labels_ok(s, at, false) && labels_ok(at + 1, end, true) && strchr(at + 1, '.') != NULL;
 }
 
 bool
 valid_username(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 100 || !utf8_valid(s, n))
-		return false;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		if (*c <= ' ' || *c == 0x7f || ((size_t)((const char *)c - s) + 3 <= n + 1 &&
-		    *c >= 0xc2 && invisible_at(c)))
-			return false;
-	return true;
+	return visible_text(s, 100);
 }
 
 static bool
@@ -135,7 +157,9 @@ valid_datetime(const char *s)
 	if (*t == 'Z')
 		return t[1] == '\0';
 	if (*t == '+' || *t == '-')
-		return digits(t + 1, 2) && t[3] == ':' && digits(t + 4, 2) && t[6] == '\0';
+		/* Offsets PostgreSQL takes: at most 15:59 either way. */
+		return digits(t + 1, 2) && t[3] == ':' && digits(t + 4, 2) && t[6] == '\0' &&
+		    (t[1] == '0' || (t[1] == '1' && t[2] <= '5')) && t[4] <= '5';
 	return *t == '\0';
 }
 
@@ -165,6 +189,12 @@ valid_text(const char *s, size_t max)
 		if ((*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r') || *p == 0x7f)
 			return false;
 	return true;
+}
+
+bool
+valid_line(const char *s, size_t max)
+{
+	return valid_text(s, max) && strpbrk(s, "\t\r\n") == NULL;
 }
 
 bool

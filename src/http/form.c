@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/params.h"
 
 static void
@@ -37,6 +38,15 @@ params_add(struct arena *a, struct params *p, const struct parse_limits *lim,
 	/* Strings must be NUL-free so that C string handling sees all of them. */
 	if (memchr(name, '\0', nlen) != NULL || memchr(value, '\0', vlen) != NULL) {
 		perr_set(e, PARSE_SYNTAX, name, strnlen(name, nlen), "field contains a NUL byte");
+		return PARSE_SYNTAX;
+	}
+	/* Every layer after this one (and PostgreSQL) may assume UTF-8 text. */
+	if (!utf8_valid(name, nlen)) {
+		perr_set(e, PARSE_SYNTAX, NULL, 0, "a field name is not valid UTF-8");
+		return PARSE_SYNTAX;
+	}
+	if (!utf8_valid(value, vlen)) {
+		perr_set(e, PARSE_SYNTAX, name, nlen, "field is not valid UTF-8");
 		return PARSE_SYNTAX;
 	}
 	if (p->n == p->cap) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/json.h"
 #include "gatehouse/request.h"
 #include "gatehouse/router.h"
 
@@ -88,6 +89,55 @@ router_match(const struct route_table *t, struct request *r, char *allow, size_t
 	return path_seen ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
 }
 
+static bool
+listed(const char *const *names, const char *name)
+{
+	for (; names != NULL && *names != NULL; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+shape_fail(struct parse_error *e, const char *field, const char *what)
+{
+	e->status = PARSE_SYNTAX;
+	snprintf(e->field, sizeof(e->field), "%s", field);
+	snprintf(e->msg, sizeof(e->msg), "%.64s %s", field, what);
+	return -1;
+}
+
+int
+route_shape_check(const struct route *rt, const struct request *r, struct parse_error *e)
+{
+	const struct json *j = r->json;
+
+	memset(e, 0, sizeof(*e));
+	if (j != NULL && j->type != JSON_OBJECT && !(j->type == JSON_ARRAY && rt->array_body)) {
+		e->status = PARSE_SYNTAX;
+		snprintf(e->msg, sizeof(e->msg), "the request body must be a JSON object");
+		return -1;
+	}
+	for (size_t i = 0; j != NULL && j->type == JSON_OBJECT && i < j->n; i++) {
+		enum json_type t = j->items[i]->type;
+
+		if ((t == JSON_ARRAY || t == JSON_OBJECT) && !listed(rt->lists, j->keys[i]))
+			return shape_fail(e, j->keys[i], t == JSON_ARRAY ?
+			    "must be a single value, not a list" : "must be a single value, not an object");
+	}
+	/* The parameter view holds query, form and JSON fields alike: a name seen twice is refused. */
+	for (size_t i = 1; i < r->params.n; i++) {
+		const char *name = r->params.v[i].name;
+
+		if (listed(rt->lists, name))
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(r->params.v[k].name, name) == 0)
+				return shape_fail(e, name, "must be given once");
+	}
+	return 0;
+}
+
 /* The dialect whose prefix is the longest match of the path, for errors of unmatched paths. */
 static const struct dialect *
 dialect_for_path(const struct route_table *t, const char *path)
@@ -135,5 +185,9 @@ router_dispatch(const struct route_table *t, struct request *r, size_t max_body,
 	}
 	if (d->guard(r) != 0)
 		return;
+	if (route_shape_check(r->route, r, &pe) != 0) {
+		d->error(r, 400, pe.field[0] ? pe.field : NULL, pe.msg);
+		return;
+	}
 	r->route->handler(r);
 }

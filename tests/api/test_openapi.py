@@ -108,11 +108,21 @@ def test_openapi_document_is_3_1_and_read():
 
 
 def test_every_native_route_table_is_served():
-    # A table the route list in common.c leaves out would be documented but answer 404.
-    common = _COMMENT.sub(" ", (API_DIR / "common.c").read_text())
-    tables = {t for _, t, _ in native_routes().values()}
-    missing = sorted(t for t in tables if not re.search(rf"\b{t}\b", common))
-    assert not missing, f"route tables not registered in api_routes() (common.c): {missing}"
+    # A table left out of the native surface (native.c), or a surface left out of
+    # surfaces.c, would be documented but answer 404.
+    files = {f for f, _, _ in native_routes().values()}
+    native = _COMMENT.sub(" ", (API_DIR / "native.c").read_text())
+    lists = re.search(r"native_lists\[\]\s*=\s*\{(?P<body>[^}]*)\}", native)
+    assert lists, "native.c has no native_lists"
+    missing = []
+    for f in sorted(files):
+        text = _COMMENT.sub(" ", (API_DIR / f).read_text())
+        exported = re.findall(r"struct\s+route_list\s+(\w+)\s*=\s*ROUTE_LIST\(", text)
+        assert exported, f"{f} has native routes but exports no route list"
+        missing += [f"{f}: {e}" for e in exported if not re.search(rf"&{e}\b", lists["body"])]
+    assert not missing, f"route lists not in native.c's native_lists: {missing}"
+    surfaces = _COMMENT.sub(" ", (API_DIR / "surfaces.c").read_text())
+    assert re.search(r"&surface_native\b", surfaces), "surface_native is not in surfaces.c"
 
 
 def test_every_native_route_is_documented():

@@ -85,8 +85,8 @@ web_error(struct request *r, int status, const char *field, const char *detail)
 	record_error("web", r, status, field);
 }
 
-static const struct dialect api = { "api", "/api", fake_guard, api_error };
-static const struct dialect web = { "web", "", fake_guard, web_error };
+static const struct dialect api = { "api", "/api", fake_guard, api_error, NULL };
+static const struct dialect web = { "web", "", fake_guard, web_error, NULL };
 
 static void
 handler(struct request *r)
@@ -95,15 +95,18 @@ handler(struct request *r)
 	seen.handled_route = r->route;
 }
 
+static const char *const name_list[] = { "name", NULL };
+
 static const struct route routes[] = {
-	{ "GET",	"/a/b",				handler, &web, ROUTE_PUBLIC, 0 },
-	{ "GET",	"/users",			handler, &web, ROUTE_PUBLIC, 0 },
-	{ "POST",	"/users",			handler, &web, ROUTE_PUBLIC, 0 },
-	{ "GET",	"/users/{uid}",			handler, &web, ROUTE_PUBLIC, 0 },
-	{ "DELETE",	"/users/{uid}",			handler, &web, ROUTE_PUBLIC, 0 },
-	{ "GET",	"/orgs/{org}/users/{uid}",	handler, &web, ROUTE_PUBLIC, 0 },
-	{ "POST",	"/api/things",			handler, &api, 1, 0 },
-	{ "GET",	"/",				handler, &web, ROUTE_PUBLIC, 0 },
+	{ "GET",	"/a/b",				handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "GET",	"/users",			handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "POST",	"/users",			handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "GET",	"/users/{uid}",			handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "DELETE",	"/users/{uid}",			handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "GET",	"/orgs/{org}/users/{uid}",	handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "POST",	"/api/things",			handler, &api, 1, 0, NULL, false },
+	{ "GET",	"/",				handler, &web, ROUTE_PUBLIC, 0, NULL, false },
+	{ "POST",	"/lists",			handler, &web, ROUTE_PUBLIC, 0, name_list, true },
 };
 
 static const struct dialect *dialects[] = { &api };
@@ -852,7 +855,7 @@ body_params_come_before_query_params(void **state)
 	struct fx *f = *state;
 
 	body(f, "name=body");
-	req(f, "REQUEST_METHOD=POST", "REQUEST_URI=/users?name=query&page=2", "CONTENT_LENGTH=9",
+	req(f, "REQUEST_METHOD=POST", "REQUEST_URI=/lists?name=query&page=2", "CONTENT_LENGTH=9",
 	    "CONTENT_TYPE=application/x-www-form-urlencoded", NULL);
 	dispatch(f);
 	assert_int_equal(seen.handled, 1);
@@ -862,6 +865,48 @@ body_params_come_before_query_params(void **state)
 	assert_string_equal(req_param(&f->r, "name"), "body");
 	assert_string_equal(req_param(&f->r, "page"), "2");
 	assert_int_equal(params_count(&f->r.params, "name"), 2);
+}
+
+/* A scalar field given twice, as a list or as an object is the client's error, naming it. */
+static void
+scalar_field_given_twice_is_400_naming_it(void **state)
+{
+	static const struct { const char *uri, *ctype, *body, *field; } cases[] = {
+		{ "/users?name=query", "application/x-www-form-urlencoded", "name=body", "name" },
+		{ "/users", "application/x-www-form-urlencoded", "a=1&a=2", "a" },
+		{ "/users", "application/json", "{\"a\":[\"x\"]}", "a" },
+		{ "/users", "application/json", "{\"a\":{\"x\":1}}", "a" },
+		{ "/users?a=1", "application/json", "{\"a\":\"2\"}", "a" },
+		{ "/users", "application/json", "[1,2]", "" },
+		{ "/users", "application/json", "\"x\"", "" },
+		{ "/users", "application/json", "null", "" },
+		{ "/lists?page=1&page=2", "application/json", "{\"name\":[\"x\"]}", "page" },
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char uri[128], ctype[96], cl[48];
+
+		memset(&seen, 0, sizeof(seen));
+		snprintf(uri, sizeof(uri), "REQUEST_URI=%s", cases[i].uri);
+		snprintf(ctype, sizeof(ctype), "CONTENT_TYPE=%s", cases[i].ctype);
+		snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", strlen(cases[i].body));
+		body(f, cases[i].body);
+		f->body.off = 0;
+		req(f, "REQUEST_METHOD=POST", uri, cl, ctype, NULL);
+		dispatch(f);
+		assert_int_equal(seen.handled, 0);
+		assert_int_equal(seen.status, 400);
+		assert_string_equal(seen.field, cases[i].field);
+	}
+	/* A list route takes its list fields repeated and a JSON array as the body. */
+	memset(&seen, 0, sizeof(seen));
+	body(f, "[1,2]");
+	f->body.off = 0;
+	req(f, "REQUEST_METHOD=POST", "REQUEST_URI=/lists?name=a&name=b", "CONTENT_LENGTH=5",
+	    "CONTENT_TYPE=application/json", NULL);
+	dispatch(f);
+	assert_int_equal(seen.handled, 1);
 }
 
 static void
@@ -965,6 +1010,7 @@ main(void)
 		T(multipart_file_is_415_naming_field),
 		T(multipart_fields_reach_the_handler),
 		T(body_params_come_before_query_params),
+		T(scalar_field_given_twice_is_400_naming_it),
 		T(query_params_are_parsed_without_body),
 		T(malformed_query_is_400_naming_field),
 		T(body_too_large_for_arena_is_413),
