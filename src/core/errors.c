@@ -1,23 +1,9 @@
-/* errors.c: core status values and their HTTP mapping, database failures, transactions, shared small helpers. */
-#include <stdarg.h>
+/* errors.c: database failures, transactions, shared small helpers (status values are in fail.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "gatehouse/core.h"
 #include "gatehouse/db.h"
-
-enum core_status
-core_fail(struct core_err *e, enum core_status st, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->status = st;
-	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return st;
-}
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)
@@ -36,18 +22,6 @@ core_db_fail(struct core_err *e, const char *what)
 	default:
 		return core_fail(e, CORE_INTERNAL, NULL, "internal error");
 	}
-}
-
-int
-core_http_status(enum core_status s)
-{
-	static const int map[CORE__MAX] = {
-		[CORE_OK] = 200, [CORE_INVALID] = 400, [CORE_UNAUTHORIZED] = 401,
-		[CORE_FORBIDDEN] = 403, [CORE_NOT_FOUND] = 404, [CORE_CONFLICT] = 409,
-		[CORE_PRECONDITION] = 412, [CORE_UNAVAILABLE] = 503, [CORE_INTERNAL] = 500,
-	};
-
-	return s < CORE__MAX ? map[s] : 500;
 }
 
 enum core_status
