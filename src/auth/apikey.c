@@ -11,11 +11,9 @@
 
 #include "gatehouse/apikey.h"
 #include "gatehouse/arena.h"
+#include "gatehouse/base64.h"
 #include "gatehouse/db.h"
 #include "gatehouse/principal.h"
-
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Parses a positive decimal of at most 18 digits from s up to stop; -1 if not one. */
 static int64_t
@@ -65,7 +63,7 @@ token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id, co
 		return -1;
 	sec = us + 1;
 	slen = strlen(sec);
-	if (slen != APIKEY_SECRET_LEN || strspn(sec, b64url) != slen)
+	if (slen != APIKEY_SECRET_LEN || strspn(sec, base64_chars(BASE64_URL)) != slen)
 		return -1;
 	*secret = sec;
 	return 0;
@@ -95,22 +93,13 @@ apikey_digest(const char *secret, size_t len, unsigned char out[APIKEY_DIGEST_LE
 int
 apikey_new_secret(char secret[APIKEY_SECRET_LEN + 1], unsigned char digest[APIKEY_DIGEST_LEN])
 {
-	unsigned char	raw[APIKEY_SECRET_BYTES + 1];
-	size_t		o = 0;
+	unsigned char	raw[APIKEY_SECRET_BYTES];
+	size_t		o;
 
+	_Static_assert(BASE64_LEN(APIKEY_SECRET_BYTES) == APIKEY_SECRET_LEN, "secret length");
 	if (RAND_bytes(raw, APIKEY_SECRET_BYTES) != 1)
 		return -1;
-	raw[APIKEY_SECRET_BYTES] = 0;
-	/* 32 bytes → 43 base64url characters, 6 bits at a time. */
-	for (size_t i = 0; i < APIKEY_SECRET_BYTES; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16 |
-		    (unsigned)(i + 1 < APIKEY_SECRET_BYTES ? raw[i + 1] : 0) << 8 |
-		    (unsigned)(i + 2 < APIKEY_SECRET_BYTES ? raw[i + 2] : 0);
-
-		for (int j = 0; j < 4 && o < APIKEY_SECRET_LEN; j++)
-			secret[o++] = b64url[(v >> (18 - 6 * j)) & 63];
-	}
-	secret[o] = '\0';
+	o = base64_encode(BASE64_URL, raw, sizeof(raw), secret);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	apikey_digest(secret, o, digest);
 	return 0;

@@ -16,6 +16,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "gatehouse/base64.h"
 #include "gatehouse/password.h"
 
 /* OpenSSL 3.0's headers predate Argon2 (3.2); these are the provider's names. */
@@ -39,7 +40,6 @@
 #define SALT_MAX	48
 #define KEY_MIN		16
 #define KEY_MAX		64
-#define B64_LEN(n)	(((n) * 4 + 2) / 3)	/* unpadded */
 
 /* Bounds on stored parameters, so a tampered row cannot make us spend without limit. */
 #define SCRYPT_LN_MAX	20
@@ -260,73 +260,21 @@ password_check_message(enum pw_check c, size_t min_chars, char *buf, size_t len)
 
 /* --- unpadded standard base64, as PHC strings use it --- */
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Encodes len bytes into out, which holds B64_LEN(len) + 1 bytes; NUL-terminated. */
-static void
-b64_encode(const unsigned char *in, size_t len, char *out)
-{
-	uint32_t	acc = 0;
-	int		bits = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		acc = (acc << 8 | in[i]) & 0xffff;
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			*out++ = b64_alphabet[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		*out++ = b64_alphabet[(acc << (6 - bits)) & 63];
-	*out = '\0';
-}
-
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	return c == '/' ? 63 : -1;
-}
-
 /*
  * Decodes the base64 text at *s, up to the next '$' or the end, into out
  * (max bytes) and advances *s past it. Returns the byte count, or -1 when
- * the text is empty, too long, padded, outside the alphabet or not in
- * canonical form (unused trailing bits must be zero).
+ * the text is empty or not canonical base64 of at most max bytes.
  */
 static long
 b64_decode(const char **s, unsigned char *out, size_t max)
 {
-	const char	*c = *s;
-	size_t		 n = strcspn(c, "$"), o = 0;
-	uint32_t	 acc = 0;
-	int		 bits = 0, v;
+	size_t	n = strcspn(*s, "$");
+	long	got;
 
-	if (n == 0 || n % 4 == 1 || n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0) > max)
+	if (n == 0 || (got = base64_decode(BASE64_STD, *s, n, out, max)) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if ((v = b64_value((unsigned char)c[i])) < 0)
-			return -1;
-		acc = (acc << 6 | (uint32_t)v) & 0xfff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if ((acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	*s = c + n;
-	return (long)o;
+	*s += n;
+	return got;
 }
 
 /* --- key derivation --- */
@@ -514,11 +462,11 @@ static int
 phc_format(const struct kdf *k, const unsigned char *salt, size_t saltlen,
     const unsigned char *key, size_t keylen, char out[PHC_MAX])
 {
-	char	s64[B64_LEN(SALT_MAX) + 1], k64[B64_LEN(KEY_MAX) + 1];
+	char	s64[BASE64_LEN(SALT_MAX) + 1], k64[BASE64_LEN(KEY_MAX) + 1];
 	int	n;
 
-	b64_encode(salt, saltlen, s64);
-	b64_encode(key, keylen, k64);
+	base64_encode(BASE64_STD, salt, saltlen, s64);
+	base64_encode(BASE64_STD, key, keylen, k64);
 	if (k->alg == KDF_SCRYPT)
 		n = snprintf(out, PHC_MAX, "$scrypt$ln=%u,r=%u,p=%u$%s$%s",
 		    (unsigned)k->ln, (unsigned)k->r, (unsigned)k->p, s64, k64);

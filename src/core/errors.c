@@ -1,23 +1,9 @@
-/* errors.c: core failures, database failures, transactions, shared small helpers. */
-#include <stdarg.h>
+/* errors.c: database failures, transactions, version and page checks, shared small helpers (core_fail is in fail.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "gatehouse/core.h"
 #include "gatehouse/db.h"
-
-enum core_status
-core_fail(struct core_err *e, enum core_status st, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->status = st;
-	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return st;
-}
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)

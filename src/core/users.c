@@ -10,6 +10,7 @@
 #include "gatehouse/arena.h"
 #include "gatehouse/audit.h"
 #include "gatehouse/buf.h"
+#include "gatehouse/cursor.h"
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
 #include "gatehouse/outbox.h"
@@ -1252,61 +1253,6 @@ static const struct usort usorts[] = {
 	{ "email",	"u.email_lc",		"::text COLLATE \"C\"", true },
 	{ "created_at",	"u.created_at",		"::timestamptz", false },
 };
-
-static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Cursor: base64url of "sort\ndir\nvalue\nid", opaque to clients. */
-static char *
-cursor_encode(struct arena *a, const char *sort, bool desc, const char *val, int64_t id)
-{
-	char		*raw = arena_printf(a, "%s\n%c\n%s\n%lld", sort, desc ? 'd' : 'a', val,
-			    (long long)id);
-	size_t		 n, o = 0;
-	char		*out;
-
-	if (raw == NULL)
-		return NULL;
-	n = strlen(raw);
-	if ((out = arena_alloc(a, (n + 2) / 3 * 4 + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)raw[i] << 16 |
-		    (i + 1 < n ? (unsigned char)raw[i + 1] : 0) << 8 |
-		    (i + 2 < n ? (unsigned char)raw[i + 2] : 0);
-		size_t chars = i + 2 < n ? 4 : i + 1 < n ? 3 : 2;
-
-		for (size_t j = 0; j < chars; j++)
-			out[o++] = b64u[(v >> (18 - 6 * j)) & 63];
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static char *
-cursor_decode(struct arena *a, const char *s)
-{
-	size_t	 n = strlen(s), o = 0;
-	char	*out;
-	unsigned acc = 0;
-	int	 bits = 0;
-
-	if (n == 0 || n > 1024 || (out = arena_alloc(a, n)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *p = strchr(b64u, s[i]);
-
-		if (p == NULL || s[i] == '\0')
-			return NULL;
-		acc = acc << 6 | (unsigned)(p - b64u);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return memchr(out, '\0', o) == NULL ? out : NULL;
-}
 
 /* A cursor's sort value must be of its sort's type, so a tampered one is the cursor's error. */
 static bool
