@@ -187,3 +187,15 @@ def test_creating_a_key_for_someone_else_reveals_nothing_to_a_user():
     # An admin still gets a real answer.
     expect(o.call("POST", "/api/v1/api-keys", json={"user": ghost}), 404)
     expect(o.call("POST", "/api/v1/api-keys", json={"user": other["uid"]}), 201)
+
+
+# --- bounds named once in the core -------------------------------------------------------
+
+def test_bulk_past_its_bound_is_413_and_creates_nothing():
+    o = Org()
+    p = unique("b")
+    body = [{"email": f"{p}{i}@bulk.example", "auth_method": "sso"} for i in range(1001)]
+    r = expect(o.call("POST", "/api/v1/users/bulk", json=body), 413)
+    assert field_of(r) == "users", r
+    r = expect(o.call("GET", f"/api/v1/users?q={q('email:' + p + '*')}"), 200)
+    assert r.json()["users"] == []
