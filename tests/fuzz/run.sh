@@ -34,6 +34,22 @@ sources() {
 	json)		echo "src/util/arena.c src/util/buf.c src/http/form.c src/http/json.c" ;;
 	query)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/http/form.c" \
 			    "src/http/multipart.c src/http/json.c src/http/request.c src/http/router.c" ;;
+	body|reqid)	echo "src/util/arena.c src/util/buf.c src/util/log.c src/http/form.c" \
+			    "src/http/multipart.c src/http/json.c src/http/request.c" ;;
+	lucene)		echo "src/util/arena.c src/util/buf.c src/core/fail.c src/core/validate.c" \
+			    "src/core/filter.c" ;;
+	cursor)		echo "src/util/arena.c src/util/base64.c src/core/cursor.c" ;;
+	etag)		echo "src/http/etag.c" ;;
+	apikey)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/util/base64.c" \
+			    "src/db/db.c src/auth/level.c src/auth/apikey.c" ;;
+	esac
+}
+
+# Libraries beyond yajl and libcrypto. Only the key parser shares its file with
+# database code; every other parser must build without libpq.
+extra_libs() {
+	case "$1" in
+	apikey)		pkg-config --cflags --libs libpq ;;
 	esac
 }
 
@@ -54,7 +70,7 @@ explain() {
 
 passed=0
 failed=0
-for name in form multipart json query; do
+for name in form multipart json query body reqid lucene cursor etag apikey; do
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"
@@ -63,9 +79,10 @@ for name in form multipart json query; do
 	for s in $(sources "$name"); do
 		srcs+=("$root/$s")
 	done
+	read -r -a more <<<"$(extra_libs "$name")"
 
 	if ! "$cc" "${cflags[@]}" ${extra[@]+"${extra[@]}"} -o "$dir/fuzz-$name" "$fuzzdir/fuzz-$name.c" "${srcs[@]}" \
-	    "${libs[@]}" >"$dir/build.log" 2>&1; then
+	    "${libs[@]}" ${more[@]+"${more[@]}"} >"$dir/build.log" 2>&1; then
 		echo "fuzz $name: FAILED"
 		explain "$dir" "$dir/build.log"
 		failed=$((failed + 1))
