@@ -8,42 +8,17 @@ docs/openapi.yaml with a small line reader (no YAML library: the document keeps
 import re
 
 from gh import ROOT
+from routes import API_DIR, routes
 
-API_DIR = ROOT / "src" / "api"
 OPENAPI = ROOT / "docs" / "openapi.yaml"
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
-LEVELS = {"ROUTE_PUBLIC": "public", "LEVEL_GUEST": "guest", "LEVEL_USER": "user",
-          "LEVEL_ADMIN": "admin", "LEVEL_SUPER": "super"}
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_TOKEN = re.compile(
-    r"^[ \t]*#[ \t]*define[ \t]+(?P<def>\w+)[ \t]+(?P<val>\w+)[ \t]*$"
-    r"|^[ \t]*#[ \t]*undef[ \t]+(?P<undef>\w+)"
-    r"|\bconst\s+struct\s+route\s+(?P<table>\w+)\s*\[\s*\]"
-    r'|\{\s*"(?P<method>[A-Z]+)"\s*,\s*"(?P<path>/[^"]*)"\s*,\s*(?P<handler>\w+)\s*,'
-    r"\s*&dialect_native\s*,\s*(?P<need>\w+)",
-    re.M)
 
 
 def native_routes():
     """Every native route row: {(METHOD, path): (file, table, level name or the raw token)}."""
-    routes = {}
-    for src in sorted(API_DIR.glob("*.c")):
-        text = _COMMENT.sub(" ", src.read_text())
-        defines, table = {}, None
-        for m in _TOKEN.finditer(text):
-            if m.group("def"):
-                defines[m.group("def")] = m.group("val")
-            elif m.group("undef"):
-                defines.pop(m.group("undef"), None)
-            elif m.group("table"):
-                table = m.group("table")
-            else:
-                key = (m.group("method"), m.group("path"))
-                assert key not in routes, f"{src.name}: route {key} is in the tables twice"
-                need = defines.get(m.group("need"), m.group("need"))
-                routes[key] = (src.name, table, LEVELS.get(need, need))
-    return routes
+    return routes("native")
 
 
 def documented_operations():
