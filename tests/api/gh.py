@@ -4,6 +4,7 @@ import json as jsonlib
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -12,9 +13,10 @@ import uuid
 URL = os.environ.get("GATEHOUSE_URL", "http://127.0.0.1:18080")
 ADMIN_KEY = os.environ.get("GATEHOUSE_ADMIN_KEY", "")
 ROOT = pathlib.Path(os.environ.get("GH_ROOT", pathlib.Path(__file__).resolve().parents[2]))
-STATE = pathlib.Path(os.environ.get("GH_STATE", ROOT / "var" / "test"))
-CTL = str(ROOT / "build" / "gatehousectl")
-GATEHOUSE = str(ROOT / "build" / "gatehouse")
+STATE = pathlib.Path(os.environ.get("GH_STATE", ROOT / "var" / "test" / "api"))
+BUILD = ROOT / os.environ.get("GH_BUILD", "build")   # build-asan: the sanitizer build
+CTL = str(BUILD / "gatehousectl")
+GATEHOUSE = str(BUILD / "gatehouse")
 
 _host = urllib.parse.urlsplit(URL)
 
@@ -118,6 +120,15 @@ def psql(sql, role="app", tenant=None):
     return p.returncode, p.stdout.strip(), p.stderr.strip()
 
 
+def update(sql, rows, role="app", tenant=None):
+    """Runs one UPDATE and asserts it changed exactly `rows` rows: a test's setup
+    that matched nothing (a typo, row-level security) must fail, not go on."""
+    rc, out, err = psql(sql.rstrip().rstrip(";") + " RETURNING 1", role, tenant)
+    assert rc == 0, err
+    changed = len(out.split())
+    assert changed == rows, f"setup changed {changed} row(s), not {rows}: {sql}"
+
+
 def wait_until(fn, timeout=15.0, interval=0.1):
     """Polls fn until it returns truthy; returns its value or raises."""
     deadline = time.monotonic() + timeout
@@ -133,8 +144,29 @@ def wait_until(fn, timeout=15.0, interval=0.1):
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
+def _is_gatehouse(pid):
+    try:
+        return b"gatehouse" in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def master_pid():
-    return int((STATE / "run" / "gatehouse.pid").read_text())
+    """The test stack's master. A stale pid file could name anyone's process by
+    now, and the tests signal it and its children: check it is gatehouse."""
+    path = STATE / "run" / "gatehouse.pid"
+    pid = int(path.read_text())
+    assert _is_gatehouse(pid), f"{path} names pid {pid}, which is not gatehouse"
+    return pid
+
+
+def kill_worker(pid, sig=signal.SIGKILL):
+    """Kills a worker of the test stack on purpose. ./dev fails a tier for every
+    worker that died by a signal, except those recorded here."""
+    assert _is_gatehouse(pid), f"pid {pid} is not a gatehouse worker"
+    with open(STATE / "log" / "expected-deaths", "a") as f:
+        f.write(f"{pid} {int(sig)}\n")
+    os.kill(pid, sig)
 
 
 def children(pid):

@@ -3,6 +3,8 @@
 
 Standard library only. Prints one line per test and ends with
 `api: N passed, N failed`. Select with `run.py NAME_SUBSTRING…`.
+A module that does not import counts as a failure, shown with its traceback;
+so does a run in which no test ran.
 """
 import importlib.util
 import pathlib
@@ -17,10 +19,20 @@ sys.path.insert(0, str(HERE))
 def main(argv):
     passed = failed = 0
     wanted = argv[1:]
+    if sys.flags.optimize:
+        # python -O or PYTHONOPTIMIZE strips every assert: each test would pass.
+        print("FAIL run.py: asserts are off (python -O or PYTHONOPTIMIZE); run without them")
+        print("api: 0 passed, 1 failed")
+        return 1
     for path in sorted(HERE.glob("test_*.py")):
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        try:
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+        except Exception:  # its tests cannot run: that is a failure, not a skip
+            failed += 1
+            print(f"FAIL {path.stem} (does not import)\n{traceback.format_exc()}", flush=True)
+            continue
         tests = [(n, f) for n, f in vars(mod).items() if n.startswith("test_") and callable(f)]
         tests.sort(key=lambda t: t[1].__code__.co_firstlineno)
         for name, fn in tests:
@@ -36,6 +48,9 @@ def main(argv):
             else:
                 passed += 1
                 print(f"ok   {full} ({(time.monotonic() - start) * 1000:.0f} ms)", flush=True)
+    if passed + failed == 0:
+        print("FAIL run.py: no test ran" + (f" (none matches {' '.join(wanted)})" if wanted else ""))
+        failed = 1
     print(f"api: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -3,7 +3,8 @@ import re
 import time
 import urllib.parse
 
-from gh import ROOT, ctl, expect, get, make_key, make_org, make_user, psql, request, split_key, unique
+from gh import (ROOT, ctl, expect, get, make_key, make_org, make_user, psql, request, split_key, unique,
+                update)
 from test_users import PW, Org
 
 
@@ -189,11 +190,10 @@ def test_sweep_disables_inactive_users_but_not_supers_and_drops_stale_tokens():
     fresh = expect(o.create(), 201).json()
     boss = expect(o.create("super", access_level="super"), 201).json()
     invited = expect(o.create(invite=True, send_email=False), 201).json()
-    rc, _, err = psql(f"UPDATE gatehouse.users SET last_login_at = now() - interval '6 days' "
-                      f"WHERE uid IN ('{stale['uid']}', '{boss['uid']}');"
-                      f"UPDATE gatehouse.tokens SET expires_at = now() - interval '1 second' "
-                      f"WHERE user_id = {invited['id']}", role="owner")
-    assert rc == 0, err
+    update(f"UPDATE gatehouse.users SET last_login_at = now() - interval '6 days' "
+           f"WHERE uid IN ('{stale['uid']}', '{boss['uid']}')", 2, role="owner")
+    update(f"UPDATE gatehouse.tokens SET expires_at = now() - interval '1 second' "
+           f"WHERE user_id = {invited['id']}", 1, role="owner")
     rc, out, _ = ctl("sweep")
     assert rc == 0 and re.fullmatch(r"orgs=\d+ disabled=\d+ tokens_expired=\d+", out), out
     assert int(re.search(r"disabled=(\d+)", out).group(1)) >= 1
@@ -214,8 +214,8 @@ def test_sweep_disables_inactive_users_but_not_supers_and_drops_stale_tokens():
 def test_sweep_leaves_orgs_without_inactivity_alone():
     o = Org()
     u = expect(o.create(), 201).json()
-    psql(f"UPDATE gatehouse.users SET last_login_at = now() - interval '900 days' "
-         f"WHERE uid = '{u['uid']}'", role="owner")
+    update(f"UPDATE gatehouse.users SET last_login_at = now() - interval '900 days' "
+           f"WHERE uid = '{u['uid']}'", 1, role="owner")
     ctl("sweep")
     assert get(f"/api/v1/users/{u['uid']}", key=o.keys["admin"]).json()["status"] == "active"
 

@@ -2,7 +2,7 @@
 import threading
 import urllib.parse
 
-from gh import ctl, expect, get, make_key, make_org, make_user, psql, request, unique
+from gh import ctl, expect, get, make_key, make_org, make_user, psql, request, unique, update
 
 PW = "correct horse battery staple"
 
@@ -320,8 +320,9 @@ def test_repeating_a_transition_is_a_no_op_without_audit():
 def test_unlock_clears_lockout_reenables_and_can_reset_inactivity():
     o = Org()
     uid, _ = _uid_and_key(o)
-    psql(f"UPDATE gatehouse.users SET failed_logins = 5, locked_until = now() + interval '1 hour' "
-         f"WHERE uid = '{uid}'", tenant=o.id)
+    update(f"UPDATE gatehouse.users SET failed_logins = 5, locked_until = now() + interval '1 hour' "
+           f"WHERE uid = '{uid}'", 1, tenant=o.id)
+    assert get(f"/api/v1/users/{uid}", key=o.keys["super"]).json()["locked_until"], "locked before unlock"
     expect(o.call("POST", f"/api/v1/users/{uid}/disable", json={"reason": "inactivity"}), 200)
     v = expect(o.call("POST", f"/api/v1/users/{uid}/unlock", json={"reset_inactivity": True}), 200).json()
     assert v["status"] == "active" and v["locked_until"] is None and v["last_login_at"]
