@@ -1,4 +1,4 @@
-/* errors.c: database failures, transactions, version and page checks, shared small helpers (core_fail is in fail.c). */
+/* errors.c: database failures, transactions and small shared helpers (pure checks are in fail.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -45,23 +45,6 @@ core_abort(enum core_status st)
 {
 	db_rollback();
 	return st;
-}
-
-enum core_status
-core_check_version(int have, int want, const char *what, struct core_err *e)
-{
-	if (want == CORE_ANY_VERSION || want == have)
-		return CORE_OK;
-	return core_fail(e, CORE_PRECONDITION, NULL,
-	    "the %s has changed: its version is %d", what, have);
-}
-
-enum core_status
-core_check_page(int limit, struct core_err *e)
-{
-	if (limit < 1 || limit > CORE_PAGE_MAX)
-		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to %d", CORE_PAGE_MAX);
-	return CORE_OK;
 }
 
 enum level

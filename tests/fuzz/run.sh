@@ -34,6 +34,9 @@ sources() {
 	json)		echo "src/util/arena.c src/util/buf.c src/http/form.c src/http/json.c" ;;
 	query)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/http/form.c" \
 			    "src/http/multipart.c src/http/json.c src/http/request.c src/http/router.c" ;;
+	userlist)	echo "src/util/arena.c src/util/base64.c src/util/buf.c src/core/cursor.c" \
+			    "src/core/fail.c src/core/filter.c src/core/validate.c" \
+			    "src/core/user_fields.c src/core/user_list.c" ;;
 	esac
 }
 
@@ -54,7 +57,7 @@ explain() {
 
 passed=0
 failed=0
-for name in form multipart json query; do
+for name in form multipart json query userlist; do
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"
