@@ -3,6 +3,7 @@
 #define GATEHOUSE_CORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gatehouse/apikey.h"
@@ -58,6 +59,8 @@ enum level	 core_actor_level(const struct core_ctx *);
 #define CORE_NO_VERSION		(-2)	/* a precondition no version meets: 412 if the resource exists */
 /* CORE_PRECONDITION unless want is CORE_ANY_VERSION or equals have. */
 enum core_status core_check_version(int have, int want, const char *what, struct core_err *);
+/* CORE_INVALID naming field unless v is 1 to max bytes of text on one line. */
+enum core_status core_check_line(const char *v, const char *field, size_t max, struct core_err *);
 
 /* An id as the text of a statement parameter. */
 #define CORE_ID_LEN	24

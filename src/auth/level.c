@@ -14,7 +14,7 @@ level_name(enum level l)
 int
 level_parse(const char *s, enum level *out)
 {
-	for (int i = 0; i < LEVEL__MAX; i++)
+	for (int i = 0; s != NULL && i < LEVEL__MAX; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum level)i;
 			return 0;

@@ -7,8 +7,9 @@
 
 #include "gatehouse/arena.h"
 #include "gatehouse/audit.h"
-#include "gatehouse/validate.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/db.h"
+#include "gatehouse/validate.h"
 
 DB_STMT(st_audit_insert, 9,
     "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
@@ -52,6 +53,42 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 		return -1;
 	PQclear(r);
 	return 0;
+}
+
+enum core_status
+audit_buf(struct core_ctx *c, const char *action, const char *target_type, const char *target_id,
+    struct buf *b, struct core_err *e)
+{
+	int rc = b->failed ? -1 : audit_write(c, action, target_type, target_id, b->data);
+
+	buf_free(b);
+	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+}
+
+void
+audit_change(struct jsonw *w, const char *name, const char *old, const char *new)
+{
+	jsonw_key(w, name);
+	jsonw_obj_open(w);
+	jsonw_kstr(w, "old", old);
+	jsonw_kstr(w, "new", new);
+	jsonw_obj_close(w);
+}
+
+enum core_status
+audit_changes(struct core_ctx *c, const char *action, const char *target_type,
+    const char *target_id, const char *const (*ch)[3], size_t n, struct core_err *e)
+{
+	struct buf	b;
+	struct jsonw	w;
+
+	buf_init(&b);
+	jsonw_init(&w, &b);
+	jsonw_obj_open(&w);
+	for (size_t i = 0; i < n; i++)
+		audit_change(&w, ch[i][0], ch[i][1], ch[i][2]);
+	jsonw_obj_close(&w);
+	return audit_buf(c, action, target_type, target_id, &b, e);
 }
 
 DB_STMT(st_audit_list, 7,

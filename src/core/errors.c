@@ -4,6 +4,7 @@
 
 #include "gatehouse/core.h"
 #include "gatehouse/db.h"
+#include "gatehouse/validate.h"
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)
@@ -45,6 +46,17 @@ core_abort(enum core_status st)
 {
 	db_rollback();
 	return st;
+}
+
+enum core_status
+core_check_line(const char *v, const char *field, size_t max, struct core_err *e)
+{
+	if (v == NULL || *v == '\0')
+		return core_fail(e, CORE_INVALID, field, "%s is required", field);
+	if (!valid_line(v, max))
+		return core_fail(e, CORE_INVALID, field, "%s must be 1 to %zu bytes of text on one line",
+		    field, max);
+	return CORE_OK;
 }
 
 enum level
