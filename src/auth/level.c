@@ -1,7 +1,7 @@
 /* level.c: the access-level ladder guest < user < admin < super. */
 #include <string.h>
 
-#include "gatehouse/principal.h"
+#include "gatehouse/level.h"
 
 static const char *const names[LEVEL__MAX] = { "guest", "user", "admin", "super" };
 

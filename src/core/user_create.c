@@ -10,6 +10,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/outbox.h"
 #include "gatehouse/password.h"
+#include "gatehouse/tokens.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
 #include "users_internal.h"
@@ -110,7 +111,7 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 	if ((st = users_reload(c, id, out, e)) != CORE_OK)
 		return st;
 	if (req->invite) {
-		if (token_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
+		if (tokens_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
 			return core_db_fail(e, "invitation");
 		if (req->send_email) {
 			struct buf	pl;

@@ -1,4 +1,4 @@
-/* apikeys.c: issuing, listing and revoking API keys; the secret is shown once, only its digest is kept. */
+/* keys.c: API keys as a resource — issue, list, revoke; the secret is shown once, its digest kept. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +82,7 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 }
 
 enum core_status
-apikey_create(struct core_ctx *c, const struct user_ref *who, const char *name, int64_t expires_in,
+keys_create(struct core_ctx *c, const struct user_ref *who, const char *name, int64_t expires_in,
     char key_out[APIKEY_MAX], struct api_key *out, struct core_err *e)
 {
 	char		 secret[APIKEY_SECRET_LEN + 1], hex[2 * APIKEY_DIGEST_LEN + 1];
@@ -162,7 +162,7 @@ out:
 }
 
 enum core_status
-apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
+keys_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 {
 	char		 sid[24];
 	const char	*p[1] = { sid };
@@ -197,7 +197,7 @@ apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 }
 
 enum core_status
-apikey_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struct core_err *e)
+keys_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struct core_err *e)
 {
 	char		 uid[24];
 	const char	*p[1] = { uid };

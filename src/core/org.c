@@ -1,4 +1,4 @@
-/* orgs.c: tenants — operator creation through narrow SECURITY DEFINER functions, settings, sweep. */
+/* org.c: tenants — operator creation through narrow SECURITY DEFINER functions, settings, sweep. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
