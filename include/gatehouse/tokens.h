@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "gatehouse/apikey.h"
 #include "gatehouse/core.h"
+#include "gatehouse/secret.h"
 
 enum token_purpose { TOKEN_REGISTRATION, TOKEN_PASSWORD_RESET, TOKEN_EMAIL_CHANGE };
 
@@ -15,6 +15,6 @@ enum token_purpose { TOKEN_REGISTRATION, TOKEN_PASSWORD_RESET, TOKEN_EMAIL_CHANG
  * to out. Only its digest is stored. Inside the caller's transaction.
  */
 int	tokens_issue(struct core_ctx *, int64_t user_id, enum token_purpose, int ttl,
-	    char out[APIKEY_MAX]);
+	    char out[SECRET_TOKEN_MAX]);
 
 #endif

@@ -1,6 +1,5 @@
 /* org.c: tenants — operator creation through narrow SECURITY DEFINER functions, settings, sweep. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -49,7 +48,7 @@ org_create(const char *name, const char *tier, int64_t *id, struct core_err *e)
 		    "tier must be a lowercase word (letters, digits, - and _)");
 	if ((r = db_exec(&st_org_create, p)) == NULL)
 		return core_db_fail(e, "an org with that name");
-	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*id = db_int(r, 0, 0);
 	PQclear(r);
 	return CORE_OK;
 }
@@ -62,11 +61,11 @@ org_find(const char *name, int64_t *id, struct core_err *e)
 
 	if ((r = db_exec(&st_org_find, p)) == NULL)
 		return core_db_fail(e, "org");
-	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+	if (PQntuples(r) != 1 || db_value(r, 0, 0) == NULL) {
 		PQclear(r);
 		return core_fail(e, CORE_NOT_FOUND, "org", "no org named \"%.100s\"", name);
 	}
-	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*id = db_int(r, 0, 0);
 	PQclear(r);
 	return CORE_OK;
 }
@@ -74,15 +73,15 @@ org_find(const char *name, int64_t *id, struct core_err *e)
 static void
 settings_from_row(struct arena *a, PGresult *r, struct org_settings *o)
 {
-	o->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	o->name = arena_strdup(a, PQgetvalue(r, 0, 1));
-	o->tier = arena_strdup(a, PQgetvalue(r, 0, 2));
-	o->enforce_2fa = PQgetvalue(r, 0, 3)[0] == 't';
-	o->inactivity_days = atoi(PQgetvalue(r, 0, 4));
-	o->password_min = atoi(PQgetvalue(r, 0, 5));
-	o->session_lifetime_s = atoi(PQgetvalue(r, 0, 6));
-	o->created_at = arena_strdup(a, PQgetvalue(r, 0, 7));
-	o->updated_at = arena_strdup(a, PQgetvalue(r, 0, 8));
+	o->id = db_int(r, 0, 0);
+	o->name = db_text(a, r, 0, 1);
+	o->tier = db_text(a, r, 0, 2);
+	o->enforce_2fa = db_bool(r, 0, 3);
+	o->inactivity_days = (int)db_int(r, 0, 4);
+	o->password_min = (int)db_int(r, 0, 5);
+	o->session_lifetime_s = (int)db_int(r, 0, 6);
+	o->created_at = db_text(a, r, 0, 7);
+	o->updated_at = db_text(a, r, 0, 8);
 }
 
 static enum core_status
@@ -213,9 +212,9 @@ org_sweep(struct sweep_result *res, struct core_err *e)
 
 	if (r == NULL)
 		return core_db_fail(e, "sweep");
-	res->orgs = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	res->disabled = strtol(PQgetvalue(r, 0, 1), NULL, 10);
-	res->tokens_expired = strtol(PQgetvalue(r, 0, 2), NULL, 10);
+	res->orgs = (long)db_int(r, 0, 0);
+	res->disabled = (long)db_int(r, 0, 1);
+	res->tokens_expired = (long)db_int(r, 0, 2);
 	PQclear(r);
 	return CORE_OK;
 }

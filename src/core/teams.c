@@ -1,6 +1,4 @@
 /* teams.c: teams — create, rename, delete while empty, list with member counts. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -11,6 +9,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/teams.h"
 #include "gatehouse/validate.h"
+#include "rows.h"
 
 #define TEAM_COLS \
 	"t.id, t.name, gatehouse.iso(t.created_at)," \
@@ -34,32 +33,27 @@ DB_STMT(st_team_delete, 1,
     "DELETE FROM gatehouse.teams WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
 static void
-team_from_row(struct arena *a, PGresult *r, int row, struct team *t)
+team_from_row(struct arena *a, PGresult *r, int row, void *out)
 {
-	t->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-	t->name = arena_strdup(a, PQgetvalue(r, row, 1));
-	t->created_at = arena_strdup(a, PQgetvalue(r, row, 2));
-	t->members = strtoll(PQgetvalue(r, row, 3), NULL, 10);
+	struct team *t = out;
+
+	t->id = db_int(r, row, 0);
+	t->name = db_text(a, r, row, 1);
+	t->created_at = db_text(a, r, row, 2);
+	t->members = db_int(r, row, 3);
 }
+
+static const struct rows_kind team_rows = { "team", TEAM_NCOLS, sizeof(struct team), team_from_row };
 
 /* Reads one team by id with stmt (plain or locking) inside the transaction. */
 static enum core_status
 load(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct team *t, struct core_err *e)
 {
-	const char	*p[1] = { id };
-	PGresult	*r;
+	const char *p[1] = { id };
 
 	if (id == NULL || !valid_id(id))
 		return core_fail(e, CORE_NOT_FOUND, NULL, "no such team");
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, "team");
-	if (PQntuples(r) != 1 || PQnfields(r) != TEAM_NCOLS) {
-		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, NULL, "no such team");
-	}
-	team_from_row(c->arena, r, 0, t);
-	PQclear(r);
-	return CORE_OK;
+	return rows_one(c, stmt, p, &team_rows, t, NULL, "no such team", e);
 }
 
 static enum core_status
@@ -120,7 +114,7 @@ teams_create(struct core_ctx *c, const char *name, struct team *out, struct core
 		return st;
 	if ((r = db_exec(&st_team_insert, p)) == NULL)
 		return core_abort(name_taken(name, e));
-	snprintf(sid, sizeof(sid), "%s", PQgetvalue(r, 0, 0));
+	core_id_text(db_int(r, 0, 0), sid);
 	PQclear(r);
 	if ((st = load(c, &st_team_get, sid, out, e)) != CORE_OK ||
 	    (st = audit_team(c, "team.create", out->id, NULL, out->name, e)) != CORE_OK)
@@ -193,22 +187,6 @@ teams_delete(struct core_ctx *c, const char *id, struct core_err *e)
 enum core_status
 teams_list(struct core_ctx *c, struct team **out, size_t *n, struct core_err *e)
 {
-	enum core_status st;
-	PGresult	*r;
-
 	*out = NULL;
-	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	if ((r = db_exec(&st_team_list, NULL)) == NULL)
-		return core_abort(core_db_fail(e, "team list"));
-	*n = (size_t)PQntuples(r);
-	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
-		PQclear(r);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
-	}
-	for (size_t i = 0; i < *n; i++)
-		team_from_row(c->arena, r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return core_commit(e);
+	return rows_list(c, &st_team_list, NULL, &team_rows, "team list", (void **)out, n, e);
 }

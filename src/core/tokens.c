@@ -1,11 +1,11 @@
 /* tokens.c: single-use tokens, written inside the caller's transaction; only their digests are kept. */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 
 #include "gatehouse/db.h"
+#include "gatehouse/secret.h"
 #include "gatehouse/tokens.h"
 
 DB_STMT(st_token_retire, 2,
@@ -20,32 +20,31 @@ static const char *const purposes[] = { "registration", "password_reset", "email
 
 int
 tokens_issue(struct core_ctx *c, int64_t user_id, enum token_purpose purpose, int ttl,
-    char out[APIKEY_MAX])
+    char out[SECRET_TOKEN_MAX])
 {
-	char		 secret[APIKEY_SECRET_LEN + 1], hex[2 * APIKEY_DIGEST_LEN + 1];
+	char		 secret[SECRET_LEN + 1], hex[SECRET_HEX_LEN + 1];
 	char		 uid[24], sttl[16];
-	unsigned char	 digest[APIKEY_DIGEST_LEN];
+	unsigned char	 digest[SECRET_DIGEST_LEN];
 	const char	*p[4] = { uid, purposes[purpose], hex, sttl };
 	PGresult	*r;
 	int		 rc = -1;
 
 	core_id_text(user_id, uid);
 	snprintf(sttl, sizeof(sttl), "%d", ttl);
-	if (apikey_new_secret(secret, digest) != 0)
+	if (secret_new(secret, sizeof(secret), digest) != 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	secret_hex(digest, hex);
 	if ((r = db_exec(&st_token_retire, p)) == NULL)
 		goto out;
 	PQclear(r);
 	if ((r = db_exec(&st_token_insert, p)) == NULL)
 		goto out;
 	if (PQntuples(r) == 1)
-		rc = token_format(out, APIKEY_MAX, "gt", c->org_id,
-		    strtoll(PQgetvalue(r, 0, 0), NULL, 10), secret);
+		rc = secret_format(out, SECRET_TOKEN_MAX, "gt", c->org_id, db_int(r, 0, 0), secret);
 	PQclear(r);
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(digest, sizeof(digest));
+	OPENSSL_cleanse(hex, sizeof(hex));
 	return rc;
 }

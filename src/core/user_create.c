@@ -81,7 +81,7 @@ static enum core_status
 create_insert(struct core_ctx *c, const struct user_create *req, const struct user_patch *eff,
     enum level level, const char *hash, struct user *out, struct core_err *e)
 {
-	char			 token[APIKEY_MAX] = "";
+	char			 token[SECRET_TOKEN_MAX] = "";
 	const char		*params[3];
 	struct buf		 json;
 	enum core_status	 st;
@@ -106,7 +106,7 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 			core_fail(e, CORE_CONFLICT, "email", "email is already in use as a username");
 		return st;
 	}
-	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	id = db_int(r, 0, 0);
 	PQclear(r);
 	if ((st = users_reload(c, id, out, e)) != CORE_OK)
 		return st;

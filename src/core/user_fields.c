@@ -47,7 +47,7 @@ user_status_name(enum user_status s)
 enum user_status
 user_status_parse(const char *s)
 {
-	for (int i = 0; i < US__MAX; i++)
+	for (int i = 0; s != NULL && i < US__MAX; i++)
 		if (strcmp(s, status_names[i]) == 0)
 			return (enum user_status)i;
 	return US_REMOVED;

@@ -52,9 +52,9 @@ read_set(struct core_ctx *c, struct db_stmt *stmt, int64_t user_id, const char *
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < rows; i++) {
-		(*v0)[i] = arena_strdup(c->arena, PQgetvalue(r, (int)i, 0));
+		(*v0)[i] = db_text(c->arena, r, (int)i, 0);
 		if (v1 != NULL)
-			(*v1)[i] = arena_strdup(c->arena, PQgetvalue(r, (int)i, 1));
+			(*v1)[i] = db_text(c->arena, r, (int)i, 1);
 	}
 	*n = rows;
 	PQclear(r);
@@ -242,7 +242,7 @@ cards_replace(struct core_ctx *c, const struct user *u, const char *json, bool a
 		if (PQntuples(r) > 0) {
 			st = core_fail(e, CORE_CONFLICT, "smartcards",
 			    "smart card %.64s belongs to another user (allow_duplicates to share it)",
-			    PQgetvalue(r, 0, 0));
+			    db_value(r, 0, 0));
 			PQclear(r);
 			return st;
 		}

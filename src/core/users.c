@@ -5,7 +5,6 @@
  * statements in user_list.c.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -20,6 +19,7 @@
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
+#include "rows.h"
 #include "users_internal.h"
 
 /* --- reading ----------------------------------------------------------------- */
@@ -37,18 +37,12 @@ DB_STMT(st_by_id_lock, 1, USER_BY("u.id = $1::bigint") " FOR UPDATE OF u");
 DB_STMT(st_by_username_lock, 1, USER_BY(BY_USERNAME) " FOR UPDATE OF u");
 DB_STMT(st_by_email_lock, 1, USER_BY(BY_EMAIL) " FOR UPDATE OF u");
 
-static bool
-colbool(PGresult *r, int row, int c)
-{
-	return !PQgetisnull(r, row, c) && PQgetvalue(r, row, c)[0] == 't';
-}
-
-/* Splits a text[] of plain words ("{a,b}") into the user's roles. */
+/* Splits a text[] of plain words ("{a,b}") into the user's roles; NULL is none. */
 static void
 roles_parse(struct arena *a, const char *lit, struct user *u)
 {
 	char *copy, *tok, *save;
-	size_t n = strlen(lit);
+	size_t n = lit ? strlen(lit) : 0;
 
 	u->nroles = 0;
 	if (n < 3 || (copy = arena_strndup(a, lit + 1, n - 2)) == NULL)
@@ -59,8 +53,9 @@ roles_parse(struct arena *a, const char *lit, struct user *u)
 }
 
 static void
-user_from_row(struct arena *a, PGresult *r, int row, struct user *u)
+user_from_row(struct arena *a, PGresult *r, int row, void *out)
 {
+	struct user		*u = out;
 	static const enum ufield textcols[] = {
 		UF_USERNAME, UF_EMAIL, UF_FIRST_NAME, UF_MIDDLE_NAME, UF_LAST_NAME,
 		UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
@@ -69,21 +64,21 @@ user_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 	};
 
 	memset(u, 0, sizeof(*u));
-	u->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+	u->id = db_int(r, row, 0);
 	u->uid = db_text(a, r, row, 1);
 	for (size_t i = 0; i < sizeof(textcols) / sizeof(textcols[0]); i++)
 		u->val[textcols[i]] = db_text(a, r, row, 2 + (int)i);
-	u->val[UF_IN_AUDIT_SCOPE] = colbool(r, row, 13) ? "true" : "false";
-	if (level_parse(PQgetvalue(r, row, 16), &u->level) != 0)
+	u->val[UF_IN_AUDIT_SCOPE] = db_bool(r, row, 13) ? "true" : "false";
+	if (level_parse(db_value(r, row, 16), &u->level) != 0)
 		u->level = LEVEL_GUEST;
-	roles_parse(a, PQgetvalue(r, row, 17), u);
+	roles_parse(a, db_value(r, row, 17), u);
 	u->val[UF_NOTE] = db_text(a, r, row, 18);
-	u->val[UF_SUMMARY_EMAIL] = colbool(r, row, 19) ? "true" : "false";
-	u->status = user_status_parse(PQgetvalue(r, row, 20));
+	u->val[UF_SUMMARY_EMAIL] = db_bool(r, row, 19) ? "true" : "false";
+	u->status = user_status_parse(db_value(r, row, 20));
 	u->disabled_reason = db_text(a, r, row, 21);
-	u->has_password = colbool(r, row, 22);
-	u->totp_enabled = colbool(r, row, 23);
-	u->webauthn_enabled = colbool(r, row, 24);
+	u->has_password = db_bool(r, row, 22);
+	u->totp_enabled = db_bool(r, row, 23);
+	u->webauthn_enabled = db_bool(r, row, 24);
 	u->last_login_at = db_text(a, r, row, 25);
 	u->invited_at = db_text(a, r, row, 26);
 	u->confirmed_at = db_text(a, r, row, 27);
@@ -91,8 +86,10 @@ user_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 	u->agent_acknowledged_at = db_text(a, r, row, 29);
 	u->created_at = db_text(a, r, row, 30);
 	u->updated_at = db_text(a, r, row, 31);
-	u->version = atoi(PQgetvalue(r, row, 32));
+	u->version = (int)db_int(r, row, 32);
 }
+
+static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), user_from_row };
 
 /*
  * Loads one user, optionally locking its row for the rest of the
@@ -105,7 +102,6 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 	static struct db_stmt *const locked[] = { &st_by_uid_lock, &st_by_id_lock,
 		&st_by_username_lock, &st_by_email_lock };
 	const char	*p[1] = { ref->value };
-	PGresult	*r;
 	bool		 plausible;
 
 	switch (ref->kind) {
@@ -117,15 +113,8 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 	}
 	if (!plausible)
 		return core_fail(e, CORE_NOT_FOUND, NULL, "no such user");
-	if ((r = db_exec((lock ? locked : plain)[ref->kind], p)) == NULL)
-		return core_db_fail(e, "user");
-	if (PQntuples(r) != 1 || PQnfields(r) != USER_NCOLS) {
-		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, NULL, "no such user");
-	}
-	user_from_row(c->arena, r, 0, u);
-	PQclear(r);
-	return CORE_OK;
+	return rows_one(c, (lock ? locked : plain)[ref->kind], p, &user_rows, u, NULL, "no such user",
+	    e);
 }
 
 enum core_status
@@ -197,7 +186,7 @@ keep_a_super(const struct user *u, const char *what, struct core_err *e)
 	core_id_text(u->id, id);
 	if ((r = db_exec(&st_other_supers, p)) == NULL)
 		return core_db_fail(e, "user");
-	others = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	others = (long)db_int(r, 0, 0);
 	PQclear(r);
 	if (others == 0)
 		return core_fail(e, CORE_CONFLICT, NULL, "cannot %s the last super of the org", what);
@@ -222,7 +211,7 @@ no_memberships(const struct user *u, struct core_err *e)
 	core_id_text(u->id, sid);
 	if ((r = db_exec(&st_memberships, p)) == NULL)
 		return core_db_fail(e, "user");
-	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	n = (long)db_int(r, 0, 0);
 	PQclear(r);
 	if (n > 0)
 		return core_fail(e, CORE_CONFLICT, "access_level",
@@ -272,7 +261,7 @@ users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *lev
 				return core_fail(e, CORE_INVALID, "team", "no team named \"%.100s\"",
 				    p->val[UF_TEAM]);
 			}
-			jsonw_str(&w, PQgetvalue(r, 0, 0));
+			jsonw_str(&w, db_value(r, 0, 0));
 			PQclear(r);
 		}
 	}
@@ -295,7 +284,7 @@ users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *lev
 		for (int i = 0; i < found; i++) {
 			enum level g;
 
-			if (!PQgetisnull(r, i, 1) && level_parse(PQgetvalue(r, i, 1), &g) == 0 && g > *level)
+			if (level_parse(db_value(r, i, 1), &g) == 0 && g > *level)
 				*level = g;
 		}
 		PQclear(r);
@@ -466,7 +455,7 @@ users_check_password(const char *pw, const char *username, const char *email, st
 
 	if ((r = db_exec(&st_password_min, NULL)) == NULL)
 		return core_db_fail(e, "org");
-	min = PQntuples(r) == 1 ? (size_t)atoi(PQgetvalue(r, 0, 0)) : 12;
+	min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : 12;
 	PQclear(r);
 	if ((pc = password_check(pw, min, username, email)) != PW_OK)
 		return core_fail(e, CORE_INVALID, "password", "%s",
@@ -730,8 +719,8 @@ check_current(const struct user *u, const char *current, struct core_err *e)
 	core_id_text(u->id, sid);
 	if ((r = db_exec(&st_password_hash, p)) == NULL)
 		return core_db_fail(e, "user");
-	ok = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
-	    password_verify(current, PQgetvalue(r, 0, 0), &rehash) == 1;
+	ok = PQntuples(r) == 1 && db_value(r, 0, 0) != NULL &&
+	    password_verify(current, db_value(r, 0, 0), &rehash) == 1;
 	PQclear(r);
 	return ok ? CORE_OK : core_fail(e, CORE_FORBIDDEN, "current_password",
 	    "current_password is not correct");
@@ -805,13 +794,13 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
 		user_from_row(c->arena, r, (int)i, &page->users[i]);
 	if (got > page->n && page->n > 0)
 		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
-		    PQgetvalue(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
+		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
 	PQclear(r);
 	page->total = -1;
 	if (plan->count) {
 		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)
 			return core_db_fail(e, "user count");
-		page->total = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		page->total = db_int(r, 0, 0);
 		PQclear(r);
 	}
 	return CORE_OK;

@@ -21,7 +21,7 @@ extern const char *const user_auth_methods[];
 extern const char *const user_levels[];
 extern const char *const user_statuses[];	/* those a client may filter by: not "removed" */
 
-/* A status by its name; anything else is US_REMOVED. */
+/* A status by its name; anything else (NULL too) is US_REMOVED. */
 enum user_status user_status_parse(const char *);
 
 /* A user's columns, in the order users.c reads them, and where they come from. */

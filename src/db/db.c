@@ -432,7 +432,7 @@ db_ready(void)
 
 	if (res == NULL)
 		return last_status == DB_UNAVAILABLE ? "database unreachable" : "schema not readable";
-	v = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : -1;
+	v = PQntuples(res) == 1 ? (int)db_int(res, 0, 0) : -1;
 	PQclear(res);
 	if (v < SCHEMA_VERSION)
 		return "migrations pending: run gatehousectl migrate";
