@@ -23,6 +23,8 @@ enum core_status audit_buf(struct core_ctx *, const char *action, const char *ta
 		    const char *target_id, struct buf *b, struct core_err *);
 /* One "name": {"old": old, "new": new} member of a changes object; NULL is JSON null. */
 void	audit_change(struct jsonw *, const char *name, const char *old, const char *new);
+/* audit_change of values that are JSON text already: numbers, true, false. */
+void	audit_change_json(struct jsonw *, const char *name, const char *old, const char *new);
 /* An event whose changes are n (name, old, new) triples. */
 enum core_status audit_changes(struct core_ctx *, const char *action, const char *target_type,
 		    const char *target_id, const char *const (*ch)[3], size_t n, struct core_err *);

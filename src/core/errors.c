@@ -1,4 +1,5 @@
 /* errors.c: database failures, transactions and small shared helpers (pure checks are in fail.c). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,20 @@ core_db_fail(struct core_err *e, const char *what)
 }
 
 enum core_status
+core_taken(struct core_err *e, const char *field, const char *what, const char *fmt, ...)
+{
+	char	msg[sizeof(e->msg)];
+	va_list	ap;
+
+	if (db_status() != DB_UNIQUE)
+		return core_db_fail(e, what);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return core_fail(e, CORE_CONFLICT, field, "%s", msg);
+}
+
+enum core_status
 core_begin(struct core_ctx *c, struct core_err *e)
 {
 	if (db_begin(c->org_id) != DB_OK)
@@ -46,6 +61,12 @@ core_abort(enum core_status st)
 {
 	db_rollback();
 	return st;
+}
+
+enum core_status
+core_end(enum core_status st, struct core_err *e)
+{
+	return st == CORE_OK ? core_commit(e) : core_abort(st);
 }
 
 enum core_status

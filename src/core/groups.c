@@ -77,20 +77,12 @@ DB_STMT(st_group_member_levels, 1,
     " ON u.org_id = m.org_id AND u.id = m.user_id"
     " WHERE m.org_id = gatehouse.current_org() AND m.group_id = $1::bigint FOR UPDATE OF u");
 
-static void
-group_from_row(struct arena *a, PGresult *r, int row, void *out)
-{
-	struct group *g = out;
-
-	g->id = db_int(r, row, 0);
-	g->key = db_text(a, r, row, 1);
-	g->name = db_text(a, r, row, 2);
-	g->created_at = db_text(a, r, row, 3);
-	g->members = db_int(r, row, 4);
-}
-
+static const struct rows_col group_cols[GROUP_NCOLS] = {
+	ROWS_INT(struct group, id), ROWS_TEXT(struct group, key), ROWS_TEXT(struct group, name),
+	ROWS_TEXT(struct group, created_at), ROWS_INT(struct group, members),
+};
 static const struct rows_kind group_rows = { "group", GROUP_NCOLS, sizeof(struct group),
-	group_from_row };
+	group_cols, NULL };
 
 /* Reads one group by key with stmt (plain, shared or locked) inside the transaction. */
 static enum core_status
@@ -129,14 +121,12 @@ groups_create(struct core_ctx *c, const char *key, const char *name, struct grou
 	if (!key_ok(key))
 		return core_fail(e, CORE_INVALID, "key",
 		    "key must be 1 to 100 bytes without spaces, \"/\" or \",\"");
-	if ((st = core_check_line(p[1], "name", 100, e)) != CORE_OK)
-		return st;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_check_line(p[1], "name", 100, e)) != CORE_OK ||
+	    (st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((r = db_exec(&st_group_insert, p)) == NULL)
-		return core_abort(db_status() == DB_UNIQUE ?
-		    core_fail(e, CORE_CONFLICT, "key", "a group with key \"%.100s\" already exists", key) :
-		    core_db_fail(e, "group"));
+		return core_abort(core_taken(e, "key", "group",
+		    "a group with key \"%.100s\" already exists", key));
 	PQclear(r);
 	if ((st = group_load(c, &st_group_get, key, out, e)) != CORE_OK)
 		return core_abort(st);
@@ -156,9 +146,7 @@ groups_get(struct core_ctx *c, const char *key, struct group *out, struct core_e
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = group_load(c, &st_group_get, key, out, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(group_load(c, &st_group_get, key, out, e), e);
 }
 
 enum core_status
@@ -176,13 +164,10 @@ enum core_status
 groups_none_above_actor(struct core_ctx *c, struct db_stmt *stmt, int64_t id, struct core_err *e)
 {
 	enum level	 actor = core_actor_level(c), l;
-	char		 sid[24];
-	const char	*p[1] = { sid };
 	PGresult	*r;
 
-	core_id_text(id, sid);
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, "users");
+	if ((r = rows_on(stmt, id, NULL, "users", e)) == NULL)
+		return e->status;
 	for (int i = 0; i < PQntuples(r); i++)
 		if (level_parse(db_value(r, i, 0), &l) != 0 || l > actor) {
 			PQclear(r);
@@ -194,26 +179,34 @@ groups_none_above_actor(struct core_ctx *c, struct db_stmt *stmt, int64_t id, st
 }
 
 enum core_status
+groups_delete_reaching(struct core_ctx *c, const struct groups_reach *k, int64_t id,
+    const char *target, const char *name, int64_t held, struct core_err *e)
+{
+	char		 count[CORE_ID_LEN], action[32];
+	const char	*const ch[][3] = { { "name", name, NULL }, { k->held, count, "0" } };
+	enum core_status st;
+
+	core_id_text(held, count);
+	snprintf(action, sizeof(action), "%s.delete", k->type);
+	if ((st = groups_none_above_actor(c, k->levels, id, e)) != CORE_OK ||
+	    (st = rows_exec_on(k->del, id, NULL, k->type, e)) != CORE_OK)
+		return st;
+	return audit_changes(c, action, k->type, target, ch, 2, e);
+}
+
+enum core_status
 groups_delete(struct core_ctx *c, const char *key, struct core_err *e)
 {
+	static const struct groups_reach reach = { &st_group_member_levels, &st_group_delete,
+		"group", "members" };
 	struct group	 g;
-	char		 members[24];
 	enum core_status st;
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = group_load(c, &st_group_lock, key, &g, e)) != CORE_OK ||
-	    (st = groups_none_above_actor(c, &st_group_member_levels, g.id, e)) != CORE_OK)
+	if ((st = group_load(c, &st_group_lock, key, &g, e)) != CORE_OK)
 		return core_abort(st);
-	core_id_text(g.members, members);
-	{
-		const char *const ch[][3] = { { "name", g.name, NULL }, { "members", members, "0" } };
-
-		if ((st = rows_exec_id(&st_group_delete, g.id, "group", e)) != CORE_OK ||
-		    (st = audit_changes(c, "group.delete", "group", g.key, ch, 2, e)) != CORE_OK)
-			return core_abort(st);
-	}
-	return core_commit(e);
+	return core_end(groups_delete_reaching(c, &reach, g.id, g.key, g.name, g.members, e), e);
 }
 
 /* --- members ------------------------------------------------------------------ */
@@ -278,15 +271,14 @@ static enum core_status
 member_end(struct core_ctx *c, const char *action, const struct user *u, bool changed,
     struct buf *b, struct jsonw *w, struct core_err *e)
 {
-	int rc = 0;
+	enum core_status st;
 
 	jsonw_obj_close(w);
 	jsonw_obj_close(w);
-	if (changed)
-		rc = b->failed ? -1 : audit_write(c, action, "user", u->uid, b->data);
-	buf_free(b);
-	if (rc != 0)
-		return core_abort(core_db_fail(e, "audit event"));
+	if (!changed)
+		buf_free(b);
+	else if ((st = audit_buf(c, action, "user", u->uid, b, e)) != CORE_OK)
+		return core_abort(st);
 	return core_commit(e);
 }
 
@@ -449,7 +441,7 @@ fill_user_group(struct arena *a, PGresult *r, int row, void *v)
 	ug->since = db_text(a, r, row, 3);
 }
 
-static const struct rows_kind user_group_rows = { "group", 4, sizeof(struct user_group),
+static const struct rows_kind user_group_rows = { "group", 4, sizeof(struct user_group), NULL,
 	fill_user_group };
 
 enum core_status

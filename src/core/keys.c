@@ -40,24 +40,16 @@ DB_STMT(st_key_revoke, 1,
 DB_STMT(st_keys_mine, 1, "SELECT " KEY_COLS KEY_FROM " AND k.user_id = $1::bigint ORDER BY k.id");
 DB_STMT(st_keys_all, 0, "SELECT " KEY_COLS KEY_FROM " ORDER BY k.id");
 
-static void
-key_from_row(struct arena *a, PGresult *r, int row, void *out)
-{
-	struct api_key *k = out;
-
-	k->ref = db_text(a, r, row, 0);
-	k->name = db_text(a, r, row, 1);
-	k->user_uid = db_text(a, r, row, 2);
-	k->user_email = db_text(a, r, row, 3);
-	k->access_level = db_text(a, r, row, 4);
-	k->expires_at = db_text(a, r, row, 5);
-	k->last_used_at = db_text(a, r, row, 6);
-	k->revoked_at = db_text(a, r, row, 7);
-	k->created_at = db_text(a, r, row, 8);
-}
-
-static const struct rows_kind key_rows = { "api key", KEY_NCOLS, sizeof(struct api_key),
-	key_from_row };
+/* The owner's id (the last column) serves revocation, not the record. */
+static const struct rows_col key_cols[KEY_NCOLS] = {
+	ROWS_TEXT(struct api_key, ref), ROWS_TEXT(struct api_key, name),
+	ROWS_TEXT(struct api_key, user_uid), ROWS_TEXT(struct api_key, user_email),
+	ROWS_TEXT(struct api_key, access_level), ROWS_TEXT(struct api_key, expires_at),
+	ROWS_TEXT(struct api_key, last_used_at), ROWS_TEXT(struct api_key, revoked_at),
+	ROWS_TEXT(struct api_key, created_at), ROWS_SKIP,
+};
+static const struct rows_kind key_rows = { "api key", KEY_NCOLS, sizeof(struct api_key), key_cols,
+	NULL };
 
 /* Keys of another user need admin, and never over a user of a higher level. */
 static enum core_status

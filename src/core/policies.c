@@ -85,34 +85,20 @@ DB_STMT(st_user_policies, 1,
     " WHERE p.org_id = gatehouse.current_org() AND m.user_id = $1::bigint"
     ") x ORDER BY lower(name), id, lower(gkey) NULLS FIRST");
 
-static void
-policy_from_row(struct arena *a, PGresult *r, int row, void *out)
-{
-	struct policy *p = out;
-
-	p->id = db_int(r, row, 0);
-	p->name = db_text(a, r, row, 1);
-	p->description = db_text(a, r, row, 2);
-	p->created_at = db_text(a, r, row, 3);
-	p->assignments = db_int(r, row, 4);
-}
-
-static void
-fill_assignment(struct arena *a, PGresult *r, int row, void *v)
-{
-	struct policy_assignment *pa = v;
-
-	pa->id = db_int(r, row, 0);
-	pa->policy_id = db_int(r, row, 1);
-	pa->user_uid = db_text(a, r, row, 2);
-	pa->group_key = db_text(a, r, row, 3);
-	pa->created_at = db_text(a, r, row, 4);
-}
-
+static const struct rows_col policy_cols[POLICY_NCOLS] = {
+	ROWS_INT(struct policy, id), ROWS_TEXT(struct policy, name),
+	ROWS_TEXT(struct policy, description), ROWS_TEXT(struct policy, created_at),
+	ROWS_INT(struct policy, assignments),
+};
 static const struct rows_kind policy_rows = { "policy", POLICY_NCOLS, sizeof(struct policy),
-	policy_from_row };
+	policy_cols, NULL };
+static const struct rows_col assignment_cols[ASSIGN_NCOLS] = {
+	ROWS_INT(struct policy_assignment, id), ROWS_INT(struct policy_assignment, policy_id),
+	ROWS_TEXT(struct policy_assignment, user_uid), ROWS_TEXT(struct policy_assignment, group_key),
+	ROWS_TEXT(struct policy_assignment, created_at),
+};
 static const struct rows_kind assignment_rows = { "policy assignment", ASSIGN_NCOLS,
-	sizeof(struct policy_assignment), fill_assignment };
+	sizeof(struct policy_assignment), assignment_cols, NULL };
 
 /* Reads one policy by id with stmt (plain, shared or locked) inside the transaction. */
 static enum core_status
@@ -137,6 +123,24 @@ assignment_load(struct core_ctx *c, const char *policy_id, const char *id,
 	return rows_one(c, &st_assignment_get, q, &assignment_rows, out, NULL, "no such assignment", e);
 }
 
+/*
+ * Begins an operation on one policy: the transaction, and the policy read by
+ * id with stmt; pid is its id as text. On failure the transaction is over.
+ */
+static enum core_status
+policy_begin(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct policy *p,
+    char pid[CORE_ID_LEN], struct core_err *e)
+{
+	enum core_status st;
+
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = policy_load(c, stmt, id, p, e)) != CORE_OK)
+		return core_abort(st);
+	core_id_text(p->id, pid);
+	return CORE_OK;
+}
+
 enum core_status
 policies_create(struct core_ctx *c, const char *name, const char *description, struct policy *out,
     struct core_err *e)
@@ -154,9 +158,8 @@ policies_create(struct core_ctx *c, const char *name, const char *description, s
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((r = db_exec(&st_policy_insert, p)) == NULL)
-		return core_abort(db_status() == DB_UNIQUE ?
-		    core_fail(e, CORE_CONFLICT, "name", "a policy named \"%.100s\" already exists", name) :
-		    core_db_fail(e, "policy"));
+		return core_abort(core_taken(e, "name", "policy",
+		    "a policy named \"%.100s\" already exists", name));
 	core_id_text(db_int(r, 0, 0), sid);
 	PQclear(r);
 	if ((st = policy_load(c, &st_policy_get, sid, out, e)) != CORE_OK)
@@ -180,25 +183,15 @@ policies_list(struct core_ctx *c, struct policy **out, size_t *n, struct core_er
 enum core_status
 policies_delete(struct core_ctx *c, const char *id, struct core_err *e)
 {
+	static const struct groups_reach reach = { &st_policy_user_levels, &st_policy_delete,
+		"policy", "assignments" };
 	struct policy	 p;
-	char		 pid[24], count[24];
+	char		 pid[CORE_ID_LEN];
 	enum core_status st;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = policy_begin(c, &st_policy_lock, id, &p, pid, e)) != CORE_OK)
 		return st;
-	if ((st = policy_load(c, &st_policy_lock, id, &p, e)) != CORE_OK ||
-	    (st = groups_none_above_actor(c, &st_policy_user_levels, p.id, e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(p.id, pid);
-	core_id_text(p.assignments, count);
-	{
-		const char *const ch[][3] = { { "name", p.name, NULL }, { "assignments", count, "0" } };
-
-		if ((st = rows_exec_id(&st_policy_delete, p.id, "policy", e)) != CORE_OK ||
-		    (st = audit_changes(c, "policy.delete", "policy", pid, ch, 2, e)) != CORE_OK)
-			return core_abort(st);
-	}
-	return core_commit(e);
+	return core_end(groups_delete_reaching(c, &reach, p.id, pid, p.name, p.assignments, e), e);
 }
 
 /*
@@ -259,11 +252,8 @@ policies_assign(struct core_ctx *c, const char *id, const struct user_ref *user,
 		return core_fail(e, CORE_INVALID, "user", "give a user or a group (not both)");
 	if (group_key != NULL && *group_key == '\0')
 		return core_fail(e, CORE_INVALID, "group", "group is required");
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = policy_begin(c, &st_policy_share, id, &p, pid, e)) != CORE_OK)
 		return st;
-	if ((st = policy_load(c, &st_policy_share, id, &p, e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(p.id, pid);
 	if ((st = assign(c, pid, user, group_key, aid, &created, e)) != CORE_OK ||
 	    (st = assignment_load(c, pid, aid, out, e)) != CORE_OK)
 		return core_abort(st);
@@ -289,11 +279,8 @@ policies_unassign(struct core_ctx *c, const char *id, const char *assignment_id,
 	enum core_status		 st;
 	PGresult			*r;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = policy_begin(c, &st_policy_share, id, &p, pid, e)) != CORE_OK)
 		return st;
-	if ((st = policy_load(c, &st_policy_share, id, &p, e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(p.id, pid);
 	if ((st = assignment_load(c, pid, assignment_id, &a, e)) != CORE_OK)
 		return core_abort(st);
 	core_id_text(a.id, aid);
@@ -327,11 +314,8 @@ policies_assignments(struct core_ctx *c, const char *id, struct policy_assignmen
 	enum core_status st;
 
 	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = policy_begin(c, &st_policy_get, id, &p, pid, e)) != CORE_OK)
 		return st;
-	if ((st = policy_load(c, &st_policy_get, id, &p, e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(p.id, pid);
 	if ((st = rows_read(c, &st_assignment_list, pid, &assignment_rows, "list", (void **)out, n,
 	    e)) != CORE_OK)
 		return core_abort(st);

@@ -32,18 +32,12 @@ DB_STMT(st_team_release, 1,
 DB_STMT(st_team_delete, 1,
     "DELETE FROM gatehouse.teams WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
-static void
-team_from_row(struct arena *a, PGresult *r, int row, void *out)
-{
-	struct team *t = out;
-
-	t->id = db_int(r, row, 0);
-	t->name = db_text(a, r, row, 1);
-	t->created_at = db_text(a, r, row, 2);
-	t->members = db_int(r, row, 3);
-}
-
-static const struct rows_kind team_rows = { "team", TEAM_NCOLS, sizeof(struct team), team_from_row };
+static const struct rows_col team_cols[TEAM_NCOLS] = {
+	ROWS_INT(struct team, id), ROWS_TEXT(struct team, name), ROWS_TEXT(struct team, created_at),
+	ROWS_INT(struct team, members),
+};
+static const struct rows_kind team_rows = { "team", TEAM_NCOLS, sizeof(struct team), team_cols,
+	NULL };
 
 /* Reads one team by id with stmt (plain or locking) inside the transaction. */
 static enum core_status
@@ -57,21 +51,9 @@ load(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct team *t, s
 }
 
 static enum core_status
-check_name(const char *name, struct core_err *e)
-{
-	if (name == NULL || *name == '\0')
-		return core_fail(e, CORE_INVALID, "name", "name is required");
-	if (!valid_line(name, 100))
-		return core_fail(e, CORE_INVALID, "name", "name must be 1 to 100 bytes of text on one line");
-	return CORE_OK;
-}
-
-static enum core_status
 name_taken(const char *name, struct core_err *e)
 {
-	if (db_status() == DB_UNIQUE)
-		return core_fail(e, CORE_CONFLICT, "name", "a team named \"%.100s\" already exists", name);
-	return core_db_fail(e, "team");
+	return core_taken(e, "name", "team", "a team named \"%.100s\" already exists", name);
 }
 
 /* Records action on team t with the name change (old NULL: created; new NULL: deleted). */
@@ -82,7 +64,6 @@ audit_team(struct core_ctx *c, const char *action, int64_t id, const char *old, 
 	struct buf	b;
 	struct jsonw	w;
 	char		sid[24];
-	int		rc;
 
 	core_id_text(id, sid);
 	buf_init(&b);
@@ -95,9 +76,7 @@ audit_team(struct core_ctx *c, const char *action, int64_t id, const char *old, 
 	jsonw_kstr(&w, "new", new);
 	jsonw_obj_close(&w);
 	jsonw_obj_close(&w);
-	rc = b.failed ? -1 : audit_write(c, action, "team", sid, b.data);
-	buf_free(&b);
-	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+	return audit_buf(c, action, "team", sid, &b, e);
 }
 
 enum core_status
@@ -108,9 +87,8 @@ teams_create(struct core_ctx *c, const char *name, struct team *out, struct core
 	enum core_status st;
 	PGresult	*r;
 
-	if ((st = check_name(name, e)) != CORE_OK)
-		return st;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_check_line(name, "name", 100, e)) != CORE_OK ||
+	    (st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((r = db_exec(&st_team_insert, p)) == NULL)
 		return core_abort(name_taken(name, e));
@@ -131,9 +109,8 @@ teams_rename(struct core_ctx *c, const char *id, const char *name, struct team *
 	enum core_status st;
 	PGresult	*r;
 
-	if ((st = check_name(name, e)) != CORE_OK)
-		return st;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_check_line(name, "name", 100, e)) != CORE_OK ||
+	    (st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((st = load(c, &st_team_lock, id, &old, e)) != CORE_OK)
 		return core_abort(st);
@@ -179,9 +156,7 @@ teams_delete(struct core_ctx *c, const char *id, struct core_err *e)
 		    core_fail(e, CORE_CONFLICT, NULL, "the team has users: move them first") :
 		    core_db_fail(e, "team"));
 	PQclear(r);
-	if ((st = audit_team(c, "team.delete", t.id, t.name, NULL, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(audit_team(c, "team.delete", t.id, t.name, NULL, e), e);
 }
 
 enum core_status

@@ -89,7 +89,8 @@ user_from_row(struct arena *a, PGresult *r, int row, void *out)
 	u->version = (int)db_int(r, row, 32);
 }
 
-static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), user_from_row };
+static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), NULL,
+	user_from_row };
 
 /*
  * Loads one user, optionally locking its row for the rest of the
@@ -124,9 +125,7 @@ users_get(struct core_ctx *c, const struct user_ref *ref, struct user *u, struct
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, false, u, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(load(c, ref, false, u, e), e);
 }
 
 enum core_status
@@ -165,6 +164,26 @@ users_may_set_level(const struct core_ctx *c, enum level from, enum level to, st
 	return CORE_OK;
 }
 
+/*
+ * Begins a change to one user: the transaction, the user's row locked, the
+ * version the change expects (If-Match), and nobody acting above their own
+ * level. On failure the transaction is over.
+ */
+static enum core_status
+change_begin(struct core_ctx *c, const struct user_ref *ref, int if_version, struct user *old,
+    struct core_err *e)
+{
+	enum core_status st;
+
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = load(c, ref, true, old, e)) != CORE_OK ||
+	    (st = core_check_version(old->version, if_version, "user", e)) != CORE_OK ||
+	    (st = may_touch(c, old, e)) != CORE_OK)
+		return core_abort(st);
+	return CORE_OK;
+}
+
 DB_STMT(st_other_supers, 1,
     "SELECT count(*) FROM (SELECT 1 FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
     " AND access_level = 'super' AND status = 'active' AND id <> $1 FOR UPDATE) s");
@@ -176,18 +195,13 @@ DB_STMT(st_other_supers, 1,
 static enum core_status
 keep_a_super(const struct user *u, const char *what, struct core_err *e)
 {
-	char		 id[24];
-	const char	*p[1] = { id };
-	PGresult	*r;
-	long		 others;
+	enum core_status st;
+	int64_t		 others;
 
 	if (u->level != LEVEL_SUPER || u->status != US_ACTIVE)
 		return CORE_OK;
-	core_id_text(u->id, id);
-	if ((r = db_exec(&st_other_supers, p)) == NULL)
-		return core_db_fail(e, "user");
-	others = (long)db_int(r, 0, 0);
-	PQclear(r);
+	if ((st = rows_int_on(&st_other_supers, u->id, "user", &others, e)) != CORE_OK)
+		return st;
 	if (others == 0)
 		return core_fail(e, CORE_CONFLICT, NULL, "cannot %s the last super of the org", what);
 	return CORE_OK;
@@ -203,16 +217,11 @@ DB_STMT(st_memberships, 1,
 static enum core_status
 no_memberships(const struct user *u, struct core_err *e)
 {
-	char		 sid[24];
-	const char	*p[1] = { sid };
-	PGresult	*r;
-	long		 n;
+	enum core_status st;
+	int64_t		 n;
 
-	core_id_text(u->id, sid);
-	if ((r = db_exec(&st_memberships, p)) == NULL)
-		return core_db_fail(e, "user");
-	n = (long)db_int(r, 0, 0);
-	PQclear(r);
+	if ((st = rows_int_on(&st_memberships, u->id, "user", &n, e)) != CORE_OK)
+		return st;
 	if (n > 0)
 		return core_fail(e, CORE_CONFLICT, "access_level",
 		    "a guest cannot be in groups or policies: remove the user from them first");
@@ -384,8 +393,7 @@ enum core_status
 users_audit(struct core_ctx *c, const char *action, const struct user *old, const struct user *new,
     const char *extra_key, struct core_err *e)
 {
-	struct buf	b;
-	int		rc;
+	struct buf b;
 
 	buf_init(&b);
 	diff_json(old, new, &b);
@@ -394,9 +402,7 @@ users_audit(struct core_ctx *c, const char *action, const struct user *old, cons
 		buf_printf(&b, "%s\"%s\":{\"changed\":true}", b.len > 1 ? "," : "", extra_key);
 	}
 	buf_putc(&b, '}');
-	rc = b.failed ? -1 : audit_write(c, action, "user", new->uid, b.data);
-	buf_free(&b);
-	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+	return audit_buf(c, action, "user", new->uid, &b, e);
 }
 
 /* Column updates from a JSON patch: each column changes only when its key is present. */
@@ -476,14 +482,8 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	const char		*params[2];
 	PGresult		*r;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = core_check_version(old.version, if_version, "user", e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = may_touch(c, &old, e)) != CORE_OK)
-		return core_abort(st);
 	level = old.level;
 	if (p->set[UF_ACCESS_LEVEL])
 		level_parse(p->val[UF_ACCESS_LEVEL], &level);
@@ -512,9 +512,7 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 		db_rollback();
 		return CORE_OK;
 	}
-	if ((st = users_audit(c, "user.update", &old, out, NULL, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(users_audit(c, "user.update", &old, out, NULL, e), e);
 }
 
 /* --- status ---------------------------------------------------------------------- */
@@ -671,30 +669,17 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 		&st_user_remove };
 	struct user		 old, gone;
 	enum core_status	 st;
-	char			 sid[24];
-	const char		*params[1] = { sid };
-	PGresult		*r;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
+	if ((st = keep_a_super(&old, "remove", e)) != CORE_OK)
 		return core_abort(st);
-	if ((st = core_check_version(old.version, if_version, "user", e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = may_touch(c, &old, e)) != CORE_OK ||
-	    (st = keep_a_super(&old, "remove", e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(old.id, sid);
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if ((r = db_exec(steps[i], params)) == NULL)
-			return core_abort(core_db_fail(e, "user"));
-		PQclear(r);
-	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if ((st = rows_exec_on(steps[i], old.id, NULL, "user", e)) != CORE_OK)
+			return core_abort(st);
 	gone = old;
 	gone.status = US_REMOVED;
-	if ((st = users_audit(c, "user.remove", &old, &gone, NULL, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(users_audit(c, "user.remove", &old, &gone, NULL, e), e);
 }
 
 DB_STMT(st_password_hash, 1,
@@ -705,8 +690,6 @@ DB_STMT(st_password_hash, 1,
 static enum core_status
 check_current(const struct user *u, const char *current, struct core_err *e)
 {
-	char		 sid[24];
-	const char	*p[1] = { sid };
 	PGresult	*r;
 	bool		 rehash;
 	int		 ok;
@@ -716,9 +699,8 @@ check_current(const struct user *u, const char *current, struct core_err *e)
 	if (current == NULL)
 		return core_fail(e, CORE_INVALID, "current_password",
 		    "current_password is required to change your own password");
-	core_id_text(u->id, sid);
-	if ((r = db_exec(&st_password_hash, p)) == NULL)
-		return core_db_fail(e, "user");
+	if ((r = rows_on(&st_password_hash, u->id, NULL, "user", e)) == NULL)
+		return e->status;
 	ok = PQntuples(r) == 1 && db_value(r, 0, 0) != NULL &&
 	    password_verify(current, db_value(r, 0, 0), &rehash) == 1;
 	PQclear(r);
