@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -35,62 +36,77 @@ result(void)
 	return r;
 }
 
+/* Each test gets the result and an arena for copies. */
+struct fixture {
+	struct arena	 a;
+	PGresult	*r;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	arena_init(&f->a, 4096);
+	f->r = result();
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	PQclear(f->r);
+	arena_free(&f->a);
+	free(f);
+	return 0;
+}
+
 static void
 cells_read_as_their_types(void **state)
 {
-	struct arena	 a;
-	PGresult	*r = result();
+	struct fixture	*f = *state;
 	const char	*t;
 
-	(void)state;
-	arena_init(&a, 4096);
-	assert_string_equal(db_value(r, 0, 0), "ann");
-	t = db_text(&a, r, 0, 0);
+	assert_string_equal(db_value(f->r, 0, 0), "ann");
+	t = db_text(&f->a, f->r, 0, 0);
 	assert_string_equal(t, "ann");
-	assert_ptr_not_equal(t, db_value(r, 0, 0));	/* a copy, outliving the result */
-	assert_int_equal(db_int(r, 0, 1), -42);
-	assert_true(db_bool(r, 0, 2));
-	assert_false(db_bool(r, 0, 0));			/* "ann" is not true */
-	arena_free(&a);
-	PQclear(r);
+	assert_ptr_not_equal(t, db_value(f->r, 0, 0));	/* a copy, outliving the result */
+	assert_int_equal(db_int(f->r, 0, 1), -42);
+	assert_true(db_bool(f->r, 0, 2));
+	assert_false(db_bool(f->r, 0, 0));		/* "ann" is not true */
+}
+
+/* Every reader of (row, col) answers NULL, 0 or false, and copies nothing. */
+static void
+reads_as_null(struct fixture *f, int row, int col)
+{
+	assert_null(db_value(f->r, row, col));
+	assert_null(db_text(&f->a, f->r, row, col));
+	assert_int_equal(db_int(f->r, row, col), 0);
+	assert_false(db_bool(f->r, row, col));
+	assert_int_equal(f->a.used, 0);
 }
 
 static void
 null_reads_as_null_zero_false(void **state)
 {
-	struct arena	 a;
-	PGresult	*r = result();
-
-	(void)state;
-	arena_init(&a, 4096);
-	assert_null(db_value(r, 1, 0));
-	assert_null(db_text(&a, r, 1, 0));
-	assert_int_equal(db_int(r, 1, 1), 0);
-	assert_false(db_bool(r, 1, 2));
-	assert_int_equal(a.used, 0);
-	arena_free(&a);
-	PQclear(r);
+	for (int col = 0; col < 3; col++)
+		reads_as_null(*state, 1, col);
 }
 
 static void
 cells_outside_the_result_read_as_null(void **state)
 {
-	struct arena	 a;
-	PGresult	*r = result();
+	static const int cells[][2] = { { 2, 0 }, { 0, 3 }, { -1, 0 }, { 0, -1 }, { 5, 0 },
+		{ 0, 9 }, { 9, 2 } };
 
-	(void)state;
-	arena_init(&a, 4096);
-	assert_null(db_value(r, 2, 0));
-	assert_null(db_value(r, 0, 3));
-	assert_null(db_value(r, -1, 0));
-	assert_null(db_value(r, 0, -1));
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++)
+		reads_as_null(*state, cells[i][0], cells[i][1]);
 	assert_null(db_value(NULL, 0, 0));
-	assert_null(db_text(&a, r, 5, 0));
-	assert_int_equal(db_int(r, 0, 9), 0);
-	assert_false(db_bool(r, 9, 2));
-	assert_int_equal(a.used, 0);
-	arena_free(&a);
-	PQclear(r);
 }
 
 static void
@@ -109,9 +125,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cells_read_as_their_types),
-		cmocka_unit_test(null_reads_as_null_zero_false),
-		cmocka_unit_test(cells_outside_the_result_read_as_null),
+		cmocka_unit_test_setup_teardown(cells_read_as_their_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(null_reads_as_null_zero_false, setup, teardown),
+		cmocka_unit_test_setup_teardown(cells_outside_the_result_read_as_null, setup,
+		    teardown),
 		cmocka_unit_test(an_empty_result_has_no_cells),
 	};
 
