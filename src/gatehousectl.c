@@ -177,7 +177,7 @@ cmd_key_create(int argc, char **argv)
 	}
 	arena_init(&a, 0);
 	if (with_org(opt(argc, argv, 0, "--org"), &c, &a, &e) != CORE_OK ||
-	    apikey_create(&c, &who, opt(argc, argv, 0, "--name"), expires_in, key, &k, &e) != CORE_OK)
+	    keys_create(&c, &who, opt(argc, argv, 0, "--name"), expires_in, key, &k, &e) != CORE_OK)
 		rc = fail(&e);
 	else
 		printf("%s\n", key);	/* shown once; only its digest is stored */
@@ -197,7 +197,7 @@ cmd_key_revoke(int argc, char **argv)
 	if (argc != 3 || strcmp(argv[0], "--org") != 0)
 		return usage();
 	arena_init(&a, 0);
-	if (with_org(argv[1], &c, &a, &e) != CORE_OK || apikey_revoke(&c, argv[2], &e) != CORE_OK)
+	if (with_org(argv[1], &c, &a, &e) != CORE_OK || keys_revoke(&c, argv[2], &e) != CORE_OK)
 		rc = fail(&e);
 	arena_free(&a);
 	return rc;

@@ -1,18 +1,16 @@
-/* apikey.h: API keys gh_<org>k<id>_<secret>: generation, parsing, hashing and verification. */
+/* apikey.h: API keys gh_<org>k<id>_<secret>: their shape and authentication (secrets: secret.h). */
 #ifndef GATEHOUSE_APIKEY_H
 #define GATEHOUSE_APIKEY_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gatehouse/secret.h"
 
 struct arena;
 struct principal;
 
-#define APIKEY_SECRET_BYTES	32
-#define APIKEY_SECRET_LEN	43	/* base64url, unpadded */
-#define APIKEY_DIGEST_LEN	32	/* SHA-256 */
-#define APIKEY_MAX		128
+#define APIKEY_MAX	SECRET_TOKEN_MAX
 
 /*
  * Splits a presented key. Returns 0 and sets org, id and a pointer to the
@@ -21,20 +19,8 @@ struct principal;
 int	apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret);
 /* Splits a key's public reference gh_<org>k<id> (no secret). 0 on success. */
 int	apikey_ref_parse(const char *ref, int64_t *org, int64_t *id);
-/* A new random secret (base64url, NUL-terminated) and its digest. 0 on success. */
-int	apikey_new_secret(char secret[APIKEY_SECRET_LEN + 1], unsigned char digest[APIKEY_DIGEST_LEN]);
-void	apikey_digest(const char *secret, size_t len, unsigned char out[APIKEY_DIGEST_LEN]);
 /* The full key to show once: gh_<org>k<id>_<secret>. */
 int	apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secret);
-
-/*
- * Single-use tokens (registration, password reset) share the shape with
- * another prefix: <prefix>_<org>k<id>_<secret>.
- */
-int	token_format(char *out, size_t outsz, const char *prefix, int64_t org, int64_t id,
-	    const char *secret);
-int	token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id,
-	    const char **secret);
 
 enum apikey_result { APIKEY_OK, APIKEY_INVALID, APIKEY_UNAVAILABLE };
 

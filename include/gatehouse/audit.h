@@ -2,7 +2,12 @@
 #ifndef GATEHOUSE_AUDIT_H
 #define GATEHOUSE_AUDIT_H
 
+#include <stddef.h>
+
 #include "gatehouse/core.h"
+
+struct buf;
+struct jsonw;
 
 /*
  * Records action on target with changes (a JSON object text, "{}" when none;
@@ -10,6 +15,19 @@
  */
 int	audit_write(struct core_ctx *, const char *action, const char *target_type,
 	    const char *target_id, const char *changes_json);
+/*
+ * audit_write of the changes object built in b, which it frees, as a core
+ * status: a failure (or b out of memory) is named "audit event".
+ */
+enum core_status audit_buf(struct core_ctx *, const char *action, const char *target_type,
+		    const char *target_id, struct buf *b, struct core_err *);
+/* One "name": {"old": old, "new": new} member of a changes object; NULL is JSON null. */
+void	audit_change(struct jsonw *, const char *name, const char *old, const char *new);
+/* audit_change of values that are JSON text already: numbers, true, false. */
+void	audit_change_json(struct jsonw *, const char *name, const char *old, const char *new);
+/* An event whose changes are n (name, old, new) triples. */
+enum core_status audit_changes(struct core_ctx *, const char *action, const char *target_type,
+		    const char *target_id, const char *const (*ch)[3], size_t n, struct core_err *);
 
 struct audit_event {
 	const char	*id;

@@ -3,6 +3,7 @@
 #define GATEHOUSE_CORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gatehouse/apikey.h"
@@ -50,6 +51,9 @@ enum core_status core_fail(struct core_err *, enum core_status, const char *fiel
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Maps the last database failure to a core status with a message. */
 enum core_status core_db_fail(struct core_err *, const char *what);
+/* core_db_fail, but a uniqueness violation is CORE_CONFLICT naming field, with the message. */
+enum core_status core_taken(struct core_err *, const char *field, const char *what,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The actor's access level; the operator CLI (no actor) acts with full authority. */
 enum level	 core_actor_level(const struct core_ctx *);
@@ -58,6 +62,8 @@ enum level	 core_actor_level(const struct core_ctx *);
 #define CORE_NO_VERSION		(-2)	/* a precondition no version meets: 412 if the resource exists */
 /* CORE_PRECONDITION unless want is CORE_ANY_VERSION or equals have. */
 enum core_status core_check_version(int have, int want, const char *what, struct core_err *);
+/* CORE_INVALID naming field unless v is 1 to max bytes of text on one line. */
+enum core_status core_check_line(const char *v, const char *field, size_t max, struct core_err *);
 
 /* An id as the text of a statement parameter. */
 #define CORE_ID_LEN	24
@@ -73,5 +79,7 @@ const char	*core_ready(int *schema_version);
 enum core_status core_begin(struct core_ctx *, struct core_err *);
 enum core_status core_commit(struct core_err *);
 enum core_status core_abort(enum core_status st);
+/* Ends the transaction as st says: core_commit when CORE_OK, else core_abort(st). */
+enum core_status core_end(enum core_status st, struct core_err *);
 
 #endif

@@ -46,9 +46,22 @@ PGresult	*db_exec(struct db_stmt *, const char *const *params);
  */
 PGresult	*db_exec_sql(const char *sql, int nparams, const char *const *params);
 enum db_status	 db_status(void);
-/* A copy of a text column in the arena, or NULL for SQL NULL. */
+
+/*
+ * Reading a result: every read goes through these, which check the row and
+ * column against the result's size first. A cell outside the result is
+ * logged (a bug: the statement and its reader disagree) and reads as SQL
+ * NULL; NULL reads as NULL, 0 or false.
+ */
 struct arena;
+/* The cell's text inside r (valid until PQclear), or NULL. */
+const char	*db_value(PGresult *, int row, int col);
+/* A copy of the cell's text in the arena, or NULL. */
 const char	*db_text(struct arena *, PGresult *, int row, int col);
+/* The cell as a decimal integer, or 0. */
+int64_t		 db_int(PGresult *, int row, int col);
+/* True when the cell is boolean true. */
+bool		 db_bool(PGresult *, int row, int col);
 /* Constraint named by the last failure, or "". */
 const char	*db_constraint(void);
 

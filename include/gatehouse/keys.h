@@ -25,13 +25,13 @@ struct user_ref;
  * expiry. A key for another user needs admin over that user; below admin the
  * answer is 403 whether or not that user exists.
  */
-enum core_status apikey_create(struct core_ctx *, const struct user_ref *who, const char *name,
+enum core_status keys_create(struct core_ctx *, const struct user_ref *who, const char *name,
 		    int64_t expires_in, char key_out[APIKEY_MAX], struct api_key *out,
 		    struct core_err *);
 /* Revokes by reference; a user may revoke their own keys, an admin any below them. */
-enum core_status apikey_revoke(struct core_ctx *, const char *ref, struct core_err *);
+enum core_status keys_revoke(struct core_ctx *, const char *ref, struct core_err *);
 /* The caller's own keys, or (all, for an admin) every key of the org. */
-enum core_status apikey_list(struct core_ctx *, bool all, struct api_key **out, size_t *n,
+enum core_status keys_list(struct core_ctx *, bool all, struct api_key **out, size_t *n,
 		    struct core_err *);
 
 #endif

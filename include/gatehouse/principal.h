@@ -1,16 +1,11 @@
-/* principal.h: who is calling — org, user or service key, access level — and the level ladder. */
+/* principal.h: who is calling — org, user or service key, and access level. */
 #ifndef GATEHOUSE_PRINCIPAL_H
 #define GATEHOUSE_PRINCIPAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* One ladder for every dialect. */
-enum level { LEVEL_GUEST, LEVEL_USER, LEVEL_ADMIN, LEVEL_SUPER, LEVEL__MAX };
-
-const char	*level_name(enum level);
-/* 0 and *out set when s names a level; -1 otherwise. */
-int		 level_parse(const char *s, enum level *out);
+#include "gatehouse/level.h"
 
 struct principal {
 	int64_t		 org_id;

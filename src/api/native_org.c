@@ -120,7 +120,7 @@ h_keys_list(struct request *r)
 	if (api_known_only(r, known) != 0 || api_bool(r, "all", false, &all) != 0)
 		return;
 	api_ctx(r, &c);
-	if (apikey_list(&c, all, &keys, &n, &e) != CORE_OK) {
+	if (keys_list(&c, all, &keys, &n, &e) != CORE_OK) {
 		api_fail(r, &e);
 		return;
 	}
@@ -150,7 +150,7 @@ h_keys_create(struct request *r)
 	if (api_known_only(r, known) != 0 || api_int(r, "expires_in", 0, 10L * 366 * 86400, &exp) != 0)
 		return;
 	api_ctx(r, &c);
-	if (apikey_create(&c, user ? &who : NULL, req_param(r, "name"), exp, key, &k, &e) != CORE_OK) {
+	if (keys_create(&c, user ? &who : NULL, req_param(r, "name"), exp, key, &k, &e) != CORE_OK) {
 		api_fail(r, &e);
 		return;
 	}
@@ -170,7 +170,7 @@ h_keys_revoke(struct request *r)
 	struct core_err	e;
 
 	api_ctx(r, &c);
-	if (apikey_revoke(&c, req_path_param(r, "id"), &e) != CORE_OK)
+	if (keys_revoke(&c, req_path_param(r, "id"), &e) != CORE_OK)
 		api_fail(r, &e);
 	else
 		resp_start(r, 204, "application/json");

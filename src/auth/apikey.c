@@ -1,4 +1,4 @@
-/* apikey.c: API key format, SHA-256 digests, constant-time verification and lookup. */
+/* apikey.c: authenticating API keys: constant-time digest comparison, lookup and the key cache. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,118 +6,29 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "gatehouse/apikey.h"
 #include "gatehouse/arena.h"
-#include "gatehouse/base64.h"
 #include "gatehouse/db.h"
 #include "gatehouse/principal.h"
-
-/* Parses a positive decimal of at most 18 digits from s up to stop; -1 if not one. */
-static int64_t
-parse_id(const char *s, const char *stop)
-{
-	int64_t v = 0;
-
-	if (s == stop || stop - s > 18 || *s == '0')
-		return -1;
-	for (; s < stop; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v;
-}
-
-/*
- * Parses the public part <prefix>_<org>k<id> ending at stop (the end of the
- * reference, or the '_' before a secret). 0 on success.
- */
-static int
-ref_parse(const char *s, const char *stop, const char *prefix, int64_t *org, int64_t *id)
-{
-	size_t		 plen = strlen(prefix);
-	const char	*t, *k;
-
-	if (s == NULL || strncmp(s, prefix, plen) != 0 || s[plen] != '_')
-		return -1;
-	t = s + plen + 1;
-	if (t >= stop || (k = memchr(t, 'k', (size_t)(stop - t))) == NULL)
-		return -1;
-	if ((*org = parse_id(t, k)) < 0 || (*id = parse_id(k + 1, stop)) < 0)
-		return -1;
-	return 0;
-}
+#include "gatehouse/secret.h"
 
 int
-token_parse(const char *token, const char *prefix, int64_t *org, int64_t *id, const char **secret)
+apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret)
 {
-	const char	*us, *sec;
-	size_t		 slen;
-
-	if (token == NULL || strlen(token) <= strlen(prefix) + 1 ||
-	    (us = strchr(token + strlen(prefix) + 1, '_')) == NULL ||
-	    ref_parse(token, us, prefix, org, id) != 0)
-		return -1;
-	sec = us + 1;
-	slen = strlen(sec);
-	if (slen != APIKEY_SECRET_LEN || strspn(sec, base64_chars(BASE64_URL)) != slen)
-		return -1;
-	*secret = sec;
-	return 0;
+	return secret_parse(token, "gh", org, id, secret);
 }
 
 int
 apikey_ref_parse(const char *ref, int64_t *org, int64_t *id)
 {
-	return ref == NULL ? -1 : ref_parse(ref, ref + strlen(ref), "gh", org, id);
-}
-
-int
-apikey_parse(const char *token, int64_t *org, int64_t *id, const char **secret)
-{
-	return token_parse(token, "gh", org, id, secret);
-}
-
-void
-apikey_digest(const char *secret, size_t len, unsigned char out[APIKEY_DIGEST_LEN])
-{
-	unsigned int n = APIKEY_DIGEST_LEN;
-
-	if (EVP_Digest(secret, len, out, &n, EVP_sha256(), NULL) != 1)
-		memset(out, 0, APIKEY_DIGEST_LEN);	/* matches no stored digest (CHECK length 32 of real ones) */
-}
-
-int
-apikey_new_secret(char secret[APIKEY_SECRET_LEN + 1], unsigned char digest[APIKEY_DIGEST_LEN])
-{
-	unsigned char	raw[APIKEY_SECRET_BYTES];
-	size_t		o;
-
-	_Static_assert(BASE64_LEN(APIKEY_SECRET_BYTES) == APIKEY_SECRET_LEN, "secret length");
-	if (RAND_bytes(raw, APIKEY_SECRET_BYTES) != 1)
-		return -1;
-	o = base64_encode(BASE64_URL, raw, sizeof(raw), secret);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	apikey_digest(secret, o, digest);
-	return 0;
-}
-
-int
-token_format(char *out, size_t outsz, const char *prefix, int64_t org, int64_t id,
-    const char *secret)
-{
-	int n = snprintf(out, outsz, "%s_%lldk%lld_%s", prefix, (long long)org, (long long)id, secret);
-
-	return n > 0 && (size_t)n < outsz ? 0 : -1;
+	return secret_ref_parse(ref, "gh", org, id);
 }
 
 int
 apikey_format(char *out, size_t outsz, int64_t org, int64_t id, const char *secret)
 {
-	return token_format(out, outsz, "gh", org, id, secret);
+	return secret_format(out, outsz, "gh", org, id, secret);
 }
 
 DB_STMT(st_key_auth, 2,
@@ -142,7 +53,7 @@ DB_STMT(st_key_touch, 2, "SELECT gatehouse.key_touch($1, $2)");
 struct kc_entry {
 	int64_t		org, id;	/* org 0: empty */
 	unsigned	gen;
-	unsigned char	digest[APIKEY_DIGEST_LEN];
+	unsigned char	digest[SECRET_DIGEST_LEN];
 	double		expires;	/* Unix time, to the microsecond; 0: never */
 	double		cached_at, touched_at;
 	int64_t		user_id;
@@ -221,25 +132,26 @@ kc_copy(char *dst, size_t size, const char *src)
 static void
 kc_store(int64_t org, int64_t id, const unsigned char *digest, PGresult *r)
 {
-	struct kc_entry *e = kc_slot(org, id), n;
+	struct kc_entry	*e = kc_slot(org, id), n;
+	const char	*v;
 
 	memset(&n, 0, sizeof(n));
 	n.org = org;
 	n.id = id;
 	n.gen = db_generation();
 	memcpy(n.digest, digest, sizeof(n.digest));
-	n.expires = PQgetisnull(r, 0, 11) ? 0 : strtod(PQgetvalue(r, 0, 11), NULL);
+	n.expires = (v = db_value(r, 0, 11)) ? strtod(v, NULL) : 0;
 	n.cached_at = n.touched_at = mono();
-	n.user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
-	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &n.level) != 0)
+	n.user_id = db_int(r, 0, 5);
+	if (level_parse(db_value(r, 0, 9), &n.level) != 0)
 		n.level = LEVEL_GUEST;
 	/* Anything too long to hold is simply not cached. */
-	if (!kc_copy(n.org_name, sizeof(n.org_name), PQgetvalue(r, 0, 3)) ||
-	    !kc_copy(n.tier, sizeof(n.tier), PQgetvalue(r, 0, 4)) ||
-	    !kc_copy(n.uid, sizeof(n.uid), PQgetvalue(r, 0, 6)) ||
-	    !kc_copy(n.username, sizeof(n.username), PQgetvalue(r, 0, 7)) ||
-	    !kc_copy(n.email, sizeof(n.email), PQgetvalue(r, 0, 8)) ||
-	    !kc_copy(n.scopes, sizeof(n.scopes), PQgetvalue(r, 0, 10)))
+	if (!kc_copy(n.org_name, sizeof(n.org_name), db_value(r, 0, 3)) ||
+	    !kc_copy(n.tier, sizeof(n.tier), db_value(r, 0, 4)) ||
+	    !kc_copy(n.uid, sizeof(n.uid), db_value(r, 0, 6)) ||
+	    !kc_copy(n.username, sizeof(n.username), db_value(r, 0, 7)) ||
+	    !kc_copy(n.email, sizeof(n.email), db_value(r, 0, 8)) ||
+	    !kc_copy(n.scopes, sizeof(n.scopes), db_value(r, 0, 10)))
 		return;
 	*e = n;
 	OPENSSL_cleanse(&n, sizeof(n));
@@ -249,7 +161,7 @@ kc_store(int64_t org, int64_t id, const unsigned char *digest, PGresult *r)
 static int
 bytea_hex(const char *s, unsigned char *out, size_t outlen)
 {
-	if (strncmp(s, "\\x", 2) != 0 || strlen(s + 2) != outlen * 2)
+	if (s == NULL || strncmp(s, "\\x", 2) != 0 || strlen(s + 2) != outlen * 2)
 		return -1;
 	s += 2;
 	for (size_t i = 0; i < outlen; i++) {
@@ -261,11 +173,11 @@ bytea_hex(const char *s, unsigned char *out, size_t outlen)
 	return 0;
 }
 
-/* Splits a PostgreSQL text[] literal of simple words ({a,b}) into the arena. */
+/* Splits a PostgreSQL text[] literal of simple words ({a,b}) into the arena; NULL is none. */
 static void
 scopes_parse(struct arena *a, const char *lit, struct principal *p)
 {
-	size_t n = 0, len = strlen(lit);
+	size_t n = 0, len = lit ? strlen(lit) : 0;
 	char *copy;
 
 	p->scopes = NULL;
@@ -322,7 +234,7 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 	const char	*secret;
 	char		 sorg[24], sid[24];
 	const char	*params[2] = { sorg, sid };
-	unsigned char	 want[APIKEY_DIGEST_LEN], got[APIKEY_DIGEST_LEN];
+	unsigned char	 want[SECRET_DIGEST_LEN], got[SECRET_DIGEST_LEN];
 	struct kc_entry	*e;
 	PGresult	*r;
 	bool		 match, usable, stale;
@@ -331,7 +243,7 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 		return APIKEY_INVALID;
 	snprintf(sorg, sizeof(sorg), "%lld", (long long)org);
 	snprintf(sid, sizeof(sid), "%lld", (long long)id);
-	apikey_digest(secret, APIKEY_SECRET_LEN, got);
+	secret_digest(secret, got);
 
 	if ((e = kc_lookup(org, id)) != NULL) {
 		match = CRYPTO_memcmp(e->digest, got, sizeof(got)) == 0;
@@ -351,14 +263,14 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 		return db_status() == DB_UNAVAILABLE ? APIKEY_UNAVAILABLE : APIKEY_INVALID;
 	}
 	if (PQntuples(r) != 1 || PQnfields(r) != 12 ||
-	    bytea_hex(PQgetvalue(r, 0, 0), want, sizeof(want)) != 0) {
+	    bytea_hex(db_value(r, 0, 0), want, sizeof(want)) != 0) {
 		PQclear(r);
 		OPENSSL_cleanse(got, sizeof(got));
 		return APIKEY_INVALID;
 	}
 	match = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
-	usable = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-	stale = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
+	usable = db_bool(r, 0, 1);
+	stale = db_bool(r, 0, 2);
 	OPENSSL_cleanse(got, sizeof(got));
 	if (!match || !usable) {
 		PQclear(r);
@@ -367,13 +279,13 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 	principal_ids(p, org, id);
 	p->org_name = db_text(a, r, 0, 3);
 	p->tier = db_text(a, r, 0, 4);
-	p->user_id = PQgetisnull(r, 0, 5) ? 0 : strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+	p->user_id = db_int(r, 0, 5);
 	p->user_uid = db_text(a, r, 0, 6);
 	p->username = db_text(a, r, 0, 7);
 	p->email = db_text(a, r, 0, 8);
-	if (PQgetisnull(r, 0, 9) || level_parse(PQgetvalue(r, 0, 9), &p->level) != 0)
+	if (level_parse(db_value(r, 0, 9), &p->level) != 0)
 		p->level = LEVEL_GUEST;
-	scopes_parse(a, PQgetvalue(r, 0, 10), p);
+	scopes_parse(a, db_value(r, 0, 10), p);
 	kc_store(org, id, want, r);
 	PQclear(r);
 	if (stale)

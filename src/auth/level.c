@@ -1,7 +1,7 @@
 /* level.c: the access-level ladder guest < user < admin < super. */
 #include <string.h>
 
-#include "gatehouse/principal.h"
+#include "gatehouse/level.h"
 
 static const char *const names[LEVEL__MAX] = { "guest", "user", "admin", "super" };
 
@@ -14,7 +14,7 @@ level_name(enum level l)
 int
 level_parse(const char *s, enum level *out)
 {
-	for (int i = 0; i < LEVEL__MAX; i++)
+	for (int i = 0; s != NULL && i < LEVEL__MAX; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum level)i;
 			return 0;

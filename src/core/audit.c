@@ -7,8 +7,10 @@
 
 #include "gatehouse/arena.h"
 #include "gatehouse/audit.h"
-#include "gatehouse/validate.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/db.h"
+#include "gatehouse/validate.h"
+#include "rows.h"
 
 DB_STMT(st_audit_insert, 9,
     "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
@@ -54,6 +56,62 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 	return 0;
 }
 
+enum core_status
+audit_buf(struct core_ctx *c, const char *action, const char *target_type, const char *target_id,
+    struct buf *b, struct core_err *e)
+{
+	int rc = b->failed ? -1 : audit_write(c, action, target_type, target_id, b->data);
+
+	buf_free(b);
+	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+}
+
+/* "name": {"old": old, "new": new}: strings (NULL is null), or JSON text when raw. */
+static void
+change(struct jsonw *w, const char *name, const char *old, const char *new, bool raw)
+{
+	jsonw_key(w, name);
+	jsonw_obj_open(w);
+	for (int i = 0; i < 2; i++) {
+		const char *v = i == 0 ? old : new;
+
+		jsonw_key(w, i == 0 ? "old" : "new");
+		if (raw && v != NULL)
+			jsonw_raw(w, v, strlen(v));
+		else
+			jsonw_str(w, v);
+	}
+	jsonw_obj_close(w);
+}
+
+void
+audit_change(struct jsonw *w, const char *name, const char *old, const char *new)
+{
+	change(w, name, old, new, false);
+}
+
+void
+audit_change_json(struct jsonw *w, const char *name, const char *old, const char *new)
+{
+	change(w, name, old, new, true);
+}
+
+enum core_status
+audit_changes(struct core_ctx *c, const char *action, const char *target_type,
+    const char *target_id, const char *const (*ch)[3], size_t n, struct core_err *e)
+{
+	struct buf	b;
+	struct jsonw	w;
+
+	buf_init(&b);
+	jsonw_init(&w, &b);
+	jsonw_obj_open(&w);
+	for (size_t i = 0; i < n; i++)
+		audit_change(&w, ch[i][0], ch[i][1], ch[i][2]);
+	jsonw_obj_close(&w);
+	return audit_buf(c, action, target_type, target_id, &b, e);
+}
+
 DB_STMT(st_audit_list, 7,
     "SELECT a.id, gatehouse.iso(a.at), a.actor, u.uid, a.action, a.target_type, a.target_id,"
     " a.changes::text, a.request_id, host(a.address)"
@@ -67,6 +125,16 @@ DB_STMT(st_audit_list, 7,
     "  AND ($5::timestamptz IS NULL OR a.at < $5::timestamptz)"
     "  AND ($6::bigint IS NULL OR a.id < $6::bigint)"
     " ORDER BY a.id DESC LIMIT $7::int");
+
+static const struct rows_col event_cols[] = {
+	ROWS_TEXT(struct audit_event, id), ROWS_TEXT(struct audit_event, at),
+	ROWS_TEXT(struct audit_event, actor), ROWS_TEXT(struct audit_event, actor_uid),
+	ROWS_TEXT(struct audit_event, action), ROWS_TEXT(struct audit_event, target_type),
+	ROWS_TEXT(struct audit_event, target_id), ROWS_TEXT(struct audit_event, changes),
+	ROWS_TEXT(struct audit_event, request_id), ROWS_TEXT(struct audit_event, address),
+};
+static const struct rows_kind event_rows = { "audit event",
+	sizeof(event_cols) / sizeof(event_cols[0]), sizeof(struct audit_event), event_cols, NULL };
 
 enum core_status
 audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event **out, size_t *n,
@@ -120,21 +188,8 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 		PQclear(r);
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
 	}
-	for (size_t i = 0; i < *n; i++) {
-		struct audit_event *a = &(*out)[i];
-		int row = (int)i;
-
-		a->id = db_text(c->arena, r, row, 0);
-		a->at = db_text(c->arena, r, row, 1);
-		a->actor = db_text(c->arena, r, row, 2);
-		a->actor_uid = db_text(c->arena, r, row, 3);
-		a->action = db_text(c->arena, r, row, 4);
-		a->target_type = db_text(c->arena, r, row, 5);
-		a->target_id = db_text(c->arena, r, row, 6);
-		a->changes = db_text(c->arena, r, row, 7);
-		a->request_id = db_text(c->arena, r, row, 8);
-		a->address = db_text(c->arena, r, row, 9);
-	}
+	for (size_t i = 0; i < *n; i++)
+		rows_fill(&event_rows, c->arena, r, (int)i, &(*out)[i]);
 	if (rows > (size_t)q->limit && *n > 0)
 		*next = (*out)[*n - 1].id;
 	PQclear(r);

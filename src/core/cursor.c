@@ -8,7 +8,7 @@
 char *
 cursor_encode(struct arena *a, const char *sort, bool desc, const char *val, int64_t id)
 {
-	char	*raw = arena_printf(a, "%s\n%c\n%s\n%lld", sort, desc ? 'd' : 'a', val,
+	char	*raw = arena_printf(a, "%s\n%c\n%s\n%lld", sort, desc ? 'd' : 'a', val ? val : "",
 		    (long long)id);
 	char	*out;
 	size_t	 n;

@@ -1,9 +1,11 @@
-/* errors.c: database failures, transactions, version and page checks, shared small helpers (core_fail is in fail.c). */
+/* errors.c: database failures, transactions and small shared helpers (pure checks are in fail.c). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gatehouse/core.h"
 #include "gatehouse/db.h"
+#include "gatehouse/validate.h"
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)
@@ -22,6 +24,20 @@ core_db_fail(struct core_err *e, const char *what)
 	default:
 		return core_fail(e, CORE_INTERNAL, NULL, "internal error");
 	}
+}
+
+enum core_status
+core_taken(struct core_err *e, const char *field, const char *what, const char *fmt, ...)
+{
+	char	msg[sizeof(e->msg)];
+	va_list	ap;
+
+	if (db_status() != DB_UNIQUE)
+		return core_db_fail(e, what);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return core_fail(e, CORE_CONFLICT, field, "%s", msg);
 }
 
 enum core_status
@@ -48,19 +64,19 @@ core_abort(enum core_status st)
 }
 
 enum core_status
-core_check_version(int have, int want, const char *what, struct core_err *e)
+core_end(enum core_status st, struct core_err *e)
 {
-	if (want == CORE_ANY_VERSION || want == have)
-		return CORE_OK;
-	return core_fail(e, CORE_PRECONDITION, NULL,
-	    "the %s has changed: its version is %d", what, have);
+	return st == CORE_OK ? core_commit(e) : core_abort(st);
 }
 
 enum core_status
-core_check_page(int limit, struct core_err *e)
+core_check_line(const char *v, const char *field, size_t max, struct core_err *e)
 {
-	if (limit < 1 || limit > CORE_PAGE_MAX)
-		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to %d", CORE_PAGE_MAX);
+	if (v == NULL || *v == '\0')
+		return core_fail(e, CORE_INVALID, field, "%s is required", field);
+	if (!valid_line(v, max))
+		return core_fail(e, CORE_INVALID, field, "%s must be 1 to %zu bytes of text on one line",
+		    field, max);
 	return CORE_OK;
 }
 

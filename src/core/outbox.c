@@ -1,10 +1,5 @@
-/* outbox.c: the e-mail outbox and single-use tokens, both written inside the caller's transaction. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+/* outbox.c: the e-mail outbox, written inside the caller's transaction and delivered at commit. */
 #include <libpq-fe.h>
-#include <openssl/crypto.h>
 
 #include "gatehouse/db.h"
 #include "gatehouse/outbox.h"
@@ -13,15 +8,6 @@ DB_STMT(st_outbox_insert, 3,
     "INSERT INTO gatehouse.outbox (org_id, to_addr, template, payload)"
     " VALUES (gatehouse.current_org(), $1, $2, $3::jsonb)");
 DB_STMT(st_outbox_notify, 0, "SELECT pg_notify('gatehouse_outbox', '')");
-DB_STMT(st_token_retire, 2,
-    "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
-    " AND user_id = $1 AND purpose = $2 AND used_at IS NULL");
-DB_STMT(st_token_insert, 4,
-    "INSERT INTO gatehouse.tokens (org_id, user_id, purpose, digest, expires_at)"
-    " VALUES (gatehouse.current_org(), $1, $2, decode($3, 'hex'),"
-    "  now() + make_interval(secs => $4::int)) RETURNING id");
-
-static const char *const purposes[] = { "registration", "password_reset", "email_change" };
 
 int
 outbox_queue(struct core_ctx *c, const char *to, const char *template, const char *payload)
@@ -38,36 +24,4 @@ outbox_queue(struct core_ctx *c, const char *to, const char *template, const cha
 		return -1;
 	PQclear(r);
 	return 0;
-}
-
-int
-token_issue(struct core_ctx *c, int64_t user_id, enum token_purpose purpose, int ttl,
-    char out[APIKEY_MAX])
-{
-	char		 secret[APIKEY_SECRET_LEN + 1], hex[2 * APIKEY_DIGEST_LEN + 1];
-	char		 uid[24], sttl[16];
-	unsigned char	 digest[APIKEY_DIGEST_LEN];
-	const char	*p[4] = { uid, purposes[purpose], hex, sttl };
-	PGresult	*r;
-	int		 rc = -1;
-
-	core_id_text(user_id, uid);
-	snprintf(sttl, sizeof(sttl), "%d", ttl);
-	if (apikey_new_secret(secret, digest) != 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	if ((r = db_exec(&st_token_retire, p)) == NULL)
-		goto out;
-	PQclear(r);
-	if ((r = db_exec(&st_token_insert, p)) == NULL)
-		goto out;
-	if (PQntuples(r) == 1)
-		rc = token_format(out, APIKEY_MAX, "gt", c->org_id,
-		    strtoll(PQgetvalue(r, 0, 0), NULL, 10), secret);
-	PQclear(r);
-out:
-	OPENSSL_cleanse(secret, sizeof(secret));
-	OPENSSL_cleanse(digest, sizeof(digest));
-	return rc;
 }

@@ -1,6 +1,4 @@
 /* teams.c: teams — create, rename, delete while empty, list with member counts. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -11,6 +9,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/teams.h"
 #include "gatehouse/validate.h"
+#include "rows.h"
 
 #define TEAM_COLS \
 	"t.id, t.name, gatehouse.iso(t.created_at)," \
@@ -33,51 +32,28 @@ DB_STMT(st_team_release, 1,
 DB_STMT(st_team_delete, 1,
     "DELETE FROM gatehouse.teams WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
-static void
-team_from_row(struct arena *a, PGresult *r, int row, struct team *t)
-{
-	t->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-	t->name = arena_strdup(a, PQgetvalue(r, row, 1));
-	t->created_at = arena_strdup(a, PQgetvalue(r, row, 2));
-	t->members = strtoll(PQgetvalue(r, row, 3), NULL, 10);
-}
+static const struct rows_col team_cols[TEAM_NCOLS] = {
+	ROWS_INT(struct team, id), ROWS_TEXT(struct team, name), ROWS_TEXT(struct team, created_at),
+	ROWS_INT(struct team, members),
+};
+static const struct rows_kind team_rows = { "team", TEAM_NCOLS, sizeof(struct team), team_cols,
+	NULL };
 
 /* Reads one team by id with stmt (plain or locking) inside the transaction. */
 static enum core_status
 load(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct team *t, struct core_err *e)
 {
-	const char	*p[1] = { id };
-	PGresult	*r;
+	const char *p[1] = { id };
 
 	if (id == NULL || !valid_id(id))
 		return core_fail(e, CORE_NOT_FOUND, NULL, "no such team");
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, "team");
-	if (PQntuples(r) != 1 || PQnfields(r) != TEAM_NCOLS) {
-		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, NULL, "no such team");
-	}
-	team_from_row(c->arena, r, 0, t);
-	PQclear(r);
-	return CORE_OK;
-}
-
-static enum core_status
-check_name(const char *name, struct core_err *e)
-{
-	if (name == NULL || *name == '\0')
-		return core_fail(e, CORE_INVALID, "name", "name is required");
-	if (!valid_line(name, 100))
-		return core_fail(e, CORE_INVALID, "name", "name must be 1 to 100 bytes of text on one line");
-	return CORE_OK;
+	return rows_one(c, stmt, p, &team_rows, t, NULL, "no such team", e);
 }
 
 static enum core_status
 name_taken(const char *name, struct core_err *e)
 {
-	if (db_status() == DB_UNIQUE)
-		return core_fail(e, CORE_CONFLICT, "name", "a team named \"%.100s\" already exists", name);
-	return core_db_fail(e, "team");
+	return core_taken(e, "name", "team", "a team named \"%.100s\" already exists", name);
 }
 
 /* Records action on team t with the name change (old NULL: created; new NULL: deleted). */
@@ -88,7 +64,6 @@ audit_team(struct core_ctx *c, const char *action, int64_t id, const char *old, 
 	struct buf	b;
 	struct jsonw	w;
 	char		sid[24];
-	int		rc;
 
 	core_id_text(id, sid);
 	buf_init(&b);
@@ -101,9 +76,7 @@ audit_team(struct core_ctx *c, const char *action, int64_t id, const char *old, 
 	jsonw_kstr(&w, "new", new);
 	jsonw_obj_close(&w);
 	jsonw_obj_close(&w);
-	rc = b.failed ? -1 : audit_write(c, action, "team", sid, b.data);
-	buf_free(&b);
-	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+	return audit_buf(c, action, "team", sid, &b, e);
 }
 
 enum core_status
@@ -114,13 +87,12 @@ teams_create(struct core_ctx *c, const char *name, struct team *out, struct core
 	enum core_status st;
 	PGresult	*r;
 
-	if ((st = check_name(name, e)) != CORE_OK)
-		return st;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_check_line(name, "name", 100, e)) != CORE_OK ||
+	    (st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((r = db_exec(&st_team_insert, p)) == NULL)
 		return core_abort(name_taken(name, e));
-	snprintf(sid, sizeof(sid), "%s", PQgetvalue(r, 0, 0));
+	core_id_text(db_int(r, 0, 0), sid);
 	PQclear(r);
 	if ((st = load(c, &st_team_get, sid, out, e)) != CORE_OK ||
 	    (st = audit_team(c, "team.create", out->id, NULL, out->name, e)) != CORE_OK)
@@ -137,9 +109,8 @@ teams_rename(struct core_ctx *c, const char *id, const char *name, struct team *
 	enum core_status st;
 	PGresult	*r;
 
-	if ((st = check_name(name, e)) != CORE_OK)
-		return st;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_check_line(name, "name", 100, e)) != CORE_OK ||
+	    (st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((st = load(c, &st_team_lock, id, &old, e)) != CORE_OK)
 		return core_abort(st);
@@ -185,30 +156,12 @@ teams_delete(struct core_ctx *c, const char *id, struct core_err *e)
 		    core_fail(e, CORE_CONFLICT, NULL, "the team has users: move them first") :
 		    core_db_fail(e, "team"));
 	PQclear(r);
-	if ((st = audit_team(c, "team.delete", t.id, t.name, NULL, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(audit_team(c, "team.delete", t.id, t.name, NULL, e), e);
 }
 
 enum core_status
 teams_list(struct core_ctx *c, struct team **out, size_t *n, struct core_err *e)
 {
-	enum core_status st;
-	PGresult	*r;
-
 	*out = NULL;
-	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	if ((r = db_exec(&st_team_list, NULL)) == NULL)
-		return core_abort(core_db_fail(e, "team list"));
-	*n = (size_t)PQntuples(r);
-	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
-		PQclear(r);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
-	}
-	for (size_t i = 0; i < *n; i++)
-		team_from_row(c->arena, r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return core_commit(e);
+	return rows_list(c, &st_team_list, NULL, &team_rows, "team list", (void **)out, n, e);
 }

@@ -11,6 +11,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/userattrs.h"
 #include "gatehouse/validate.h"
+#include "rows.h"
 
 enum core_status
 userattrs_user(struct core_ctx *c, const struct user_ref *ref, bool change, struct user *u,
@@ -35,14 +36,11 @@ static enum core_status
 read_set(struct core_ctx *c, struct db_stmt *stmt, int64_t user_id, const char ***v0,
     const char ***v1, size_t *n, struct core_err *e)
 {
-	char		 sid[24];
-	const char	*p[1] = { sid };
 	PGresult	*r;
 	size_t		 rows;
 
-	core_id_text(user_id, sid);
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, "user");
+	if ((r = rows_on(stmt, user_id, NULL, "user", e)) == NULL)
+		return e->status;
 	rows = (size_t)PQntuples(r);
 	*v0 = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(**v0));
 	if (v1 != NULL)
@@ -52,27 +50,11 @@ read_set(struct core_ctx *c, struct db_stmt *stmt, int64_t user_id, const char *
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < rows; i++) {
-		(*v0)[i] = arena_strdup(c->arena, PQgetvalue(r, (int)i, 0));
+		(*v0)[i] = db_text(c->arena, r, (int)i, 0);
 		if (v1 != NULL)
-			(*v1)[i] = arena_strdup(c->arena, PQgetvalue(r, (int)i, 1));
+			(*v1)[i] = db_text(c->arena, r, (int)i, 1);
 	}
 	*n = rows;
-	PQclear(r);
-	return CORE_OK;
-}
-
-/* Runs a statement of ($1 user id, $2 JSON text) inside the transaction. */
-static enum core_status
-exec_user(struct db_stmt *stmt, int64_t user_id, const char *json, const char *what,
-    struct core_err *e)
-{
-	char		 sid[24];
-	const char	*p[2] = { sid, json };
-	PGresult	*r;
-
-	core_id_text(user_id, sid);
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, what);
 	PQclear(r);
 	return CORE_OK;
 }
@@ -112,14 +94,11 @@ static enum core_status
 audit_set(struct core_ctx *c, const char *action, const struct user *u, const char *key,
     const char *old, const char *new, struct core_err *e)
 {
-	struct buf	b;
-	int		rc;
+	struct buf b;
 
 	buf_init(&b);
 	buf_printf(&b, "{\"%s\":{\"old\":%s,\"new\":%s}}", key, old, new);
-	rc = b.failed ? -1 : audit_write(c, action, "user", u->uid, b.data);
-	buf_free(&b);
-	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+	return audit_buf(c, action, "user", u->uid, &b, e);
 }
 
 /* --- smart cards -------------------------------------------------------------- */
@@ -242,15 +221,15 @@ cards_replace(struct core_ctx *c, const struct user *u, const char *json, bool a
 		if (PQntuples(r) > 0) {
 			st = core_fail(e, CORE_CONFLICT, "smartcards",
 			    "smart card %.64s belongs to another user (allow_duplicates to share it)",
-			    PQgetvalue(r, 0, 0));
+			    db_value(r, 0, 0));
 			PQclear(r);
 			return st;
 		}
 		PQclear(r);
 	}
-	if ((st = exec_user(&st_cards_clear, u->id, NULL, "smart cards", e)) != CORE_OK)
+	if ((st = rows_exec_on(&st_cards_clear, u->id, NULL, "smart cards", e)) != CORE_OK)
 		return st;
-	return exec_user(&st_cards_insert, u->id, json, "smart cards", e);
+	return rows_exec_on(&st_cards_insert, u->id, json, "smart cards", e);
 }
 
 enum core_status
@@ -407,8 +386,8 @@ userattrs_workstation_usernames_set(struct core_ctx *c, const struct user_ref *r
 	names_json(&before, old, on);
 	if (want.failed)
 		st = core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	else if ((st = exec_user(&st_ws_clear, u.id, NULL, "workstation usernames", e)) == CORE_OK &&
-	    (st = exec_user(&st_ws_insert, u.id, buf_cstr(&want), "workstation usernames", e))
+	else if ((st = rows_exec_on(&st_ws_clear, u.id, NULL, "workstation usernames", e)) == CORE_OK &&
+	    (st = rows_exec_on(&st_ws_insert, u.id, buf_cstr(&want), "workstation usernames", e))
 	    == CORE_OK &&
 	    (st = read_set(c, &st_ws_of, u.id, &now, NULL, &nn, e)) == CORE_OK) {
 		names_json(&after, now, nn);
@@ -452,13 +431,12 @@ static const char *const mfa_names[] = { [MFA_TOTP] = "totp", [MFA_WEBAUTHN] = "
 
 /* Runs a delete of the user's rows; *n is how many went. */
 static enum core_status
-delete_count(struct db_stmt *stmt, const char *sid, long *n, struct core_err *e)
+delete_count(struct db_stmt *stmt, int64_t user_id, long *n, struct core_err *e)
 {
-	const char	*p[1] = { sid };
-	PGresult	*r;
+	PGresult *r;
 
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, "credentials");
+	if ((r = rows_on(stmt, user_id, NULL, "credentials", e)) == NULL)
+		return e->status;
 	*n = strtol(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 	return CORE_OK;
@@ -480,15 +458,15 @@ userattrs_mfa_reset(struct core_ctx *c, const struct user_ref *ref, enum mfa_kin
 	if ((st = change_begin(c, ref, &u, e)) != CORE_OK)
 		return st;
 	core_id_text(u.id, sid);
-	if (((kind & MFA_TOTP) && (st = delete_count(&st_mfa_totp, sid, &totp, e)) != CORE_OK) ||
+	if (((kind & MFA_TOTP) && (st = delete_count(&st_mfa_totp, u.id, &totp, e)) != CORE_OK) ||
 	    ((kind & MFA_WEBAUTHN) &&
-	    (st = delete_count(&st_mfa_webauthn, sid, &webauthn, e)) != CORE_OK))
+	    (st = delete_count(&st_mfa_webauthn, u.id, &webauthn, e)) != CORE_OK))
 		return core_abort(st);
 	if (totp + webauthn == 0) {
 		*out = u;
 		return core_commit(e);		/* nothing to remove or record */
 	}
-	if ((st = exec_user(&st_mfa_touch, u.id, NULL, "user", e)) != CORE_OK ||
+	if ((st = rows_exec_on(&st_mfa_touch, u.id, NULL, "user", e)) != CORE_OK ||
 	    (st = users_load(c, &self, false, out, e)) != CORE_OK)
 		return core_abort(st);
 	/* What was removed, as facts: never a secret or a credential id. */

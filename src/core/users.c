@@ -1,8 +1,11 @@
-/* users.c: the user domain's rules, each operation one transaction with one audit event. */
+/*
+ * users.c: the user domain's rules — reading users, who may act on whom,
+ * and changes to existing users — each operation one transaction with one
+ * audit event. Fields are in user_fields.c, creation in user_create.c, list
+ * statements in user_list.c.
+ */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
@@ -13,174 +16,13 @@
 #include "gatehouse/cursor.h"
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
-#include "gatehouse/outbox.h"
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
-
-#define INVITE_TTL	(7 * 86400)
-
-static const char *const employee_types[] = { "contractor", "employee", "non_employee", "auditor",
-	"external", NULL };
-static const char *const auth_methods[] = { "local", "ldap", "sso", "saml", "oauth2", NULL };
-static const char *const levels[] = { "guest", "user", "admin", "super", NULL };
-static const char *const statuses[] = { "pending", "active", "disabled", "suspended", NULL };
-
-const struct ufield_def ufields[UF__MAX] = {
-	[UF_USERNAME]		= { "username",		UFK_USERNAME,	100, NULL, false },
-	[UF_EMAIL]		= { "email",		UFK_EMAIL,	254, NULL, false },
-	[UF_FIRST_NAME]		= { "first_name",	UFK_TEXT,	100, NULL, false },
-	[UF_MIDDLE_NAME]	= { "middle_name",	UFK_TEXT,	100, NULL, false },
-	[UF_LAST_NAME]		= { "last_name",	UFK_TEXT,	100, NULL, false },
-	[UF_PREFERRED_FIRST_NAME] = { "preferred_first_name", UFK_TEXT, 100, NULL, false },
-	[UF_TITLE]		= { "title",		UFK_TEXT,	200, NULL, false },
-	[UF_DEPARTMENT]		= { "department",	UFK_TEXT,	200, NULL, false },
-	[UF_EMPLOYEE_TYPE]	= { "employee_type",	UFK_ENUM,	0, employee_types, false },
-	[UF_START_DATE]		= { "start_date",	UFK_DATE,	0, NULL, true },
-	[UF_END_DATE]		= { "end_date",		UFK_DATE,	0, NULL, true },
-	[UF_IN_AUDIT_SCOPE]	= { "in_audit_scope",	UFK_BOOL,	0, NULL, false },
-	[UF_AUTH_METHOD]	= { "auth_method",	UFK_ENUM,	0, auth_methods, false },
-	[UF_TEAM]		= { "team",		UFK_TEAM,	100, NULL, true },
-	[UF_ACCESS_LEVEL]	= { "access_level",	UFK_LEVEL,	0, levels, false },
-	[UF_ROLES]		= { "roles",		UFK_ROLES,	64, NULL, false },
-	[UF_NOTE]		= { "note",		UFK_TEXT,	4000, NULL, false },
-	[UF_SUMMARY_EMAIL]	= { "summary_email",	UFK_BOOL,	0, NULL, false },
-};
-
-static const char *const status_names[US__MAX] = { "pending", "active", "disabled", "suspended",
-	"removed" };
-
-const char *
-user_status_name(enum user_status s)
-{
-	return s < US__MAX ? status_names[s] : "removed";
-}
-
-int
-ufield_find(const char *name)
-{
-	for (int i = 0; i < UF__MAX; i++)
-		if (strcmp(ufields[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static bool
-role_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 64 && s[0] >= 'a' && s[0] <= 'z' &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-enum core_status
-user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char *v,
-    struct core_err *e)
-{
-	const struct ufield_def *d = &ufields[f];
-
-	if (v == NULL) {
-		if (!d->nullable)
-			return core_fail(e, CORE_INVALID, d->name, "%s cannot be null", d->name);
-		p->set[f] = true;
-		p->val[f] = NULL;
-		return CORE_OK;
-	}
-	switch (d->kind) {
-	case UFK_TEXT:
-		if (!valid_text(v, d->max))
-			return core_fail(e, CORE_INVALID, d->name,
-			    "%s must be at most %zu bytes of text", d->name, d->max);
-		break;
-	case UFK_USERNAME:
-		if (!valid_username(v))
-			return core_fail(e, CORE_INVALID, d->name,
-			    "username must be 1 to 100 characters without spaces");
-		break;
-	case UFK_EMAIL:
-		if (!valid_email(v))
-			return core_fail(e, CORE_INVALID, d->name, "email must be a valid e-mail address");
-		break;
-	case UFK_ENUM:
-	case UFK_LEVEL: {
-		const char *canon = NULL;
-
-		for (const char *const *c = d->choices; *c; c++)
-			if (strcasecmp(*c, v) == 0)
-				canon = *c;
-		if (canon == NULL) {
-			char list[128] = "";
-
-			for (const char *const *c = d->choices; *c; c++)
-				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				    c == d->choices ? "" : ", ", *c);
-			return core_fail(e, CORE_INVALID, d->name, "%s must be one of: %s", d->name, list);
-		}
-		v = canon;
-		break;
-	}
-	case UFK_DATE:
-		if (!valid_date(v))
-			return core_fail(e, CORE_INVALID, d->name, "%s must be a date (YYYY-MM-DD)", d->name);
-		break;
-	case UFK_BOOL:
-		if (strcasecmp(v, "true") == 0)
-			v = "true";
-		else if (strcasecmp(v, "false") == 0)
-			v = "false";
-		else
-			return core_fail(e, CORE_INVALID, d->name, "%s must be true or false", d->name);
-		break;
-	case UFK_TEAM:
-		if (*v == '\0') {
-			v = NULL;
-			break;
-		}
-		if (!valid_text(v, d->max))
-			return core_fail(e, CORE_INVALID, d->name, "team must be a team name");
-		break;
-	case UFK_ROLES:
-		if (!p->set[f])
-			p->nroles = 0;
-		p->set[f] = true;
-		if (*v == '\0')
-			return CORE_OK;		/* an empty value clears the set */
-		if (!role_name_ok(v))
-			return core_fail(e, CORE_INVALID, d->name,
-			    "roles must be lowercase names (letters, digits, - and _)");
-		for (size_t i = 0; i < p->nroles; i++)
-			if (strcmp(p->roles[i], v) == 0)
-				return CORE_OK;
-		if (p->nroles >= USER_MAX_ROLES)
-			return core_fail(e, CORE_INVALID, d->name, "at most %d roles", USER_MAX_ROLES);
-		p->roles[p->nroles++] = v;
-		return CORE_OK;
-	}
-	p->set[f] = true;
-	p->val[f] = v ? arena_strdup(a, v) : NULL;
-	return CORE_OK;
-}
+#include "rows.h"
+#include "users_internal.h"
 
 /* --- reading ----------------------------------------------------------------- */
-
-#define USER_COLS \
-	"u.id, u.uid, u.username, u.email, u.first_name, u.middle_name, u.last_name," \
-	" u.preferred_first_name, u.title, u.department, u.employee_type, u.start_date::text," \
-	" u.end_date::text, u.in_audit_scope, u.auth_method, t.name, u.access_level, u.roles," \
-	" u.note, u.summary_email, u.status, u.disabled_reason, u.password_hash IS NOT NULL," \
-	" EXISTS (SELECT 1 FROM gatehouse.totp_credentials c WHERE c.org_id = u.org_id" \
-	"   AND c.user_id = u.id AND c.confirmed_at IS NOT NULL)," \
-	" EXISTS (SELECT 1 FROM gatehouse.webauthn_credentials w WHERE w.org_id = u.org_id" \
-	"   AND w.user_id = u.id)," \
-	" gatehouse.iso(u.last_login_at), gatehouse.iso(u.invited_at), gatehouse.iso(u.confirmed_at)," \
-	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
-	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version"
-#define USER_NCOLS 33
-#define USER_FROM \
-	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
-	" ON t.org_id = u.org_id AND t.id = u.team_id" \
-	" WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
 
 #define USER_BY(cond)	"SELECT " USER_COLS USER_FROM " AND " cond
 DB_STMT(st_by_uid, 1, USER_BY("u.uid = $1::uuid"));
@@ -195,18 +37,12 @@ DB_STMT(st_by_id_lock, 1, USER_BY("u.id = $1::bigint") " FOR UPDATE OF u");
 DB_STMT(st_by_username_lock, 1, USER_BY(BY_USERNAME) " FOR UPDATE OF u");
 DB_STMT(st_by_email_lock, 1, USER_BY(BY_EMAIL) " FOR UPDATE OF u");
 
-static bool
-colbool(PGresult *r, int row, int c)
-{
-	return !PQgetisnull(r, row, c) && PQgetvalue(r, row, c)[0] == 't';
-}
-
-/* Splits a text[] of plain words ("{a,b}") into the user's roles. */
+/* Splits a text[] of plain words ("{a,b}") into the user's roles; NULL is none. */
 static void
 roles_parse(struct arena *a, const char *lit, struct user *u)
 {
 	char *copy, *tok, *save;
-	size_t n = strlen(lit);
+	size_t n = lit ? strlen(lit) : 0;
 
 	u->nroles = 0;
 	if (n < 3 || (copy = arena_strndup(a, lit + 1, n - 2)) == NULL)
@@ -217,36 +53,32 @@ roles_parse(struct arena *a, const char *lit, struct user *u)
 }
 
 static void
-user_from_row(struct arena *a, PGresult *r, int row, struct user *u)
+user_from_row(struct arena *a, PGresult *r, int row, void *out)
 {
+	struct user		*u = out;
 	static const enum ufield textcols[] = {
 		UF_USERNAME, UF_EMAIL, UF_FIRST_NAME, UF_MIDDLE_NAME, UF_LAST_NAME,
 		UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
 		UF_START_DATE, UF_END_DATE, UF_IN_AUDIT_SCOPE, UF_AUTH_METHOD, UF_TEAM,
 		UF_ACCESS_LEVEL,
 	};
-	const char *st;
 
 	memset(u, 0, sizeof(*u));
-	u->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+	u->id = db_int(r, row, 0);
 	u->uid = db_text(a, r, row, 1);
 	for (size_t i = 0; i < sizeof(textcols) / sizeof(textcols[0]); i++)
 		u->val[textcols[i]] = db_text(a, r, row, 2 + (int)i);
-	u->val[UF_IN_AUDIT_SCOPE] = colbool(r, row, 13) ? "true" : "false";
-	if (level_parse(PQgetvalue(r, row, 16), &u->level) != 0)
+	u->val[UF_IN_AUDIT_SCOPE] = db_bool(r, row, 13) ? "true" : "false";
+	if (level_parse(db_value(r, row, 16), &u->level) != 0)
 		u->level = LEVEL_GUEST;
-	roles_parse(a, PQgetvalue(r, row, 17), u);
+	roles_parse(a, db_value(r, row, 17), u);
 	u->val[UF_NOTE] = db_text(a, r, row, 18);
-	u->val[UF_SUMMARY_EMAIL] = colbool(r, row, 19) ? "true" : "false";
-	st = PQgetvalue(r, row, 20);
-	u->status = US_REMOVED;
-	for (int i = 0; i < US__MAX; i++)
-		if (strcmp(st, status_names[i]) == 0)
-			u->status = (enum user_status)i;
+	u->val[UF_SUMMARY_EMAIL] = db_bool(r, row, 19) ? "true" : "false";
+	u->status = user_status_parse(db_value(r, row, 20));
 	u->disabled_reason = db_text(a, r, row, 21);
-	u->has_password = colbool(r, row, 22);
-	u->totp_enabled = colbool(r, row, 23);
-	u->webauthn_enabled = colbool(r, row, 24);
+	u->has_password = db_bool(r, row, 22);
+	u->totp_enabled = db_bool(r, row, 23);
+	u->webauthn_enabled = db_bool(r, row, 24);
 	u->last_login_at = db_text(a, r, row, 25);
 	u->invited_at = db_text(a, r, row, 26);
 	u->confirmed_at = db_text(a, r, row, 27);
@@ -254,8 +86,11 @@ user_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 	u->agent_acknowledged_at = db_text(a, r, row, 29);
 	u->created_at = db_text(a, r, row, 30);
 	u->updated_at = db_text(a, r, row, 31);
-	u->version = atoi(PQgetvalue(r, row, 32));
+	u->version = (int)db_int(r, row, 32);
 }
+
+static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), NULL,
+	user_from_row };
 
 /*
  * Loads one user, optionally locking its row for the rest of the
@@ -268,7 +103,6 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 	static struct db_stmt *const locked[] = { &st_by_uid_lock, &st_by_id_lock,
 		&st_by_username_lock, &st_by_email_lock };
 	const char	*p[1] = { ref->value };
-	PGresult	*r;
 	bool		 plausible;
 
 	switch (ref->kind) {
@@ -280,15 +114,8 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 	}
 	if (!plausible)
 		return core_fail(e, CORE_NOT_FOUND, NULL, "no such user");
-	if ((r = db_exec((lock ? locked : plain)[ref->kind], p)) == NULL)
-		return core_db_fail(e, "user");
-	if (PQntuples(r) != 1 || PQnfields(r) != USER_NCOLS) {
-		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, NULL, "no such user");
-	}
-	user_from_row(c->arena, r, 0, u);
-	PQclear(r);
-	return CORE_OK;
+	return rows_one(c, (lock ? locked : plain)[ref->kind], p, &user_rows, u, NULL, "no such user",
+	    e);
 }
 
 enum core_status
@@ -298,9 +125,7 @@ users_get(struct core_ctx *c, const struct user_ref *ref, struct user *u, struct
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, false, u, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(load(c, ref, false, u, e), e);
 }
 
 enum core_status
@@ -330,12 +155,32 @@ users_may_touch(const struct core_ctx *c, const struct user *target, struct core
 }
 
 /* Only super may grant or revoke admin and super. */
-static enum core_status
-may_set_level(const struct core_ctx *c, enum level from, enum level to, struct core_err *e)
+enum core_status
+users_may_set_level(const struct core_ctx *c, enum level from, enum level to, struct core_err *e)
 {
 	if (from != to && (from >= LEVEL_ADMIN || to >= LEVEL_ADMIN) && core_actor_level(c) < LEVEL_SUPER)
 		return core_fail(e, CORE_FORBIDDEN, "access_level",
 		    "only a super may grant or revoke admin or super");
+	return CORE_OK;
+}
+
+/*
+ * Begins a change to one user: the transaction, the user's row locked, the
+ * version the change expects (If-Match), and nobody acting above their own
+ * level. On failure the transaction is over.
+ */
+static enum core_status
+change_begin(struct core_ctx *c, const struct user_ref *ref, int if_version, struct user *old,
+    struct core_err *e)
+{
+	enum core_status st;
+
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = load(c, ref, true, old, e)) != CORE_OK ||
+	    (st = core_check_version(old->version, if_version, "user", e)) != CORE_OK ||
+	    (st = may_touch(c, old, e)) != CORE_OK)
+		return core_abort(st);
 	return CORE_OK;
 }
 
@@ -350,18 +195,13 @@ DB_STMT(st_other_supers, 1,
 static enum core_status
 keep_a_super(const struct user *u, const char *what, struct core_err *e)
 {
-	char		 id[24];
-	const char	*p[1] = { id };
-	PGresult	*r;
-	long		 others;
+	enum core_status st;
+	int64_t		 others;
 
 	if (u->level != LEVEL_SUPER || u->status != US_ACTIVE)
 		return CORE_OK;
-	core_id_text(u->id, id);
-	if ((r = db_exec(&st_other_supers, p)) == NULL)
-		return core_db_fail(e, "user");
-	others = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
+	if ((st = rows_int_on(&st_other_supers, u->id, "user", &others, e)) != CORE_OK)
+		return st;
 	if (others == 0)
 		return core_fail(e, CORE_CONFLICT, NULL, "cannot %s the last super of the org", what);
 	return CORE_OK;
@@ -377,16 +217,11 @@ DB_STMT(st_memberships, 1,
 static enum core_status
 no_memberships(const struct user *u, struct core_err *e)
 {
-	char		 sid[24];
-	const char	*p[1] = { sid };
-	PGresult	*r;
-	long		 n;
+	enum core_status st;
+	int64_t		 n;
 
-	core_id_text(u->id, sid);
-	if ((r = db_exec(&st_memberships, p)) == NULL)
-		return core_db_fail(e, "user");
-	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
+	if ((st = rows_int_on(&st_memberships, u->id, "user", &n, e)) != CORE_OK)
+		return st;
 	if (n > 0)
 		return core_fail(e, CORE_CONFLICT, "access_level",
 		    "a guest cannot be in groups or policies: remove the user from them first");
@@ -406,8 +241,8 @@ DB_STMT(st_roles_known, 1,
  * when a role grants a higher one. Writes the database form of the patch
  * (a JSON object of column values) to out.
  */
-static enum core_status
-patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, struct buf *out,
+enum core_status
+users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, struct buf *out,
     struct core_err *e)
 {
 	struct jsonw	 w;
@@ -435,7 +270,7 @@ patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, st
 				return core_fail(e, CORE_INVALID, "team", "no team named \"%.100s\"",
 				    p->val[UF_TEAM]);
 			}
-			jsonw_str(&w, PQgetvalue(r, 0, 0));
+			jsonw_str(&w, db_value(r, 0, 0));
 			PQclear(r);
 		}
 	}
@@ -458,7 +293,7 @@ patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, st
 		for (int i = 0; i < found; i++) {
 			enum level g;
 
-			if (!PQgetisnull(r, i, 1) && level_parse(PQgetvalue(r, i, 1), &g) == 0 && g > *level)
+			if (level_parse(db_value(r, i, 1), &g) == 0 && g > *level)
 				*level = g;
 		}
 		PQclear(r);
@@ -476,8 +311,8 @@ patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, st
 }
 
 /* Maps a uniqueness violation to the field it concerns. */
-static enum core_status
-unique_fail(struct core_err *e)
+enum core_status
+users_unique_fail(struct core_err *e)
 {
 	if (db_status() == DB_UNIQUE && strstr(db_constraint(), "username") != NULL)
 		return core_fail(e, CORE_CONFLICT, "username", "username is already taken");
@@ -554,12 +389,11 @@ user_changed(const struct user *a, const struct user *b)
 	return false;
 }
 
-static enum core_status
-audit_user(struct core_ctx *c, const char *action, const struct user *old, const struct user *new,
+enum core_status
+users_audit(struct core_ctx *c, const char *action, const struct user *old, const struct user *new,
     const char *extra_key, struct core_err *e)
 {
-	struct buf	b;
-	int		rc;
+	struct buf b;
 
 	buf_init(&b);
 	diff_json(old, new, &b);
@@ -568,27 +402,8 @@ audit_user(struct core_ctx *c, const char *action, const struct user *old, const
 		buf_printf(&b, "%s\"%s\":{\"changed\":true}", b.len > 1 ? "," : "", extra_key);
 	}
 	buf_putc(&b, '}');
-	rc = b.failed ? -1 : audit_write(c, action, "user", new->uid, b.data);
-	buf_free(&b);
-	return rc == 0 ? CORE_OK : core_db_fail(e, "audit event");
+	return audit_buf(c, action, "user", new->uid, &b, e);
 }
-
-DB_STMT(st_user_insert, 3,
-    "INSERT INTO gatehouse.users (org_id, username, email, first_name, middle_name, last_name,"
-    " preferred_first_name, title, department, employee_type, start_date, end_date,"
-    " in_audit_scope, auth_method, team_id, access_level, roles, note, summary_email,"
-    " status, password_hash, invited_at, confirmed_at)"
-    " SELECT gatehouse.current_org(), p->>'username', p->>'email',"
-    "  coalesce(p->>'first_name', ''), coalesce(p->>'middle_name', ''), coalesce(p->>'last_name', ''),"
-    "  coalesce(p->>'preferred_first_name', ''), coalesce(p->>'title', ''),"
-    "  coalesce(p->>'department', ''), coalesce(p->>'employee_type', 'employee'),"
-    "  (p->>'start_date')::date, (p->>'end_date')::date,"
-    "  coalesce((p->>'in_audit_scope')::boolean, true), coalesce(p->>'auth_method', 'local'),"
-    "  (p->>'team_id')::bigint, p->>'access_level',"
-    "  coalesce(ARRAY(SELECT jsonb_array_elements_text(p->'roles')), '{}'),"
-    "  coalesce(p->>'note', ''), coalesce((p->>'summary_email')::boolean, true),"
-    "  $2, $3, CASE WHEN $2 = 'pending' THEN now() END, CASE WHEN $2 = 'active' THEN now() END"
-    " FROM (SELECT $1::jsonb AS p) x RETURNING id");
 
 /* Column updates from a JSON patch: each column changes only when its key is present. */
 #define SETCOL(col, expr) " " col " = CASE WHEN p ? '" col "' THEN " expr " ELSE u." col " END,"
@@ -623,8 +438,8 @@ DB_STMT(st_user_password, 2,
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
 /* Reloads a user by id after a change, inside the transaction. */
-static enum core_status
-reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
+enum core_status
+users_reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 {
 	char		 sid[24];
 	struct user_ref	 ref = { UKEY_ID, sid };
@@ -636,8 +451,8 @@ reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 DB_STMT(st_password_min, 0, "SELECT password_min FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 
 /* Checks pw against the org's policy; runs inside a transaction. */
-static enum core_status
-check_password(const char *pw, const char *username, const char *email, struct core_err *e)
+enum core_status
+users_check_password(const char *pw, const char *username, const char *email, struct core_err *e)
 {
 	char		 msg[160];
 	enum pw_check	 pc;
@@ -646,7 +461,7 @@ check_password(const char *pw, const char *username, const char *email, struct c
 
 	if ((r = db_exec(&st_password_min, NULL)) == NULL)
 		return core_db_fail(e, "org");
-	min = PQntuples(r) == 1 ? (size_t)atoi(PQgetvalue(r, 0, 0)) : 12;
+	min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : 12;
 	PQclear(r);
 	if ((pc = password_check(pw, min, username, email)) != PW_OK)
 		return core_fail(e, CORE_INVALID, "password", "%s",
@@ -654,252 +469,6 @@ check_password(const char *pw, const char *username, const char *email, struct c
 	return CORE_OK;
 }
 
-/*
- * Checks a create request without touching the database: the credential
- * rules and who may grant the requested level. Fills the effective patch
- * (username defaults to the e-mail) and level.
- */
-static enum core_status
-create_checks(const struct core_ctx *c, const struct user_create *req, struct user_patch *eff,
-    enum level *level, struct core_err *e)
-{
-	const struct user_patch	*p = &req->p;
-	const char		*auth;
-
-	if (!p->set[UF_EMAIL])
-		return core_fail(e, CORE_INVALID, "email", "email is required");
-	*eff = *p;
-	if (!p->set[UF_USERNAME]) {
-		/* The copy is a username like any other, and must pass its check. */
-		if (!valid_username(p->val[UF_EMAIL]))
-			return core_fail(e, CORE_INVALID, "username",
-			    "username defaults to the e-mail, which is not a valid username; give one");
-		eff->set[UF_USERNAME] = true;
-		eff->val[UF_USERNAME] = p->val[UF_EMAIL];
-	}
-	*level = LEVEL_USER;
-	if (p->set[UF_ACCESS_LEVEL])
-		level_parse(p->val[UF_ACCESS_LEVEL], level);
-	auth = p->set[UF_AUTH_METHOD] ? p->val[UF_AUTH_METHOD] : "local";
-	if (req->password != NULL && req->invite)
-		return core_fail(e, CORE_INVALID, "password",
-		    "give a password or an invitation, not both");
-	if (req->password != NULL && strcmp(auth, "local") != 0)
-		return core_fail(e, CORE_INVALID, "password",
-		    "accounts with %s sign-in have no password", auth);
-	if (req->password == NULL && !req->invite && !req->keys_only && strcmp(auth, "local") == 0)
-		return core_fail(e, CORE_INVALID, "password",
-		    "a local account needs a password or an invitation");
-	return may_set_level(c, LEVEL_USER, *level, e);
-}
-
-/*
- * Inserts one checked user inside the caller's transaction, with its
- * invitation and audit event. hash is the PHC string, or "" for none.
- */
-static enum core_status
-create_insert(struct core_ctx *c, const struct user_create *req, const struct user_patch *eff,
-    enum level level, const char *hash, struct user *out, struct core_err *e)
-{
-	char			 token[APIKEY_MAX] = "";
-	const char		*params[3];
-	struct buf		 json;
-	enum core_status	 st;
-	PGresult		*r;
-	int64_t			 id;
-
-	buf_init(&json);
-	if ((st = patch_json(c, eff, &level, &json, e)) != CORE_OK ||
-	    (st = may_set_level(c, LEVEL_USER, level, e)) != CORE_OK) {	/* a role may lift it */
-		buf_free(&json);
-		return st;
-	}
-	params[0] = json.data;
-	params[1] = req->invite ? "pending" : "active";
-	params[2] = hash[0] ? hash : NULL;
-	r = db_exec(&st_user_insert, params);
-	buf_free(&json);
-	if (r == NULL) {
-		st = unique_fail(e);
-		/* A username the client did not send was its e-mail: name that field. */
-		if (st == CORE_CONFLICT && !req->p.set[UF_USERNAME] && strcmp(e->field, "username") == 0)
-			core_fail(e, CORE_CONFLICT, "email", "email is already in use as a username");
-		return st;
-	}
-	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	if ((st = reload(c, id, out, e)) != CORE_OK)
-		return st;
-	if (req->invite) {
-		if (token_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
-			return core_db_fail(e, "invitation");
-		if (req->send_email) {
-			struct buf	pl;
-			struct jsonw	w;
-			int		rc;
-
-			/* The mailer needs the token to build the link, and clears it once sent. */
-			buf_init(&pl);
-			jsonw_init(&w, &pl);
-			jsonw_obj_open(&w);
-			jsonw_kstr(&w, "username", eff->val[UF_USERNAME]);
-			jsonw_kstr(&w, "token", token);
-			jsonw_obj_close(&w);
-			rc = pl.failed ? -1 : outbox_queue(c, eff->val[UF_EMAIL], "registration", pl.data);
-			buf_wipe(&pl);
-			buf_free(&pl);
-			OPENSSL_cleanse(token, sizeof(token));
-			if (rc != 0)
-				return core_db_fail(e, "invitation e-mail");
-		}
-		OPENSSL_cleanse(token, sizeof(token));
-	}
-	return audit_user(c, "user.create", NULL, out, req->password ? "password" : NULL, e);
-}
-
-/*
- * Checks every requested password against the org's policy, in one short
- * transaction of its own; a failing item gets its own result. Returns a
- * status other than CORE_OK only when the check itself could not run.
- */
-static enum core_status
-password_policies(struct core_ctx *c, const struct user_create *reqs,
-    const struct user_patch *effs, struct user_result *res, size_t n, struct core_err *e)
-{
-	enum core_status st;
-
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	for (size_t i = 0; i < n; i++) {
-		if (res[i].status != CORE_OK || reqs[i].password == NULL)
-			continue;
-		st = check_password(reqs[i].password, effs[i].val[UF_USERNAME], effs[i].val[UF_EMAIL],
-		    &res[i].err);
-		if (st != CORE_OK && st != CORE_INVALID) {
-			*e = res[i].err;
-			return core_abort(st);
-		}
-		res[i].status = st;
-	}
-	db_rollback();
-	return CORE_OK;
-}
-
-enum core_status
-users_create(struct core_ctx *c, const struct user_create *req, struct user *out,
-    struct core_err *e)
-{
-	struct user_result res;
-	size_t failed;
-
-	if (users_create_many(c, req, 1, true, &res, &failed) != CORE_OK) {
-		*e = res.err;
-		return res.status;
-	}
-	*out = res.user;
-	return CORE_OK;
-}
-
-enum core_status
-users_create_many(struct core_ctx *c, const struct user_create *reqs, size_t n, bool atomic,
-    struct user_result *res, size_t *failed)
-{
-	struct user_patch	*effs;
-	enum level		*lvls;
-	const char		**pws;		/* the passwords to hash, packed */
-	size_t			*at, npw = 0;	/* pws[k] belongs to item at[k] */
-	char			(*hashes)[PHC_MAX], (*packed)[PHC_MAX];
-	enum core_status	 st = CORE_OK;
-
-	*failed = n;
-	memset(res, 0, n * sizeof(*res));
-	effs = arena_alloc(c->arena, n * sizeof(*effs));
-	lvls = arena_alloc(c->arena, n * sizeof(*lvls));
-	pws = arena_alloc(c->arena, n * sizeof(*pws));
-	at = arena_alloc(c->arena, n * sizeof(*at));
-	hashes = calloc(n, sizeof(*hashes));
-	packed = calloc(n, sizeof(*packed));
-	if (effs == NULL || lvls == NULL || pws == NULL || at == NULL || hashes == NULL ||
-	    packed == NULL) {
-		free(hashes);
-		free(packed);
-		*failed = 0;
-		return res[0].status = core_fail(&res[0].err, CORE_INTERNAL, NULL, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		res[i].status = create_checks(c, &reqs[i], &effs[i], &lvls[i], &res[i].err);
-	if ((st = password_policies(c, reqs, effs, res, n, &res[0].err)) != CORE_OK) {
-		res[0].status = st;
-		*failed = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (res[i].status != CORE_OK && atomic) {
-			*failed = i;
-			st = res[i].status;
-			goto out;
-		}
-		if (res[i].status == CORE_OK && reqs[i].password != NULL) {
-			pws[npw] = reqs[i].password;
-			at[npw++] = i;
-		}
-	}
-	/* The slow part, on every core, before any lock is taken. */
-	if (npw > 0 && password_hash_many(pws, npw, packed, 0) != 0) {
-		*failed = 0;
-		st = res[0].status = core_fail(&res[0].err, CORE_INTERNAL, NULL, "password hashing failed");
-		goto out;
-	}
-	for (size_t k = 0; k < npw; k++)
-		memcpy(hashes[at[k]], packed[k], PHC_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (res[i].status == CORE_OK && reqs[i].invite && password_unusable(hashes[i]) != 0) {
-			*failed = i;
-			st = res[i].status = core_fail(&res[i].err, CORE_INTERNAL, NULL,
-			    "random number generator failed");
-			goto out;
-		}
-
-	if (atomic) {
-		/* All or nothing: one transaction. */
-		if ((st = core_begin(c, &res[0].err)) != CORE_OK) {
-			res[0].status = st;
-			*failed = 0;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			if ((st = create_insert(c, &reqs[i], &effs[i], lvls[i], hashes[i],
-			    &res[i].user, &res[i].err)) != CORE_OK) {
-				res[i].status = st;
-				*failed = i;
-				core_abort(st);
-				goto out;
-			}
-		if ((st = core_commit(&res[0].err)) != CORE_OK) {
-			res[0].status = st;
-			*failed = 0;
-		}
-		goto out;
-	}
-	/* Per item: each its own transaction and result. */
-	for (size_t i = 0; i < n; i++) {
-		if (res[i].status != CORE_OK)
-			continue;
-		if ((res[i].status = core_begin(c, &res[i].err)) != CORE_OK)
-			continue;
-		if ((res[i].status = create_insert(c, &reqs[i], &effs[i], lvls[i], hashes[i],
-		    &res[i].user, &res[i].err)) != CORE_OK)
-			core_abort(res[i].status);
-		else
-			res[i].status = core_commit(&res[i].err);
-	}
-out:
-	OPENSSL_cleanse(hashes, n * sizeof(*hashes));
-	OPENSSL_cleanse(packed, n * sizeof(*packed));
-	free(hashes);
-	free(packed);
-	return st;
-}
 
 enum core_status
 users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_patch *p,
@@ -913,20 +482,14 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	const char		*params[2];
 	PGresult		*r;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = core_check_version(old.version, if_version, "user", e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = may_touch(c, &old, e)) != CORE_OK)
-		return core_abort(st);
 	level = old.level;
 	if (p->set[UF_ACCESS_LEVEL])
 		level_parse(p->val[UF_ACCESS_LEVEL], &level);
 	buf_init(&json);
-	if ((st = patch_json(c, p, &level, &json, e)) != CORE_OK ||
-	    (st = may_set_level(c, old.level, level, e)) != CORE_OK ||
+	if ((st = users_patch_json(c, p, &level, &json, e)) != CORE_OK ||
+	    (st = users_may_set_level(c, old.level, level, e)) != CORE_OK ||
 	    (level < LEVEL_SUPER && (st = keep_a_super(&old, "demote", e)) != CORE_OK) ||
 	    (level == LEVEL_GUEST && old.level > LEVEL_GUEST &&
 	    (st = no_memberships(&old, e)) != CORE_OK)) {
@@ -939,9 +502,9 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	r = db_exec(&st_user_update, params);
 	buf_free(&json);
 	if (r == NULL)
-		return core_abort(unique_fail(e));
+		return core_abort(users_unique_fail(e));
 	PQclear(r);
-	if ((st = reload(c, old.id, out, e)) != CORE_OK)
+	if ((st = users_reload(c, old.id, out, e)) != CORE_OK)
 		return core_abort(st);
 	if (!user_changed(&old, out)) {
 		/* Nothing differs: undo the version bump, record nothing. */
@@ -949,9 +512,7 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 		db_rollback();
 		return CORE_OK;
 	}
-	if ((st = audit_user(c, "user.update", &old, out, NULL, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(users_audit(c, "user.update", &old, out, NULL, e), e);
 }
 
 /* --- status ---------------------------------------------------------------------- */
@@ -1056,8 +617,8 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 			return core_abort(core_db_fail(e, "user"));
 		PQclear(r);
 	}
-	if ((st = reload(c, old.id, out, e)) != CORE_OK ||
-	    (st = audit_user(c, op_names[op], &old, out, NULL, e)) != CORE_OK)
+	if ((st = users_reload(c, old.id, out, e)) != CORE_OK ||
+	    (st = users_audit(c, op_names[op], &old, out, NULL, e)) != CORE_OK)
 		return core_abort(st);
 	return core_commit(e);
 }
@@ -1108,30 +669,17 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 		&st_user_remove };
 	struct user		 old, gone;
 	enum core_status	 st;
-	char			 sid[24];
-	const char		*params[1] = { sid };
-	PGresult		*r;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
+	if ((st = keep_a_super(&old, "remove", e)) != CORE_OK)
 		return core_abort(st);
-	if ((st = core_check_version(old.version, if_version, "user", e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = may_touch(c, &old, e)) != CORE_OK ||
-	    (st = keep_a_super(&old, "remove", e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(old.id, sid);
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if ((r = db_exec(steps[i], params)) == NULL)
-			return core_abort(core_db_fail(e, "user"));
-		PQclear(r);
-	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if ((st = rows_exec_on(steps[i], old.id, NULL, "user", e)) != CORE_OK)
+			return core_abort(st);
 	gone = old;
 	gone.status = US_REMOVED;
-	if ((st = audit_user(c, "user.remove", &old, &gone, NULL, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(users_audit(c, "user.remove", &old, &gone, NULL, e), e);
 }
 
 DB_STMT(st_password_hash, 1,
@@ -1142,8 +690,6 @@ DB_STMT(st_password_hash, 1,
 static enum core_status
 check_current(const struct user *u, const char *current, struct core_err *e)
 {
-	char		 sid[24];
-	const char	*p[1] = { sid };
 	PGresult	*r;
 	bool		 rehash;
 	int		 ok;
@@ -1153,11 +699,10 @@ check_current(const struct user *u, const char *current, struct core_err *e)
 	if (current == NULL)
 		return core_fail(e, CORE_INVALID, "current_password",
 		    "current_password is required to change your own password");
-	core_id_text(u->id, sid);
-	if ((r = db_exec(&st_password_hash, p)) == NULL)
-		return core_db_fail(e, "user");
-	ok = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
-	    password_verify(current, PQgetvalue(r, 0, 0), &rehash) == 1;
+	if ((r = rows_on(&st_password_hash, u->id, NULL, "user", e)) == NULL)
+		return e->status;
+	ok = PQntuples(r) == 1 && db_value(r, 0, 0) != NULL &&
+	    password_verify(current, db_value(r, 0, 0), &rehash) == 1;
 	PQclear(r);
 	return ok ? CORE_OK : core_fail(e, CORE_FORBIDDEN, "current_password",
 	    "current_password is not correct");
@@ -1190,7 +735,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
-	if ((st = check_password(pw, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
+	if ((st = users_check_password(pw, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
 		return core_abort(st);
 	if (password_hash(pw, hash) != 0)
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "password hashing failed"));
@@ -1200,7 +745,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (r == NULL)
 		return core_abort(core_db_fail(e, "user"));
 	PQclear(r);
-	if ((st = reload(c, old.id, &old, e)) != CORE_OK ||
+	if ((st = users_reload(c, old.id, &old, e)) != CORE_OK ||
 	    (st = audit_write(c, "user.password", "user", old.uid, "{\"password\":{\"changed\":true}}")
 	    == 0 ? CORE_OK : core_db_fail(e, "audit event")) != CORE_OK)
 		return core_abort(st);
@@ -1209,194 +754,60 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
-/* Wildcard searches that trigram indexes serve, through the org-scoped search function. */
-#define USER_LIKE(f)	"u.id IN (SELECT gatehouse.user_ids_like('" f "', ", "))", NULL
-const struct ffield user_filter_fields[] = {
-	{ "id",			"u.id",			FT_INT,  NULL, NULL, NULL, NULL },
-	{ "uid",		"u.uid",		FT_UUID, NULL, NULL, NULL, NULL },
-	{ "username",		"u.username_lc",	FT_LOWER, NULL, USER_LIKE("username") },
-	{ "email",		"u.email_lc",		FT_LOWER, NULL,
-	  "u.id IN (SELECT gatehouse.user_ids_like('email', ", "))", "u.email_rev_lc" },
-	{ "first_name",		"u.first_name",		FT_TEXT, NULL, USER_LIKE("first_name") },
-	{ "middle_name",	"u.middle_name",	FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "last_name",		"u.last_name",		FT_TEXT, NULL, USER_LIKE("last_name") },
-	{ "preferred_first_name", "u.preferred_first_name", FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "title",		"u.title",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "department",		"u.department",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "employee_type",	"u.employee_type",	FT_ENUM, employee_types, NULL, NULL, NULL },
-	{ "start_date",		"u.start_date",		FT_DATE, NULL, NULL, NULL, NULL },
-	{ "end_date",		"u.end_date",		FT_DATE, NULL, NULL, NULL, NULL },
-	{ "in_audit_scope",	"u.in_audit_scope",	FT_BOOL, NULL, NULL, NULL, NULL },
-	{ "auth_method",	"u.auth_method",	FT_ENUM, auth_methods, NULL, NULL, NULL },
-	{ "team",		"t.name",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "access_level",	"u.access_level",	FT_ENUM, levels, NULL, NULL, NULL },
-	{ "status",		"u.status",		FT_ENUM, statuses, NULL, NULL, NULL },
-	{ "note",		"u.note",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "summary_email",	"u.summary_email",	FT_BOOL, NULL, NULL, NULL, NULL },
-	{ "created_at",		"u.created_at",		FT_TIME, NULL, NULL, NULL, NULL },
-	{ "updated_at",		"u.updated_at",		FT_TIME, NULL, NULL, NULL, NULL },
-	{ "last_login_at",	"u.last_login_at",	FT_TIME, NULL, NULL, NULL, NULL },
-	{ "invited_at",		"u.invited_at",		FT_TIME, NULL, NULL, NULL, NULL },
-};
-const size_t user_filter_nfields = sizeof(user_filter_fields) / sizeof(user_filter_fields[0]);
-
-/* Orderings the indexes serve; each key is unique among listed users or ends in the id. */
-struct usort {
-	const char	*name;
-	const char	*expr;		/* sort key */
-	const char	*cast;		/* for the cursor value */
-	bool		 unique;	/* no id tie-breaker needed */
-};
-static const struct usort usorts[] = {
-	{ "id",		"u.id",			"::bigint",	 true },
-	{ "username",	"u.username_lc",	"::text COLLATE \"C\"", true },
-	{ "email",	"u.email_lc",		"::text COLLATE \"C\"", true },
-	{ "created_at",	"u.created_at",		"::timestamptz", false },
-};
-
-/* A cursor's sort value must be of its sort's type, so a tampered one is the cursor's error. */
-static bool
-cursor_value_ok(const struct usort *so, const char *v)
+/* Runs a page built by users_list_sql (and its count) inside the transaction. */
+static enum core_status
+list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const char *count,
+    const struct fsql *f, const struct user_list_plan *plan, struct user_page *page,
+    struct core_err *e)
 {
-	size_t n = strlen(v);
+	PGresult	*r;
+	size_t		 got;
 
-	if (strcmp(so->name, "id") == 0)
-		return valid_id(v);
-	if (strcmp(so->name, "created_at") == 0)
-		return n >= 10 && n <= 40 && strspn(v, "0123456789-:. +T") == n;
-	return valid_text(v, 254);
+	if ((r = db_exec_sql(sql, f->nparams, f->params)) == NULL)
+		return core_db_fail(e, "user list");
+	got = (size_t)PQntuples(r);
+	page->n = got > (size_t)q->limit ? (size_t)q->limit : got;
+	page->users = arena_alloc(c->arena, (page->n ? page->n : 1) * sizeof(*page->users));
+	if (page->users == NULL) {
+		PQclear(r);
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < page->n; i++)
+		user_from_row(c->arena, r, (int)i, &page->users[i]);
+	if (got > page->n && page->n > 0)
+		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
+		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
+	PQclear(r);
+	page->total = -1;
+	if (plan->count) {
+		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)
+			return core_db_fail(e, "user count");
+		page->total = db_int(r, 0, 0);
+		PQclear(r);
+	}
+	return CORE_OK;
 }
 
 enum core_status
 users_list(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
 {
-	const struct usort	*so = &usorts[0];
-	const char		*sort = q->sort ? q->sort : "id";
-	bool			 desc = false;
-	struct buf		 sql;
+	struct buf		 sql, count;
 	struct fsql		 f;
-	char			 lim[16], off[16];
+	struct user_list_plan	 plan;
 	enum core_status	 st;
-	PGresult		*r;
-	int			 limit = q->limit;
 
 	memset(page, 0, sizeof(*page));
-	if ((st = core_check_page(limit, e)) != CORE_OK)
-		return st;
-	if (*sort == '-') {
-		desc = true;
-		sort++;
-	}
-	so = NULL;
-	for (size_t i = 0; i < sizeof(usorts) / sizeof(usorts[0]); i++)
-		if (strcmp(usorts[i].name, sort) == 0)
-			so = &usorts[i];
-	if (so == NULL)
-		return core_fail(e, CORE_INVALID, "sort",
-		    "sort must be id, username, email or created_at (prefix - for descending)");
-
 	buf_init(&sql);
-	memset(&f, 0, sizeof(f));
-	f.sql = &sql;
-	f.first_param = 1;
-	buf_printf(&sql, "SELECT " USER_COLS ", %s::text" USER_FROM, so->expr);
-	if (filter_terms(q->filter) > FILTER_MAX_TERMS) {
-		buf_free(&sql);
-		return core_fail(e, CORE_INVALID, "q", "a list takes at most %d filter terms in all",
-		    FILTER_MAX_TERMS);
-	}
-	if (q->filter != NULL) {
-		buf_puts(&sql, " AND ");
-		if (filter_compile(c->arena, q->filter, user_filter_fields, user_filter_nfields,
-		    "not filterable by ", &f, e) != 0) {
-			buf_free(&sql);
-			return CORE_INVALID;
-		}
-	}
-	/*
-	 * The compiler stops at FILTER_MAX_PARAMS, so the cursor's two and
-	 * limit and offset fit in the FSQL_EXTRA_PARAMS it leaves.
-	 */
-	if (q->cursor != NULL) {
-		char *raw = cursor_decode(c->arena, q->cursor), *parts[4], *save = NULL;
-		int n = 0;
-
-		for (char *t = raw ? strtok_r(raw, "\n", &save) : NULL; t && n < 4;
-		    t = strtok_r(NULL, "\n", &save))
-			parts[n++] = t;
-		if (n != 4 || strcmp(parts[0], so->name) != 0 || parts[1][0] != (desc ? 'd' : 'a') ||
-		    !valid_id(parts[3]) || !cursor_value_ok(so, parts[2])) {
-			buf_free(&sql);
-			return core_fail(e, CORE_INVALID, "cursor",
-			    "cursor is not from a list with this sort");
-		}
-		if (so->unique)
-			buf_printf(&sql, " AND %s %c $%d%s", so->expr, desc ? '<' : '>',
-			    fsql_param(&f, parts[2]), so->cast);
+	buf_init(&count);
+	if ((st = users_list_sql(c->arena, q, &sql, &count, &f, &plan, e)) == CORE_OK &&
+	    (st = core_begin(c, e)) == CORE_OK) {
+		if ((st = list_page(c, q, sql.data, count.data, &f, &plan, page, e)) != CORE_OK)
+			core_abort(st);
 		else
-			buf_printf(&sql, " AND (%s, u.id) %c ($%d%s, $%d::bigint)", so->expr,
-			    desc ? '<' : '>', fsql_param(&f, parts[2]), so->cast,
-			    fsql_param(&f, parts[3]));
-	}
-	buf_printf(&sql, " ORDER BY %s %s", so->expr, desc ? "DESC" : "ASC");
-	if (!so->unique)
-		buf_printf(&sql, ", u.id %s", desc ? "DESC" : "ASC");
-	/* One extra row tells whether there is a next page. */
-	snprintf(lim, sizeof(lim), "%d", limit + 1);
-	snprintf(off, sizeof(off), "%d", q->offset > 0 ? q->offset : 0);
-	buf_printf(&sql, " LIMIT $%d::int", fsql_param(&f, lim));
-	buf_printf(&sql, " OFFSET $%d::int", fsql_param(&f, off));
-
-	if (sql.failed) {
-		buf_free(&sql);
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	}
-	if ((st = core_begin(c, e)) != CORE_OK) {
-		buf_free(&sql);
-		return st;
-	}
-	r = db_exec_sql(sql.data, f.nparams, f.params);
-	if (r == NULL) {
-		buf_free(&sql);
-		return core_abort(core_db_fail(e, "user list"));
-	}
-	page->n = (size_t)PQntuples(r) > (size_t)limit ? (size_t)limit : (size_t)PQntuples(r);
-	page->users = arena_alloc(c->arena, (page->n ? page->n : 1) * sizeof(*page->users));
-	if (page->users == NULL) {
-		PQclear(r);
-		buf_free(&sql);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
-	}
-	for (size_t i = 0; i < page->n; i++)
-		user_from_row(c->arena, r, (int)i, &page->users[i]);
-	if (PQntuples(r) > limit && page->n > 0) {
-		struct user *last = &page->users[page->n - 1];
-
-		page->next_cursor = cursor_encode(c->arena, so->name, desc,
-		    PQgetvalue(r, (int)page->n - 1, USER_NCOLS), last->id);
-	}
-	PQclear(r);
-
-	page->total = -1;
-	if (q->count && q->cursor == NULL) {
-		/* The same filter without order or paging: the text up to the ORDER BY. */
-		const char *from = strstr(sql.data, " FROM gatehouse.users u");
-		const char *order = strstr(sql.data, " ORDER BY ");
-		struct buf cnt;
-
-		buf_init(&cnt);
-		buf_puts(&cnt, "SELECT count(*)");
-		buf_append(&cnt, from, (size_t)(order - from));
-		r = cnt.failed ? NULL : db_exec_sql(cnt.data, f.nparams - 2, f.params);
-		buf_free(&cnt);
-		if (r == NULL) {
-			buf_free(&sql);
-			return core_abort(core_db_fail(e, "user count"));
-		}
-		page->total = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		PQclear(r);
+			st = core_commit(e);
 	}
 	buf_free(&sql);
-	return core_commit(e);
+	buf_free(&count);
+	return st;
 }

@@ -32,9 +32,38 @@ db_close(void)
 }
 
 const char *
+db_value(PGresult *r, int row, int col)
+{
+	if (r == NULL || row < 0 || col < 0 || row >= PQntuples(r) || col >= PQnfields(r)) {
+		log_error("read of row %d column %d outside a result of %d rows and %d columns",
+		    row, col, r ? PQntuples(r) : 0, r ? PQnfields(r) : 0);
+		return NULL;
+	}
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+const char *
 db_text(struct arena *a, PGresult *r, int row, int col)
 {
-	return PQgetisnull(r, row, col) ? NULL : arena_strdup(a, PQgetvalue(r, row, col));
+	const char *v = db_value(r, row, col);
+
+	return v ? arena_strdup(a, v) : NULL;
+}
+
+int64_t
+db_int(PGresult *r, int row, int col)
+{
+	const char *v = db_value(r, row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+bool
+db_bool(PGresult *r, int row, int col)
+{
+	const char *v = db_value(r, row, col);
+
+	return v != NULL && v[0] == 't';
 }
 
 enum db_status
@@ -403,7 +432,7 @@ db_ready(void)
 
 	if (res == NULL)
 		return last_status == DB_UNAVAILABLE ? "database unreachable" : "schema not readable";
-	v = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : -1;
+	v = PQntuples(res) == 1 ? (int)db_int(res, 0, 0) : -1;
 	PQclear(res);
 	if (v < SCHEMA_VERSION)
 		return "migrations pending: run gatehousectl migrate";

@@ -1,10 +1,10 @@
 /*
  * fuzz-apikey.c: libFuzzer harness for the key and token parsers
- * (apikey_parse, token_parse, apikey_ref_parse). They run before any lookup,
+ * (apikey_parse, secret_parse, apikey_ref_parse). They run before any lookup,
  * on whatever a client puts in a header or form field. What they accept must
  * be the one canonical text of what they return: formatting the parsed org,
  * id and secret again gives the input back, byte for byte, with positive
- * ids and a secret of exactly APIKEY_SECRET_LEN base64url characters inside
+ * ids and a secret of exactly SECRET_LEN base64url characters inside
  * the input.
  */
 #include <stdint.h>
@@ -14,6 +14,7 @@
 
 #include "gatehouse/apikey.h"
 #include "gatehouse/base64.h"
+#include "gatehouse/secret.h"
 
 static void
 check_parsed(const char *s, int64_t org, int64_t id, const char *secret, const char *prefix)
@@ -21,11 +22,11 @@ check_parsed(const char *s, int64_t org, int64_t id, const char *secret, const c
 	char out[APIKEY_MAX + 64];
 
 	if (org <= 0 || id <= 0 || secret < s || secret >= s + strlen(s) ||
-	    strlen(secret) != APIKEY_SECRET_LEN ||
-	    strspn(secret, base64_chars(BASE64_URL)) != APIKEY_SECRET_LEN)
+	    strlen(secret) != SECRET_LEN ||
+	    strspn(secret, base64_chars(BASE64_URL)) != SECRET_LEN)
 		abort();
 	if ((strcmp(prefix, "gh") == 0 ? apikey_format(out, sizeof(out), org, id, secret) :
-	    token_format(out, sizeof(out), prefix, org, id, secret)) != 0 || strcmp(out, s) != 0)
+	    secret_format(out, sizeof(out), prefix, org, id, secret)) != 0 || strcmp(out, s) != 0)
 		abort();
 }
 
@@ -48,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (apikey_parse(s, &org, &id, &secret) == 0)
 		check_parsed(s, org, id, secret, "gh");
 	/* Single-use tokens share the shape under their own prefixes. */
-	if (token_parse(s, "reg", &org, &id, &secret) == 0)
+	if (secret_parse(s, "reg", &org, &id, &secret) == 0)
 		check_parsed(s, org, id, secret, "reg");
 	if (apikey_ref_parse(s, &org, &id) == 0) {
 		snprintf(ref, sizeof(ref), "gh_%lldk%lld", (long long)org, (long long)id);

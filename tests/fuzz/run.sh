@@ -40,8 +40,11 @@ sources() {
 			    "src/core/filter.c" ;;
 	cursor)		echo "src/util/arena.c src/util/base64.c src/core/cursor.c" ;;
 	etag)		echo "src/http/etag.c" ;;
+	userlist)	echo "src/util/arena.c src/util/base64.c src/util/buf.c src/core/cursor.c" \
+			    "src/core/fail.c src/core/filter.c src/core/validate.c" \
+			    "src/core/user_fields.c src/core/user_list.c" ;;
 	apikey)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/util/base64.c" \
-			    "src/db/db.c src/auth/level.c src/auth/apikey.c" ;;
+			    "src/db/db.c src/auth/level.c src/auth/secret.c src/auth/apikey.c" ;;
 	esac
 }
 
@@ -70,7 +73,7 @@ explain() {
 
 passed=0
 failed=0
-for name in form multipart json query body reqid lucene cursor etag apikey; do
+for name in form multipart json query body reqid lucene cursor etag apikey userlist; do
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"

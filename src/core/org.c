@@ -1,6 +1,5 @@
-/* orgs.c: tenants — operator creation through narrow SECURITY DEFINER functions, settings, sweep. */
+/* org.c: tenants — operator creation through narrow SECURITY DEFINER functions, settings, sweep. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -49,7 +48,7 @@ org_create(const char *name, const char *tier, int64_t *id, struct core_err *e)
 		    "tier must be a lowercase word (letters, digits, - and _)");
 	if ((r = db_exec(&st_org_create, p)) == NULL)
 		return core_db_fail(e, "an org with that name");
-	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*id = db_int(r, 0, 0);
 	PQclear(r);
 	return CORE_OK;
 }
@@ -62,11 +61,11 @@ org_find(const char *name, int64_t *id, struct core_err *e)
 
 	if ((r = db_exec(&st_org_find, p)) == NULL)
 		return core_db_fail(e, "org");
-	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+	if (PQntuples(r) != 1 || db_value(r, 0, 0) == NULL) {
 		PQclear(r);
 		return core_fail(e, CORE_NOT_FOUND, "org", "no org named \"%.100s\"", name);
 	}
-	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*id = db_int(r, 0, 0);
 	PQclear(r);
 	return CORE_OK;
 }
@@ -74,15 +73,15 @@ org_find(const char *name, int64_t *id, struct core_err *e)
 static void
 settings_from_row(struct arena *a, PGresult *r, struct org_settings *o)
 {
-	o->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	o->name = arena_strdup(a, PQgetvalue(r, 0, 1));
-	o->tier = arena_strdup(a, PQgetvalue(r, 0, 2));
-	o->enforce_2fa = PQgetvalue(r, 0, 3)[0] == 't';
-	o->inactivity_days = atoi(PQgetvalue(r, 0, 4));
-	o->password_min = atoi(PQgetvalue(r, 0, 5));
-	o->session_lifetime_s = atoi(PQgetvalue(r, 0, 6));
-	o->created_at = arena_strdup(a, PQgetvalue(r, 0, 7));
-	o->updated_at = arena_strdup(a, PQgetvalue(r, 0, 8));
+	o->id = db_int(r, 0, 0);
+	o->name = db_text(a, r, 0, 1);
+	o->tier = db_text(a, r, 0, 2);
+	o->enforce_2fa = db_bool(r, 0, 3);
+	o->inactivity_days = (int)db_int(r, 0, 4);
+	o->password_min = (int)db_int(r, 0, 5);
+	o->session_lifetime_s = (int)db_int(r, 0, 6);
+	o->created_at = db_text(a, r, 0, 7);
+	o->updated_at = db_text(a, r, 0, 8);
 }
 
 static enum core_status
@@ -108,22 +107,20 @@ org_get(struct core_ctx *c, struct org_settings *o, struct core_err *e)
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, false, o, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return core_end(load(c, false, o, e), e);
 }
 
-/* Adds "name":{"old":a,"new":b} when the values differ. */
+/* The settings besides the tier, in st_org_update's order, and as text for it and the audit. */
+static const char *const setting_names[4] = { "enforce_2fa", "inactivity_days", "password_min",
+	"session_lifetime_s" };
+
 static void
-diff_int(struct jsonw *w, const char *name, long a, long b)
+settings_text(const struct org_settings *o, char text[4][16])
 {
-	if (a == b)
-		return;
-	jsonw_key(w, name);
-	jsonw_obj_open(w);
-	jsonw_kint(w, "old", a);
-	jsonw_kint(w, "new", b);
-	jsonw_obj_close(w);
+	snprintf(text[0], 16, "%s", o->enforce_2fa ? "true" : "false");
+	snprintf(text[1], 16, "%d", o->inactivity_days);
+	snprintf(text[2], 16, "%d", o->password_min);
+	snprintf(text[3], 16, "%d", o->session_lifetime_s);
 }
 
 enum core_status
@@ -132,12 +129,11 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 {
 	struct org_settings	 old, nw;
 	enum core_status	 st;
-	char			 en[8], inact[16], pmin[16], life[16];
-	const char		*params[5] = { NULL, en, inact, pmin, life };
+	char			 was[4][16], now[4][16];
+	const char		*params[5] = { NULL, now[0], now[1], now[2], now[3] };
 	struct buf		 ch;
 	struct jsonw		 w;
 	PGresult		*r;
-	int			 rc;
 
 	if (p->tier != NULL && !tier_ok(p->tier))
 		return core_fail(e, CORE_INVALID, "tier", "tier must be a lowercase word");
@@ -168,10 +164,7 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 	if (p->session_lifetime_s != -1)
 		nw.session_lifetime_s = p->session_lifetime_s;
 	params[0] = nw.tier;
-	snprintf(en, sizeof(en), "%s", nw.enforce_2fa ? "true" : "false");
-	snprintf(inact, sizeof(inact), "%d", nw.inactivity_days);
-	snprintf(pmin, sizeof(pmin), "%d", nw.password_min);
-	snprintf(life, sizeof(life), "%d", nw.session_lifetime_s);
+	settings_text(&nw, now);
 	if ((r = db_exec(&st_org_update, params)) == NULL)
 		return core_abort(core_db_fail(e, "org"));
 	PQclear(r);
@@ -179,29 +172,16 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 	buf_init(&ch);
 	jsonw_init(&w, &ch);
 	jsonw_obj_open(&w);
-	if (strcmp(old.tier, nw.tier) != 0) {
-		jsonw_key(&w, "tier");
-		jsonw_obj_open(&w);
-		jsonw_kstr(&w, "old", old.tier);
-		jsonw_kstr(&w, "new", nw.tier);
-		jsonw_obj_close(&w);
-	}
-	if (old.enforce_2fa != nw.enforce_2fa) {
-		jsonw_key(&w, "enforce_2fa");
-		jsonw_obj_open(&w);
-		jsonw_kbool(&w, "old", old.enforce_2fa);
-		jsonw_kbool(&w, "new", nw.enforce_2fa);
-		jsonw_obj_close(&w);
-	}
-	diff_int(&w, "inactivity_days", old.inactivity_days, nw.inactivity_days);
-	diff_int(&w, "password_min", old.password_min, nw.password_min);
-	diff_int(&w, "session_lifetime_s", old.session_lifetime_s, nw.session_lifetime_s);
+	/* Each setting that differs, with its old and new value. */
+	if (strcmp(old.tier, nw.tier) != 0)
+		audit_change(&w, "tier", old.tier, nw.tier);
+	settings_text(&old, was);
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(was[i], now[i]) != 0)
+			audit_change_json(&w, setting_names[i], was[i], now[i]);
 	jsonw_obj_close(&w);
-	rc = ch.failed ? -1 : audit_write(c, "org.update", "org", old.name, ch.data);
-	buf_free(&ch);
-	if (rc != 0)
-		return core_abort(core_db_fail(e, "audit event"));
-	if ((st = load(c, false, out, e)) != CORE_OK)
+	if ((st = audit_buf(c, "org.update", "org", old.name, &ch, e)) != CORE_OK ||
+	    (st = load(c, false, out, e)) != CORE_OK)
 		return core_abort(st);
 	return core_commit(e);
 }
@@ -213,9 +193,9 @@ org_sweep(struct sweep_result *res, struct core_err *e)
 
 	if (r == NULL)
 		return core_db_fail(e, "sweep");
-	res->orgs = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	res->disabled = strtol(PQgetvalue(r, 0, 1), NULL, 10);
-	res->tokens_expired = strtol(PQgetvalue(r, 0, 2), NULL, 10);
+	res->orgs = (long)db_int(r, 0, 0);
+	res->disabled = (long)db_int(r, 0, 1);
+	res->tokens_expired = (long)db_int(r, 0, 2);
 	PQclear(r);
 	return CORE_OK;
 }

@@ -1,6 +1,5 @@
-/* apikeys.c: issuing, listing and revoking API keys; the secret is shown once, only its digest is kept. */
+/* keys.c: API keys as a resource — issue, list, revoke; the secret is shown once, its digest kept. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -10,14 +9,17 @@
 #include "gatehouse/audit.h"
 #include "gatehouse/db.h"
 #include "gatehouse/keys.h"
+#include "gatehouse/secret.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
+#include "rows.h"
 
 #define KEY_COLS \
 	"'gh_' || k.org_id || 'k' || k.id, k.name, u.uid, u.email," \
 	" coalesce(k.access_level, u.access_level), gatehouse.iso(k.expires_at)," \
 	" gatehouse.iso(k.last_used_at), gatehouse.iso(k.revoked_at), gatehouse.iso(k.created_at)," \
 	" k.user_id"
+#define KEY_NCOLS 10
 #define KEY_FROM \
 	" FROM gatehouse.api_keys k LEFT JOIN gatehouse.users u" \
 	" ON u.org_id = k.org_id AND u.id = k.user_id WHERE k.org_id = gatehouse.current_org()"
@@ -38,19 +40,16 @@ DB_STMT(st_key_revoke, 1,
 DB_STMT(st_keys_mine, 1, "SELECT " KEY_COLS KEY_FROM " AND k.user_id = $1::bigint ORDER BY k.id");
 DB_STMT(st_keys_all, 0, "SELECT " KEY_COLS KEY_FROM " ORDER BY k.id");
 
-static void
-key_from_row(struct arena *a, PGresult *r, int row, struct api_key *k)
-{
-	k->ref = db_text(a, r, row, 0);
-	k->name = db_text(a, r, row, 1);
-	k->user_uid = db_text(a, r, row, 2);
-	k->user_email = db_text(a, r, row, 3);
-	k->access_level = db_text(a, r, row, 4);
-	k->expires_at = db_text(a, r, row, 5);
-	k->last_used_at = db_text(a, r, row, 6);
-	k->revoked_at = db_text(a, r, row, 7);
-	k->created_at = db_text(a, r, row, 8);
-}
+/* The owner's id (the last column) serves revocation, not the record. */
+static const struct rows_col key_cols[KEY_NCOLS] = {
+	ROWS_TEXT(struct api_key, ref), ROWS_TEXT(struct api_key, name),
+	ROWS_TEXT(struct api_key, user_uid), ROWS_TEXT(struct api_key, user_email),
+	ROWS_TEXT(struct api_key, access_level), ROWS_TEXT(struct api_key, expires_at),
+	ROWS_TEXT(struct api_key, last_used_at), ROWS_TEXT(struct api_key, revoked_at),
+	ROWS_TEXT(struct api_key, created_at), ROWS_SKIP,
+};
+static const struct rows_kind key_rows = { "api key", KEY_NCOLS, sizeof(struct api_key), key_cols,
+	NULL };
 
 /* Keys of another user need admin, and never over a user of a higher level. */
 static enum core_status
@@ -72,7 +71,7 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 		PQclear(r);
 		return core_fail(e, CORE_NOT_FOUND, "user", "no such user");
 	}
-	if (level_parse(PQgetvalue(r, 0, 0), &l) != 0)
+	if (level_parse(db_value(r, 0, 0), &l) != 0)
 		l = LEVEL_SUPER;
 	PQclear(r);
 	if (l > core_actor_level(c))
@@ -82,12 +81,12 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 }
 
 enum core_status
-apikey_create(struct core_ctx *c, const struct user_ref *who, const char *name, int64_t expires_in,
+keys_create(struct core_ctx *c, const struct user_ref *who, const char *name, int64_t expires_in,
     char key_out[APIKEY_MAX], struct api_key *out, struct core_err *e)
 {
-	char		 secret[APIKEY_SECRET_LEN + 1], hex[2 * APIKEY_DIGEST_LEN + 1];
+	char		 secret[SECRET_LEN + 1], hex[SECRET_HEX_LEN + 1];
 	char		 uid[24], exp[24], sid[24];
-	unsigned char	 digest[APIKEY_DIGEST_LEN];
+	unsigned char	 digest[SECRET_DIGEST_LEN];
 	const char	*p[4] = { uid, name ? name : "", hex, exp };
 	const char	*q[1] = { sid };
 	PGresult	*r;
@@ -110,10 +109,9 @@ apikey_create(struct core_ctx *c, const struct user_ref *who, const char *name, 
 		    "expires_in must be 0 (never) to 10 years in seconds");
 	snprintf(exp, sizeof(exp), "%lld", (long long)expires_in);
 	core_id_text(user_id, uid);
-	if (apikey_new_secret(secret, digest) != 0)
+	if (secret_new(secret, sizeof(secret), digest) != 0)
 		return core_fail(e, CORE_INTERNAL, NULL, "random number generator failed");
-	for (size_t i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	secret_hex(digest, hex);
 
 	if ((st = core_begin(c, e)) != CORE_OK)
 		goto out;
@@ -135,17 +133,14 @@ apikey_create(struct core_ctx *c, const struct user_ref *who, const char *name, 
 		st = core_abort(core_db_fail(e, "api key"));
 		goto out;
 	}
-	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	id = db_int(r, 0, 0);
 	PQclear(r);
 	core_id_text(id, sid);
-	if ((r = db_exec(&st_key_get, q)) == NULL || PQntuples(r) != 1) {
-		if (r)
-			PQclear(r);
-		st = core_abort(core_db_fail(e, "api key"));
+	if ((st = rows_one(c, &st_key_get, q, &key_rows, out, NULL, "no such API key", e))
+	    != CORE_OK) {
+		st = core_abort(st);
 		goto out;
 	}
-	key_from_row(c->arena, r, 0, out);
-	PQclear(r);
 	if (audit_write(c, "apikey.create", "api_key", out->ref, "{}") != 0) {
 		st = core_abort(core_db_fail(e, "audit event"));
 		goto out;
@@ -162,7 +157,7 @@ out:
 }
 
 enum core_status
-apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
+keys_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 {
 	char		 sid[24];
 	const char	*p[1] = { sid };
@@ -177,12 +172,11 @@ apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 		return st;
 	if ((r = db_exec(&st_key_get_lock, p)) == NULL)
 		return core_abort(core_db_fail(e, "api key"));
-	if (PQntuples(r) != 1 || !PQgetisnull(r, 0, 7)) {
+	if (PQntuples(r) != 1 || db_value(r, 0, 7) != NULL) {
 		PQclear(r);
 		return core_abort(core_fail(e, CORE_NOT_FOUND, "key", "no such API key, or already revoked"));
 	}
-	if (!PQgetisnull(r, 0, 9))
-		owner = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+	owner = db_int(r, 0, 9);
 	PQclear(r);
 	if (owner != 0 && (st = may_manage_keys_of(c, owner, e)) != CORE_OK)
 		return core_abort(st);
@@ -197,27 +191,13 @@ apikey_revoke(struct core_ctx *c, const char *ref, struct core_err *e)
 }
 
 enum core_status
-apikey_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struct core_err *e)
+keys_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struct core_err *e)
 {
-	char		 uid[24];
-	const char	*p[1] = { uid };
-	PGresult	*r;
-	enum core_status st;
+	char uid[CORE_ID_LEN];
 
 	if (all && core_actor_level(c) < LEVEL_ADMIN)
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may list every key");
 	core_id_text((c->actor ? c->actor->user_id : 0), uid);
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	if ((r = db_exec(all ? &st_keys_all : &st_keys_mine, all ? NULL : p)) == NULL)
-		return core_abort(core_db_fail(e, "api keys"));
-	*n = (size_t)PQntuples(r);
-	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
-		PQclear(r);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
-	}
-	for (size_t i = 0; i < *n; i++)
-		key_from_row(c->arena, r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return core_commit(e);
+	return rows_list(c, all ? &st_keys_all : &st_keys_mine, all ? NULL : uid, &key_rows,
+	    "api keys", (void **)out, n, e);
 }

@@ -1,0 +1,11 @@
+/* level.h: the access-level ladder guest < user < admin < super, one for every dialect. */
+#ifndef GATEHOUSE_LEVEL_H
+#define GATEHOUSE_LEVEL_H
+
+enum level { LEVEL_GUEST, LEVEL_USER, LEVEL_ADMIN, LEVEL_SUPER, LEVEL__MAX };
+
+const char	*level_name(enum level);
+/* 0 and *out set when s names a level; -1 otherwise (NULL included). */
+int		 level_parse(const char *s, enum level *out);
+
+#endif

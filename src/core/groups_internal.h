@@ -1,0 +1,41 @@
+/* groups_internal.h: what groups.c lends policies.c: holding a group, and deleting what reaches users. */
+#ifndef GATEHOUSE_GROUPS_INTERNAL_H
+#define GATEHOUSE_GROUPS_INTERNAL_H
+
+#include <stdint.h>
+
+#include "gatehouse/groups.h"
+
+struct db_stmt;
+
+/*
+ * Reads a group by key and holds its row (FOR KEY SHARE) so it cannot
+ * vanish before the transaction ends; refused when any member is above the
+ * actor's level, as a change to the group acts on every member.
+ */
+enum core_status groups_hold(struct core_ctx *, const char *key, struct group *,
+		    struct core_err *);
+/*
+ * Runs stmt, which answers the access levels of users ($1 an id), locking
+ * those users; CORE_FORBIDDEN when any of them is above the actor's level.
+ */
+enum core_status groups_none_above_actor(struct core_ctx *, struct db_stmt *, int64_t id,
+		    struct core_err *);
+
+/* A record whose deletion acts on every user it reaches: a group, a policy. */
+struct groups_reach {
+	struct db_stmt	*levels;	/* the levels of the users it reaches ($1 its id) */
+	struct db_stmt	*del;		/* deletes it ($1 its id) */
+	const char	*type;		/* "group": the audit target and action <type>.delete */
+	const char	*held;		/* what it held, recorded as going to 0: "members" */
+};
+
+/*
+ * Deletes a record that reaches users, inside the caller's transaction with
+ * its row locked: refused when it reaches a user above the actor, recorded
+ * with its name and how many it held.
+ */
+enum core_status groups_delete_reaching(struct core_ctx *, const struct groups_reach *, int64_t id,
+		    const char *target, const char *name, int64_t held, struct core_err *);
+
+#endif

@@ -1,0 +1,121 @@
+/* rows.c: statement results into core records, so each module says only how a row fills one. */
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "gatehouse/arena.h"
+#include "gatehouse/db.h"
+#include "rows.h"
+
+void
+rows_fill(const struct rows_kind *k, struct arena *a, PGresult *r, int row, void *out)
+{
+	char *rec = out;
+
+	if (k->cols == NULL) {
+		k->fill(a, r, row, out);
+		return;
+	}
+	for (int i = 0; i < k->ncols; i++) {
+		void *field = rec + k->cols[i].off;
+
+		switch (k->cols[i].type) {
+		case ROWS_T_INT:
+			*(int64_t *)field = db_int(r, row, i);
+			break;
+		case ROWS_T_TEXT:
+			*(const char **)field = db_text(a, r, row, i);
+			break;
+		case ROWS_T_SKIP:
+			break;
+		}
+	}
+}
+
+enum core_status
+rows_one(struct core_ctx *c, struct db_stmt *stmt, const char *const *p,
+    const struct rows_kind *k, void *out, const char *field, const char *msg, struct core_err *e)
+{
+	PGresult *r;
+
+	if ((r = db_exec(stmt, p)) == NULL)
+		return core_db_fail(e, field ? field : k->what);
+	if (PQntuples(r) != 1 || PQnfields(r) != k->ncols) {
+		PQclear(r);
+		return core_fail(e, CORE_NOT_FOUND, field, "%s", msg);
+	}
+	rows_fill(k, c->arena, r, 0, out);
+	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+rows_read(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
+    const char *what, void **out, size_t *n, struct core_err *e)
+{
+	const char	*p[1] = { param };
+	PGresult	*r;
+	char		*v;
+
+	if ((r = db_exec(stmt, param ? p : NULL)) == NULL)
+		return core_db_fail(e, what);
+	*n = (size_t)PQntuples(r);
+	if ((v = arena_alloc(c->arena, (*n ? *n : 1) * k->size)) == NULL) {
+		PQclear(r);
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < *n; i++)
+		rows_fill(k, c->arena, r, (int)i, v + i * k->size);
+	PQclear(r);
+	*out = v;
+	return CORE_OK;
+}
+
+enum core_status
+rows_list(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
+    const char *what, void **out, size_t *n, struct core_err *e)
+{
+	enum core_status st;
+
+	*n = 0;
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	return core_end(rows_read(c, stmt, param, k, what, out, n, e), e);
+}
+
+PGresult *
+rows_on(struct db_stmt *stmt, int64_t id, const char *arg, const char *what, struct core_err *e)
+{
+	char		 sid[CORE_ID_LEN];
+	const char	*p[2] = { sid, arg };
+	PGresult	*r;
+
+	core_id_text(id, sid);
+	if ((r = db_exec(stmt, p)) == NULL)
+		core_db_fail(e, what);
+	return r;
+}
+
+enum core_status
+rows_exec_on(struct db_stmt *stmt, int64_t id, const char *arg, const char *what,
+    struct core_err *e)
+{
+	PGresult *r;
+
+	if ((r = rows_on(stmt, id, arg, what, e)) == NULL)
+		return e->status;
+	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+rows_int_on(struct db_stmt *stmt, int64_t id, const char *what, int64_t *out, struct core_err *e)
+{
+	PGresult *r;
+
+	if ((r = rows_on(stmt, id, NULL, what, e)) == NULL)
+		return e->status;
+	*out = db_int(r, 0, 0);
+	PQclear(r);
+	return CORE_OK;
+}

@@ -1,0 +1,160 @@
+/* user_fields.c: the fields a client may set on a user, in one table, and the checks of a patch. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gatehouse/arena.h"
+#include "gatehouse/users.h"
+#include "gatehouse/validate.h"
+#include "users_internal.h"
+
+const char *const user_employee_types[] = { "contractor", "employee", "non_employee", "auditor",
+	"external", NULL };
+const char *const user_auth_methods[] = { "local", "ldap", "sso", "saml", "oauth2", NULL };
+const char *const user_levels[] = { "guest", "user", "admin", "super", NULL };
+const char *const user_statuses[] = { "pending", "active", "disabled", "suspended", NULL };
+
+const struct ufield_def ufields[UF__MAX] = {
+	[UF_USERNAME]		= { "username",		UFK_USERNAME,	100, NULL, false },
+	[UF_EMAIL]		= { "email",		UFK_EMAIL,	254, NULL, false },
+	[UF_FIRST_NAME]		= { "first_name",	UFK_TEXT,	100, NULL, false },
+	[UF_MIDDLE_NAME]	= { "middle_name",	UFK_TEXT,	100, NULL, false },
+	[UF_LAST_NAME]		= { "last_name",	UFK_TEXT,	100, NULL, false },
+	[UF_PREFERRED_FIRST_NAME] = { "preferred_first_name", UFK_TEXT, 100, NULL, false },
+	[UF_TITLE]		= { "title",		UFK_TEXT,	200, NULL, false },
+	[UF_DEPARTMENT]		= { "department",	UFK_TEXT,	200, NULL, false },
+	[UF_EMPLOYEE_TYPE]	= { "employee_type",	UFK_ENUM,	0, user_employee_types, false },
+	[UF_START_DATE]		= { "start_date",	UFK_DATE,	0, NULL, true },
+	[UF_END_DATE]		= { "end_date",		UFK_DATE,	0, NULL, true },
+	[UF_IN_AUDIT_SCOPE]	= { "in_audit_scope",	UFK_BOOL,	0, NULL, false },
+	[UF_AUTH_METHOD]	= { "auth_method",	UFK_ENUM,	0, user_auth_methods, false },
+	[UF_TEAM]		= { "team",		UFK_TEAM,	100, NULL, true },
+	[UF_ACCESS_LEVEL]	= { "access_level",	UFK_LEVEL,	0, user_levels, false },
+	[UF_ROLES]		= { "roles",		UFK_ROLES,	64, NULL, false },
+	[UF_NOTE]		= { "note",		UFK_TEXT,	4000, NULL, false },
+	[UF_SUMMARY_EMAIL]	= { "summary_email",	UFK_BOOL,	0, NULL, false },
+};
+
+static const char *const status_names[US__MAX] = { "pending", "active", "disabled", "suspended",
+	"removed" };
+
+const char *
+user_status_name(enum user_status s)
+{
+	return s < US__MAX ? status_names[s] : "removed";
+}
+
+enum user_status
+user_status_parse(const char *s)
+{
+	for (int i = 0; s != NULL && i < US__MAX; i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return (enum user_status)i;
+	return US_REMOVED;
+}
+
+int
+ufield_find(const char *name)
+{
+	for (int i = 0; i < UF__MAX; i++)
+		if (strcmp(ufields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static bool
+role_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 64 && s[0] >= 'a' && s[0] <= 'z' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+enum core_status
+user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char *v,
+    struct core_err *e)
+{
+	const struct ufield_def *d = &ufields[f];
+
+	if (v == NULL) {
+		if (!d->nullable)
+			return core_fail(e, CORE_INVALID, d->name, "%s cannot be null", d->name);
+		p->set[f] = true;
+		p->val[f] = NULL;
+		return CORE_OK;
+	}
+	switch (d->kind) {
+	case UFK_TEXT:
+		if (!valid_text(v, d->max))
+			return core_fail(e, CORE_INVALID, d->name,
+			    "%s must be at most %zu bytes of text", d->name, d->max);
+		break;
+	case UFK_USERNAME:
+		if (!valid_username(v))
+			return core_fail(e, CORE_INVALID, d->name,
+			    "username must be 1 to 100 characters without spaces");
+		break;
+	case UFK_EMAIL:
+		if (!valid_email(v))
+			return core_fail(e, CORE_INVALID, d->name, "email must be a valid e-mail address");
+		break;
+	case UFK_ENUM:
+	case UFK_LEVEL: {
+		const char *canon = NULL;
+
+		for (const char *const *c = d->choices; *c; c++)
+			if (strcasecmp(*c, v) == 0)
+				canon = *c;
+		if (canon == NULL) {
+			char list[128] = "";
+
+			for (const char *const *c = d->choices; *c; c++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				    c == d->choices ? "" : ", ", *c);
+			return core_fail(e, CORE_INVALID, d->name, "%s must be one of: %s", d->name, list);
+		}
+		v = canon;
+		break;
+	}
+	case UFK_DATE:
+		if (!valid_date(v))
+			return core_fail(e, CORE_INVALID, d->name, "%s must be a date (YYYY-MM-DD)", d->name);
+		break;
+	case UFK_BOOL:
+		if (strcasecmp(v, "true") == 0)
+			v = "true";
+		else if (strcasecmp(v, "false") == 0)
+			v = "false";
+		else
+			return core_fail(e, CORE_INVALID, d->name, "%s must be true or false", d->name);
+		break;
+	case UFK_TEAM:
+		if (*v == '\0') {
+			v = NULL;
+			break;
+		}
+		if (!valid_text(v, d->max))
+			return core_fail(e, CORE_INVALID, d->name, "team must be a team name");
+		break;
+	case UFK_ROLES:
+		if (!p->set[f])
+			p->nroles = 0;
+		p->set[f] = true;
+		if (*v == '\0')
+			return CORE_OK;		/* an empty value clears the set */
+		if (!role_name_ok(v))
+			return core_fail(e, CORE_INVALID, d->name,
+			    "roles must be lowercase names (letters, digits, - and _)");
+		for (size_t i = 0; i < p->nroles; i++)
+			if (strcmp(p->roles[i], v) == 0)
+				return CORE_OK;
+		if (p->nroles >= USER_MAX_ROLES)
+			return core_fail(e, CORE_INVALID, d->name, "at most %d roles", USER_MAX_ROLES);
+		p->roles[p->nroles++] = v;
+		return CORE_OK;
+	}
+	p->set[f] = true;
+	p->val[f] = v ? arena_strdup(a, v) : NULL;
+	return CORE_OK;
+}
