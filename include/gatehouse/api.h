@@ -123,6 +123,28 @@ void	api_location(struct request *, const char *path);
 
 typedef void (*api_item_fn)(struct jsonw *, const void *);
 
+/*
+ * A JSON object written from a struct by a table of its members, so that a
+ * surface's shapes are declarations: the member's name, the C type of the
+ * struct field (const char * for STR and RAW, int64_t, bool) and its offset.
+ * RAW is JSON text written as it is (it came from the database as JSON).
+ */
+enum api_mtype { API_STR, API_INT, API_BOOL, API_RAW };
+struct api_member {
+	const char	*name;
+	enum api_mtype	 type;
+	size_t		 off;
+};
+#define API_MEMBER(T, name, type, field)	{ name, type, offsetof(T, field) }
+void	api_json_members(struct jsonw *, const void *v, const struct api_member *, size_t n);
+/* Defines `static void fn(struct jsonw *, const void *)` writing a member table. */
+#define API_OBJECT_FN(fn, table)						\
+static void								\
+fn(struct jsonw *w, const void *v)					\
+{									\
+	api_json_members(w, v, table, sizeof(table) / sizeof((table)[0]));	\
+}
+
 /* Starts a JSON response body. */
 void	api_json_begin(struct request *, int status, struct jsonw *);
 /* The outcome of a core call: its failure, or item(v) as the whole body. Returns st. */
@@ -131,6 +153,13 @@ enum core_status api_reply_one(struct request *, enum core_status, const struct 
 /* The outcome of a core call: its failure, or {"<name>": [item(v[0]), …]}. */
 void	api_reply_list(struct request *, enum core_status, const struct core_err *,
 	    const char *name, const void *v, size_t n, size_t size, api_item_fn);
+/* api_reply_list with the page's "next_cursor" member (null on the last page). */
+void	api_reply_page(struct request *, enum core_status, const struct core_err *,
+	    const char *name, const void *v, size_t n, size_t size, api_item_fn,
+	    const char *next_cursor);
+/* The outcome of a create: its failure, or 201 with item(v) and Location (when not NULL). */
+void	api_reply_created(struct request *, enum core_status, const struct core_err *,
+	    const void *v, api_item_fn, const char *location);
 /* The outcome of a core call that answers nothing: its failure, or 204. */
 void	api_reply_none(struct request *, enum core_status, const struct core_err *);
 

@@ -459,8 +459,43 @@ api_reply_one(struct request *r, enum core_status st, const struct core_err *e, 
 }
 
 void
-api_reply_list(struct request *r, enum core_status st, const struct core_err *e, const char *name,
-    const void *v, size_t n, size_t size, api_item_fn item)
+api_json_members(struct jsonw *w, const void *v, const struct api_member *m, size_t n)
+{
+	const char *base = v;
+
+	jsonw_obj_open(w);
+	for (size_t i = 0; i < n; i++) {
+		const void *f = base + m[i].off;
+
+		switch (m[i].type) {
+		case API_STR:
+			jsonw_kstr(w, m[i].name, *(const char *const *)f);
+			break;
+		case API_INT:
+			jsonw_kint(w, m[i].name, *(const int64_t *)f);
+			break;
+		case API_BOOL:
+			jsonw_kbool(w, m[i].name, *(const bool *)f);
+			break;
+		case API_RAW: {
+			const char *json = *(const char *const *)f;
+
+			jsonw_key(w, m[i].name);
+			if (json == NULL)
+				jsonw_null(w);
+			else
+				jsonw_raw(w, json, strlen(json));
+			break;
+		}
+		}
+	}
+	jsonw_obj_close(w);
+}
+
+/* {"<name>": [item(v[0]), …]} and, for a page, its "next_cursor". */
+static void
+reply_items(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item, bool paged, const char *next)
 {
 	struct jsonw w;
 
@@ -475,7 +510,31 @@ api_reply_list(struct request *r, enum core_status st, const struct core_err *e,
 	for (size_t i = 0; i < n; i++)
 		item(&w, (const char *)v + i * size);
 	jsonw_arr_close(&w);
+	if (paged)
+		jsonw_kstr(&w, "next_cursor", next);
 	jsonw_obj_close(&w);
+}
+
+void
+api_reply_list(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item)
+{
+	reply_items(r, st, e, name, v, n, size, item, false, NULL);
+}
+
+void
+api_reply_page(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item, const char *next)
+{
+	reply_items(r, st, e, name, v, n, size, item, true, next);
+}
+
+void
+api_reply_created(struct request *r, enum core_status st, const struct core_err *e, const void *v,
+    api_item_fn item, const char *location)
+{
+	if (api_reply_one(r, st, e, 201, v, item) == CORE_OK)
+		api_location(r, location);
 }
 
 void

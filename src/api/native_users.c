@@ -340,6 +340,12 @@ h_me_password(struct request *r)
 	set_password(r, &ref);
 }
 
+static void
+user_item(struct jsonw *w, const void *v)
+{
+	native_user_json(w, v);
+}
+
 /* Query parameters that steer a list rather than filter it. */
 static const char *const list_controls[] = { "q", "sort", "limit", "cursor", NULL };
 
@@ -351,11 +357,12 @@ h_users_list(struct request *r)
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct fnode		*filter = NULL;
-	struct jsonw		 w;
+	enum core_status	 st;
 	const char		*v = NULL;
 	long			 limit = CORE_PAGE_DEFAULT;
 
 	memset(&q, 0, sizeof(q));
+	memset(&page, 0, sizeof(page));
 	if (api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0 || api_str(r, "sort", &q.sort) != 0 ||
 	    api_str(r, "cursor", &q.cursor) != 0 || api_str(r, "q", &v) != 0)
 		return;
@@ -378,19 +385,9 @@ h_users_list(struct request *r)
 	}
 	q.filter = filter;
 	api_ctx(r, &c);
-	if (users_list(&c, &q, &page, &e) != CORE_OK) {
-		api_fail(r, &e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	jsonw_obj_open(&w);
-	jsonw_key(&w, "users");
-	jsonw_arr_open(&w);
-	for (size_t i = 0; i < page.n; i++)
-		native_user_json(&w, &page.users[i]);
-	jsonw_arr_close(&w);
-	jsonw_kstr(&w, "next_cursor", page.next_cursor);
-	jsonw_obj_close(&w);
+	st = users_list(&c, &q, &page, &e);
+	api_reply_page(r, st, &e, "users", page.users, page.n, sizeof(*page.users), user_item,
+	    page.next_cursor);
 }
 
 /* Fields that are lists: the rest of a request's fields must be scalars, given once. */
