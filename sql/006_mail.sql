@@ -25,8 +25,9 @@ CREATE INDEX outbox_due_idx ON gatehouse.outbox (next_attempt_at)
 
 -- The most urgent due message of any org, locked until the caller's
 -- transaction ends; none when every due message is held by another mailer.
+-- With p_before, only one due by then (a single pass tries each message once).
 -- Returns what rendering needs: the org's name and the payload's fields.
-CREATE FUNCTION gatehouse.outbox_claim()
+CREATE FUNCTION gatehouse.outbox_claim(p_before timestamptz)
 	RETURNS TABLE (org_id bigint, id bigint, org_name text, to_addr text, template text,
 	    username text, first_name text, token text, expires_at text, reason text,
 	    attempts integer, created_epoch bigint)
@@ -37,7 +38,8 @@ CREATE FUNCTION gatehouse.outbox_claim()
 	    m.payload->>'expires_at', m.payload->>'reason', m.attempts,
 	    extract(epoch FROM m.created_at)::bigint
 	FROM gatehouse.outbox m JOIN gatehouse.orgs o ON o.id = m.org_id
-	WHERE m.sent_at IS NULL AND m.failed_at IS NULL AND m.next_attempt_at <= now()
+	WHERE m.sent_at IS NULL AND m.failed_at IS NULL
+	  AND m.next_attempt_at <= least(now(), p_before)
 	ORDER BY m.next_attempt_at, m.id
 	LIMIT 1
 	FOR UPDATE OF m SKIP LOCKED
@@ -52,8 +54,9 @@ CREATE FUNCTION gatehouse.outbox_next_due() RETURNS double precision
 	FROM gatehouse.outbox WHERE sent_at IS NULL AND failed_at IS NULL
 	$$;
 
-REVOKE ALL ON FUNCTION gatehouse.outbox_claim(), gatehouse.outbox_next_due() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gatehouse.outbox_claim(), gatehouse.outbox_next_due()
+REVOKE ALL ON FUNCTION gatehouse.outbox_claim(timestamptz), gatehouse.outbox_next_due()
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gatehouse.outbox_claim(timestamptz), gatehouse.outbox_next_due()
 	TO gatehouse_service;
 
 -- The sweep of 002, and the account-disabled notice for each user it

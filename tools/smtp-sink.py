@@ -45,7 +45,8 @@ class Sink:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        proto = "ESMTP" + ("S" if session.ssl else "") + ("A" if session.authenticated else "")
+        tls = server.transport.get_extra_info("ssl_object") is not None  # STARTTLS or implicit
+        proto = "ESMTP" + ("S" if tls else "") + ("A" if session.authenticated else "")
         head = (f"Return-Path: <{envelope.mail_from}>\r\n"
                 + "".join(f"Delivered-To: <{r}>\r\n" for r in envelope.rcpt_tos)
                 + f"Received: from {session.host_name or 'unknown'} by gatehouse-smtp-sink"
@@ -63,7 +64,8 @@ def authenticator(want):
     def check(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
               and auth_data.password == password.encode())
-        return AuthResult(success=ok)
+        # Not handled here: aiosmtpd answers 235 or 535 itself.
+        return AuthResult(success=ok, handled=False)
     return check
 
 

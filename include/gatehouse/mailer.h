@@ -35,7 +35,7 @@ struct mailer_transport {
 struct mailer_opts {
 	struct mail_site		 site;
 	int				 retry_max;	/* seconds: the longest wait between attempts */
-	bool				 once;		/* deliver what is due, then return */
+	bool				 once;		/* one pass over what is due, then return */
 	volatile sig_atomic_t		*stop;		/* set by a signal: finish the message in hand */
 };
 
@@ -50,8 +50,9 @@ struct mailer_stats {
  * message backing off 1, 2, 4 … seconds, at most retry_max; never dropped).
  * A message that cannot be composed, or whose recipient the relay refuses
  * for good, is marked failed with its error. The raw link token leaves the
- * row when the message is sent or fails. With once: returns when nothing is
- * due, or -1 when the database cannot be reached. Adds to stats.
+ * row when the message is sent or fails. With once: tries each message due
+ * when it starts at most once and returns, or -1 when the database cannot be
+ * reached. Adds to stats.
  */
 int	mailer_run(const struct mailer_opts *, const struct mailer_transport *,
 	    struct mailer_stats *);

@@ -20,9 +20,10 @@
 #define DOWN_MAX_S	30	/* the longest wait for a database that went away */
 
 /* sql/006_mail.sql: the claim locks the row until this transaction ends. */
-DB_STMT(st_claim, 0,
+DB_STMT(st_claim, 1,
     "SELECT org_id, id, org_name, to_addr, template, username, first_name, token, expires_at,"
-    " reason, attempts, created_epoch FROM gatehouse.outbox_claim()");
+    " reason, attempts, created_epoch FROM gatehouse.outbox_claim($1::timestamptz)");
+DB_STMT(st_now, 0, "SELECT now()");
 DB_STMT(st_next_due, 0, "SELECT gatehouse.outbox_next_due()");
 DB_STMT(st_sent, 1,
     "UPDATE gatehouse.outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL,"
@@ -86,9 +87,10 @@ record(const struct mail_item *it, enum mail_outcome o, int attempts, int retry_
 
 /* Claims, composes, sends and marks one message, in one transaction. */
 static enum step
-deliver_one(const struct mailer_opts *o, const struct mailer_transport *t, struct arena *a,
-    struct mailer_stats *stats)
+deliver_one(const struct mailer_opts *o, const struct mailer_transport *t, const char *before,
+    struct arena *a, struct mailer_stats *stats)
 {
+	const char		*p[1] = { before };
 	struct mail_item	 it;
 	struct buf		 msg;
 	enum mail_outcome	 out;
@@ -101,7 +103,7 @@ deliver_one(const struct mailer_opts *o, const struct mailer_transport *t, struc
 	/* Org 0 is no tenant: nothing is visible until the claimed message names its org. */
 	if (db_begin(0) != DB_OK)
 		return STEP_DOWN;
-	if ((r = db_exec(&st_claim, NULL)) == NULL) {
+	if ((r = db_exec(&st_claim, p)) == NULL) {
 		db_rollback();
 		return STEP_DOWN;
 	}
@@ -184,15 +186,37 @@ nap(int seconds, volatile sig_atomic_t *stop)
 		nanosleep(&ts, NULL);
 }
 
+/* The database's clock now, as text for a statement; NULL when it cannot be read. */
+static char *
+db_now(struct arena *a)
+{
+	PGresult	*r = db_exec(&st_now, NULL);
+	char		*now;
+
+	if (r == NULL)
+		return NULL;
+	now = (char *)db_text(a, r, 0, 0);
+	PQclear(r);
+	return now;
+}
+
 int
 mailer_run(const struct mailer_opts *o, const struct mailer_transport *t, struct mailer_stats *stats)
 {
-	struct arena	 a;
+	struct arena	 a, keep;
+	const char	*before = NULL;
 	int		 down = 0, wait;
 
 	arena_init(&a, 0);
+	arena_init(&keep, 0);
+	/* One pass: what is due as it starts, each message at most once. */
+	if (o->once && (before = db_now(&keep)) == NULL) {
+		arena_free(&keep);
+		arena_free(&a);
+		return -1;
+	}
 	while (!*o->stop) {
-		enum step s = deliver_one(o, t, &a, stats);
+		enum step s = deliver_one(o, t, before, &a, stats);
 
 		arena_reset(&a);
 		if (s == STEP_IDLE && o->once)
@@ -207,6 +231,7 @@ mailer_run(const struct mailer_opts *o, const struct mailer_transport *t, struct
 		}
 		/* The database went away: back off, and reconnect on the next attempt. */
 		if (o->once) {
+			arena_free(&keep);
 			arena_free(&a);
 			return -1;
 		}
@@ -215,6 +240,7 @@ mailer_run(const struct mailer_opts *o, const struct mailer_transport *t, struct
 		db_close();
 		nap(mailer_backoff(down, DOWN_MAX_S), o->stop);
 	}
+	arena_free(&keep);
 	arena_free(&a);
 	return 0;
 }

@@ -75,10 +75,9 @@ tokens_state(bool found, bool used, bool expired, const char *user_status)
 	return TOKEN_VALID;
 }
 
-#define TOKEN_BY_ID \
-	"SELECT encode(t.digest, 'hex'), t.purpose, t.used_at IS NOT NULL, t.expires_at <= now()," \
-	" u.id, u.uid, u.username, u.email, u.first_name, u.status, o.name, o.password_min" \
-	" FROM gatehouse.tokens t" \
+#define TOKEN_BY_ID "SELECT encode(t.digest, 'hex'), t.purpose, t.used_at IS NOT NULL," \
+	" t.expires_at <= now(), u.id, u.uid, u.username, u.email, u.first_name, u.status," \
+	" o.name, o.password_min FROM gatehouse.tokens t" \
 	" JOIN gatehouse.users u ON u.org_id = t.org_id AND u.id = t.user_id" \
 	" JOIN gatehouse.orgs o ON o.id = t.org_id" \
 	" WHERE t.org_id = gatehouse.current_org() AND t.id = $1::bigint"
