@@ -102,6 +102,14 @@ def invite(o, **fields):
     return expect(o.create(invite=True, **fields), 201).json()
 
 
+def invite_while_down(o, sink, attempts):
+    """Stops sink, invites a user and waits until their message failed attempts times."""
+    sink.stop()
+    u = invite(o)
+    wait_until(lambda: outbox(o, u["email"])[0] >= attempts)
+    return u
+
+
 def outbox(o, email, template="registration"):
     """(attempts, sent, failed, has token, last_error) of the user's one message of template."""
     rc, out, err = psql(f"SELECT attempts, sent_at IS NOT NULL, failed_at IS NOT NULL, "
@@ -240,9 +248,7 @@ def test_the_sweep_tells_each_user_it_disables_why():
 def test_a_relay_outage_keeps_the_message_and_delivers_it_once_afterwards():
     o = Org()
     with stack_mailer_paused(), Sink(PORT_A) as sink, Mailer(PORT_A) as mailer:
-        sink.stop()
-        u = invite(o)
-        wait_until(lambda: outbox(o, u["email"])[0] >= 2)
+        u = invite_while_down(o, sink, attempts=2)
         attempts, sent, failed, token, err = outbox(o, u["email"])
         assert not sent and not failed and token, "kept, with its link, for later"
         assert "connect" in err.lower(), err
@@ -278,9 +284,7 @@ def test_two_mailers_at_once_deliver_each_message_once():
 def test_a_database_restart_under_the_mailer_loses_nothing():
     o = Org()
     with stack_mailer_paused(), Sink(PORT_A) as sink, Mailer(PORT_A) as mailer:
-        sink.stop()
-        before = invite(o)
-        wait_until(lambda: outbox(o, before["email"])[0] >= 1)
+        before = invite_while_down(o, sink, attempts=1)
         _pgctl("restart")
         sink.start()
         wait_until(lambda: get("/readyz").status == 200)
