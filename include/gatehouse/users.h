@@ -8,6 +8,7 @@
 
 #include "gatehouse/core.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/tokens.h"
 
 /* Every attribute a client may set, in one table (see ufields[]). */
 enum ufield {
@@ -151,6 +152,30 @@ enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum us
  */
 enum core_status users_set_password(struct core_ctx *, const struct user_ref *,
 		    const char *password, const char *current, struct core_err *);
+
+/*
+ * Links sent by e-mail (user_tokens.c). users_redeem sets the password of a
+ * registration or password-reset link's user under the org's policy,
+ * activates a pending account, consumes the token (and every other
+ * registration and reset token of the user), ends the user's sessions,
+ * queues the welcome e-mail for an account it activated, and records
+ * user.register or user.password_reset with the user as the actor — in one
+ * transaction. A password the policy refuses is CORE_INVALID naming
+ * "password" and changes nothing: the link still works. A link that does not
+ * work fails as tokens_open (tokens.h) says, info->state telling why; an
+ * account without local sign-in is TOKEN_INACTIVE. info describes the user.
+ */
+struct token_info;
+enum core_status users_redeem(struct core_ctx *, enum token_purpose, const char *token,
+		    const char *password, struct token_info *info, struct core_err *);
+/*
+ * Sends the user a password-reset link (the org's reset_token_hours), which
+ * replaces any earlier one, with an audit event. The user's own, or any
+ * user's for an admin over them; the account must be pending or active and
+ * sign in locally. expires_at (TOKEN_TIME_LEN bytes) gets its expiry.
+ */
+enum core_status users_send_reset(struct core_ctx *, const struct user_ref *, char *expires_at,
+		    struct core_err *);
 
 /* List query: filter AST (compiled against the user whitelist), order and keyset cursor. */
 struct user_query {

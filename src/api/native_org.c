@@ -30,6 +30,8 @@ reply_org(struct request *r, const struct org_settings *o)
 	jsonw_kint(&w, "inactivity_days", o->inactivity_days);
 	jsonw_kint(&w, "password_min", o->password_min);
 	jsonw_kint(&w, "session_lifetime_s", o->session_lifetime_s);
+	jsonw_kint(&w, "registration_token_hours", o->registration_token_hours);
+	jsonw_kint(&w, "reset_token_hours", o->reset_token_hours);
 	jsonw_kstr(&w, "created_at", o->created_at);
 	jsonw_kstr(&w, "updated_at", o->updated_at);
 	jsonw_obj_close(&w);
@@ -53,8 +55,8 @@ static void
 h_org_update(struct request *r)
 {
 	static const char *const known[] = { "tier", "enforce_2fa", "inactivity_days", "password_min",
-		"session_lifetime_s", NULL };
-	struct org_patch	 p = { NULL, -1, -1, -1, -1 };
+		"session_lifetime_s", "registration_token_hours", "reset_token_hours", NULL };
+	struct org_patch	 p = { NULL, -1, -1, -1, -1, -1, -1 };
 	struct org_settings	 o;
 	struct core_ctx		 c;
 	struct core_err		 e;
@@ -81,6 +83,14 @@ h_org_update(struct request *r)
 	if (api_int(r, "session_lifetime_s", 300, 2592000, &n) != 0)
 		return;
 	p.session_lifetime_s = (int)n;
+	n = -1;
+	if (api_int(r, "registration_token_hours", 1, ORG_REGISTRATION_HOURS_MAX, &n) != 0)
+		return;
+	p.registration_token_hours = (int)n;
+	n = -1;
+	if (api_int(r, "reset_token_hours", 1, ORG_RESET_HOURS_MAX, &n) != 0)
+		return;
+	p.reset_token_hours = (int)n;
 	api_ctx(r, &c);
 	if (org_update(&c, &p, &o, &e) != CORE_OK)
 		api_fail(r, &e);

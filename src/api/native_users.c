@@ -340,6 +340,30 @@ h_me_password(struct request *r)
 	set_password(r, &ref);
 }
 
+/* POST /api/v1/users/{uid}/password-reset: e-mails the user a reset link. */
+static void
+h_users_reset_link(struct request *r)
+{
+	static const char *const known[] = { NULL };
+	struct user_ref	 ref = ref_of(r, UKEY_UID, "uid");
+	char		 expires[TOKEN_TIME_LEN] = "";
+	struct core_ctx	 c;
+	struct core_err	 e;
+	struct jsonw	 w;
+
+	if (!api_begin(r, known, &c))
+		return;
+	if (users_send_reset(&c, &ref, expires, &e) != CORE_OK) {
+		api_fail(r, &e);
+		return;
+	}
+	/* Accepted: the mailer delivers it. */
+	api_json_begin(r, 202, &w);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "expires_at", expires);
+	jsonw_obj_close(&w);
+}
+
 static void
 user_item(struct jsonw *w, const void *v)
 {
@@ -411,6 +435,7 @@ static const struct route routes[] = {
 	{ "POST",   "/api/v1/users/{uid}/unsuspend",		h_users_unsuspend, &dialect_native, A, 0, NULL, false },
 	{ "POST",   "/api/v1/users/{uid}/unlock",		h_users_unlock,	   &dialect_native, A, 0, NULL, false },
 	{ "PUT",    "/api/v1/users/{uid}/password",		h_users_password,  &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/password-reset",	h_users_reset_link, &dialect_native, A, 0, NULL, false },
 	{ "PUT",    "/api/v1/me/password",			h_me_password,	   &dialect_native, LEVEL_GUEST, 0, NULL, false },
 };
 #undef A

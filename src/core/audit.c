@@ -38,8 +38,11 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 			core_id_text(c->actor->user_id, uid);
 			p[1] = uid;
 		}
-		core_id_text(c->actor->key_id, kid);
-		p[2] = kid;
+		/* A user acting through a link of theirs (no key) is named by the user alone. */
+		if (c->actor->key_id) {
+			core_id_text(c->actor->key_id, kid);
+			p[2] = kid;
+		}
 		actor = c->actor->email ? c->actor->email : c->actor->key_ref;
 	}
 	p[3] = actor;

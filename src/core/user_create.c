@@ -15,8 +15,6 @@
 #include "gatehouse/validate.h"
 #include "users_internal.h"
 
-#define INVITE_TTL	(7 * 86400)
-
 DB_STMT(st_user_insert, 3,
     "INSERT INTO gatehouse.users (org_id, username, email, first_name, middle_name, last_name,"
     " preferred_first_name, title, department, employee_type, start_date, end_date,"
@@ -111,28 +109,19 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 	if ((st = users_reload(c, id, out, e)) != CORE_OK)
 		return st;
 	if (req->invite) {
-		if (tokens_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
-			return core_db_fail(e, "invitation");
-		if (req->send_email) {
-			struct buf	pl;
-			struct jsonw	w;
-			int		rc;
+		char		 expires[TOKEN_TIME_LEN] = "";
+		struct mail_vars v = { NULL, eff->val[UF_USERNAME], eff->val[UF_FIRST_NAME], token,
+		    expires, NULL };
+		int		 rc = 0;
 
-			/* The mailer needs the token to build the link, and clears it once sent. */
-			buf_init(&pl);
-			jsonw_init(&w, &pl);
-			jsonw_obj_open(&w);
-			jsonw_kstr(&w, "username", eff->val[UF_USERNAME]);
-			jsonw_kstr(&w, "token", token);
-			jsonw_obj_close(&w);
-			rc = pl.failed ? -1 : outbox_queue(c, eff->val[UF_EMAIL], "registration", pl.data);
-			buf_wipe(&pl);
-			buf_free(&pl);
-			OPENSSL_cleanse(token, sizeof(token));
-			if (rc != 0)
-				return core_db_fail(e, "invitation e-mail");
-		}
+		if (tokens_issue(c, id, TOKEN_REGISTRATION, TOKEN_TTL_ORG, token, expires) != 0)
+			return core_db_fail(e, "invitation");
+		/* The mailer needs the token to build the link, and clears it once sent. */
+		if (req->send_email)
+			rc = outbox_queue_mail(c, eff->val[UF_EMAIL], MAIL_REGISTRATION, &v);
 		OPENSSL_cleanse(token, sizeof(token));
+		if (rc != 0)
+			return core_db_fail(e, "invitation e-mail");
 	}
 	return users_audit(c, "user.create", NULL, out, req->password ? "password" : NULL, e);
 }

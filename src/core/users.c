@@ -16,6 +16,7 @@
 #include "gatehouse/cursor.h"
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/outbox.h"
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
@@ -151,6 +152,17 @@ may_touch(const struct core_ctx *c, const struct user *target, struct core_err *
 enum core_status
 users_may_touch(const struct core_ctx *c, const struct user *target, struct core_err *e)
 {
+	return may_touch(c, target, e);
+}
+
+enum core_status
+users_own_or_admin(const struct core_ctx *c, const struct user *target, const char *what,
+    struct core_err *e)
+{
+	if (c->actor == NULL || c->actor->user_id == target->id)
+		return CORE_OK;
+	if (core_actor_level(c) < LEVEL_ADMIN)
+		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may %s", what);
 	return may_touch(c, target, e);
 }
 
@@ -528,6 +540,21 @@ DB_STMT(st_user_touch_login, 1,
     "UPDATE gatehouse.users SET last_login_at = now()"
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
+/* A user who was not disabled and now is hears of it, in the same transaction. */
+static enum core_status
+disabled_notice(struct core_ctx *c, const struct user *old, const struct user *u,
+    struct core_err *e)
+{
+	struct mail_vars v = { NULL, u->val[UF_USERNAME], u->val[UF_FIRST_NAME], NULL, NULL,
+	    u->disabled_reason };
+
+	if (old->status == US_DISABLED || u->status != US_DISABLED)
+		return CORE_OK;
+	if (outbox_queue_mail(c, u->val[UF_EMAIL], MAIL_ACCOUNT_DISABLED, &v) != 0)
+		return core_db_fail(e, "account-disabled e-mail");
+	return CORE_OK;
+}
+
 static const char *const op_names[UOP__MAX] = { "user.disable", "user.enable", "user.suspend",
 	"user.unsuspend", "user.unlock" };
 
@@ -618,7 +645,8 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 		PQclear(r);
 	}
 	if ((st = users_reload(c, old.id, out, e)) != CORE_OK ||
-	    (st = users_audit(c, op_names[op], &old, out, NULL, e)) != CORE_OK)
+	    (st = users_audit(c, op_names[op], &old, out, NULL, e)) != CORE_OK ||
+	    (st = disabled_notice(c, &old, out, e)) != CORE_OK)
 		return core_abort(st);
 	return core_commit(e);
 }
@@ -658,6 +686,13 @@ DB_STMT(st_remove_webauthn, 1,
 DB_STMT(st_remove_tokens, 1,
     "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint AND used_at IS NULL");
+
+enum core_status
+users_end_sessions(struct core_ctx *c, int64_t user_id, struct core_err *e)
+{
+	(void)c;
+	return rows_exec_on(&st_remove_sessions, user_id, NULL, "sessions", e);
+}
 
 enum core_status
 users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, struct core_err *e)
@@ -725,10 +760,8 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
 		return core_abort(st);
 	/* Users may set their own password; anyone else's needs admin over them. */
-	if (c->actor != NULL && c->actor->user_id != old.id &&
-	    (core_actor_level(c) < LEVEL_ADMIN || (st = may_touch(c, &old, e)) != CORE_OK))
-		return core_abort(st != CORE_OK ? st :
-		    core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may set another user's password"));
+	if ((st = users_own_or_admin(c, &old, "set another user's password", e)) != CORE_OK)
+		return core_abort(st);
 	if (c->actor != NULL && c->actor->user_id == old.id &&
 	    (st = check_current(&old, current, e)) != CORE_OK)
 		return core_abort(st);

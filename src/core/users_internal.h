@@ -45,6 +45,12 @@ enum user_status user_status_parse(const char *);
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 
+/*
+ * A change users may make to themselves, and an admin to a user not above
+ * them (the operator CLI always): else CORE_FORBIDDEN, "only an admin may <what>".
+ */
+enum core_status users_own_or_admin(const struct core_ctx *, const struct user *,
+		    const char *what, struct core_err *);
 /* Only super may grant or revoke admin and super. */
 enum core_status users_may_set_level(const struct core_ctx *, enum level from, enum level to,
 		    struct core_err *);
@@ -68,6 +74,15 @@ enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, stru
  */
 enum core_status users_audit(struct core_ctx *, const char *action, const struct user *old,
 		    const struct user *new, const char *extra_key, struct core_err *);
+
+/*
+ * Ends every browser session of the user (the sessions table of
+ * sql/001_schema.sql), inside the caller's transaction: a password set
+ * through a link signs the user out everywhere. The one who follows a link
+ * has no session of their own yet; when sign-in sessions arrive (issue 9),
+ * a change made from inside a session keeps that one here.
+ */
+enum core_status users_end_sessions(struct core_ctx *, int64_t user_id, struct core_err *);
 
 /* --- user_list.c ------------------------------------------------------------------- */
 
