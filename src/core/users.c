@@ -288,67 +288,74 @@ team_id(struct core_ctx *c, struct users_lookup *k, const char *name, const char
 	return CORE_OK;
 }
 
+/*
+ * Asks the catalogue for the patch's roles, raising *level by their grants;
+ * *known is how many of them it holds. Every name asked for is cached.
+ */
+static enum core_status
+roles_ask(struct core_ctx *c, struct users_lookup *k, const struct user_patch *p,
+    enum level *level, size_t *known, struct core_err *e)
+{
+	struct buf	 lit;
+	const char	*q[1];
+	PGresult	*r;
+	int		 i;
+
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t j = 0; j < p->nroles; j++)
+		buf_printf(&lit, "%s%s", j ? "," : "", p->roles[j]);
+	buf_putc(&lit, '}');
+	q[0] = buf_cstr(&lit);
+	r = db_exec(&st_roles_known, q);
+	buf_free(&lit);
+	if (r == NULL)
+		return core_db_fail(e, "roles");
+	for (size_t j = 0; j < p->nroles; j++)
+		if (lookup_find(k, false, p->roles[j]) < 0)
+			lookup_add(c, k, false, p->roles[j]);
+	*known = (size_t)PQntuples(r);
+	for (size_t row = 0; row < *known; row++) {
+		enum level g;
+
+		if (level_parse(db_value(r, (int)row, 1), &g) != 0)
+			g = LEVEL_GUEST;
+		if (g > *level)
+			*level = g;
+		if ((i = lookup_find(k, false, db_value(r, (int)row, 0))) >= 0) {
+			k->v[i].role_known = true;
+			k->v[i].grants = g;
+		}
+	}
+	PQclear(r);
+	return CORE_OK;
+}
+
 /* Every role of the patch in the catalogue: *level raised by their grants, or CORE_INVALID. */
 static enum core_status
 roles_check(struct core_ctx *c, struct users_lookup *k, const struct user_patch *p,
     enum level *level, struct core_err *e)
 {
-	struct buf	 lit;
-	const char	*q[1];
-	PGresult	*r;
-	size_t		 cached = 0;
+	enum core_status st;
+	size_t		 cached = 0, known = 0;
 	int		 i;
 
 	for (size_t j = 0; j < p->nroles; j++)
 		cached += lookup_find(k, false, p->roles[j]) >= 0;
-	if (cached < p->nroles) {
-		buf_init(&lit);
-		buf_putc(&lit, '{');
-		for (size_t j = 0; j < p->nroles; j++)
-			buf_printf(&lit, "%s%s", j ? "," : "", p->roles[j]);
-		buf_putc(&lit, '}');
-		q[0] = buf_cstr(&lit);
-		r = db_exec(&st_roles_known, q);
-		buf_free(&lit);
-		if (r == NULL)
-			return core_db_fail(e, "roles");
-		/* Every name asked for is cached, known or not. */
-		for (size_t j = 0; j < p->nroles; j++)
-			if (lookup_find(k, false, p->roles[j]) < 0)
-				lookup_add(c, k, false, p->roles[j]);
-		for (int row = 0; row < PQntuples(r); row++) {
-			enum level g = LEVEL_GUEST;
-
-			if (level_parse(db_value(r, row, 1), &g) != 0)
-				g = LEVEL_GUEST;
-			if (g > *level)
-				*level = g;
-			if ((i = lookup_find(k, false, db_value(r, row, 0))) >= 0) {
-				k->v[i].role_known = true;
-				k->v[i].grants = g;
-			}
-		}
-		cached = (size_t)PQntuples(r);
-		PQclear(r);
-		if (cached != p->nroles)
-			return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
-		return CORE_OK;
-	}
-	for (size_t j = 0; j < p->nroles; j++) {
+	if (cached < p->nroles && (st = roles_ask(c, k, p, level, &known, e)) != CORE_OK)
+		return st;
+	for (size_t j = 0; cached == p->nroles && j < p->nroles; j++) {
 		i = lookup_find(k, false, p->roles[j]);
-		if (!k->v[i].role_known)
-			return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
-		if (k->v[i].grants > *level)
+		known += k->v[i].role_known;
+		if (k->v[i].role_known && k->v[i].grants > *level)
 			*level = k->v[i].grants;
 	}
+	if (known != p->nroles)
+		return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
 	return CORE_OK;
 }
 
-/*
- * Resolves the patch's team name and roles against the org, raising *level
- * when a role grants a higher one. Writes the database form of the patch
- * (a JSON object of column values) to out.
- */
+/* See users_internal.h. */
 enum core_status
 users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level,
     struct users_lookup *cache, struct jsonw *w, struct core_err *e)
