@@ -49,7 +49,7 @@ sys.exit(0 if len(r) == int(sys.argv[2]) == ok else 1)' "$out" "$n" ||
 
 createusers_scenario() {
 	local n=${BENCH_CREATEUSERS:-1000} rounds=${BENCH_ROUNDS:-5} ctl="$GH_ROOT/build/gatehousectl"
-	local per kdf_line kdf_s algo cores prefix body="$GH_STATE/createusers-body.json" busy
+	local per kdf_line kdf_s algo cores kdf_cpu prefix body="$GH_STATE/createusers-body.json" busy
 	local i t total=0 times=() median ratio rate rc=0
 
 	case " ${BENCH_ONLY:-createusers} " in *" createusers "*) ;; *) return 0 ;; esac
@@ -70,7 +70,7 @@ createusers_scenario() {
 	busy=$(busy_pct)
 	say "createusers: the KDF alone, $n hashes on every core"
 	kdf_line=$(env -u GATEHOUSE_PASSWORD_COST "$GH_STATE/kdf" "$n") || die "createusers: kdf failed"
-	read -r _ _ kdf_s algo cores <<<"$kdf_line"
+	read -r _ _ kdf_s algo cores kdf_cpu <<<"$kdf_line"
 
 	say "createusers: $n users with passwords, $per a request"
 	for ((i = 0; i < n; i += per)); do
@@ -96,7 +96,8 @@ createusers_scenario() {
 	rate=$(awk -v n="$n" -v t="$median" 'BEGIN { printf "%.0f", n / t }')
 
 	printf '\nCreateUsers (POST /attackforge/api/ss/users), %s users:\n' "$n"
-	printf '  KDF alone (%s, %s cores)        %9.2f s\n' "$algo" "$cores" "$kdf_s"
+	printf '  KDF alone (%s, %s cores)        %9.2f s   (%.2f s of CPU, %.3f s a hash)\n' \
+		"$algo" "$cores" "$kdf_s" "$kdf_cpu" "$(awk -v c="$kdf_cpu" -v n="$n" 'BEGIN { print c / n }')"
 	printf '  with passwords (%s a request)   %9.2f s   %s× the KDF alone (goal ≤ 1.15: %s)\n' \
 		"$per" "$total" "$ratio" "$(awk -v r="$ratio" 'BEGIN { print (r <= 1.15 ? "met" : "NOT met") }')"
 	printf '  without passwords (one request) %9.3f s   %s users/s, median of %s (goal ≥ 5000: %s)\n' \
