@@ -10,14 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "gatehouse/filter.h"
 #include "gatehouse/users.h"
 
 struct arena;
 struct buf;
 struct jsonw;
+struct pg_result;	/* libpq's PGresult: the fuzz harness of user_list.c builds without libpq */
 
 /* The choices of the enumerated fields (NULL-terminated), for ufields and the filter. */
 extern const char *const user_employee_types[];
@@ -85,7 +84,7 @@ enum core_status users_password_min(size_t *min, struct core_err *);
 enum core_status users_check_password(const char *pw, size_t min, const char *username,
 		    const char *email, struct core_err *);
 /* Copies row of a result of USER_COLS into u, strings into the arena. */
-void		 users_from_row(struct arena *, PGresult *, int row, struct user *u);
+void		 users_from_row(struct arena *, struct pg_result *, int row, struct user *u);
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
 /*
