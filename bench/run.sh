@@ -18,7 +18,7 @@
 #                        socket errors and are left out of the latency figures
 #   BENCH_CEILING_PORT   port of the ceiling nginx (18091)
 #   BENCH_ONLY           space-separated scenario names to run (default: all;
-#                        the ceiling always runs)
+#                        the ceiling always runs); createusers is bench/createusers.sh
 set -euo pipefail
 
 : "${GATEHOUSE_URL:?}" "${GATEHOUSE_ADMIN_KEY:?}" "${GH_ROOT:?}" "${GH_STATE:?}"
@@ -269,6 +269,10 @@ median() { grep "^$1 " | awk '{ print $2 }' | sort -n | awk '{ v[NR] = $1 } END 
 printf '\nlist_dept in psql, the same statement (median of 7): execution %s ms, planning %s ms\n' \
 	"$(printf '%s\n' "$sql_times" | median Execution)" "$(printf '%s\n' "$sql_times" | median Planning)"
 printf 'users in org bench: %s\n' "$USERS"
+
+# CreateUsers beside the KDF alone: a scenario of its own file (bench/createusers.sh).
+. "$GH_ROOT/bench/createusers.sh"
+createusers_scenario
 
 if [ $BUSY -ne 0 ]; then
 	echo

@@ -17,10 +17,12 @@
 #include "gatehouse/core.h"
 #include "gatehouse/router.h"
 
+struct arena;
 struct request;
 struct jsonw;
 struct json;
 struct user;
+struct user_patch;
 struct user_ref;
 
 /* --- surfaces ----------------------------------------------------------------------- */
@@ -58,6 +60,8 @@ void	api_fail(struct request *, const struct core_err *);
 /* api_fail of a new failure: status, the field it concerns (or NULL), and a message. */
 void	api_failf(struct request *, enum core_status, const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* 0 when st is CORE_OK; otherwise renders e (api_fail) and returns -1. */
+int	api_ok(struct request *, enum core_status st, const struct core_err *e);
 /* 400 naming field, in the route's dialect. */
 void	api_bad(struct request *, const char *field, const char *msg);
 /* RFC 9457 problem+json naming the field when there is one (the native error shape). */
@@ -175,5 +179,15 @@ void	api_item_fail(struct request *, const char *list, size_t i, struct core_err
 
 /* A user by uid, id, username or e-mail: 0, or the failure rendered and -1. */
 int	api_user_get(struct request *, const struct user_ref *, struct user *out);
+
+/*
+ * Sets user field f (enum ufield) of a patch from a dialect's field called
+ * name: the core's check, its failure naming name ("fname must be …" for
+ * first_name). value NULL clears a nullable field.
+ */
+enum core_status api_item_patch(struct arena *, struct user_patch *, int f, const char *name,
+	    const char *value, struct core_err *);
+/* api_item_patch of parameter name, when given: 0, or 400 rendered and -1. */
+int	api_patch_param(struct request *, struct user_patch *, int f, const char *name);
 
 #endif

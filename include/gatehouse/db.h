@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 
 /* Raise with every new file in sql/; `./dev test` checks it matches. */
-#define SCHEMA_VERSION	5
+#define SCHEMA_VERSION	6
 
 /* A statement prepared on first use on each connection (gen tracks which). */
 struct db_stmt {
@@ -94,6 +94,11 @@ enum db_status	 db_tenant(int64_t org_id);
 enum db_status	 db_commit(void);
 void		 db_rollback(void);
 bool		 db_in_tx(void);
+/*
+ * True inside a transaction that can no longer commit: a statement failed
+ * (or the connection went), so every later one would fail too.
+ */
+bool		 db_tx_failed(void);
 /* Rolls back anything a request left open; called after every request. */
 void		 db_request_end(void);
 

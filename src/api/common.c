@@ -94,6 +94,15 @@ api_failf(struct request *r, enum core_status st, const char *field, const char 
 	api_fail(r, &e);
 }
 
+int
+api_ok(struct request *r, enum core_status st, const struct core_err *e)
+{
+	if (st == CORE_OK)
+		return 0;
+	api_fail(r, e);
+	return -1;
+}
+
 void
 api_bad(struct request *r, const char *field, const char *msg)
 {
@@ -587,6 +596,40 @@ api_user_get(struct request *r, const struct user_ref *ref, struct user *out)
 
 	api_ctx(r, &c);
 	if (users_get(&c, ref, out, &e) != CORE_OK) {
+		api_fail(r, &e);
+		return -1;
+	}
+	return 0;
+}
+
+enum core_status
+api_item_patch(struct arena *a, struct user_patch *p, int f, const char *name, const char *value,
+    struct core_err *e)
+{
+	const char	*own = ufields[f].name;
+	size_t		 n = strlen(own);
+	char		 msg[sizeof(e->msg)];
+
+	if (user_patch_set(a, p, (enum ufield)f, value, e) == CORE_OK)
+		return CORE_OK;
+	/* The core's messages start with its own name for the field: say the client's. */
+	if (strcmp(own, name) != 0 && strncmp(e->msg, own, n) == 0 && e->msg[n] == ' ') {
+		snprintf(msg, sizeof(msg), "%.60s%s", name, e->msg + n);
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+	snprintf(e->field, sizeof(e->field), "%s", name);
+	return e->status;
+}
+
+int
+api_patch_param(struct request *r, struct user_patch *p, int f, const char *name)
+{
+	const char	*v = NULL;
+	struct core_err	 e;
+
+	if (api_str(r, name, &v) != 0)
+		return -1;
+	if (v != NULL && api_item_patch(r->arena, p, f, name, v, &e) != CORE_OK) {
 		api_fail(r, &e);
 		return -1;
 	}

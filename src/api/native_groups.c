@@ -162,6 +162,7 @@ member_json(struct jsonw *w, const void *v)
 	jsonw_kstr(w, "email", m->email);
 	jsonw_kstr(w, "group", m->group_key);
 	jsonw_kstr(w, "role", group_role_name(m->role));
+	jsonw_kstr(w, "access", group_access_name(m->access));
 	jsonw_kstr(w, "since", m->since);
 	jsonw_obj_close(w);
 }
@@ -250,7 +251,9 @@ user_group_json(struct jsonw *w, const void *v)
 	jsonw_kstr(w, "key", g->key);
 	jsonw_kstr(w, "name", g->name);
 	jsonw_kstr(w, "role", group_role_name(g->role));
+	jsonw_kstr(w, "access", group_access_name(g->access));
 	jsonw_kstr(w, "since", g->since);
+	jsonw_kstr(w, "updated_at", g->updated);
 	jsonw_obj_close(w);
 }
 

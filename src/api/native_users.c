@@ -177,7 +177,8 @@ h_users_create(struct request *r)
 
 /*
  * POST /api/v1/users/bulk: a JSON array of users (or {"users": [...]}),
- * created all or nothing; passwords are hashed on every core first.
+ * created all or nothing; passwords (at most USERS_BULK_PASSWORDS_MAX) are
+ * hashed on every core first.
  */
 static void
 h_users_bulk(struct request *r)
@@ -212,6 +213,10 @@ h_users_bulk(struct request *r)
 			api_item_fail(r, "users", i, &e);
 			return;
 		}
+	if (users_bulk_check(reqs, list->n, "users", &e) != CORE_OK) {
+		api_fail(r, &e);
+		return;
+	}
 	api_ctx(r, &c);
 	if (users_create_many(&c, reqs, list->n, true, res, &failed) != CORE_OK) {
 		api_item_fail(r, "users", failed, &res[failed].err);

@@ -33,6 +33,7 @@ const struct ufield_def ufields[UF__MAX] = {
 	[UF_ROLES]		= { "roles",		UFK_ROLES,	64, NULL, false },
 	[UF_NOTE]		= { "note",		UFK_TEXT,	4000, NULL, false },
 	[UF_SUMMARY_EMAIL]	= { "summary_email",	UFK_BOOL,	0, NULL, false },
+	[UF_MFA_REQUIRED]	= { "mfa_required",	UFK_BOOL,	0, NULL, false },
 };
 
 static const char *const status_names[US__MAX] = { "pending", "active", "disabled", "suspended",

@@ -38,6 +38,7 @@ const struct ffield user_filter_fields[] = {
 	{ "status",		"u.status",		FT_ENUM, user_statuses, NULL, NULL, NULL },
 	{ "note",		"u.note",		FT_TEXT, NULL, NULL, NULL, NULL },
 	{ "summary_email",	"u.summary_email",	FT_BOOL, NULL, NULL, NULL, NULL },
+	{ "mfa_required",	"u.mfa_required",	FT_BOOL, NULL, NULL, NULL, NULL },
 	{ "created_at",		"u.created_at",		FT_TIME, NULL, NULL, NULL, NULL },
 	{ "updated_at",		"u.updated_at",		FT_TIME, NULL, NULL, NULL, NULL },
 	{ "last_login_at",	"u.last_login_at",	FT_TIME, NULL, NULL, NULL, NULL },

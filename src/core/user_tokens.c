@@ -36,6 +36,7 @@ redeem(struct core_ctx *c, enum token_purpose purpose, const char *password,
 	char			 hash[PHC_MAX], sid[CORE_ID_LEN];
 	const char		*p[2] = { sid, hash };
 	const struct principal	*was = c->actor;
+	size_t			 min;
 	PGresult		*r;
 
 	if ((st = users_reload(c, t->user_id, &old, e)) != CORE_OK)
@@ -47,7 +48,8 @@ redeem(struct core_ctx *c, enum token_purpose purpose, const char *password,
 	}
 	if (password == NULL || *password == '\0')
 		return core_fail(e, CORE_INVALID, "password", "password is required");
-	if ((st = users_check_password(password, t->username, t->email, e)) != CORE_OK)
+	if ((st = users_password_min(&min, e)) != CORE_OK ||
+	    (st = users_check_password(password, min, t->username, t->email, e)) != CORE_OK)
 		return st;
 	if (password_hash(password, hash) != 0)
 		return core_fail(e, CORE_INTERNAL, NULL, "password hashing failed");

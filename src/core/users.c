@@ -53,10 +53,9 @@ roles_parse(struct arena *a, const char *lit, struct user *u)
 		u->roles[u->nroles++] = tok;
 }
 
-static void
-user_from_row(struct arena *a, PGresult *r, int row, void *out)
+void
+users_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 {
-	struct user		*u = out;
 	static const enum ufield textcols[] = {
 		UF_USERNAME, UF_EMAIL, UF_FIRST_NAME, UF_MIDDLE_NAME, UF_LAST_NAME,
 		UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
@@ -88,6 +87,13 @@ user_from_row(struct arena *a, PGresult *r, int row, void *out)
 	u->created_at = db_text(a, r, row, 30);
 	u->updated_at = db_text(a, r, row, 31);
 	u->version = (int)db_int(r, row, 32);
+	u->val[UF_MFA_REQUIRED] = db_bool(r, row, 33) ? "true" : "false";
+}
+
+static void
+user_from_row(struct arena *a, PGresult *r, int row, void *out)
+{
+	users_from_row(a, r, row, out);
 }
 
 static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), NULL,
@@ -248,78 +254,154 @@ DB_STMT(st_roles_known, 1,
     "SELECT name, grants_level FROM gatehouse.product_roles"
     " WHERE org_id = gatehouse.current_org() AND name = ANY($1::text[])");
 
-/*
- * Resolves the patch's team name and roles against the org, raising *level
- * when a role grants a higher one. Writes the database form of the patch
- * (a JSON object of column values) to out.
- */
-enum core_status
-users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, struct buf *out,
+/* The cached entry of a team or role name, or -1. */
+static int
+lookup_find(const struct users_lookup *k, bool team, const char *name)
+{
+	for (size_t i = 0; k != NULL && i < k->n; i++)
+		if (k->v[i].team == team && strcmp(k->v[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Room for one more entry in the cache, or NULL (no cache, or full). */
+static int
+lookup_add(struct core_ctx *c, struct users_lookup *k, bool team, const char *name)
+{
+	if (k == NULL || k->n >= USERS_LOOKUP_MAX ||
+	    (k->v[k->n].name = arena_strdup(c->arena, name)) == NULL)
+		return -1;
+	k->v[k->n].team = team;
+	k->v[k->n].team_id = NULL;
+	k->v[k->n].role_known = false;
+	k->v[k->n].grants = LEVEL_GUEST;
+	return (int)k->n++;
+}
+
+/* The id (text) of the org's team called name in *id, NULL when there is none. */
+static enum core_status
+team_id(struct core_ctx *c, struct users_lookup *k, const char *name, const char **id,
     struct core_err *e)
 {
-	struct jsonw	 w;
+	const char	*q[1] = { name };
 	PGresult	*r;
+	int		 i;
 
-	jsonw_init(&w, out);
-	jsonw_obj_open(&w);
+	if ((i = lookup_find(k, true, name)) >= 0) {
+		*id = k->v[i].team_id;
+		return CORE_OK;
+	}
+	if ((r = db_exec(&st_team_id, q)) == NULL)
+		return core_db_fail(e, "team");
+	*id = PQntuples(r) == 1 ? db_text(c->arena, r, 0, 0) : NULL;
+	PQclear(r);
+	if ((i = lookup_add(c, k, true, name)) >= 0)
+		k->v[i].team_id = *id;
+	return CORE_OK;
+}
+
+/*
+ * Asks the catalogue for the patch's roles, raising *level by their grants;
+ * *known is how many of them it holds. Every name asked for is cached.
+ */
+static enum core_status
+roles_ask(struct core_ctx *c, struct users_lookup *k, const struct user_patch *p,
+    enum level *level, size_t *known, struct core_err *e)
+{
+	struct buf	 lit;
+	const char	*q[1];
+	PGresult	*r;
+	int		 i;
+
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t j = 0; j < p->nroles; j++)
+		buf_printf(&lit, "%s%s", j ? "," : "", p->roles[j]);
+	buf_putc(&lit, '}');
+	q[0] = buf_cstr(&lit);
+	r = db_exec(&st_roles_known, q);
+	buf_free(&lit);
+	if (r == NULL)
+		return core_db_fail(e, "roles");
+	for (size_t j = 0; j < p->nroles; j++)
+		if (lookup_find(k, false, p->roles[j]) < 0)
+			lookup_add(c, k, false, p->roles[j]);
+	*known = (size_t)PQntuples(r);
+	for (size_t row = 0; row < *known; row++) {
+		enum level g;
+
+		if (level_parse(db_value(r, (int)row, 1), &g) != 0)
+			g = LEVEL_GUEST;
+		if (g > *level)
+			*level = g;
+		if ((i = lookup_find(k, false, db_value(r, (int)row, 0))) >= 0) {
+			k->v[i].role_known = true;
+			k->v[i].grants = g;
+		}
+	}
+	PQclear(r);
+	return CORE_OK;
+}
+
+/* Every role of the patch in the catalogue: *level raised by their grants, or CORE_INVALID. */
+static enum core_status
+roles_check(struct core_ctx *c, struct users_lookup *k, const struct user_patch *p,
+    enum level *level, struct core_err *e)
+{
+	enum core_status st;
+	size_t		 cached = 0, known = 0;
+	int		 i;
+
+	for (size_t j = 0; j < p->nroles; j++)
+		cached += lookup_find(k, false, p->roles[j]) >= 0;
+	if (cached < p->nroles && (st = roles_ask(c, k, p, level, &known, e)) != CORE_OK)
+		return st;
+	for (size_t j = 0; cached == p->nroles && j < p->nroles; j++) {
+		i = lookup_find(k, false, p->roles[j]);
+		known += k->v[i].role_known;
+		if (k->v[i].role_known && k->v[i].grants > *level)
+			*level = k->v[i].grants;
+	}
+	if (known != p->nroles)
+		return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
+	return CORE_OK;
+}
+
+/* See users_internal.h. */
+enum core_status
+users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level,
+    struct users_lookup *cache, struct jsonw *w, struct core_err *e)
+{
+	enum core_status st;
+
 	for (int f = 0; f < UF__MAX; f++) {
 		if (!p->set[f] || f == UF_TEAM || f == UF_ROLES || f == UF_ACCESS_LEVEL)
 			continue;
-		jsonw_key(&w, ufields[f].name);
-		jsonw_str(&w, p->val[f]);
+		jsonw_key(w, ufields[f].name);
+		jsonw_str(w, p->val[f]);
 	}
 	if (p->set[UF_TEAM]) {
-		jsonw_key(&w, "team_id");
-		if (p->val[UF_TEAM] == NULL)
-			jsonw_null(&w);
-		else {
-			const char *q[1] = { p->val[UF_TEAM] };
+		const char *id = NULL;
 
-			if ((r = db_exec(&st_team_id, q)) == NULL)
-				return core_db_fail(e, "team");
-			if (PQntuples(r) != 1) {
-				PQclear(r);
-				return core_fail(e, CORE_INVALID, "team", "no team named \"%.100s\"",
-				    p->val[UF_TEAM]);
-			}
-			jsonw_str(&w, db_value(r, 0, 0));
-			PQclear(r);
-		}
+		if (p->val[UF_TEAM] != NULL &&
+		    (st = team_id(c, cache, p->val[UF_TEAM], &id, e)) != CORE_OK)
+			return st;
+		if (p->val[UF_TEAM] != NULL && id == NULL)
+			return core_fail(e, CORE_INVALID, "team", "no team named \"%.100s\"",
+			    p->val[UF_TEAM]);
+		jsonw_kstr(w, "team_id", id);
 	}
 	if (p->set[UF_ROLES]) {
-		struct buf	 lit;
-		const char	*q[1];
-		int		 found;
-
-		buf_init(&lit);
-		buf_putc(&lit, '{');
+		if ((st = roles_check(c, cache, p, level, e)) != CORE_OK)
+			return st;
+		jsonw_key(w, "roles");
+		jsonw_arr_open(w);
 		for (size_t i = 0; i < p->nroles; i++)
-			buf_printf(&lit, "%s%s", i ? "," : "", p->roles[i]);
-		buf_putc(&lit, '}');
-		q[0] = buf_cstr(&lit);
-		r = db_exec(&st_roles_known, q);
-		buf_free(&lit);
-		if (r == NULL)
-			return core_db_fail(e, "roles");
-		found = PQntuples(r);
-		for (int i = 0; i < found; i++) {
-			enum level g;
-
-			if (level_parse(db_value(r, i, 1), &g) == 0 && g > *level)
-				*level = g;
-		}
-		PQclear(r);
-		if ((size_t)found != p->nroles)
-			return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
-		jsonw_key(&w, "roles");
-		jsonw_arr_open(&w);
-		for (size_t i = 0; i < p->nroles; i++)
-			jsonw_str(&w, p->roles[i]);
-		jsonw_arr_close(&w);
+			jsonw_str(w, p->roles[i]);
+		jsonw_arr_close(w);
 	}
-	jsonw_kstr(&w, "access_level", level_name(*level));
-	jsonw_obj_close(&w);
-	return out->failed ? core_fail(e, CORE_INTERNAL, NULL, "out of memory") : CORE_OK;
+	jsonw_kstr(w, "access_level", level_name(*level));
+	return CORE_OK;
 }
 
 /* Maps a uniqueness violation to the field it concerns. */
@@ -401,6 +483,18 @@ user_changed(const struct user *a, const struct user *b)
 	return false;
 }
 
+void
+users_audit_changes(const struct user *old, const struct user *new, const char *extra_key,
+    struct buf *b)
+{
+	diff_json(old, new, b);
+	if (extra_key != NULL) {
+		/* A secret's change is recorded as a fact, never its value. */
+		buf_printf(b, "%s\"%s\":{\"changed\":true}", b->len > 1 ? "," : "", extra_key);
+	}
+	buf_putc(b, '}');
+}
+
 enum core_status
 users_audit(struct core_ctx *c, const char *action, const struct user *old, const struct user *new,
     const char *extra_key, struct core_err *e)
@@ -408,12 +502,7 @@ users_audit(struct core_ctx *c, const char *action, const struct user *old, cons
 	struct buf b;
 
 	buf_init(&b);
-	diff_json(old, new, &b);
-	if (extra_key != NULL) {
-		/* A secret's change is recorded as a fact, never its value. */
-		buf_printf(&b, "%s\"%s\":{\"changed\":true}", b.len > 1 ? "," : "", extra_key);
-	}
-	buf_putc(&b, '}');
+	users_audit_changes(old, new, extra_key, &b);
 	return audit_buf(c, action, "user", new->uid, &b, e);
 }
 
@@ -439,6 +528,7 @@ DB_STMT(st_user_update, 2,
     SETCOL("roles", "ARRAY(SELECT jsonb_array_elements_text(p->'roles'))")
     SETCOL("note", "p->>'note'")
     SETCOL("summary_email", "(p->>'summary_email')::boolean")
+    SETCOL("mfa_required", "(p->>'mfa_required')::boolean")
     " version = u.version + 1, updated_at = now()"
     " FROM (SELECT $2::jsonb AS p) x"
     " WHERE u.org_id = gatehouse.current_org() AND u.id = $1::bigint");
@@ -462,19 +552,25 @@ users_reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 
 DB_STMT(st_password_min, 0, "SELECT password_min FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 
-/* Checks pw against the org's policy; runs inside a transaction. */
 enum core_status
-users_check_password(const char *pw, const char *username, const char *email, struct core_err *e)
+users_password_min(size_t *min, struct core_err *e)
 {
-	char		 msg[160];
-	enum pw_check	 pc;
-	PGresult	*r;
-	size_t		 min;
+	PGresult *r;
 
 	if ((r = db_exec(&st_password_min, NULL)) == NULL)
 		return core_db_fail(e, "org");
-	min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : 12;
+	*min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : PASSWORD_MIN_DEFAULT;
 	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+users_check_password(const char *pw, size_t min, const char *username, const char *email,
+    struct core_err *e)
+{
+	char		 msg[160];
+	enum pw_check	 pc;
+
 	if ((pc = password_check(pw, min, username, email)) != PW_OK)
 		return core_fail(e, CORE_INVALID, "password", "%s",
 		    password_check_message(pc, min, msg, sizeof(msg)));
@@ -488,6 +584,7 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 {
 	struct user		 old;
 	struct buf		 json;
+	struct jsonw		 w;
 	enum level		 level;
 	enum core_status	 st;
 	char			 sid[24];
@@ -500,7 +597,13 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	if (p->set[UF_ACCESS_LEVEL])
 		level_parse(p->val[UF_ACCESS_LEVEL], &level);
 	buf_init(&json);
-	if ((st = users_patch_json(c, p, &level, &json, e)) != CORE_OK ||
+	jsonw_init(&w, &json);
+	jsonw_obj_open(&w);
+	st = users_patch_json(c, p, &level, NULL, &w, e);
+	jsonw_obj_close(&w);
+	if (st == CORE_OK && json.failed)
+		st = core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	if (st != CORE_OK ||
 	    (st = users_may_set_level(c, old.level, level, e)) != CORE_OK ||
 	    (level < LEVEL_SUPER && (st = keep_a_super(&old, "demote", e)) != CORE_OK) ||
 	    (level == LEVEL_GUEST && old.level > LEVEL_GUEST &&
@@ -752,6 +855,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	char			 hash[PHC_MAX], sid[24];
 	const char		*params[2] = { sid, hash };
 	PGresult		*r;
+	size_t			 min;
 
 	if (pw == NULL)
 		return core_fail(e, CORE_INVALID, "password", "password is required");
@@ -768,7 +872,8 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
-	if ((st = users_check_password(pw, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
+	if ((st = users_password_min(&min, e)) != CORE_OK ||
+	    (st = users_check_password(pw, min, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
 		return core_abort(st);
 	if (password_hash(pw, hash) != 0)
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "password hashing failed"));
@@ -806,7 +911,7 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < page->n; i++)
-		user_from_row(c->arena, r, (int)i, &page->users[i]);
+		users_from_row(c->arena, r, (int)i, &page->users[i]);
 	if (got > page->n && page->n > 0)
 		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
 		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
@@ -843,4 +948,71 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	buf_free(&sql);
 	buf_free(&count);
 	return st;
+}
+
+enum core_status
+users_list_all(struct core_ctx *c, const struct fnode *filter, struct user_page *out,
+    struct core_err *e)
+{
+	struct user_query	 q = { filter, NULL, CORE_PAGE_MAX, NULL, 0, false };
+	struct user_page	 page;
+	enum core_status	 st = CORE_OK;
+	size_t			 cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	do {
+		struct buf		sql, count;
+		struct fsql		f;
+		struct user_list_plan	plan;
+
+		buf_init(&sql);
+		buf_init(&count);
+		memset(&page, 0, sizeof(page));
+		if ((st = users_list_sql(c->arena, &q, &sql, &count, &f, &plan, e)) == CORE_OK)
+			st = list_page(c, &q, sql.data, count.data, &f, &plan, &page, e);
+		buf_free(&sql);
+		buf_free(&count);
+		if (st != CORE_OK)
+			return core_abort(st);
+		if (out->n + page.n > USERS_LIST_ALL_MAX)
+			return core_abort(core_fail(e, CORE_TOO_LARGE, NULL,
+			    "more than %d users: too many to list at once", USERS_LIST_ALL_MAX));
+		if (out->n + page.n > cap) {
+			struct user *grown;
+
+			cap = cap ? cap * 2 : page.n;
+			if (cap < out->n + page.n)
+				cap = out->n + page.n;
+			if ((grown = arena_alloc(c->arena, cap * sizeof(*grown))) == NULL)
+				return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
+			if (out->n > 0)
+				memcpy(grown, out->users, out->n * sizeof(*grown));
+			out->users = grown;
+		}
+		if (page.n > 0)
+			memcpy(out->users + out->n, page.users, page.n * sizeof(*page.users));
+		out->n += page.n;
+		q.cursor = page.next_cursor;
+	} while (q.cursor != NULL);
+	out->total = (int64_t)out->n;
+	return core_commit(e);
+}
+
+enum core_status
+users_actor_has_role(struct core_ctx *c, const char *role, bool *out, struct core_err *e)
+{
+	struct user_ref	 ref = { UKEY_UID, c->actor ? c->actor->user_uid : NULL };
+	struct user	 u;
+	enum core_status st;
+
+	*out = false;
+	if (ref.value == NULL)
+		return CORE_OK;		/* a service key, or the operator: no product roles */
+	if ((st = users_get(c, &ref, &u, e)) != CORE_OK)
+		return st == CORE_NOT_FOUND ? CORE_OK : st;
+	for (size_t i = 0; i < u.nroles; i++)
+		*out |= strcmp(u.roles[i], role) == 0;
+	return CORE_OK;
 }

@@ -86,6 +86,13 @@ db_in_tx(void)
 	return in_tx;
 }
 
+bool
+db_tx_failed(void)
+{
+	return in_tx && (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
+	    PQtransactionStatus(conn) != PQTRANS_INTRANS);
+}
+
 static void
 notice_quiet(void *arg, const PGresult *res)
 {
