@@ -114,8 +114,10 @@ const struct dialect dialect_web = {
 
 /*
  * The form's hidden field must equal a random cookie that only this site
- * can set (SameSite=Strict, and __Host- over HTTPS), so a page elsewhere
- * cannot post a form in the user's name.
+ * can set (__Host- over HTTPS) and that no other site's page can read or
+ * make a browser send with a POST (SameSite=Lax), so a page elsewhere cannot
+ * post a form in the user's name. Lax rather than Strict: a link opened from
+ * a webmail keeps the cookie an open tab's form already carries.
  */
 static const char *
 csrf_cookie_name(const struct request *r)
@@ -146,7 +148,7 @@ csrf_value(struct request *r)
 	    secret_new(fresh, SECRET_LEN + 1, digest) != 0)
 		return NULL;
 	resp_header(r, "Set-Cookie", arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; "
-	    "SameSite=Strict%s", name, fresh, name[0] == '_' ? "; Secure" : ""));
+	    "SameSite=Lax%s", name, fresh, name[0] == '_' ? "; Secure" : ""));
 	return fresh;
 }
 
