@@ -9,7 +9,7 @@
 #   GATEHOUSE_URL        e.g. http://127.0.0.1:18090 (required)
 #   GATEHOUSE_ADMIN_KEY  bearer key of a super user (required)
 #   GH_ROOT, GH_STATE    repository root, state directory (required)
-#   BENCH_WORKERS        noop workers = gatehouse workers = upstream keepalive (8)
+#   BENCH_WORKERS        noop workers = gatehouse workers (8)
 #   BENCH_CONNECTIONS    wrk connections (64)
 #   BENCH_THREADS        wrk threads (2)
 #   BENCH_SECONDS        measured seconds per scenario (10), after
@@ -65,20 +65,20 @@ trap 'exit 130' INT TERM
 # --- the ceiling: noop responder + nginx rendered from the same template ------
 
 say "build noop"
-cc -O2 -Wall "$GH_ROOT/bench/noop.c" -o "$GH_STATE/noop" $(pkg-config --cflags --libs fcgi)
+cc -O2 -Wall -I"$GH_ROOT/include" "$GH_ROOT/bench/noop.c" "$GH_ROOT/src/http/connset.c" \
+	-o "$GH_STATE/noop" $(pkg-config --cflags --libs fcgi libcrypto)
 
 say "start noop ($WORKERS workers) on $SOCK"
 "$GH_STATE/noop" "$SOCK" "$WORKERS" 0666 >>"$CEIL/log/noop.log" 2>&1 </dev/null &
 NOOP_PID=$!
 
 # The ceiling nginx is nginx/dev.conf.in itself, rendered exactly as ./dev renders
-# the gatehouse site (keepalive = workers, fastcgi_keep_conn on, one nginx worker),
+# the gatehouse site (same keepalive, fastcgi_keep_conn on, one nginx worker),
 # so the two differ only in what sits behind the socket.
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user www-data;"
 sed -e "s|@STATE@|$CEIL|g" -e "s|@PORT@|$CEIL_PORT|g" -e "s|@SOCKET@|$SOCK|g" \
-	-e "s|@USER@|$user_line|" -e "s|@KEEPALIVE@|$WORKERS|" \
-	-e "s|@FASTCGI_PARAMS@|/etc/nginx/fastcgi_params|" \
+	-e "s|@USER@|$user_line|" -e "s|@FASTCGI_PARAMS@|/etc/nginx/fastcgi_params|" \
 	"$GH_ROOT/nginx/dev.conf.in" > "$CEIL/nginx/nginx.conf"
 say "start ceiling nginx on 127.0.0.1:$CEIL_PORT"
 nginx -e "$CEIL/log/nginx-error.log" -p "$CEIL/nginx" -c "$CEIL/nginx/nginx.conf" ||
@@ -244,7 +244,24 @@ measure() {
 	return 0
 }
 
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
+# row NAME CONNS FILE: settles, probes, measures, and sets ROW to the row of the
+# report. The first scenario measured since CEIL_RPS was emptied is the 100%.
+# When the probe fails the row says so and the run is flagged.
+row() {
+	local code pct=-
+	settle
+	code=$(probe "$1")
+	if [ -n "$code" ]; then
+		say "$1: probe answered $code, skipped"
+		R_RPS=- R_P50=- R_P99=- R_MAX=- R_NOTE="probe $code"
+		FLAGGED=1
+	else
+		measure "$@"
+		[ -n "$CEIL_RPS" ] || CEIL_RPS=$R_RPS
+		pct=$(awk -v a="$R_RPS" -v b="$CEIL_RPS" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')
+	fi
+	ROW="$2|$1|$R_RPS|$R_P50|$R_P99|$R_MAX|$pct|$R_NOTE"
+}
 
 # --- the table: every scenario at BENCH_CONNECTIONS -------------------------
 
@@ -255,17 +272,8 @@ for name in "${NAMES[@]}"; do
 	if [ -n "${BENCH_ONLY:-}" ] && [ "${SITE[$name]}" != ceiling ] && [[ $only != *" $name "* ]]; then
 		continue
 	fi
-	settle
-	code=$(probe "$name")
-	if [ -n "$code" ]; then
-		say "$name: probe answered $code, skipped"
-		ROWS+=("$name|-|-|-|-|-|probe $code")
-		FLAGGED=1
-		continue
-	fi
-	measure "$name" "$CONNS" "$OUT/$name.txt"
-	[ -n "$CEIL_RPS" ] || CEIL_RPS=$R_RPS
-	ROWS+=("$name|$R_RPS|${R_P50}ms|${R_P99}ms|${R_MAX}ms|$(pct "$R_RPS" "$CEIL_RPS")|$R_NOTE")
+	row "$name" "$CONNS" "$OUT/$name.txt"
+	ROWS+=("$ROW")
 done
 
 # --- the sweep: the same scenarios at 1, W, 4W and 8W connections ------------
@@ -278,18 +286,10 @@ if [ -n "$SWEEP" ]; then
 		[ -n "${SITE[$name]+x}" ] || die "BENCH_SWEEP: no scenario $name"
 	done
 	for c in $SWEEP_CONNS; do
-		ceil_rps=""
+		CEIL_RPS=""
 		for name in "$CEILING" $SWEEP; do
-			settle
-			code=$(probe "$name")
-			if [ -n "$code" ]; then
-				SWEEP_ROWS+=("$c|$name|-|-|-|-|-|probe $code")
-				FLAGGED=1
-				continue
-			fi
-			measure "$name" "$c" "$OUT/sweep-$name-c$c.txt"
-			[ -n "$ceil_rps" ] || ceil_rps=$R_RPS
-			SWEEP_ROWS+=("$c|$name|$R_RPS|$R_P50|$R_P99|$R_MAX|$(pct "$R_RPS" "$ceil_rps")|$R_NOTE")
+			row "$name" "$c" "$OUT/sweep-$name-c$c.txt"
+			SWEEP_ROWS+=("$ROW")
 		done
 	done
 fi
@@ -340,10 +340,10 @@ fi
 
 printf '\n%s cores, %s workers, wrk -t%s -c%s -d%ss --timeout %s --latency (after %ss warm-up)\n' \
 	"$(nproc)" "$WORKERS" "$THREADS" "$CONNS" "$SECONDS_" "$TIMEOUT" "$WARMUP"
-printf 'p50/p99 are wrk'"'"'s, corrected for coordinated omission; raw output in %s\n\n' "$OUT"
+printf 'p50/p99 are wrk'"'"'s, corrected for coordinated omission; latencies in ms; raw output in %s\n\n' "$OUT"
 printf '%-18s %9s %9s %9s %9s  %-13s %s\n' scenario req/s p50 p99 max '% of ceiling' ''
-for row in "${ROWS[@]}"; do
-	IFS='|' read -r name rps p50 p99 max pct note <<<"$row"
+for r in "${ROWS[@]}"; do
+	IFS='|' read -r _ name rps p50 p99 max pct note <<<"$r"
 	[ "$name" = "$CEILING" ] && name="$name (noop)"
 	printf '%-18s %9s %9s %9s %9s  %-13s %s\n' "$name" "$rps" "$p50" "$p99" "$max" "$pct" "$note"
 done
@@ -352,8 +352,8 @@ if [ ${#SWEEP_ROWS[@]} -gt 0 ]; then
 	printf '\nsweep: %s workers, %ss per run, latencies in ms, %% of the ceiling at the same connections\n\n' \
 		"$WORKERS" "$SECONDS_"
 	printf '%5s %-10s %9s %9s %9s %9s  %-12s %s\n' conns scenario req/s p50 p99 max '% of ceiling' ''
-	for row in "${SWEEP_ROWS[@]}"; do
-		IFS='|' read -r c name rps p50 p99 max pct note <<<"$row"
+	for r in "${SWEEP_ROWS[@]}"; do
+		IFS='|' read -r c name rps p50 p99 max pct note <<<"$r"
 		printf '%5s %-10s %9s %9s %9s %9s  %-12s %s\n' "$c" "$name" "$rps" "$p50" "$p99" "$max" "$pct" "$note"
 	done
 fi
