@@ -103,7 +103,7 @@ worker_loop(struct connset_opts co, const struct server_app *app)
 	buf_init(&w.out);
 	buf_init(&w.wire);
 	if ((rc = connset_run(&co)) != 0)
-		log_error("worker: accepting failed: %s", strerror(errno));
+		log_error("worker: serving connections failed: %s", strerror(errno));
 	if (app->worker_stop != NULL)
 		app->worker_stop();
 	buf_free(&w.hdr);
