@@ -40,7 +40,8 @@ check "nginx -t" 0 $rc
 [ $rc -eq 0 ] || exit 1
 
 # 2. Live, on loopback ports, with noop behind the socket.
-cc -O2 "$ROOT/bench/noop.c" -o "$T/noop" $(pkg-config --cflags --libs fcgi)
+cc -O2 -I"$ROOT/include" "$ROOT/bench/noop.c" "$ROOT/src/http/connset.c" -o "$T/noop" \
+	$(pkg-config --cflags --libs fcgi libcrypto)
 "$T/noop" "$T/noop.sock" 2 0666 </dev/null >/dev/null 2>&1 &
 NOOP_PID=$!
 sed -e "s|/run/gatehouse/gatehouse.sock|$T/noop.sock|" \

@@ -1,14 +1,17 @@
 /*
  * bench/noop.c: the ceiling for the load scenarios. A FastCGI responder that
  * does no work: it binds a unix socket, forks N workers and each one answers
- * every request with the same 11-byte JSON body. nginx in front of this, with
- * the same upstream settings as the gatehouse site, is the most any FastCGI
- * application behind that nginx could do on this machine.
+ * every request with the same 11-byte JSON body. Its workers hold and poll
+ * their connections exactly as gatehouse's do (src/http/connset.c), so nginx
+ * in front of this, with the same upstream settings as the gatehouse site, is
+ * the most any FastCGI application behind that nginx could do on this machine.
  *
  *   noop SOCKET WORKERS [MODE]      e.g. noop /tmp/noop.sock 8 0666
  *
- * Stops on SIGTERM/SIGINT (the master kills its workers and removes the socket).
- * Build: cc -O2 bench/noop.c -o noop $(pkg-config --cflags --libs fcgi)
+ * Stops on SIGTERM/SIGINT (the master signals its workers, which drain, and
+ * removes the socket).
+ * Build: cc -O2 -Iinclude bench/noop.c src/http/connset.c -o noop \
+ *            $(pkg-config --cflags --libs fcgi libcrypto)
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -20,6 +23,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "gatehouse/connset.h"
 
 #define MAX_WORKERS 256
 
@@ -38,19 +43,18 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void worker(int fd)
+static void serve(FCGX_Request *req, void *arg)
 {
-	FCGX_Request req;
+	(void)arg;
+	FCGX_PutStr(response, (int)sizeof response - 1, req->out);
+}
 
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	if (FCGX_InitRequest(&req, fd, 0) != 0)
-		_exit(1);
-	while (FCGX_Accept_r(&req) >= 0) {
-		FCGX_PutStr(response, (int)sizeof response - 1, req.out);
-		FCGX_Finish_r(&req);
-	}
-	_exit(0);
+static void worker(int fd, struct connset_share *share, size_t slot)
+{
+	struct connset_opts o = { .listen_fd = fd, .serve = serve, .share = share, .slot = slot };
+
+	connset_signals();
+	_exit(connset_run(&o) == 0 ? 0 : 1);
 }
 
 int main(int argc, char **argv)
@@ -87,6 +91,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* As gatehouse's master does: new connections go to the worker holding fewest. */
+	struct connset_share *share = connset_share_new((size_t)n);
+	for (i = 0; i < n; i++)
+		connset_share_set(share, (size_t)i, 0);
+
 	/* No SA_RESTART: the signal must interrupt wait() below. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -103,7 +112,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (pids[i] == 0)
-			worker(fd);
+			worker(fd, share, (size_t)i);
 	}
 
 	/* Wait for a signal; a worker that dies is not replaced (the run is short). */

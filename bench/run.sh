@@ -9,7 +9,7 @@
 #   GATEHOUSE_URL        e.g. http://127.0.0.1:18090 (required)
 #   GATEHOUSE_ADMIN_KEY  bearer key of a super user (required)
 #   GH_ROOT, GH_STATE    repository root, state directory (required)
-#   BENCH_WORKERS        noop workers = gatehouse workers = upstream keepalive (8)
+#   BENCH_WORKERS        noop workers = gatehouse workers (8)
 #   BENCH_CONNECTIONS    wrk connections (64)
 #   BENCH_THREADS        wrk threads (2)
 #   BENCH_SECONDS        measured seconds per scenario (10), after
@@ -65,20 +65,20 @@ trap 'exit 130' INT TERM
 # --- the ceiling: noop responder + nginx rendered from the same template ------
 
 say "build noop"
-cc -O2 -Wall "$GH_ROOT/bench/noop.c" -o "$GH_STATE/noop" $(pkg-config --cflags --libs fcgi)
+cc -O2 -Wall -I"$GH_ROOT/include" "$GH_ROOT/bench/noop.c" "$GH_ROOT/src/http/connset.c" \
+	-o "$GH_STATE/noop" $(pkg-config --cflags --libs fcgi libcrypto)
 
 say "start noop ($WORKERS workers) on $SOCK"
 "$GH_STATE/noop" "$SOCK" "$WORKERS" 0666 >>"$CEIL/log/noop.log" 2>&1 </dev/null &
 NOOP_PID=$!
 
 # The ceiling nginx is nginx/dev.conf.in itself, rendered exactly as ./dev renders
-# the gatehouse site (keepalive = workers, fastcgi_keep_conn on, one nginx worker),
+# the gatehouse site (same keepalive, fastcgi_keep_conn on, one nginx worker),
 # so the two differ only in what sits behind the socket.
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user www-data;"
 sed -e "s|@STATE@|$CEIL|g" -e "s|@PORT@|$CEIL_PORT|g" -e "s|@SOCKET@|$SOCK|g" \
-	-e "s|@USER@|$user_line|" -e "s|@KEEPALIVE@|$WORKERS|" \
-	-e "s|@FASTCGI_PARAMS@|/etc/nginx/fastcgi_params|" \
+	-e "s|@USER@|$user_line|" -e "s|@FASTCGI_PARAMS@|/etc/nginx/fastcgi_params|" \
 	"$GH_ROOT/nginx/dev.conf.in" > "$CEIL/nginx/nginx.conf"
 say "start ceiling nginx on 127.0.0.1:$CEIL_PORT"
 nginx -e "$CEIL/log/nginx-error.log" -p "$CEIL/nginx" -c "$CEIL/nginx/nginx.conf" ||
@@ -151,93 +151,218 @@ busy_pct() {
 		u = y[1] - x[1]; i = y[2] - x[2]; printf "%.0f", ((u + i) > 0 ? 100 * u / (u + i) : 0) }'
 }
 
-ROWS=()
-CEIL_RPS=""
 FLAGGED=0
 BUSY=0
 
-run_one() { # run_one NAME URL SCRIPT HEADER…
-	local name=$1 url=$2 script=$3; shift 3
-	local args=(-t"$THREADS" -c"$CONNS" --timeout "$TIMEOUT" --latency) h code out rps p50 p99 non2xx sockerr note pct
-	for h in "$@"; do args+=(-H "$h"); done
-	[ -n "$script" ] && args+=(-s "$GH_ROOT/bench/$script")
-
-	# One request first: a scenario that answers 4xx/5xx would measure an error path.
-	if [ -z "$script" ]; then
-		local curl_h=()
-		for h in "$@"; do curl_h+=(-H "$h"); done
-		code=$(curl -sS -o /dev/null -w '%{http_code}' "${curl_h[@]}" "$url") || code=000
-		[[ $code == 2?? ]] || { say "$name: probe answered $code, skipped"; ROWS+=("$name|-|-|-|-|probe $code"); FLAGGED=1; return; }
-	fi
-
-	local busy
-	busy=$(busy_pct)
-	say "$name: warm-up ${WARMUP}s, measure ${SECONDS_}s ($url)"
-	wrk "${args[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
-	out=$(wrk "${args[@]}" -d"${SECONDS_}s" "$url" 2>&1) || { printf '%s\n' "$out" >&2; die "$name: wrk failed"; }
-	printf '%s\n' "$out" > "$OUT/$name.txt"
-
-	rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
-	p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
-	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
-	sockerr=$(sed -n 's/.*Socket errors: //p' <<<"$out")
-	[ -n "$rps" ] || { printf '%s\n' "$out" >&2; die "$name: no Requests/sec in wrk output"; }
-
-	note=""
-	if [ "$busy" -gt 10 ]; then note="machine ${busy}% busy before the run"; BUSY=1; fi
-	if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then note="${note:+$note; }NON-2xx: $non2xx"; FLAGGED=1; fi
-	if [ -n "$sockerr" ]; then note="${note:+$note; }socket errors: $sockerr"; FLAGGED=1; fi
-	[ -n "$CEIL_RPS" ] || CEIL_RPS=$rps
-	pct=$(awk -v a="$rps" -v b="$CEIL_RPS" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')
-	ROWS+=("$name|$rps|$(to_ms "$p50")ms|$(to_ms "$p99")ms|$pct|$note")
-}
-
-if [ "$CONNS" -gt "$WORKERS" ]; then
-	say "note: $CONNS connections > $WORKERS workers: with upstream keep-alive nginx opens more"
-	say "      connections than there are workers and requests on the extra ones wait in the"
-	say "      socket backlog (DESIGN.md, Shape): expect a tail of up to seconds and wrk timeouts"
-fi
-
-only=" ${BENCH_ONLY:-} "
+# Scenarios by name, in file order: NAMES, and SITE/URL/HDRS/SCRIPT per name
+# (HDRS: the expanded headers, one per line).
+NAMES=()
+declare -A SITE URL HDRS SCRIPT
 while IFS='|' read -r name site path headers script; do
 	name=$(trim "$name")
 	[ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
-	site=$(trim "$site"); path=$(expand "$(trim "$path")")
-	headers=$(trim "$headers"); script=$(trim "${script:-}")
+	site=$(trim "$site")
 	case $site in
 	ceiling)   base=$CEIL_URL ;;
 	gatehouse) base=$GATEHOUSE_URL ;;
 	*) die "scenario $name: unknown site '$site'" ;;
 	esac
-	if [ -n "${BENCH_ONLY:-}" ] && [ "$site" != ceiling ] && [[ $only != *" $name "* ]]; then
+	[ ${#NAMES[@]} -gt 0 ] || [ "$site" = ceiling ] || die "the first scenario must be the ceiling"
+	NAMES+=("$name")
+	SITE[$name]=$site
+	URL[$name]=$base$(expand "$(trim "$path")")
+	SCRIPT[$name]=$(trim "${script:-}")
+	HDRS[$name]=""
+	IFS=';' read -r -a parts <<<"$(trim "$headers")"
+	for h in ${parts[@]+"${parts[@]}"}; do
+		h=$(trim "$h")
+		[ -n "$h" ] && HDRS[$name]+="$(expand "$h")"$'\n'
+	done
+done < "$GH_ROOT/bench/scenarios"
+CEILING=${NAMES[0]}
+
+# wrk_args NAME CONNS: wrk's options for scenario NAME at CONNS connections, in ARGS.
+wrk_args() {
+	local name=$1 c=$2 h t=$THREADS
+	[ "$t" -le "$c" ] || t=$c
+	ARGS=(-t"$t" -c"$c" --timeout "$TIMEOUT" --latency)
+	while IFS= read -r h; do
+		[ -n "$h" ] && ARGS+=(-H "$h")
+	done <<<"${HDRS[$name]}"
+	[ -n "${SCRIPT[$name]}" ] && ARGS+=(-s "$GH_ROOT/bench/${SCRIPT[$name]}")
+	return 0
+}
+
+# probe NAME: one request first, for plain GETs: a scenario that answers
+# 4xx/5xx would measure an error path. Prints the status when it is not 2xx.
+probe() {
+	local name=$1 h code curl_h=()
+	[ -z "${SCRIPT[$name]}" ] || return 0
+	while IFS= read -r h; do
+		[ -n "$h" ] && curl_h+=(-H "$h")
+	done <<<"${HDRS[$name]}"
+	code=$(curl -sS -o /dev/null -w '%{http_code}' ${curl_h[@]+"${curl_h[@]}"} "${URL[$name]}") || code=000
+	[[ $code == 2?? ]] || echo "$code"
+}
+
+# settle: waits (up to 2 minutes) until gatehouse answers /healthz at once. A
+# scenario that ran past wrk's timeout (create_pw at many connections) leaves
+# requests queued behind the workers, and the next scenario would measure them.
+settle() {
+	local i t
+	for i in $(seq 1 120); do
+		t=$(curl -sS -o /dev/null -m 2 -w '%{http_code} %{time_total}' "$GATEHOUSE_URL/healthz" 2>/dev/null) || t=""
+		[[ $t == 200\ 0.0* ]] && return 0
+		sleep 1
+	done
+	say "gatehouse still busy after 2 minutes"
+}
+
+# measure NAME CONNS FILE: warm-up, then one measured wrk run saved in FILE.
+# Sets R_RPS, R_P50, R_P99, R_MAX (ms) and R_NOTE (what makes the row untrustworthy).
+measure() {
+	local name=$1 c=$2 file=$3 out busy non2xx sockerr
+	wrk_args "$name" "$c"
+	busy=$(busy_pct)
+	say "$name at $c connections: warm-up ${WARMUP}s, measure ${SECONDS_}s (${URL[$name]})"
+	wrk "${ARGS[@]}" -d"${WARMUP}s" "${URL[$name]}" >/dev/null 2>&1 || true
+	out=$(wrk "${ARGS[@]}" -d"${SECONDS_}s" "${URL[$name]}" 2>&1) ||
+		{ printf '%s\n' "$out" >&2; die "$name: wrk failed"; }
+	printf '%s\n' "$out" > "$file"
+
+	R_RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+	[ -n "$R_RPS" ] || { printf '%s\n' "$out" >&2; die "$name: no Requests/sec in wrk output"; }
+	R_P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+	R_P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+	R_MAX=$(to_ms "$(awk '$1 == "Latency" { print $4 }' <<<"$out")")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+	sockerr=$(sed -n 's/.*Socket errors: //p' <<<"$out")
+	R_NOTE=""
+	if [ "$busy" -gt 10 ]; then R_NOTE="machine ${busy}% busy before the run"; BUSY=1; fi
+	if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then R_NOTE="${R_NOTE:+$R_NOTE; }NON-2xx: $non2xx"; FLAGGED=1; fi
+	if [ -n "$sockerr" ]; then R_NOTE="${R_NOTE:+$R_NOTE; }socket errors: $sockerr"; FLAGGED=1; fi
+	return 0
+}
+
+# row NAME CONNS FILE: settles, probes, measures, and sets ROW to the row of the
+# report. The first scenario measured since CEIL_RPS was emptied is the 100%.
+# When the probe fails the row says so and the run is flagged.
+row() {
+	local code pct=-
+	settle
+	code=$(probe "$1")
+	if [ -n "$code" ]; then
+		say "$1: probe answered $code, skipped"
+		R_RPS=- R_P50=- R_P99=- R_MAX=- R_NOTE="probe $code"
+		FLAGGED=1
+	else
+		measure "$@"
+		[ -n "$CEIL_RPS" ] || CEIL_RPS=$R_RPS
+		pct=$(awk -v a="$R_RPS" -v b="$CEIL_RPS" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')
+	fi
+	ROW="$2|$1|$R_RPS|$R_P50|$R_P99|$R_MAX|$pct|$R_NOTE"
+}
+
+# --- the table: every scenario at BENCH_CONNECTIONS -------------------------
+
+ROWS=()
+only=" ${BENCH_ONLY:-} "
+CEIL_RPS=""
+for name in "${NAMES[@]}"; do
+	if [ -n "${BENCH_ONLY:-}" ] && [ "${SITE[$name]}" != ceiling ] && [[ $only != *" $name "* ]]; then
 		continue
 	fi
-	hdrs=()
-	if [ -n "$headers" ]; then
-		IFS=';' read -r -a parts <<<"$headers"
-		for h in "${parts[@]}"; do
-			h=$(trim "$h")
-			[ -n "$h" ] || continue
-			h=$(expand "$h")
-			hdrs+=("$h")
+	row "$name" "$CONNS" "$OUT/$name.txt"
+	ROWS+=("$ROW")
+done
+
+# --- the sweep: the same scenarios at 1, W, 4W and 8W connections ------------
+
+SWEEP=${BENCH_SWEEP-me user_get create}
+SWEEP_CONNS=${BENCH_SWEEP_CONNECTIONS:-1 $WORKERS $((4 * WORKERS)) $((8 * WORKERS))}
+SWEEP_ROWS=()
+if [ -n "$SWEEP" ]; then
+	for name in $SWEEP; do
+		[ -n "${SITE[$name]+x}" ] || die "BENCH_SWEEP: no scenario $name"
+	done
+	for c in $SWEEP_CONNS; do
+		CEIL_RPS=""
+		for name in "$CEILING" $SWEEP; do
+			row "$name" "$c" "$OUT/sweep-$name-c$c.txt"
+			SWEEP_ROWS+=("$ROW")
 		done
-	fi
-	[ -n "$CEIL_RPS" ] || [ "$site" = ceiling ] || die "the first scenario must be the ceiling"
-	run_one "$name" "$base$path" "$script" ${hdrs[@]+"${hdrs[@]}"}
-done < "$GH_ROOT/bench/scenarios"
+	done
+fi
+
+# --- memory: worker RSS across a long mixed run ------------------------------
+
+# workers: the pids of the gatehouse master's children.
+workers() { pgrep -P "$(cat "$GH_STATE/run/gatehouse.pid")" | sort -n | tr '\n' ' '; }
+# rss PID…: each one's resident set in KiB ("-" when it is gone).
+rss() {
+	local p
+	for p in "$@"; do
+		awk '/^VmRSS:/ { print $2; f = 1 } END { if (!f) print "-" }' "/proc/$p/status" 2>/dev/null || echo -
+	done | tr '\n' ' '
+}
+
+MIXED=${BENCH_MIXED_REQUESTS:-1000000}
+CHUNK=${BENCH_MIXED_CHUNK:-30}
+MIXED_LINES=()
+if [ "$MIXED" -gt 0 ]; then
+	settle
+	pids=$(workers)
+	# shellcheck disable=SC2086
+	MIXED_LINES+=("requests 0: RSS KiB $(rss $pids)")
+	total=0 errors=0 non2xx=0 started=$(date +%s)
+	: > "$OUT/mixed.txt"
+	while [ "$total" -lt "$MIXED" ]; do
+		say "mixed: $total of $MIXED requests"
+		out=$(wrk -t"$THREADS" -c"$CONNS" --timeout "$TIMEOUT" -s "$GH_ROOT/bench/mixed.lua" \
+			-d"${CHUNK}s" "$GATEHOUSE_URL/" 2>&1) || { printf '%s\n' "$out" >&2; die "mixed: wrk failed"; }
+		printf '%s\n' "$out" >> "$OUT/mixed.txt"
+		n=$(awk '/requests in/ { print $1 }' <<<"$out")
+		total=$((total + n))
+		n=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+		non2xx=$((non2xx + ${n:-0}))
+		sed -n 's/.*Socket errors: //p' <<<"$out" | grep -q . && errors=$((errors + 1))
+		# shellcheck disable=SC2086
+		MIXED_LINES+=("requests $total: RSS KiB $(rss $pids)")
+	done
+	mixed_secs=$(( $(date +%s) - started ))
+	now=$(workers)
+	[ "$now" = "$pids" ] || MIXED_LINES+=("workers changed during the run: $pids -> $now")
+	[ "$non2xx" -eq 0 ] || { MIXED_LINES+=("NON-2xx: $non2xx"); FLAGGED=1; }
+	[ "$errors" -eq 0 ] || { MIXED_LINES+=("socket errors in $errors of the wrk runs (see $OUT/mixed.txt)"); FLAGGED=1; }
+fi
 
 # --- report ------------------------------------------------------------------
 
 printf '\n%s cores, %s workers, wrk -t%s -c%s -d%ss --timeout %s --latency (after %ss warm-up)\n' \
 	"$(nproc)" "$WORKERS" "$THREADS" "$CONNS" "$SECONDS_" "$TIMEOUT" "$WARMUP"
-printf 'p50/p99 are wrk'"'"'s, corrected for coordinated omission; raw output in %s\n\n' "$OUT"
-printf '%-18s %9s %9s %9s  %-13s %s\n' scenario req/s p50 p99 '% of ceiling' ''
-for row in "${ROWS[@]}"; do
-	IFS='|' read -r name rps p50 p99 pct note <<<"$row"
-	[ "$name" = ceiling ] && name="ceiling (noop)"
-	printf '%-18s %9s %9s %9s  %-13s %s\n' "$name" "$rps" "$p50" "$p99" "$pct" "$note"
+printf 'p50/p99 are wrk'"'"'s, corrected for coordinated omission; latencies in ms; raw output in %s\n\n' "$OUT"
+printf '%-18s %9s %9s %9s %9s  %-13s %s\n' scenario req/s p50 p99 max '% of ceiling' ''
+for r in "${ROWS[@]}"; do
+	IFS='|' read -r _ name rps p50 p99 max pct note <<<"$r"
+	[ "$name" = "$CEILING" ] && name="$name (noop)"
+	printf '%-18s %9s %9s %9s %9s  %-13s %s\n' "$name" "$rps" "$p50" "$p99" "$max" "$pct" "$note"
 done
+
+if [ ${#SWEEP_ROWS[@]} -gt 0 ]; then
+	printf '\nsweep: %s workers, %ss per run, latencies in ms, %% of the ceiling at the same connections\n\n' \
+		"$WORKERS" "$SECONDS_"
+	printf '%5s %-10s %9s %9s %9s %9s  %-12s %s\n' conns scenario req/s p50 p99 max '% of ceiling' ''
+	for r in "${SWEEP_ROWS[@]}"; do
+		IFS='|' read -r c name rps p50 p99 max pct note <<<"$r"
+		printf '%5s %-10s %9s %9s %9s %9s  %-12s %s\n' "$c" "$name" "$rps" "$p50" "$p99" "$max" "$pct" "$note"
+	done
+fi
+
+if [ ${#MIXED_LINES[@]} -gt 0 ]; then
+	printf '\nmixed run (bench/mixed.lua) at %s connections, %s s: worker RSS, pids %s\n' \
+		"$CONNS" "$mixed_secs" "$pids"
+	printf '  %s\n' "${MIXED_LINES[@]}"
+fi
 
 # The list_dept page's query straight in psql, as the service role under
 # row-level security. The statement is the server's own: one plain-CGI run at

@@ -4,45 +4,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <stdbool.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
-#include <openssl/crypto.h>
 
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
+#include "gatehouse/connset.h"
 #include "gatehouse/log.h"
 #include "gatehouse/request.h"
 #include "gatehouse/server.h"
 
 #define ARENA_LIMIT	(64u << 20)	/* per request, on top of the body limit */
 #define DRAIN_SECONDS	30
-#define DRAIN_IDLE_MS	2000		/* past nginx's 1 s upstream keepalive_timeout */
-#define STDIN_DRAIN_MAX	(64u << 10)	/* unread body worth reading to keep a connection */
 #define BACKOFF_MAX_MS	30000
 #define HEALTHY_SECONDS	10		/* a worker that lived this long resets its back-off */
+#define SHARE_SLOTS	2048		/* two generations of the largest pool, during a reload */
 
 extern char **environ;
-
-/* Worker state touched by the signal handler. */
-static volatile sig_atomic_t worker_stop;
-static volatile sig_atomic_t worker_idle;
-
-static void
-worker_on_term(int sig)
-{
-	(void)sig;
-	worker_stop = 1;
-	/* Waiting for a request: nothing in flight, so leave now. */
-	if (worker_idle)
-		_exit(0);
-}
 
 static ssize_t
 fcgi_read(void *io, char *buf, size_t n)
@@ -63,150 +46,71 @@ stdin_read(void *io, char *buf, size_t n)
 	}
 }
 
-static void
-worker_signals(void)
-{
-	struct sigaction sa;
-	sigset_t	 none;
+/* What a worker keeps across requests. */
+struct worker {
+	const struct server_app	*app;
+	struct arena		 arena;
+	struct buf		 hdr, out, wire;
+};
 
+/* One request, on whichever connection it came (connset_serve_fn). */
+static void
+worker_serve(FCGX_Request *fr, void *arg)
+{
+	struct worker	*w = arg;
+	struct request	 r;
+
+	req_init(&r, &w->arena, fr->envp, fcgi_read, fr->in, &w->hdr, &w->out);
+	w->app->handle(&r);
+	resp_serialize(&r, &w->wire);
+	FCGX_PutStr(w->wire.data, (int)w->wire.len, fr->out);
+	req_log(&r);		/* before Finish_r, which frees the parameters */
+	/* Request bodies may hold passwords: wipe before reuse. */
+	buf_wipe(&w->wire);
+	buf_wipe(&w->out);
+	arena_reset(&w->arena);
+}
+
+/*
+ * Worker loop shared by prefork workers and spawned workers: co says where to
+ * accept and when to recycle; the requests go to app.
+ */
+static int
+worker_loop(struct connset_opts co, const struct server_app *app)
+{
+	struct worker		w = { .app = app };
+	struct sigaction	sa;
+	sigset_t		none;
+	int			rc;
+
+	/* The master's mask and dispositions are inherited: start from a clean slate. */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_term;
-	sa.sa_flags = SA_RESTART;	/* in-flight reads and writes are not cut short */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-}
+	connset_signals();	/* before anything slow: a SIGTERM now drains at once */
 
-/*
- * Reads what is left of the request's stdin, up to its end record, so that
- * the next request on a kept connection starts on a record boundary. A body
- * larger than limit (one that was refused unread) is not worth reading:
- * the connection is closed instead.
- */
-static void
-stdin_drain(FCGX_Request *fr, size_t limit)
-{
-	char	buf[4096];
-	size_t	total = 0;
-	int	n;
-
-	while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0) {
-		total += (size_t)n;
-		if (total > limit) {
-			fr->keepConnection = 0;
-			break;
-		}
-	}
-	OPENSSL_cleanse(buf, sizeof(buf));
-}
-
-enum kept { KEPT_REQUEST, KEPT_CLOSED, KEPT_IDLE, KEPT_INTERRUPTED };
-
-/*
- * Waits up to ms (-1: no limit) for the next request on a kept connection.
- * KEPT_CLOSED when nginx closed it, KEPT_IDLE when the time ran out,
- * KEPT_INTERRUPTED when a signal arrived (the caller re-evaluates).
- */
-static enum kept
-kept_wait(int fd, int ms)
-{
-	struct pollfd	pfd = { fd, POLLIN, 0 };
-	char		c;
-	ssize_t		n;
-	int		rc = poll(&pfd, 1, ms);
-
-	if (rc < 0)
-		return errno == EINTR ? KEPT_INTERRUPTED : KEPT_CLOSED;
-	if (rc == 0)
-		return KEPT_IDLE;
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0)
-		return KEPT_REQUEST;
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return KEPT_INTERRUPTED;
-	return KEPT_CLOSED;
-}
-
-/* Accept loop shared by prefork workers and spawned workers. */
-static int
-worker_loop(int listen_fd, long max_requests, const struct server_app *app)
-{
-	FCGX_Request	 fr;
-	struct arena	 arena;
-	struct buf	 hdr, out, wire;
-	long		 served = 0;
-
-	worker_signals();
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		log_error("FastCGI initialisation failed");
-		return 1;
-	}
 	if (app->worker_start != NULL && app->worker_start() != 0)
 		return 1;
-	arena_init(&arena, ARENA_LIMIT);
-	buf_init(&hdr);
-	buf_init(&out);
-	buf_init(&wire);
-
-	for (;;) {
-		struct request r;
-		bool draining = worker_stop || (max_requests != 0 && served >= max_requests);
-
-		if (fr.ipcFd >= 0) {
-			/*
-			 * nginx keeps this connection for its next request. Closing it
-			 * ourselves races a request nginx may be sending on it, and nginx
-			 * does not retry a POST; so a worker that is leaving serves on
-			 * until nginx lets go (keepalive_timeout, keepalive_requests).
-			 */
-			enum kept k = kept_wait(fr.ipcFd, draining ? DRAIN_IDLE_MS : -1);
-
-			if (k == KEPT_INTERRUPTED)
-				continue;
-			if (k != KEPT_REQUEST) {
-				FCGX_Free(&fr, 1);
-				if (draining)
-					break;
-				continue;
-			}
-		} else if (draining)
-			break;
-		/* Blocked in accept() with no connection: nothing in flight, SIGTERM may _exit. */
-		worker_idle = fr.ipcFd < 0;
-		if (worker_idle && worker_stop)
-			break;
-		if (FCGX_Accept_r(&fr) < 0) {
-			worker_idle = 0;
-			break;
-		}
-		worker_idle = 0;
-		req_init(&r, &arena, fr.envp, fcgi_read, fr.in, &hdr, &out);
-		app->handle(&r);
-		resp_serialize(&r, &wire);
-		FCGX_PutStr(wire.data, (int)wire.len, fr.out);
-		req_log(&r);		/* before Finish_r, which frees the parameters */
-		stdin_drain(&fr, STDIN_DRAIN_MAX);
-		FCGX_Finish_r(&fr);
-		/* Request bodies may hold passwords: wipe before reuse. */
-		buf_wipe(&wire);
-		buf_wipe(&out);
-		arena_reset(&arena);
-		served++;
-	}
+	co.serve = worker_serve;
+	co.arg = &w;
+	arena_init(&w.arena, ARENA_LIMIT);
+	buf_init(&w.hdr);
+	buf_init(&w.out);
+	buf_init(&w.wire);
+	if ((rc = connset_run(&co)) != 0)
+		log_error("worker: serving connections failed: %s", strerror(errno));
 	if (app->worker_stop != NULL)
 		app->worker_stop();
-	buf_free(&hdr);
-	buf_free(&out);
-	buf_free(&wire);
-	arena_free(&arena);
-	return 0;
+	buf_free(&w.hdr);
+	buf_free(&w.out);
+	buf_free(&w.wire);
+	arena_free(&w.arena);
+	return rc == 0 ? 0 : 1;
 }
 
 int
@@ -218,7 +122,9 @@ server_inherited_socket(void)
 int
 server_single(int listen_fd, long max_requests, const struct server_app *app)
 {
-	return worker_loop(listen_fd, max_requests, app);
+	struct connset_opts co = { .listen_fd = listen_fd, .max_requests = max_requests };
+
+	return worker_loop(co, app);
 }
 
 int
@@ -268,6 +174,7 @@ struct slot {
 	int		crashes;	/* consecutive quick failures */
 	struct timespec	started;
 	struct timespec	restart_at;	/* when empty: earliest restart */
+	size_t		share_slot;	/* its worker's slot in the connection share */
 };
 
 static double
@@ -301,20 +208,51 @@ open_listener(const struct server_opts *o)
 	return fd;
 }
 
-static pid_t
-spawn(int fd, struct slot *s, unsigned gen, const struct server_opts *o,
-    const struct server_app *app)
+/*
+ * Removes the socket's path if it is still the one we bound: a successor may
+ * have bound the same path while this master drains.
+ */
+static void
+listener_unlink(const struct server_opts *o, const struct stat *bound)
 {
-	pid_t pid = fork();
+	struct stat st;
 
-	if (pid < 0) {
+	if (o->socket[0] == '/' && stat(o->socket, &st) == 0 &&
+	    st.st_dev == bound->st_dev && st.st_ino == bound->st_ino)
+		unlink(o->socket);
+}
+
+/* The lowest slot of the connection share that no live worker uses. */
+static size_t
+share_slot_free(const struct slot *slots, size_t nslots)
+{
+	for (size_t ix = 0;; ix++) {
+		size_t j;
+
+		for (j = 0; j < nslots; j++)
+			if (slots[j].pid > 0 && slots[j].share_slot == ix)
+				break;
+		if (j == nslots)
+			return ix;
+	}
+}
+
+/* Starts the worker of slot s; co says where it accepts and which share slot is its. */
+static pid_t
+spawn(struct connset_opts co, struct slot *s, unsigned gen, const struct server_app *app)
+{
+	pid_t pid;
+
+	connset_share_set(co.share, co.slot, 0);
+	if ((pid = fork()) < 0) {
 		log_error("fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0)
-		_exit(worker_loop(fd, o->max_requests, app));
+		_exit(worker_loop(co, app));
 	s->pid = pid;
 	s->gen = gen;
+	s->share_slot = co.slot;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	return pid;
 }
@@ -328,9 +266,16 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 	sigset_t	 set;
 	int		 fd, stopping = 0;
 	struct timespec	 drain_deadline = { 0, 0 };
+	struct stat	 bound = { 0 };
+	struct connset_share *share;
 
 	if (FCGX_Init() != 0 || (fd = open_listener(o)) < 0)
 		return 1;
+	/* Without it workers still serve; they only take new connections less evenly. */
+	if ((share = connset_share_new(SHARE_SLOTS)) == NULL)
+		log_warn("no shared memory for connection counts: %s", strerror(errno));
+	if (o->socket[0] == '/')
+		stat(o->socket, &bound);
 
 	/* The master takes its signals synchronously with sigtimedwait: no handlers, no races. */
 	sigemptyset(&set);
@@ -356,13 +301,27 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 		/* Start workers whose slot is empty and whose back-off has passed. */
 		for (size_t i = 0; i < nslots && !stopping; i++)
 			if (slots[i].pid == 0 && slots[i].gen == gen &&
-			    ts_sec(&now) >= ts_sec(&slots[i].restart_at))
-				spawn(fd, &slots[i], gen, o, app);
+			    ts_sec(&now) >= ts_sec(&slots[i].restart_at)) {
+				struct connset_opts co = {
+					.listen_fd = fd,
+					.max_requests = o->max_requests,
+					.share = share,
+					.slot = share_slot_free(slots, nslots),
+				};
+
+				spawn(co, &slots[i], gen, app);
+			}
 
 		sig = sigtimedwait(&set, &si, &wait);
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (!stopping) {
 				log_info("draining workers");
+				/*
+				 * Workers that drain accept no new connection: without
+				 * the path nginx is refused at once, rather than left
+				 * in the backlog until the socket closes.
+				 */
+				listener_unlink(o, &bound);
 				stopping = 1;
 				clock_gettime(CLOCK_MONOTONIC, &drain_deadline);
 				drain_deadline.tv_sec += DRAIN_SECONDS;
@@ -407,6 +366,7 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 				if (s->pid != pid)
 					continue;
 				s->pid = 0;
+				connset_share_set(share, s->share_slot, -1);
 				clock_gettime(CLOCK_MONOTONIC, &now);
 				if (stopping || s->gen != gen) {
 					s->pid = -1;	/* retired: never restarted */
@@ -465,8 +425,7 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 			}
 		}
 	}
-	if (o->socket[0] == '/')
-		unlink(o->socket);
+	listener_unlink(o, &bound);
 	free(slots);
 	log_info("stopped");
 	return 0;
