@@ -83,6 +83,8 @@ struct fnode	*filter_parse_lucene(struct arena *, const char *q, struct core_err
 /* Conjunction helper: a AND b (either may be NULL). */
 struct fnode	*filter_and(struct arena *, struct fnode *a, struct fnode *b);
 struct fnode	*filter_cmp(struct arena *, const char *field, enum fop, const char *value);
+/* NOT n (NULL when n is, or the arena is exhausted). */
+struct fnode	*filter_not(struct arena *, struct fnode *n);
 
 /* Compiled SQL fragment and its parameters, numbered from first_param. */
 struct fsql {

@@ -8,8 +8,12 @@
 #include "gatehouse/api.h"
 
 extern const struct surface surface_native;
+extern const struct surface surface_secureframe;
+extern const struct surface surface_allthenticate;
 
 const struct surface *const api_surfaces[] = {
 	&surface_native,	/* first: paths under no surface's prefix answer in its shape */
+	&surface_secureframe,
+	&surface_allthenticate,
 	NULL,
 };

@@ -36,6 +36,12 @@ filter_and(struct arena *a, struct fnode *l, struct fnode *r)
 }
 
 struct fnode *
+filter_not(struct arena *a, struct fnode *n)
+{
+	return n == NULL ? NULL : node(a, FN_NOT, n, NULL);
+}
+
+struct fnode *
 filter_cmp(struct arena *a, const char *field, enum fop op, const char *value)
 {
 	struct fnode *n = node(a, FN_CMP, NULL, NULL);
@@ -915,10 +921,14 @@ compile(struct fcomp *c, const struct fnode *n, int depth)
 	case FN_CMP:
 		return compile_cmp(c, n);
 	case FN_NOT:
-		buf_puts(s, "NOT (");
+		/*
+		 * Lucene's NOT matches what does not match, a user without the
+		 * field too: a comparison with NULL is unknown, never true.
+		 */
+		buf_putc(s, '(');
 		if (compile(c, n->a, depth + 1) != 0)
 			return -1;
-		buf_putc(s, ')');
+		buf_puts(s, ") IS NOT TRUE");
 		return 0;
 	case FN_AND:
 	case FN_OR:

@@ -21,7 +21,8 @@ DB_STMT(st_user_insert, 3,
     "INSERT INTO gatehouse.users (org_id, username, email, first_name, middle_name, last_name,"
     " preferred_first_name, title, department, employee_type, start_date, end_date,"
     " in_audit_scope, auth_method, team_id, access_level, roles, note, summary_email,"
-    " status, password_hash, invited_at, confirmed_at)"
+    " department_id, access_role, onboarding_status, personnel_status, agent_acknowledged_at,"
+    " manager_id, status, password_hash, invited_at, confirmed_at)"
     " SELECT gatehouse.current_org(), p->>'username', p->>'email',"
     "  coalesce(p->>'first_name', ''), coalesce(p->>'middle_name', ''), coalesce(p->>'last_name', ''),"
     "  coalesce(p->>'preferred_first_name', ''), coalesce(p->>'title', ''),"
@@ -31,6 +32,8 @@ DB_STMT(st_user_insert, 3,
     "  (p->>'team_id')::bigint, p->>'access_level',"
     "  coalesce(ARRAY(SELECT jsonb_array_elements_text(p->'roles')), '{}'),"
     "  coalesce(p->>'note', ''), coalesce((p->>'summary_email')::boolean, true),"
+    "  p->>'department_id', p->>'access_role', p->>'onboarding_status', p->>'personnel_status',"
+    "  (p->>'agent_acknowledged_at')::timestamptz, (p->>'manager_id')::bigint,"
     "  $2, $3, CASE WHEN $2 = 'pending' THEN now() END, CASE WHEN $2 = 'active' THEN now() END"
     " FROM (SELECT $1::jsonb AS p) x RETURNING id");
 

@@ -20,6 +20,8 @@ extern const char *const user_employee_types[];
 extern const char *const user_auth_methods[];
 extern const char *const user_levels[];
 extern const char *const user_statuses[];	/* those a client may filter by: not "removed" */
+extern const char *const user_onboarding_statuses[];
+extern const char *const user_personnel_statuses[];
 
 /* A status by its name; anything else (NULL too) is US_REMOVED. */
 enum user_status user_status_parse(const char *);
@@ -36,11 +38,16 @@ enum user_status user_status_parse(const char *);
 	"   AND w.user_id = u.id)," \
 	" gatehouse.iso(u.last_login_at), gatehouse.iso(u.invited_at), gatehouse.iso(u.confirmed_at)," \
 	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
-	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version"
-#define USER_NCOLS 33
+	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version," \
+	" u.department_id, u.access_role, u.onboarding_status, u.personnel_status, m.uid," \
+	" gatehouse.full_name(u.first_name, u.last_name), gatehouse.full_name(m.first_name, m.last_name)"
+#define USER_NCOLS 40
+/* A removed manager is no manager (users_remove also clears it). */
 #define USER_FROM \
 	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
 	" ON t.org_id = u.org_id AND t.id = u.team_id" \
+	" LEFT JOIN gatehouse.users m ON m.org_id = u.org_id AND m.id = u.manager_id" \
+	"   AND m.status <> 'removed'" \
 	" WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
@@ -68,6 +75,10 @@ enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, stru
  */
 enum core_status users_audit(struct core_ctx *, const char *action, const struct user *old,
 		    const struct user *new, const char *extra_key, struct core_err *);
+
+/* users_list inside the caller's transaction. */
+enum core_status users_list_in(struct core_ctx *, const struct user_query *, struct user_page *,
+		    struct core_err *);
 
 /* --- user_list.c ------------------------------------------------------------------- */
 

@@ -639,8 +639,8 @@ static const char *const compiled[][2] = {
 	/* A date against a timestamp is its whole UTC day, in every comparison. */
 	{ "seen:2024-05-01",	"(u.seen >= gatehouse.utc_day($1::date) AND u.seen < gatehouse.utc_day($2::date + 1))"
 				" | 2024-05-01 | 2024-05-01" },
-	{ "-seen:2024-05-01",	"NOT ((u.seen >= gatehouse.utc_day($1::date) AND u.seen < "
-				"gatehouse.utc_day($2::date + 1))) | 2024-05-01 | 2024-05-01" },
+	{ "-seen:2024-05-01",	"((u.seen >= gatehouse.utc_day($1::date) AND u.seen < "
+				"gatehouse.utc_day($2::date + 1))) IS NOT TRUE | 2024-05-01 | 2024-05-01" },
 	{ "seen:>2024-05-01",	"u.seen >= gatehouse.utc_day($1::date + 1) | 2024-05-01" },
 	{ "seen:>=2024-05-01",	"u.seen >= gatehouse.utc_day($1::date) | 2024-05-01" },
 	{ "seen:<2024-05-01",	"u.seen < gatehouse.utc_day($1::date) | 2024-05-01" },
@@ -666,11 +666,12 @@ static const char *const compiled[][2] = {
 				" | a | b%" },
 	/* Structure, and parameters numbered in order. */
 	{ "-(title:a OR email:b) id:3",
-				"(NOT ((lower(u.title) = lower($1::text) OR u.email_lc = lower($2::text) "
-				"COLLATE \"C\")) AND u.id = $3::bigint) | a | b | 3" },
+				"(((lower(u.title) = lower($1::text) OR u.email_lc = lower($2::text) "
+				"COLLATE \"C\")) IS NOT TRUE AND u.id = $3::bigint) | a | b | 3" },
+	/* NOT is "does not match", so a user without the field (NULL) is among them. */
 	{ "title:a OR title:b AND NOT id:3",
 				"(lower(u.title) = lower($1::text) OR (lower(u.title) = lower($2::text) "
-				"AND NOT (u.id = $3::bigint))) | a | b | 3" },
+				"AND (u.id = $3::bigint) IS NOT TRUE)) | a | b | 3" },
 	/* Values never reach the SQL text. */
 	{ "title:\"x') OR 1=1 --\"", "lower(u.title) = lower($1::text) | x') OR 1=1 --" },
 };
