@@ -43,7 +43,8 @@ const struct ffield user_filter_fields[] = {
 	{ .name = "end_date",	.sql = "u.end_date",	.type = FT_DATE },
 	{ .name = "in_audit_scope", .sql = "u.in_audit_scope", .type = FT_BOOL },
 	{ .name = "auth_method", .sql = "u.auth_method", .type = FT_ENUM, .choices = user_auth_methods },
-	{ .name = "team",	.sql = "t.name",	.type = FT_TEXT },
+	{ .name = "team",	.sql = "(SELECT t.name FROM gatehouse.teams t WHERE t.org_id = u.org_id"
+	  " AND t.id = u.team_id)", .type = FT_TEXT },
 	{ .name = "access_level", .sql = "u.access_level", .type = FT_ENUM, .choices = user_levels },
 	{ .name = "status",	.sql = "u.status",	.type = FT_ENUM, .choices = user_statuses },
 	/* Not deactivated: pending (invited) users are active until someone disables them. */
@@ -155,9 +156,9 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	plan->sort = so->name;
 	plan->desc = desc;
 
-	buf_printf(sql, "SELECT " USER_COLS ", %s::text", so->expr);
+	buf_printf(sql, "SELECT u.id, %s::text", so->expr);
 	from = sql->len;
-	buf_puts(sql, USER_FROM);
+	buf_puts(sql, USER_LIST_FROM);
 	if (filter_terms(q->filter) > FILTER_MAX_TERMS)
 		return core_fail(e, CORE_INVALID, "q", "a list takes at most %d filter terms in all",
 		    FILTER_MAX_TERMS);

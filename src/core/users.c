@@ -5,6 +5,7 @@
  * statements in user_list.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -900,30 +901,90 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
-/* Runs a page built by users_list_sql (and its count) inside the transaction. */
+DB_STMT(st_by_ids, 1, USER_BY("u.id = ANY($1::bigint[])"));
+
+static int
+by_id(const void *a, const void *b)
+{
+	const struct user *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Reads the users of ids (n of them, in the list's order) into page->users
+ * in that order. A user removed since the ids were read is left out.
+ */
+static enum core_status
+page_records(struct core_ctx *c, PGresult *ids, size_t n, struct user_page *page,
+    struct core_err *e)
+{
+	struct buf	 lit;
+	struct user	*got, key;
+	const char	*p[1];
+	PGresult	*r;
+	size_t		 k = 0, rows;
+
+	page->n = 0;
+	if (n == 0)
+		return (page->users = arena_alloc(c->arena, sizeof(*page->users))) != NULL ? CORE_OK :
+		    core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&lit, "%s%lld", i ? "," : "", (long long)db_int(ids, (int)i, 0));
+	buf_putc(&lit, '}');
+	p[0] = buf_cstr(&lit);
+	r = lit.failed ? NULL : db_exec(&st_by_ids, p);
+	buf_free(&lit);
+	if (r == NULL)
+		return core_db_fail(e, "user list");
+	rows = (size_t)PQntuples(r);
+	got = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*got));
+	page->users = arena_alloc(c->arena, (n ? n : 1) * sizeof(*page->users));
+	if (got == NULL || page->users == NULL) {
+		PQclear(r);
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < rows; i++)
+		user_from_row(c->arena, r, (int)i, &got[i]);
+	PQclear(r);
+	qsort(got, rows, sizeof(*got), by_id);
+	for (size_t i = 0; i < n; i++) {
+		struct user *u;
+
+		key.id = db_int(ids, (int)i, 0);
+		if ((u = bsearch(&key, got, rows, sizeof(*got), by_id)) != NULL)
+			page->users[k++] = *u;
+	}
+	page->n = k;
+	return CORE_OK;
+}
+
+/*
+ * Runs a page built by users_list_sql (and its count) inside the
+ * transaction: the ids in the list's order, then their records.
+ */
 static enum core_status
 list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const char *count,
     const struct fsql *f, const struct user_list_plan *plan, struct user_page *page,
     struct core_err *e)
 {
 	PGresult	*r;
-	size_t		 got;
+	size_t		 got, n;
+	enum core_status st;
 
 	if ((r = db_exec_sql(sql, f->nparams, f->params)) == NULL)
 		return core_db_fail(e, "user list");
 	got = (size_t)PQntuples(r);
-	page->n = got > (size_t)q->limit ? (size_t)q->limit : got;
-	page->users = arena_alloc(c->arena, (page->n ? page->n : 1) * sizeof(*page->users));
-	if (page->users == NULL) {
-		PQclear(r);
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	}
-	for (size_t i = 0; i < page->n; i++)
-		user_from_row(c->arena, r, (int)i, &page->users[i]);
-	if (got > page->n && page->n > 0)
+	n = got > (size_t)q->limit ? (size_t)q->limit : got;
+	if (got > n && n > 0)
 		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
-		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
+		    db_value(r, (int)n - 1, 1), db_int(r, (int)n - 1, 0));
+	st = page_records(c, r, n, page, e);
 	PQclear(r);
+	if (st != CORE_OK)
+		return st;
 	page->total = -1;
 	if (plan->count) {
 		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)

@@ -49,6 +49,13 @@ enum user_status user_status_parse(const char *);
 	" LEFT JOIN gatehouse.users m ON m.org_id = u.org_id AND m.id = u.manager_id" \
 	"   AND m.status <> 'removed'" \
 	" WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
+/*
+ * Where a list's ids come from: the users table alone, so that the filtered
+ * statement is cheap to plan and can be answered from an index. The page's
+ * records are then read by id through a prepared statement.
+ */
+#define USER_LIST_FROM \
+	" FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 
@@ -93,9 +100,8 @@ struct user_list_plan {
 /*
  * Builds the statement of a page of users without touching the database:
  * the text in sql and its parameters in f (which it initialises; values in
- * the arena), with one row more than q->limit so the caller can tell whether
- * a page follows, and the sort value of each row as the column after
- * USER_NCOLS. When q->count and there is no cursor, the count of the same
+ * the arena), answering each user's id and sort value (as text), with one
+ * row more than q->limit so the caller can tell whether a page follows. When q->count and there is no cursor, the count of the same
  * filter goes to count. sql and count are initialised by the caller, who
  * frees them whatever the outcome. Checks q in this order: limit, sort,
  * filter size, filter, cursor.
