@@ -156,7 +156,7 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	plan->sort = so->name;
 	plan->desc = desc;
 
-	buf_printf(sql, "SELECT u.id, %s::text", so->expr);
+	buf_printf(sql, "SELECT u.id, %s::text AS sort_value", so->expr);
 	from = sql->len;
 	buf_puts(sql, USER_LIST_FROM);
 	if (filter_terms(q->filter) > FILTER_MAX_TERMS)

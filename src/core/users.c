@@ -18,6 +18,7 @@
 #include "gatehouse/cursor.h"
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/log.h"
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
@@ -935,6 +936,8 @@ page_records(struct core_ctx *c, PGresult *ids, size_t n, struct user_page *page
 		buf_printf(&lit, "%s%lld", i ? "," : "", (long long)db_int(ids, (int)i, 0));
 	buf_putc(&lit, '}');
 	p[0] = buf_cstr(&lit);
+	/* The statement's text (no values), for benchmarks that run it in psql too. */
+	log_debug("list records: %s", st_by_ids.sql);
 	r = lit.failed ? NULL : db_exec(&st_by_ids, p);
 	buf_free(&lit);
 	if (r == NULL)
