@@ -10,7 +10,7 @@ import datetime
 import random
 import urllib.parse
 
-from gh import expect, request, unique
+from gh import expect, once, request, unique
 from test_secureframe import sf
 from test_users import Org
 
@@ -79,14 +79,7 @@ class World:
                 return out
 
 
-_world = None
-
-
-def world():
-    global _world
-    if _world is None:
-        _world = World()
-    return _world
+world = once(World)
 
 
 def low(v):
