@@ -18,7 +18,7 @@
 #                        socket errors and are left out of the latency figures
 #   BENCH_CEILING_PORT   port of the ceiling nginx (18091)
 #   BENCH_ONLY           space-separated scenario names to run (default: all;
-#                        the ceiling always runs)
+#                        the ceiling always runs); createusers is bench/createusers.sh
 set -euo pipefail
 
 : "${GATEHOUSE_URL:?}" "${GATEHOUSE_ADMIN_KEY:?}" "${GH_ROOT:?}" "${GH_STATE:?}"
@@ -274,6 +274,9 @@ printf 'users in org bench: %s\n' "$USERS"
 if [ -z "${BENCH_ONLY:-}" ] || [[ $only == *" search "* ]]; then
 	"$GH_ROOT/bench/search.sh" || FLAGGED=1
 fi
+# CreateUsers beside the KDF alone: a scenario of its own file (bench/createusers.sh).
+. "$GH_ROOT/bench/createusers.sh"
+createusers_scenario
 
 if [ $BUSY -ne 0 ]; then
 	echo

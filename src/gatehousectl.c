@@ -1,4 +1,5 @@
-/* gatehousectl.c: the operator CLI — migrations, orgs, users, keys. */
+/* gatehousectl.c: the operator CLI — migrations, orgs, users, keys, the sweep and the mailer. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,10 @@
 #include "gatehouse/db.h"
 #include "gatehouse/keys.h"
 #include "gatehouse/log.h"
+#include "gatehouse/mailer.h"
+#include "gatehouse/mime.h"
 #include "gatehouse/org.h"
+#include "gatehouse/smtp.h"
 #include "gatehouse/users.h"
 
 /* Exit codes scripts can rely on (README lists them). */
@@ -37,7 +41,8 @@ usage(void)
 	    "  user create --org NAME --email EMAIL [--username U] [--level guest|user|admin|super]\n"
 	    "  key create --org NAME --user EMAIL [--name LABEL] [--expires-in SECONDS]\n"
 	    "  key revoke --org NAME KEY_ID        (KEY_ID: gh_<org>k<id>)\n"
-	    "  sweep                               (disable inactive users, drop stale tokens)\n");
+	    "  sweep                               (disable inactive users, drop stale tokens)\n"
+	    "  mailer [--once]                     (deliver the e-mail outbox over SMTP)\n");
 	return EX_USAGE;
 }
 
@@ -215,6 +220,104 @@ cmd_sweep(void)
 	return EX_OK;
 }
 
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static enum mail_outcome
+smtp_transport(void *arg, const char *from, const char *to, const char *msg, size_t len,
+    char *err, size_t errlen)
+{
+	switch (smtp_send(arg, from, to, msg, len, err, errlen)) {
+	case SMTP_SENT:		return MAIL_SENT;
+	case SMTP_PERMANENT:	return MAIL_PERMANENT;
+	default:		return MAIL_TEMPORARY;
+	}
+}
+
+/* The mailer's settings, each refused by its key's name before anything starts. */
+static int
+mailer_config(struct smtp_opts *so, struct mailer_opts *mo)
+{
+	const char *bad = NULL, *why = "";
+
+	memset(so, 0, sizeof(*so));
+	if (!mail_public_url_ok(cfg.public_url))
+		bad = "public_url", why = "an http:// or https:// URL links are built on, "
+		    "without a query or fragment";
+	else if (!mime_addr_ok(cfg.smtp_from))
+		bad = "smtp_from", why = "the sender's address (ASCII, user@domain)";
+	else if (smtp_url_ok(cfg.smtp_url) != 0)
+		bad = "smtp_url", why = "smtp://host[:port] or smtps://host[:port], "
+		    "without credentials (use smtp_user and smtp_password)";
+	else if (smtp_tls_parse(cfg.smtp_starttls, &so->tls) != 0)
+		bad = "smtp_starttls", why = "require, try or off";
+	if (bad != NULL) {
+		fprintf(stderr, "gatehousectl: %s: expected %s\n", bad, why);
+		return -1;
+	}
+	so->url = cfg.smtp_url;
+	so->user = cfg.smtp_user;
+	so->password = cfg.smtp_password;
+	so->ca_file = cfg.smtp_ca_file;
+	so->timeout = cfg.smtp_timeout;
+	memset(mo, 0, sizeof(*mo));
+	mo->site.public_url = cfg.public_url;
+	mo->site.from_addr = cfg.smtp_from;
+	mo->retry_max = cfg.mailer_retry_max;
+	mo->stop = &stop;
+	return 0;
+}
+
+static int
+cmd_mailer(int argc, char **argv)
+{
+	struct smtp_opts	 so;
+	struct mailer_opts	 mo;
+	struct mailer_transport	 t;
+	struct mailer_stats	 stats = { 0, 0, 0 };
+	struct sigaction	 sa;
+	struct smtp		*relay;
+	enum log_level		 l;
+	int			 rc;
+
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "--once") != 0))
+		return usage();
+	if (mailer_config(&so, &mo) != 0)
+		return EX_USAGE;
+	mo.once = argc == 1;
+	if (log_level_parse(cfg.log_level, &l) == 0)
+		log_set_level(l);
+	if (so.tls == SMTP_TLS_OFF && so.user != NULL)
+		log_warn("smtp_starttls is off: the relay's password crosses the network in the clear");
+	/* No SA_RESTART: a signal ends the wait for mail at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((relay = smtp_new(&so)) == NULL) {
+		fprintf(stderr, "gatehousectl: mailer: libcurl could not start\n");
+		return EX_FAIL;
+	}
+	t.send = smtp_transport;
+	t.arg = relay;
+	log_info("mailer started: relay %s, STARTTLS %s", so.url, cfg.smtp_starttls);
+	rc = mailer_run(&mo, &t, &stats);
+	smtp_free(relay);
+	log_info("mailer stopped: sent=%ld retried=%ld failed=%ld", stats.sent, stats.retried,
+	    stats.failed);
+	if (mo.once)
+		printf("sent=%ld retried=%ld failed=%ld\n", stats.sent, stats.retried, stats.failed);
+	return rc == 0 ? EX_OK : EX_UNAVAILABLE;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -250,6 +353,8 @@ main(int argc, char *argv[])
 		rc = cmd_key_create(argc - i - 2, argv + i + 2);
 	else if (strcmp(argv[i], "sweep") == 0 && argc == i + 1)
 		rc = cmd_sweep();
+	else if (strcmp(argv[i], "mailer") == 0)
+		rc = cmd_mailer(argc - i - 1, argv + i + 1);
 	else if (argc >= i + 2 && strcmp(argv[i], "key") == 0 && strcmp(argv[i + 1], "revoke") == 0)
 		rc = cmd_key_revoke(argc - i - 2, argv + i + 2);
 	else

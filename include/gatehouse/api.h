@@ -17,10 +17,12 @@
 #include "gatehouse/core.h"
 #include "gatehouse/router.h"
 
+struct arena;
 struct request;
 struct jsonw;
 struct json;
 struct user;
+struct user_patch;
 struct user_ref;
 
 /* --- surfaces ----------------------------------------------------------------------- */
@@ -63,6 +65,8 @@ void	api_fail(struct request *, const struct core_err *);
 /* api_fail of a new failure: status, the field it concerns (or NULL), and a message. */
 void	api_failf(struct request *, enum core_status, const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* 0 when st is CORE_OK; otherwise renders e (api_fail) and returns -1. */
+int	api_ok(struct request *, enum core_status st, const struct core_err *e);
 /* 400 naming field, in the route's dialect. */
 void	api_bad(struct request *, const char *field, const char *msg);
 /* RFC 9457 problem+json naming the field when there is one (the native error shape). */
@@ -139,6 +143,28 @@ void	api_location(struct request *, const char *path);
 
 typedef void (*api_item_fn)(struct jsonw *, const void *);
 
+/*
+ * A JSON object written from a struct by a table of its members, so that a
+ * surface's shapes are declarations: the member's name, the C type of the
+ * struct field (const char * for STR and RAW, int64_t, bool) and its offset.
+ * RAW is JSON text written as it is (it came from the database as JSON).
+ */
+enum api_mtype { API_STR, API_INT, API_BOOL, API_RAW };
+struct api_member {
+	const char	*name;
+	enum api_mtype	 type;
+	size_t		 off;
+};
+#define API_MEMBER(T, name, type, field)	{ name, type, offsetof(T, field) }
+void	api_json_members(struct jsonw *, const void *v, const struct api_member *, size_t n);
+/* Defines `static void fn(struct jsonw *, const void *)` writing a member table. */
+#define API_OBJECT_FN(fn, table)						\
+static void								\
+fn(struct jsonw *w, const void *v)					\
+{									\
+	api_json_members(w, v, table, sizeof(table) / sizeof((table)[0]));	\
+}
+
 /* Starts a JSON response body. */
 void	api_json_begin(struct request *, int status, struct jsonw *);
 /* The outcome of a core call: its failure, or item(v) as the whole body. Returns st. */
@@ -147,6 +173,13 @@ enum core_status api_reply_one(struct request *, enum core_status, const struct 
 /* The outcome of a core call: its failure, or {"<name>": [item(v[0]), …]}. */
 void	api_reply_list(struct request *, enum core_status, const struct core_err *,
 	    const char *name, const void *v, size_t n, size_t size, api_item_fn);
+/* api_reply_list with the page's "next_cursor" member (null on the last page). */
+void	api_reply_page(struct request *, enum core_status, const struct core_err *,
+	    const char *name, const void *v, size_t n, size_t size, api_item_fn,
+	    const char *next_cursor);
+/* The outcome of a create: its failure, or 201 with item(v) and Location (when not NULL). */
+void	api_reply_created(struct request *, enum core_status, const struct core_err *,
+	    const void *v, api_item_fn, const char *location);
 /* The outcome of a core call that answers nothing: its failure, or 204. */
 void	api_reply_none(struct request *, enum core_status, const struct core_err *);
 
@@ -162,5 +195,15 @@ void	api_item_fail(struct request *, const char *list, size_t i, struct core_err
 
 /* A user by uid, id, username or e-mail: 0, or the failure rendered and -1. */
 int	api_user_get(struct request *, const struct user_ref *, struct user *out);
+
+/*
+ * Sets user field f (enum ufield) of a patch from a dialect's field called
+ * name: the core's check, its failure naming name ("fname must be …" for
+ * first_name). value NULL clears a nullable field.
+ */
+enum core_status api_item_patch(struct arena *, struct user_patch *, int f, const char *name,
+	    const char *value, struct core_err *);
+/* api_item_patch of parameter name, when given: 0, or 400 rendered and -1. */
+int	api_patch_param(struct request *, struct user_patch *, int f, const char *name);
 
 #endif

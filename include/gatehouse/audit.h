@@ -16,6 +16,12 @@ struct jsonw;
 int	audit_write(struct core_ctx *, const char *action, const char *target_type,
 	    const char *target_id, const char *changes_json);
 /*
+ * Events of one action on targets of one type, in one statement, in order:
+ * events_json is a JSON array of {"target": id, "changes": {…}} objects.
+ */
+enum core_status audit_write_many(struct core_ctx *, const char *action, const char *target_type,
+		    const char *events_json, struct core_err *);
+/*
  * audit_write of the changes object built in b, which it frees, as a core
  * status: a failure (or b out of memory) is named "audit event".
  */
@@ -56,5 +62,18 @@ struct audit_query {
 /* Newest first, keyset-paged; *next is NULL on the last page. */
 enum core_status audit_list(struct core_ctx *, const struct audit_query *,
 		    struct audit_event **out, size_t *n, const char **next, struct core_err *);
+
+struct user_ref;
+
+/*
+ * A user's trail: the events the user performed and the events about the
+ * user, newest first; limit (1..CORE_PAGE_MAX) after skipping offset
+ * (0..CORE_OFFSET_MAX), and how many there are in all. action (NULL: any)
+ * is a name or a prefix ending in *, as in audit_query. A user that is not
+ * found (removed ones included) is CORE_NOT_FOUND.
+ */
+enum core_status audit_of_user(struct core_ctx *, const struct user_ref *, const char *action,
+		    int offset, int limit, struct audit_event **out, size_t *n, int64_t *total,
+		    struct core_err *);
 
 #endif

@@ -61,5 +61,7 @@ void	jsonw_kbool(struct jsonw *, const char *, bool);
 void	json_escape(struct buf *, const char *, size_t);
 /* True when the n bytes at s are well-formed UTF-8 (no overlongs, surrogates, or > U+10FFFF). */
 bool	utf8_valid(const char *s, size_t n);
+/* Bytes of the well-formed UTF-8 character at s (of at most n bytes), or 0 when it is not one. */
+size_t	utf8_char_len(const char *s, size_t n);
 
 #endif

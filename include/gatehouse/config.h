@@ -19,6 +19,15 @@ struct config {
 	char	*sql_dir;		/* migrations */
 	char	*log_level;
 	char	*public_url;		/* base URL for links in e-mail */
+	/* The mailer's (gatehousectl mailer); see README, Configuration. */
+	char	*smtp_url;		/* smtp://host:port (STARTTLS) or smtps://host:port */
+	char	*smtp_starttls;		/* require, try or off */
+	char	*smtp_user;		/* AUTH when set */
+	char	*smtp_password;		/* never logged */
+	char	*smtp_from;		/* sender address */
+	char	*smtp_ca_file;		/* CA certificates for the relay, instead of the system's */
+	int	 smtp_timeout;		/* seconds per message */
+	int	 mailer_retry_max;	/* seconds: the longest wait between attempts of a message */
 };
 
 /*

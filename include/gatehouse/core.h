@@ -37,6 +37,10 @@ struct core_err {
 
 /* CORE_INVALID naming "limit" unless 1 <= limit <= CORE_PAGE_MAX. */
 enum core_status core_check_page(int limit, struct core_err *);
+/* The most rows a list paged by number (offset) may skip: deeper pages cost a scan. */
+#define CORE_OFFSET_MAX		1000000
+/* core_check_page, then CORE_INVALID naming "offset" unless 0 <= offset <= CORE_OFFSET_MAX. */
+enum core_status core_check_offset_page(int offset, int limit, struct core_err *);
 
 /* Who acts, for authorisation and the audit trail. */
 struct core_ctx {

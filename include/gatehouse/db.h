@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 
 /* Raise with every new file in sql/; `./dev test` checks it matches. */
-#define SCHEMA_VERSION	8
+#define SCHEMA_VERSION	7
 
 /* A statement prepared on first use on each connection (gen tracks which). */
 struct db_stmt {
@@ -78,11 +78,27 @@ unsigned	 db_generation(void);
  */
 int		 db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg);
 
+/*
+ * Waits up to timeout_ms for a notification on channel (LISTENing on it
+ * first, again after every reconnection), draining every notification that
+ * arrived. 1 when channel was notified, 0 when the time ran out, -1 when
+ * there is no connection (the caller backs off and tries again). For a
+ * program's own loop (the mailer): a worker must not drain gatehouse_auth.
+ */
+int		 db_wait(const char *channel, int timeout_ms);
+
 /* BEGIN and make org the tenant for row-level security until COMMIT/ROLLBACK. */
 enum db_status	 db_begin(int64_t org_id);
+/* Makes org the tenant for the rest of the open transaction (found after BEGIN). */
+enum db_status	 db_tenant(int64_t org_id);
 enum db_status	 db_commit(void);
 void		 db_rollback(void);
 bool		 db_in_tx(void);
+/*
+ * True inside a transaction that can no longer commit: a statement failed
+ * (or the connection went), so every later one would fail too.
+ */
+bool		 db_tx_failed(void);
 /* Rolls back anything a request left open; called after every request. */
 void		 db_request_end(void);
 

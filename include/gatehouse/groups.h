@@ -19,6 +19,14 @@ const char	*group_role_name(enum group_role);
 /* member, manager or watcher in any case; otherwise CORE_INVALID naming "role". */
 enum core_status group_role_parse(const char *, enum group_role *, struct core_err *);
 
+/*
+ * A member's access to the group's projects (AttackForge's View, Upload,
+ * Edit), beside its role; a new membership has view.
+ */
+enum group_access { GROUP_VIEW, GROUP_UPLOAD, GROUP_EDIT, GROUP_ACCESS__MAX };
+
+const char	*group_access_name(enum group_access);
+
 struct group {
 	int64_t		 id;
 	const char	*key;		/* client-visible ("flock:default"), unique case-insensitively */
@@ -52,6 +60,7 @@ struct group_member {
 	const char	*username;
 	const char	*email;
 	enum group_role	 role;
+	enum group_access access;
 	const char	*since;		/* when the user joined */
 	bool		 created;	/* groups_member_set: the membership is new */
 };
@@ -66,6 +75,14 @@ struct group_member {
 enum core_status groups_member_set(struct core_ctx *, const struct user_ref *,
 		    const char *const *keys, size_t nkeys, enum group_role,
 		    struct group_member *out, struct core_err *);
+/*
+ * Sets the user's access to one group's projects (group.member.access; no
+ * event when nothing changes), in one transaction. A user who is not a
+ * member joins as a member when join is true, and is CORE_NOT_FOUND on
+ * "group" otherwise. Guests and unknown groups as in groups_member_set.
+ */
+enum core_status groups_member_access(struct core_ctx *, const struct user_ref *, const char *key,
+		    enum group_access, bool join, struct group_member *out, struct core_err *);
 /* Takes the user out of every named group (group.member.remove); not a member is CORE_NOT_FOUND. */
 enum core_status groups_member_remove(struct core_ctx *, const struct user_ref *,
 		    const char *const *keys, size_t nkeys, struct core_err *);
@@ -85,7 +102,9 @@ struct user_group {
 	const char	*key;
 	const char	*name;
 	enum group_role	 role;
+	enum group_access access;
 	const char	*since;
+	const char	*updated;	/* when the role or the access last changed */
 };
 
 /* The groups of a user by key; *out lives in the context's arena. */

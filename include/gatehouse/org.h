@@ -19,6 +19,8 @@ struct org_settings {
 	int		 inactivity_days;	/* 0: off */
 	int		 password_min;
 	int		 session_lifetime_s;
+	int		 registration_token_hours;	/* how long an invitation's link works */
+	int		 reset_token_hours;		/* how long a password-reset link works */
 	const char	*created_at;
 	const char	*updated_at;
 };
@@ -30,7 +32,13 @@ struct org_patch {
 	int		 inactivity_days;	/* -1: unchanged */
 	int		 password_min;		/* -1: unchanged */
 	int		 session_lifetime_s;	/* -1: unchanged */
+	int		 registration_token_hours;	/* -1: unchanged */
+	int		 reset_token_hours;	/* -1: unchanged */
 };
+
+/* The bounds of the link lifetimes, in hours (sql/006_mail.sql holds the same). */
+#define ORG_REGISTRATION_HOURS_MAX	720
+#define ORG_RESET_HOURS_MAX		72
 
 enum core_status org_get(struct core_ctx *, struct org_settings *, struct core_err *);
 enum core_status org_update(struct core_ctx *, const struct org_patch *, struct org_settings *,

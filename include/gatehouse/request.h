@@ -61,6 +61,12 @@ const char *req_env(const struct request *, const char *name);
 /* Request header by its HTTP name ("X-Request-Id"), or NULL. */
 const char *req_header(const struct request *, const char *name);
 const char *req_path_param(const struct request *, const char *name);
+/*
+ * The value of cookie name from the Cookie header (RFC 6265 §5.4: pairs
+ * separated by "; "), copied into the request's arena; NULL when absent,
+ * given more than once, or holding a control character.
+ */
+const char *req_cookie(const struct request *, const char *name);
 const char *req_param(const struct request *, const char *name);
 
 /*

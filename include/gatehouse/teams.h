@@ -26,6 +26,12 @@ enum core_status teams_rename(struct core_ctx *, const char *id, const char *nam
 		    struct team *out, struct core_err *);
 /* Refused (CORE_CONFLICT) while any user who is not removed is on the team. */
 enum core_status teams_delete(struct core_ctx *, const char *id, struct core_err *);
+/*
+ * A team by its name, in any case. No such team is CORE_INVALID naming
+ * "team", as the team a user is given.
+ */
+enum core_status teams_find(struct core_ctx *, const char *name, struct team *out,
+		    struct core_err *);
 /* Every team of the org by name; *out lives in the context's arena. */
 enum core_status teams_list(struct core_ctx *, struct team **out, size_t *n, struct core_err *);
 

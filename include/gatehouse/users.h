@@ -8,13 +8,14 @@
 
 #include "gatehouse/core.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/tokens.h"
 
 /* Every attribute a client may set, in one table (see ufields[]). */
 enum ufield {
 	UF_USERNAME, UF_EMAIL, UF_FIRST_NAME, UF_MIDDLE_NAME, UF_LAST_NAME,
 	UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
 	UF_START_DATE, UF_END_DATE, UF_IN_AUDIT_SCOPE, UF_AUTH_METHOD, UF_TEAM,
-	UF_ACCESS_LEVEL, UF_ROLES, UF_NOTE, UF_SUMMARY_EMAIL,
+	UF_ACCESS_LEVEL, UF_ROLES, UF_NOTE, UF_SUMMARY_EMAIL, UF_MFA_REQUIRED,
 	UF_DEPARTMENT_ID, UF_ACCESS_ROLE, UF_ONBOARDING_STATUS, UF_PERSONNEL_STATUS,
 	UF_AGENT_ACKNOWLEDGED_AT, UF_MANAGER,
 	UF__MAX
@@ -101,6 +102,7 @@ struct user_create {
 	bool			 invite;	/* pending, with a registration token and e-mail */
 	bool			 send_email;	/* queue the invitation e-mail (default true) */
 	bool			 keys_only;	/* operator only: an active account used through API keys */
+	size_t			 password_min;	/* characters a password needs, when more than the org's */
 };
 
 /* Creates one user (one transaction, one audit event). */
@@ -115,13 +117,33 @@ struct user_result {
 
 /* The most users one bulk request may carry (n of users_create_many). */
 #define USERS_BULK_MAX	1000
+/*
+ * The most of them that may carry a password. Each hash costs ~0.45 s of
+ * CPU at the production parameters; on two cores 50 take ~11.5 s, well
+ * inside a proxy's 30 s timeout even on a busy machine (docs/attackforge.md
+ * has the measurements). A larger batch would be cut off by the proxy while
+ * the work went on, leaving the client to guess what was made.
+ */
+#define USERS_BULK_PASSWORDS_MAX	50
 
 /*
- * Creates n users, hashing their passwords on every core first. atomic:
- * one transaction, all or nothing; on failure *failed is the index whose
- * result says why (CORE_OK is returned only if all were created). Per item
- * (!atomic): each its own transaction and result; returns CORE_OK unless
- * the whole batch could not be attempted.
+ * CORE_TOO_LARGE (naming field) when n is over USERS_BULK_MAX or more than
+ * USERS_BULK_PASSWORDS_MAX of the requests carry a password; CORE_INVALID
+ * when n is 0. users_create_many checks it first; a surface may call it
+ * before reading the items, to refuse a batch before doing anything.
+ */
+enum core_status users_bulk_check(const struct user_create *, size_t n, const char *field,
+		    struct core_err *);
+
+/*
+ * Creates n users (users_bulk_check first), hashing their passwords on
+ * every core before any lock is taken, in one transaction. atomic: all or
+ * nothing; on failure *failed is the index whose result says why (CORE_OK
+ * is returned only if all were created). Per item (!atomic): an item that
+ * fails leaves nothing behind and does not stop the others, each result
+ * says how its item went; returns CORE_OK unless the whole batch could not
+ * be attempted or committed (then *failed is the index whose result says
+ * why, and no item was created).
  */
 enum core_status users_create_many(struct core_ctx *, const struct user_create *, size_t n,
 		    bool atomic, struct user_result *, size_t *failed);
@@ -198,6 +220,30 @@ struct user_alias {
 	const char	*core;
 };
 
+/*
+ * Links sent by e-mail (user_tokens.c). users_redeem sets the password of a
+ * registration or password-reset link's user under the org's policy,
+ * activates a pending account, consumes the token (and every other
+ * registration and reset token of the user), ends the user's sessions,
+ * queues the welcome e-mail for an account it activated, and records
+ * user.register or user.password_reset with the user as the actor — in one
+ * transaction. A password the policy refuses is CORE_INVALID naming
+ * "password" and changes nothing: the link still works. A link that does not
+ * work fails as tokens_open (tokens.h) says, info->state telling why; an
+ * account without local sign-in is TOKEN_INACTIVE. info describes the user.
+ */
+struct token_info;
+enum core_status users_redeem(struct core_ctx *, enum token_purpose, const char *token,
+		    const char *password, struct token_info *info, struct core_err *);
+/*
+ * Sends the user a password-reset link (the org's reset_token_hours), which
+ * replaces any earlier one, with an audit event. The user's own, or any
+ * user's for an admin over them; the account must be pending or active and
+ * sign in locally. expires_at (TOKEN_TIME_LEN bytes) gets its expiry.
+ */
+enum core_status users_send_reset(struct core_ctx *, const struct user_ref *, char *expires_at,
+		    struct core_err *);
+
 /* List query: filter AST (compiled against the user whitelist), order and keyset cursor. */
 struct user_query {
 	const struct fnode	*filter;
@@ -226,8 +272,38 @@ struct user_page {
 enum core_status users_list(struct core_ctx *, const struct user_query *, struct user_page *out,
 		    struct core_err *);
 
-/* The most users a directory listing answers at once. */
-#define USERS_DIRECTORY_MAX	10000
+/* The most users users_list_all answers: past it, CORE_TOO_LARGE. */
+#define USERS_LIST_ALL_MAX	10000
+
+/*
+ * Every user the filter (NULL: all) matches, by id, for dialects whose list
+ * has no pages; in one transaction. More than USERS_LIST_ALL_MAX is
+ * CORE_TOO_LARGE. out->total is out->n.
+ */
+enum core_status users_list_all(struct core_ctx *, const struct fnode *filter,
+		    struct user_page *out, struct core_err *);
+
+/*
+ * Whether the actor is a user holding the product role (a service key
+ * holds none): *out, or a failure when the actor could not be read.
+ */
+enum core_status users_actor_has_role(struct core_ctx *, const char *role, bool *out,
+		    struct core_err *);
+
+/* One sign-in of a user (gatehouse.login_events, success only). */
+struct user_login {
+	const char	*at;
+	const char	*address;	/* NULL when unknown */
+	const char	*method;	/* "password", … */
+};
+
+/*
+ * A user's successful sign-ins, newest first: limit (1..CORE_PAGE_MAX)
+ * after skipping offset (0..CORE_OFFSET_MAX), and how many there are in
+ * all. Sign-ins are recorded by the sign-in pages; API-key use is not one.
+ */
+enum core_status users_logins(struct core_ctx *, const struct user_ref *, int offset, int limit,
+		    struct user_login **out, size_t *n, int64_t *total, struct core_err *);
 
 /* A user as a directory lists it. */
 struct user_entry {
@@ -240,7 +316,7 @@ struct user_entry {
 /*
  * Every user the filter (NULL: all) selects, by id, with their groups and
  * first authenticator, read in one transaction; *out lives in the context's
- * arena. More than USERS_DIRECTORY_MAX is CORE_TOO_LARGE.
+ * arena. More than USERS_LIST_ALL_MAX is CORE_TOO_LARGE.
  */
 enum core_status users_directory(struct core_ctx *, const struct fnode *filter,
 		    struct user_entry **out, size_t *n, struct core_err *);

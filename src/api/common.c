@@ -108,6 +108,15 @@ api_failf(struct request *r, enum core_status st, const char *field, const char 
 	api_fail(r, &e);
 }
 
+int
+api_ok(struct request *r, enum core_status st, const struct core_err *e)
+{
+	if (st == CORE_OK)
+		return 0;
+	api_fail(r, e);
+	return -1;
+}
+
 void
 api_bad(struct request *r, const char *field, const char *msg)
 {
@@ -524,8 +533,43 @@ api_reply_one(struct request *r, enum core_status st, const struct core_err *e, 
 }
 
 void
-api_reply_list(struct request *r, enum core_status st, const struct core_err *e, const char *name,
-    const void *v, size_t n, size_t size, api_item_fn item)
+api_json_members(struct jsonw *w, const void *v, const struct api_member *m, size_t n)
+{
+	const char *base = v;
+
+	jsonw_obj_open(w);
+	for (size_t i = 0; i < n; i++) {
+		const void *f = base + m[i].off;
+
+		switch (m[i].type) {
+		case API_STR:
+			jsonw_kstr(w, m[i].name, *(const char *const *)f);
+			break;
+		case API_INT:
+			jsonw_kint(w, m[i].name, *(const int64_t *)f);
+			break;
+		case API_BOOL:
+			jsonw_kbool(w, m[i].name, *(const bool *)f);
+			break;
+		case API_RAW: {
+			const char *json = *(const char *const *)f;
+
+			jsonw_key(w, m[i].name);
+			if (json == NULL)
+				jsonw_null(w);
+			else
+				jsonw_raw(w, json, strlen(json));
+			break;
+		}
+		}
+	}
+	jsonw_obj_close(w);
+}
+
+/* {"<name>": [item(v[0]), …]} and, for a page, its "next_cursor". */
+static void
+reply_items(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item, bool paged, const char *next)
 {
 	struct jsonw w;
 
@@ -540,7 +584,31 @@ api_reply_list(struct request *r, enum core_status st, const struct core_err *e,
 	for (size_t i = 0; i < n; i++)
 		item(&w, (const char *)v + i * size);
 	jsonw_arr_close(&w);
+	if (paged)
+		jsonw_kstr(&w, "next_cursor", next);
 	jsonw_obj_close(&w);
+}
+
+void
+api_reply_list(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item)
+{
+	reply_items(r, st, e, name, v, n, size, item, false, NULL);
+}
+
+void
+api_reply_page(struct request *r, enum core_status st, const struct core_err *e, const char *name,
+    const void *v, size_t n, size_t size, api_item_fn item, const char *next)
+{
+	reply_items(r, st, e, name, v, n, size, item, true, next);
+}
+
+void
+api_reply_created(struct request *r, enum core_status st, const struct core_err *e, const void *v,
+    api_item_fn item, const char *location)
+{
+	if (api_reply_one(r, st, e, 201, v, item) == CORE_OK)
+		api_location(r, location);
 }
 
 void
@@ -593,6 +661,40 @@ api_user_get(struct request *r, const struct user_ref *ref, struct user *out)
 
 	api_ctx(r, &c);
 	if (users_get(&c, ref, out, &e) != CORE_OK) {
+		api_fail(r, &e);
+		return -1;
+	}
+	return 0;
+}
+
+enum core_status
+api_item_patch(struct arena *a, struct user_patch *p, int f, const char *name, const char *value,
+    struct core_err *e)
+{
+	const char	*own = ufields[f].name;
+	size_t		 n = strlen(own);
+	char		 msg[sizeof(e->msg)];
+
+	if (user_patch_set(a, p, (enum ufield)f, value, e) == CORE_OK)
+		return CORE_OK;
+	/* The core's messages start with its own name for the field: say the client's. */
+	if (strcmp(own, name) != 0 && strncmp(e->msg, own, n) == 0 && e->msg[n] == ' ') {
+		snprintf(msg, sizeof(msg), "%.60s%s", name, e->msg + n);
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+	snprintf(e->field, sizeof(e->field), "%s", name);
+	return e->status;
+}
+
+int
+api_patch_param(struct request *r, struct user_patch *p, int f, const char *name)
+{
+	const char	*v = NULL;
+	struct core_err	 e;
+
+	if (api_str(r, name, &v) != 0)
+		return -1;
+	if (v != NULL && api_item_patch(r->arena, p, f, name, v, &e) != CORE_OK) {
 		api_fail(r, &e);
 		return -1;
 	}

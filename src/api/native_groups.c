@@ -59,39 +59,43 @@ fn(struct request *r)							\
 	api_reply_list(r, st, &e, name, v, n, sizeof(*v), item);		\
 }
 
+/*
+ * A POST handler creating one resource from the named fields (the rest are
+ * refused): 201 with the resource and its Location. call and location may
+ * use c, e and v (the new resource).
+ */
+#define CREATE_HANDLER(fn, type, item, call, location, ...)			\
+static void								\
+fn(struct request *r)							\
+{									\
+	static const char *const known[] = { __VA_ARGS__, NULL };	\
+	type		 v;						\
+	struct core_ctx	 c;						\
+	struct core_err	 e;						\
+	enum core_status st;						\
+									\
+	if (!api_begin(r, known, &c))					\
+		return;							\
+	st = call;							\
+	api_reply_created(r, st, &e, &v, item, st != CORE_OK ? NULL : location); \
+}
+
 /* --- teams -------------------------------------------------------------------- */
 
-static void
-team_json(struct jsonw *w, const void *v)
-{
-	const struct team *t = v;
-
-	jsonw_obj_open(w);
-	jsonw_kint(w, "id", t->id);
-	jsonw_kstr(w, "name", t->name);
-	jsonw_kint(w, "members", t->members);
-	jsonw_kstr(w, "created_at", t->created_at);
-	jsonw_obj_close(w);
-}
+static const struct api_member team_members[] = {
+	API_MEMBER(struct team, "id", API_INT, id),
+	API_MEMBER(struct team, "name", API_STR, name),
+	API_MEMBER(struct team, "members", API_INT, members),
+	API_MEMBER(struct team, "created_at", API_STR, created_at),
+};
+API_OBJECT_FN(team_json, team_members)
 
 LIST_HANDLER(h_teams_list, struct team, "teams", team_json,
     teams_list(&c, &v, &n, &e))
 
-static void
-h_teams_create(struct request *r)
-{
-	static const char *const known[] = { "name", NULL };
-	struct team	 t;
-	struct core_ctx	 c;
-	struct core_err	 e;
-	enum core_status st;
-
-	if (!api_begin(r, known, &c))
-		return;
-	st = teams_create(&c, req_param(r, "name"), &t, &e);
-	if (api_reply_one(r, st, &e, 201, &t, team_json) == CORE_OK)
-		api_location(r, arena_printf(r->arena, "/api/v1/teams/%lld", (long long)t.id));
-}
+CREATE_HANDLER(h_teams_create, struct team, team_json,
+    teams_create(&c, req_param(r, "name"), &v, &e),
+    arena_printf(r->arena, "/api/v1/teams/%lld", (long long)v.id), "name")
 
 static void
 h_teams_rename(struct request *r)
@@ -112,39 +116,21 @@ static void h_teams_delete(struct request *r) { delete_by(r, "id", teams_delete)
 
 /* --- groups ------------------------------------------------------------------- */
 
-static void
-group_json(struct jsonw *w, const void *v)
-{
-	const struct group *g = v;
-
-	jsonw_obj_open(w);
-	jsonw_kstr(w, "key", g->key);
-	jsonw_kint(w, "id", g->id);
-	jsonw_kstr(w, "name", g->name);
-	jsonw_kint(w, "members", g->members);
-	jsonw_kstr(w, "created_at", g->created_at);
-	jsonw_obj_close(w);
-}
+static const struct api_member group_members[] = {
+	API_MEMBER(struct group, "key", API_STR, key),
+	API_MEMBER(struct group, "id", API_INT, id),
+	API_MEMBER(struct group, "name", API_STR, name),
+	API_MEMBER(struct group, "members", API_INT, members),
+	API_MEMBER(struct group, "created_at", API_STR, created_at),
+};
+API_OBJECT_FN(group_json, group_members)
 
 LIST_HANDLER(h_groups_list, struct group, "groups", group_json,
     groups_list(&c, &v, &n, &e))
 
-static void
-h_groups_create(struct request *r)
-{
-	static const char *const known[] = { "key", "name", NULL };
-	struct group	 g;
-	struct core_ctx	 c;
-	struct core_err	 e;
-	enum core_status st;
-
-	if (!api_begin(r, known, &c))
-		return;
-	st = groups_create(&c, req_param(r, "key"), req_param(r, "name"), &g, &e);
-	if (api_reply_one(r, st, &e, 201, &g, group_json) == CORE_OK)
-		api_location(r, arena_printf(r->arena, "/api/v1/groups/%s",
-		    api_path_escape(r, g.key)));
-}
+CREATE_HANDLER(h_groups_create, struct group, group_json,
+    groups_create(&c, req_param(r, "key"), req_param(r, "name"), &v, &e),
+    arena_printf(r->arena, "/api/v1/groups/%s", api_path_escape(r, v.key)), "key", "name")
 
 static void
 h_groups_get(struct request *r)
@@ -176,6 +162,7 @@ member_json(struct jsonw *w, const void *v)
 	jsonw_kstr(w, "email", m->email);
 	jsonw_kstr(w, "group", m->group_key);
 	jsonw_kstr(w, "role", group_role_name(m->role));
+	jsonw_kstr(w, "access", group_access_name(m->access));
 	jsonw_kstr(w, "since", m->since);
 	jsonw_obj_close(w);
 }
@@ -187,25 +174,16 @@ h_members_list(struct request *r)
 	struct member_page	 page;
 	struct core_ctx		 c;
 	struct core_err		 e;
-	struct jsonw		 w;
-	long			 limit = 100;
+	enum core_status	 st;
+	long			 limit = CORE_PAGE_DEFAULT;
 
+	memset(&page, 0, sizeof(page));
 	if (!api_begin(r, known, &c) || api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0)
 		return;
-	if (groups_members(&c, req_path_param(r, "key"), req_param(r, "cursor"), (int)limit, &page,
-	    &e) != CORE_OK) {
-		api_fail(r, &e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	jsonw_obj_open(&w);
-	jsonw_key(&w, "members");
-	jsonw_arr_open(&w);
-	for (size_t i = 0; i < page.n; i++)
-		member_json(&w, &page.members[i]);
-	jsonw_arr_close(&w);
-	jsonw_kstr(&w, "next_cursor", page.next_cursor);
-	jsonw_obj_close(&w);
+	st = groups_members(&c, req_path_param(r, "key"), req_param(r, "cursor"), (int)limit, &page,
+	    &e);
+	api_reply_page(r, st, &e, "members", page.members, page.n, sizeof(*page.members), member_json,
+	    page.next_cursor);
 }
 
 /* Adds the user to the group or changes its role: 201 with Location when new, else 200. */
@@ -273,7 +251,9 @@ user_group_json(struct jsonw *w, const void *v)
 	jsonw_kstr(w, "key", g->key);
 	jsonw_kstr(w, "name", g->name);
 	jsonw_kstr(w, "role", group_role_name(g->role));
+	jsonw_kstr(w, "access", group_access_name(g->access));
 	jsonw_kstr(w, "since", g->since);
+	jsonw_kstr(w, "updated_at", g->updated);
 	jsonw_obj_close(w);
 }
 
@@ -282,52 +262,30 @@ LIST_HANDLER(h_user_groups, struct user_group, "groups", user_group_json,
 
 /* --- policies ----------------------------------------------------------------- */
 
-static void
-policy_json(struct jsonw *w, const void *v)
-{
-	const struct policy *p = v;
+static const struct api_member policy_members[] = {
+	API_MEMBER(struct policy, "id", API_INT, id),
+	API_MEMBER(struct policy, "name", API_STR, name),
+	API_MEMBER(struct policy, "description", API_STR, description),
+	API_MEMBER(struct policy, "assignments", API_INT, assignments),
+	API_MEMBER(struct policy, "created_at", API_STR, created_at),
+};
+API_OBJECT_FN(policy_json, policy_members)
 
-	jsonw_obj_open(w);
-	jsonw_kint(w, "id", p->id);
-	jsonw_kstr(w, "name", p->name);
-	jsonw_kstr(w, "description", p->description);
-	jsonw_kint(w, "assignments", p->assignments);
-	jsonw_kstr(w, "created_at", p->created_at);
-	jsonw_obj_close(w);
-}
-
-static void
-assignment_json(struct jsonw *w, const void *v)
-{
-	const struct policy_assignment *a = v;
-
-	jsonw_obj_open(w);
-	jsonw_kint(w, "id", a->id);
-	jsonw_kint(w, "policy_id", a->policy_id);
-	jsonw_kstr(w, "user", a->user_uid);
-	jsonw_kstr(w, "group", a->group_key);
-	jsonw_kstr(w, "created_at", a->created_at);
-	jsonw_obj_close(w);
-}
+static const struct api_member assignment_members[] = {
+	API_MEMBER(struct policy_assignment, "id", API_INT, id),
+	API_MEMBER(struct policy_assignment, "policy_id", API_INT, policy_id),
+	API_MEMBER(struct policy_assignment, "user", API_STR, user_uid),
+	API_MEMBER(struct policy_assignment, "group", API_STR, group_key),
+	API_MEMBER(struct policy_assignment, "created_at", API_STR, created_at),
+};
+API_OBJECT_FN(assignment_json, assignment_members)
 
 LIST_HANDLER(h_policies_list, struct policy, "policies", policy_json,
     policies_list(&c, &v, &n, &e))
 
-static void
-h_policies_create(struct request *r)
-{
-	static const char *const known[] = { "name", "description", NULL };
-	struct policy	 p;
-	struct core_ctx	 c;
-	struct core_err	 e;
-	enum core_status st;
-
-	if (!api_begin(r, known, &c))
-		return;
-	st = policies_create(&c, req_param(r, "name"), req_param(r, "description"), &p, &e);
-	if (api_reply_one(r, st, &e, 201, &p, policy_json) == CORE_OK)
-		api_location(r, arena_printf(r->arena, "/api/v1/policies/%lld", (long long)p.id));
-}
+CREATE_HANDLER(h_policies_create, struct policy, policy_json,
+    policies_create(&c, req_param(r, "name"), req_param(r, "description"), &v, &e),
+    arena_printf(r->arena, "/api/v1/policies/%lld", (long long)v.id), "name", "description")
 
 static void h_policies_delete(struct request *r) { delete_by(r, "id", policies_delete); }
 
@@ -396,16 +354,11 @@ LIST_HANDLER(h_user_policies, struct user_policy, "policies", user_policy_json,
 
 /* --- smart cards and workstation usernames ------------------------------------ */
 
-static void
-card_json(struct jsonw *w, const void *v)
-{
-	const struct smartcard *s = v;
-
-	jsonw_obj_open(w);
-	jsonw_kstr(w, "number", s->number);
-	jsonw_kstr(w, "label", s->label);
-	jsonw_obj_close(w);
-}
+static const struct api_member card_members[] = {
+	API_MEMBER(struct smartcard, "number", API_STR, number),
+	API_MEMBER(struct smartcard, "label", API_STR, label),
+};
+API_OBJECT_FN(card_json, card_members)
 
 static void
 name_json(struct jsonw *w, const void *v)

@@ -30,6 +30,8 @@ reply_org(struct request *r, const struct org_settings *o)
 	jsonw_kint(&w, "inactivity_days", o->inactivity_days);
 	jsonw_kint(&w, "password_min", o->password_min);
 	jsonw_kint(&w, "session_lifetime_s", o->session_lifetime_s);
+	jsonw_kint(&w, "registration_token_hours", o->registration_token_hours);
+	jsonw_kint(&w, "reset_token_hours", o->reset_token_hours);
 	jsonw_kstr(&w, "created_at", o->created_at);
 	jsonw_kstr(&w, "updated_at", o->updated_at);
 	jsonw_obj_close(&w);
@@ -53,8 +55,8 @@ static void
 h_org_update(struct request *r)
 {
 	static const char *const known[] = { "tier", "enforce_2fa", "inactivity_days", "password_min",
-		"session_lifetime_s", NULL };
-	struct org_patch	 p = { NULL, -1, -1, -1, -1 };
+		"session_lifetime_s", "registration_token_hours", "reset_token_hours", NULL };
+	struct org_patch	 p = { NULL, -1, -1, -1, -1, -1, -1 };
 	struct org_settings	 o;
 	struct core_ctx		 c;
 	struct core_err		 e;
@@ -81,6 +83,14 @@ h_org_update(struct request *r)
 	if (api_int(r, "session_lifetime_s", 300, 2592000, &n) != 0)
 		return;
 	p.session_lifetime_s = (int)n;
+	n = -1;
+	if (api_int(r, "registration_token_hours", 1, ORG_REGISTRATION_HOURS_MAX, &n) != 0)
+		return;
+	p.registration_token_hours = (int)n;
+	n = -1;
+	if (api_int(r, "reset_token_hours", 1, ORG_RESET_HOURS_MAX, &n) != 0)
+		return;
+	p.reset_token_hours = (int)n;
 	api_ctx(r, &c);
 	if (org_update(&c, &p, &o, &e) != CORE_OK)
 		api_fail(r, &e);
@@ -90,48 +100,49 @@ h_org_update(struct request *r)
 
 /* --- api keys ----------------------------------------------------------------------- */
 
-static void
-key_json(struct jsonw *w, const struct api_key *k)
-{
-	jsonw_obj_open(w);
-	jsonw_kstr(w, "id", k->ref);
-	jsonw_kstr(w, "name", k->name);
-	jsonw_kstr(w, "user_uid", k->user_uid);
-	jsonw_kstr(w, "user_email", k->user_email);
-	jsonw_kstr(w, "access_level", k->access_level);
-	jsonw_kstr(w, "expires_at", k->expires_at);
-	jsonw_kstr(w, "last_used_at", k->last_used_at);
-	jsonw_kstr(w, "revoked_at", k->revoked_at);
-	jsonw_kstr(w, "created_at", k->created_at);
-	jsonw_obj_close(w);
-}
+static const struct api_member key_members[] = {
+	API_MEMBER(struct api_key, "id", API_STR, ref),
+	API_MEMBER(struct api_key, "name", API_STR, name),
+	API_MEMBER(struct api_key, "user_uid", API_STR, user_uid),
+	API_MEMBER(struct api_key, "user_email", API_STR, user_email),
+	API_MEMBER(struct api_key, "access_level", API_STR, access_level),
+	API_MEMBER(struct api_key, "expires_at", API_STR, expires_at),
+	API_MEMBER(struct api_key, "last_used_at", API_STR, last_used_at),
+	API_MEMBER(struct api_key, "revoked_at", API_STR, revoked_at),
+	API_MEMBER(struct api_key, "created_at", API_STR, created_at),
+};
+API_OBJECT_FN(key_json, key_members)
+
+static const struct api_member event_members[] = {
+	API_MEMBER(struct audit_event, "id", API_STR, id),
+	API_MEMBER(struct audit_event, "at", API_STR, at),
+	API_MEMBER(struct audit_event, "actor", API_STR, actor),
+	API_MEMBER(struct audit_event, "actor_uid", API_STR, actor_uid),
+	API_MEMBER(struct audit_event, "action", API_STR, action),
+	API_MEMBER(struct audit_event, "target_type", API_STR, target_type),
+	API_MEMBER(struct audit_event, "target_id", API_STR, target_id),
+	API_MEMBER(struct audit_event, "changes", API_RAW, changes),
+	API_MEMBER(struct audit_event, "request_id", API_STR, request_id),
+	API_MEMBER(struct audit_event, "address", API_STR, address),
+};
+API_OBJECT_FN(event_json, event_members)
 
 static void
 h_keys_list(struct request *r)
 {
 	static const char *const known[] = { "all", NULL };
-	struct api_key	*keys;
-	size_t		 n;
+	struct api_key	*keys = NULL;
+	size_t		 n = 0;
 	struct core_ctx	 c;
 	struct core_err	 e;
-	struct jsonw	 w;
+	enum core_status st;
 	bool		 all;
 
-	if (api_known_only(r, known) != 0 || api_bool(r, "all", false, &all) != 0)
+	if (!api_begin(r, known, &c) || api_bool(r, "all", false, &all) != 0)
 		return;
-	api_ctx(r, &c);
-	if (keys_list(&c, all, &keys, &n, &e) != CORE_OK) {
-		api_fail(r, &e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	jsonw_obj_open(&w);
-	jsonw_key(&w, "api_keys");
-	jsonw_arr_open(&w);
-	for (size_t i = 0; i < n; i++)
-		key_json(&w, &keys[i]);
-	jsonw_arr_close(&w);
-	jsonw_obj_close(&w);
+	/* Called first: the list and its length are the call's results. */
+	st = keys_list(&c, all, &keys, &n, &e);
+	api_reply_list(r, st, &e, "api_keys", keys, n, sizeof(*keys), key_json);
 }
 
 static void
@@ -184,15 +195,15 @@ h_audit(struct request *r)
 	static const char *const known[] = { "actor", "target", "action", "since", "until", "cursor",
 		"limit", NULL };
 	struct audit_query	 q = { 0 };
-	struct audit_event	*ev;
-	size_t			 n;
-	const char		*next;
+	struct audit_event	*ev = NULL;
+	size_t			 n = 0;
+	const char		*next = NULL;
 	struct core_ctx		 c;
 	struct core_err		 e;
-	struct jsonw		 w;
-	long			 limit = 100;
+	enum core_status	 st;
+	long			 limit = CORE_PAGE_DEFAULT;
 
-	if (api_known_only(r, known) != 0 || api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0)
+	if (!api_begin(r, known, &c) || api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0)
 		return;
 	q.actor = req_param(r, "actor");
 	q.target = req_param(r, "target");
@@ -201,33 +212,8 @@ h_audit(struct request *r)
 	q.until = req_param(r, "until");
 	q.cursor = req_param(r, "cursor");
 	q.limit = (int)limit;
-	api_ctx(r, &c);
-	if (audit_list(&c, &q, &ev, &n, &next, &e) != CORE_OK) {
-		api_fail(r, &e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	jsonw_obj_open(&w);
-	jsonw_key(&w, "events");
-	jsonw_arr_open(&w);
-	for (size_t i = 0; i < n; i++) {
-		jsonw_obj_open(&w);
-		jsonw_kstr(&w, "id", ev[i].id);
-		jsonw_kstr(&w, "at", ev[i].at);
-		jsonw_kstr(&w, "actor", ev[i].actor);
-		jsonw_kstr(&w, "actor_uid", ev[i].actor_uid);
-		jsonw_kstr(&w, "action", ev[i].action);
-		jsonw_kstr(&w, "target_type", ev[i].target_type);
-		jsonw_kstr(&w, "target_id", ev[i].target_id);
-		jsonw_key(&w, "changes");
-		jsonw_raw(&w, ev[i].changes, strlen(ev[i].changes));
-		jsonw_kstr(&w, "request_id", ev[i].request_id);
-		jsonw_kstr(&w, "address", ev[i].address);
-		jsonw_obj_close(&w);
-	}
-	jsonw_arr_close(&w);
-	jsonw_kstr(&w, "next_cursor", next);
-	jsonw_obj_close(&w);
+	st = audit_list(&c, &q, &ev, &n, &next, &e);
+	api_reply_page(r, st, &e, "events", ev, n, sizeof(*ev), event_json, next);
 }
 
 #define A	LEVEL_ADMIN

@@ -179,7 +179,8 @@ h_users_create(struct request *r)
 
 /*
  * POST /api/v1/users/bulk: a JSON array of users (or {"users": [...]}),
- * created all or nothing; passwords are hashed on every core first.
+ * created all or nothing; passwords (at most USERS_BULK_PASSWORDS_MAX) are
+ * hashed on every core first.
  */
 static void
 h_users_bulk(struct request *r)
@@ -214,6 +215,10 @@ h_users_bulk(struct request *r)
 			api_item_fail(r, "users", i, &e);
 			return;
 		}
+	if (users_bulk_check(reqs, list->n, "users", &e) != CORE_OK) {
+		api_fail(r, &e);
+		return;
+	}
 	api_ctx(r, &c);
 	if (users_create_many(&c, reqs, list->n, true, res, &failed) != CORE_OK) {
 		api_item_fail(r, "users", failed, &res[failed].err);
@@ -342,6 +347,36 @@ h_me_password(struct request *r)
 	set_password(r, &ref);
 }
 
+/* POST /api/v1/users/{uid}/password-reset: e-mails the user a reset link. */
+static void
+h_users_reset_link(struct request *r)
+{
+	static const char *const known[] = { NULL };
+	struct user_ref	 ref = ref_of(r, UKEY_UID, "uid");
+	char		 expires[TOKEN_TIME_LEN] = "";
+	struct core_ctx	 c;
+	struct core_err	 e;
+	struct jsonw	 w;
+
+	if (!api_begin(r, known, &c))
+		return;
+	if (users_send_reset(&c, &ref, expires, &e) != CORE_OK) {
+		api_fail(r, &e);
+		return;
+	}
+	/* Accepted: the mailer delivers it. */
+	api_json_begin(r, 202, &w);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "expires_at", expires);
+	jsonw_obj_close(&w);
+}
+
+static void
+user_item(struct jsonw *w, const void *v)
+{
+	native_user_json(w, v);
+}
+
 /* Query parameters that steer a list rather than filter it. */
 static const char *const list_controls[] = { "q", "sort", "limit", "cursor", NULL };
 
@@ -353,11 +388,12 @@ h_users_list(struct request *r)
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct fnode		*filter = NULL;
-	struct jsonw		 w;
+	enum core_status	 st;
 	const char		*v = NULL;
 	long			 limit = CORE_PAGE_DEFAULT;
 
 	memset(&q, 0, sizeof(q));
+	memset(&page, 0, sizeof(page));
 	if (api_int(r, "limit", 1, CORE_PAGE_MAX, &limit) != 0 || api_str(r, "sort", &q.sort) != 0 ||
 	    api_str(r, "cursor", &q.cursor) != 0 || api_str(r, "q", &v) != 0)
 		return;
@@ -380,19 +416,9 @@ h_users_list(struct request *r)
 	}
 	q.filter = filter;
 	api_ctx(r, &c);
-	if (users_list(&c, &q, &page, &e) != CORE_OK) {
-		api_fail(r, &e);
-		return;
-	}
-	api_json_begin(r, 200, &w);
-	jsonw_obj_open(&w);
-	jsonw_key(&w, "users");
-	jsonw_arr_open(&w);
-	for (size_t i = 0; i < page.n; i++)
-		native_user_json(&w, &page.users[i]);
-	jsonw_arr_close(&w);
-	jsonw_kstr(&w, "next_cursor", page.next_cursor);
-	jsonw_obj_close(&w);
+	st = users_list(&c, &q, &page, &e);
+	api_reply_page(r, st, &e, "users", page.users, page.n, sizeof(*page.users), user_item,
+	    page.next_cursor);
 }
 
 /* Fields that are lists: the rest of a request's fields must be scalars, given once. */
@@ -416,6 +442,7 @@ static const struct route routes[] = {
 	{ "POST",   "/api/v1/users/{uid}/unsuspend",		h_users_unsuspend, &dialect_native, A, 0, NULL, false },
 	{ "POST",   "/api/v1/users/{uid}/unlock",		h_users_unlock,	   &dialect_native, A, 0, NULL, false },
 	{ "PUT",    "/api/v1/users/{uid}/password",		h_users_password,  &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/users/{uid}/password-reset",	h_users_reset_link, &dialect_native, A, 0, NULL, false },
 	{ "PUT",    "/api/v1/me/password",			h_me_password,	   &dialect_native, LEVEL_GUEST, 0, NULL, false },
 };
 #undef A

@@ -9,51 +9,73 @@
 #include "gatehouse/audit.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/db.h"
+#include "gatehouse/users.h"
 #include "gatehouse/validate.h"
 #include "rows.h"
 
-DB_STMT(st_audit_insert, 9,
+/* The actor is $1–$4: org, user id, key id, and its display form, kept if the user goes. */
+DB_STMT(st_audit_insert_many, 9,
     "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
     " target_type, target_id, changes, request_id, address)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, NULL)");
-DB_STMT(st_audit_insert_addr, 10,
-    "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
-    " target_type, target_id, changes, request_id, address)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::inet)");
+    " SELECT $1, $2, $3, $4, $5, $6, ev->>'target', ev->'changes', $8, $9::inet"
+    " FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY x(ev, o) ORDER BY o");
 
-int
-audit_write(struct core_ctx *c, const char *action, const char *target_type,
-    const char *target_id, const char *changes_json)
+enum core_status
+audit_write_many(struct core_ctx *c, const char *action, const char *target_type,
+    const char *events_json, struct core_err *e)
 {
-	char		 org[24], uid[24], kid[24];
-	const char	*actor = "operator";
-	const char	*p[10];
+	char		 org[CORE_ID_LEN], uid[CORE_ID_LEN], kid[CORE_ID_LEN];
+	const char	*p[9] = { org, NULL, NULL, "operator" };
 	PGresult	*r;
 
 	core_id_text(c->org_id, org);
-	p[0] = org;
-	p[1] = p[2] = NULL;
 	if (c->actor != NULL) {
 		if (c->actor->user_id) {
 			core_id_text(c->actor->user_id, uid);
 			p[1] = uid;
 		}
-		core_id_text(c->actor->key_id, kid);
-		p[2] = kid;
-		actor = c->actor->email ? c->actor->email : c->actor->key_ref;
+		/* A user acting through a link of theirs (no key) is named by the user alone. */
+		if (c->actor->key_id) {
+			core_id_text(c->actor->key_id, kid);
+			p[2] = kid;
+		}
+		p[3] = c->actor->email ? c->actor->email : c->actor->key_ref;
 	}
-	p[3] = actor;
 	p[4] = action;
 	p[5] = target_type;
-	p[6] = target_id;
-	p[7] = changes_json ? changes_json : "{}";
-	p[8] = c->request_id ? c->request_id : "";
-	p[9] = c->address;
-	r = db_exec(c->address ? &st_audit_insert_addr : &st_audit_insert, p);
-	if (r == NULL)
-		return -1;
+	p[6] = events_json;
+	p[7] = c->request_id ? c->request_id : "";
+	p[8] = c->address;
+	if ((r = db_exec(&st_audit_insert_many, p)) == NULL)
+		return core_db_fail(e, "audit event");
 	PQclear(r);
-	return 0;
+	return CORE_OK;
+}
+
+int
+audit_write(struct core_ctx *c, const char *action, const char *target_type,
+    const char *target_id, const char *changes_json)
+{
+	struct buf	 b;
+	struct jsonw	 w;
+	struct core_err	 e;
+	int		 rc;
+
+	buf_init(&b);
+	jsonw_init(&w, &b);
+	jsonw_arr_open(&w);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "target", target_id);
+	jsonw_key(&w, "changes");
+	if (changes_json != NULL)
+		jsonw_raw(&w, changes_json, strlen(changes_json));
+	else
+		jsonw_raw(&w, "{}", 2);
+	jsonw_obj_close(&w);
+	jsonw_arr_close(&w);
+	rc = b.failed || audit_write_many(c, action, target_type, b.data, &e) != CORE_OK ? -1 : 0;
+	buf_free(&b);
+	return rc;
 }
 
 enum core_status
@@ -136,6 +158,27 @@ static const struct rows_col event_cols[] = {
 static const struct rows_kind event_rows = { "audit event",
 	sizeof(event_cols) / sizeof(event_cols[0]), sizeof(struct audit_event), event_cols, NULL };
 
+/* An action filter as a LIKE pattern (a trailing * is a prefix); NULL stays NULL. */
+static enum core_status
+action_pattern(struct core_ctx *c, const char *action, char **out, struct core_err *e)
+{
+	size_t len;
+
+	*out = NULL;
+	if (action == NULL)
+		return CORE_OK;
+	len = strlen(action);
+	if (len == 0 || len > 64 || strspn(action, "abcdefghijklmnopqrstuvwxyz._*") != len ||
+	    (strchr(action, '*') && strchr(action, '*') != action + len - 1))
+		return core_fail(e, CORE_INVALID, "action",
+		    "action is a name such as user.create, or a prefix such as user.*");
+	if ((*out = arena_strdup(c->arena, action)) == NULL)
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	if ((*out)[len - 1] == '*')
+		(*out)[len - 1] = '%';
+	return CORE_OK;
+}
+
 enum core_status
 audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event **out, size_t *n,
     const char **next, struct core_err *e)
@@ -159,17 +202,8 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 		return core_fail(e, CORE_INVALID, "target", "target must be an id");
 	if (q->cursor && !valid_id(q->cursor))
 		return core_fail(e, CORE_INVALID, "cursor", "cursor is not from this list");
-	if (q->action != NULL) {
-		size_t len = strlen(q->action);
-
-		if (len == 0 || len > 64 || strspn(q->action, "abcdefghijklmnopqrstuvwxyz._*") != len ||
-		    (strchr(q->action, '*') && strchr(q->action, '*') != q->action + len - 1))
-			return core_fail(e, CORE_INVALID, "action",
-			    "action is a name such as user.create, or a prefix such as user.*");
-		action = arena_strdup(c->arena, q->action);
-		if (action && action[len - 1] == '*')
-			action[len - 1] = '%';
-	}
+	if (action_pattern(c, q->action, &action, e) != CORE_OK)
+		return e->status;
 	snprintf(lim, sizeof(lim), "%d", q->limit + 1);
 	p[0] = q->actor;
 	p[1] = q->target;
@@ -194,4 +228,42 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 		*next = (*out)[*n - 1].id;
 	PQclear(r);
 	return core_commit(e);
+}
+
+/* The events by user $1 (its id) or about it ($2, its uid), of action $3 (NULL: any). */
+#define USER_TRAIL	" FROM gatehouse.audit_events a LEFT JOIN gatehouse.users u" \
+    "  ON u.org_id = a.org_id AND u.id = a.actor_user_id" \
+    " WHERE a.org_id = gatehouse.current_org()" \
+    "  AND (a.actor_user_id = $1::bigint OR (a.target_type = 'user' AND a.target_id = $2))" \
+    "  AND ($3::text IS NULL OR a.action LIKE $3)"
+DB_STMT(st_audit_user, 5,
+    "SELECT a.id, gatehouse.iso(a.at), a.actor, u.uid, a.action, a.target_type, a.target_id,"
+    " a.changes::text, a.request_id, host(a.address)" USER_TRAIL
+    " ORDER BY a.id DESC OFFSET $4::int LIMIT $5::int");
+DB_STMT(st_audit_user_count, 3, "SELECT count(*)" USER_TRAIL);
+
+enum core_status
+audit_of_user(struct core_ctx *c, const struct user_ref *ref, const char *action, int offset,
+    int limit, struct audit_event **out, size_t *n, int64_t *total, struct core_err *e)
+{
+	struct user	 u;
+	char		 id[CORE_ID_LEN], off[16], lim[16], *pattern;
+	const char	*p[5] = { id, NULL, NULL, off, lim };
+	enum core_status st;
+
+	*n = 0;
+	*total = 0;
+	if ((st = core_check_offset_page(offset, limit, e)) != CORE_OK ||
+	    (st = action_pattern(c, action, &pattern, e)) != CORE_OK ||
+	    (st = core_begin(c, e)) != CORE_OK)
+		return st;
+	if ((st = users_load(c, ref, false, &u, e)) != CORE_OK)
+		return core_abort(st);
+	core_id_text(u.id, id);
+	p[1] = u.uid;
+	p[2] = pattern;
+	snprintf(off, sizeof(off), "%d", offset);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	return core_end(rows_page(c, &st_audit_user, &st_audit_user_count, p, &event_rows,
+	    "audit log", (void **)out, n, total, e), e);
 }

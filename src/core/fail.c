@@ -33,3 +33,14 @@ core_check_page(int limit, struct core_err *e)
 		return core_fail(e, CORE_INVALID, "limit", "limit must be from 1 to %d", CORE_PAGE_MAX);
 	return CORE_OK;
 }
+
+enum core_status
+core_check_offset_page(int offset, int limit, struct core_err *e)
+{
+	if (core_check_page(limit, e) != CORE_OK)
+		return e->status;
+	if (offset < 0 || offset > CORE_OFFSET_MAX)
+		return core_fail(e, CORE_INVALID, "offset", "offset must be from 0 to %d",
+		    CORE_OFFSET_MAX);
+	return CORE_OK;
+}

@@ -16,6 +16,17 @@
 #include "rows.h"
 
 static const char *const role_names[GROUP_ROLE__MAX] = { "member", "manager", "watcher" };
+static const char *const access_names[GROUP_ACCESS__MAX] = { "view", "upload", "edit" };
+
+/* The index of s (in any case) among n names, or -1. */
+static int
+name_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; s != NULL && i < n; i++)
+		if (strcasecmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
 
 const char *
 group_role_name(enum group_role r)
@@ -26,22 +37,35 @@ group_role_name(enum group_role r)
 enum core_status
 group_role_parse(const char *s, enum group_role *out, struct core_err *e)
 {
-	for (int i = 0; s != NULL && i < GROUP_ROLE__MAX; i++)
-		if (strcasecmp(s, role_names[i]) == 0) {
-			*out = (enum group_role)i;
-			return CORE_OK;
-		}
-	return core_fail(e, CORE_INVALID, "role", "role must be one of: member, manager, watcher");
+	int i = name_index(role_names, GROUP_ROLE__MAX, s);
+
+	if (i < 0)
+		return core_fail(e, CORE_INVALID, "role", "role must be one of: member, manager, watcher");
+	*out = (enum group_role)i;
+	return CORE_OK;
 }
 
+const char *
+group_access_name(enum group_access a)
+{
+	return a < GROUP_ACCESS__MAX ? access_names[a] : "view";
+}
+
+/* What the database holds is one of the names; anything else reads as the first. */
 static enum group_role
 role_of(const char *s)
 {
-	enum group_role	 r = GROUP_MEMBER;
-	struct core_err	 ignored;
+	int i = name_index(role_names, GROUP_ROLE__MAX, s);
 
-	group_role_parse(s, &r, &ignored);
-	return r;
+	return i < 0 ? GROUP_MEMBER : (enum group_role)i;
+}
+
+static enum group_access
+access_of(const char *s)
+{
+	int i = name_index(access_names, GROUP_ACCESS__MAX, s);
+
+	return i < 0 ? GROUP_VIEW : (enum group_access)i;
 }
 
 /* A key travels in paths and in comma-separated lists: no whitespace, "/" or ",". */
@@ -212,24 +236,30 @@ groups_delete(struct core_ctx *c, const char *key, struct core_err *e)
 /* --- members ------------------------------------------------------------------ */
 
 DB_STMT(st_member_get, 2,
-    "SELECT role, gatehouse.iso(created_at) FROM gatehouse.group_members"
+    "SELECT role, gatehouse.iso(created_at), access FROM gatehouse.group_members"
     " WHERE org_id = gatehouse.current_org() AND group_id = $1::bigint AND user_id = $2::bigint");
 DB_STMT(st_member_upsert, 3,
     "INSERT INTO gatehouse.group_members (org_id, group_id, user_id, role)"
     " VALUES (gatehouse.current_org(), $1::bigint, $2::bigint, $3)"
-    " ON CONFLICT (org_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role"
-    " RETURNING gatehouse.iso(created_at)");
+    " ON CONFLICT (org_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()"
+    " RETURNING gatehouse.iso(created_at), access");
+/* Joins with the access, or changes the access of a membership. */
+DB_STMT(st_member_access, 3,
+    "INSERT INTO gatehouse.group_members (org_id, group_id, user_id, access)"
+    " VALUES (gatehouse.current_org(), $1::bigint, $2::bigint, $3)"
+    " ON CONFLICT (org_id, group_id, user_id) DO UPDATE SET access = EXCLUDED.access, updated_at = now()"
+    " RETURNING gatehouse.iso(created_at), role");
 DB_STMT(st_member_delete, 2,
     "DELETE FROM gatehouse.group_members"
     " WHERE org_id = gatehouse.current_org() AND group_id = $1::bigint AND user_id = $2::bigint"
     " RETURNING role");
 DB_STMT(st_member_page, 3,
-    "SELECT u.id, u.uid, u.username, u.email, m.role, gatehouse.iso(m.created_at)"
+    "SELECT u.id, u.uid, u.username, u.email, m.role, gatehouse.iso(m.created_at), m.access"
     " FROM gatehouse.group_members m JOIN gatehouse.users u ON u.org_id = m.org_id AND u.id = m.user_id"
     " WHERE m.org_id = gatehouse.current_org() AND m.group_id = $1::bigint"
     " AND u.status <> 'removed' AND u.id > $2::bigint ORDER BY u.id LIMIT $3::int");
 DB_STMT(st_user_groups, 1,
-    "SELECT g.key, g.name, m.role, gatehouse.iso(m.created_at)"
+    "SELECT g.key, g.name, m.role, gatehouse.iso(m.created_at), m.access, gatehouse.iso(m.updated_at)"
     " FROM gatehouse.group_members m JOIN gatehouse.groups g ON g.org_id = m.org_id AND g.id = m.group_id"
     " WHERE m.org_id = gatehouse.current_org() AND m.user_id = $1::bigint ORDER BY lower(g.key)");
 
@@ -312,6 +342,7 @@ groups_member_set(struct core_ctx *c, const struct user_ref *ref, const char *co
 	for (size_t i = 0; i < nkeys; i++) {
 		struct group	 g;
 		const char	*old = NULL, *since = NULL;
+		enum group_access access = GROUP_VIEW;
 
 		if ((st = group_load(c, &st_group_share, keys[i], &g, e)) != CORE_OK)
 			return member_fail(&b, st);
@@ -321,22 +352,76 @@ groups_member_set(struct core_ctx *c, const struct user_ref *ref, const char *co
 		if (PQntuples(r) == 1) {
 			old = role_names[role_of(db_value(r, 0, 0))];
 			since = db_text(c->arena, r, 0, 1);
+			access = access_of(db_value(r, 0, 2));
 		}
 		PQclear(r);
 		if (old == NULL || strcmp(old, p[2]) != 0) {
 			if ((r = db_exec(&st_member_upsert, p)) == NULL)
 				return member_fail(&b, core_db_fail(e, "group member"));
 			since = db_text(c->arena, r, 0, 0);
+			access = access_of(db_value(r, 0, 1));
 			PQclear(r);
 			audit_change(&w, g.key, old, p[2]);
 			changed = true;
 		}
 		if (out != NULL) {
 			out[i] = (struct group_member){ g.key, u.id, u.uid, u.val[UF_USERNAME],
-			    u.val[UF_EMAIL], role, since, old == NULL };
+			    u.val[UF_EMAIL], role, access, since, old == NULL };
 		}
 	}
 	return member_end(c, "group.member.set", &u, changed, &b, &w, e);
+}
+
+/* The audit record names the access per group: {"groups": {"<key>": {"old": …, "new": …}}}. */
+enum core_status
+groups_member_access(struct core_ctx *c, const struct user_ref *ref, const char *key,
+    enum group_access access, bool join, struct group_member *out, struct core_err *e)
+{
+	struct user	 u;
+	struct group	 g;
+	struct buf	 b;
+	struct jsonw	 w;
+	char		 gid[CORE_ID_LEN], uid[CORE_ID_LEN];
+	const char	*p[3] = { gid, uid, group_access_name(access) }, *old = NULL;
+	const char	*since = NULL;
+	enum group_role	 role = GROUP_MEMBER;
+	enum core_status st;
+	PGresult	*r;
+
+	if (access >= GROUP_ACCESS__MAX)
+		return core_fail(e, CORE_INVALID, "access", "access must be one of: view, upload, edit");
+	if ((st = member_begin(c, ref, &key, 1, &u, &b, &w, e)) != CORE_OK)
+		return st;
+	if (u.level == LEVEL_GUEST)
+		return member_fail(&b, core_fail(e, CORE_INVALID, "user", "a guest cannot join groups"));
+	if ((st = group_load(c, &st_group_share, key, &g, e)) != CORE_OK)
+		return member_fail(&b, st);
+	core_id_text(g.id, gid);
+	core_id_text(u.id, uid);
+	if ((r = db_exec(&st_member_get, p)) == NULL)
+		return member_fail(&b, core_db_fail(e, "group member"));
+	if (PQntuples(r) == 1) {
+		role = role_of(db_value(r, 0, 0));
+		since = db_text(c->arena, r, 0, 1);
+		old = access_names[access_of(db_value(r, 0, 2))];
+	}
+	PQclear(r);
+	if (old == NULL && !join)
+		return member_fail(&b, core_fail(e, CORE_NOT_FOUND, "group",
+		    "the user is not a member of group \"%.100s\"", g.key));
+	if (old == NULL || strcmp(old, p[2]) != 0) {
+		if ((r = db_exec(&st_member_access, p)) == NULL)
+			return member_fail(&b, core_db_fail(e, "group member"));
+		since = db_text(c->arena, r, 0, 0);
+		role = role_of(db_value(r, 0, 1));
+		PQclear(r);
+		audit_change(&w, g.key, old, p[2]);
+	}
+	if (out != NULL)
+		*out = (struct group_member){ g.key, u.id, u.uid, u.val[UF_USERNAME], u.val[UF_EMAIL],
+		    role, access, since, old == NULL };
+	return member_end(c, "group.member.access", &u, old == NULL || strcmp(old, p[2]) != 0, &b,
+	    &w, e);
 }
 
 enum core_status
@@ -422,6 +507,7 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 		m->email = db_text(c->arena, r, (int)i, 3);
 		m->role = role_of(db_value(r, (int)i, 4));
 		m->since = db_text(c->arena, r, (int)i, 5);
+		m->access = access_of(db_value(r, (int)i, 6));
 	}
 	if (got > out->n)
 		out->next_cursor = arena_printf(c->arena, "%lld",
@@ -439,9 +525,11 @@ fill_user_group(struct arena *a, PGresult *r, int row, void *v)
 	ug->name = db_text(a, r, row, 1);
 	ug->role = role_of(db_value(r, row, 2));
 	ug->since = db_text(a, r, row, 3);
+	ug->access = access_of(db_value(r, row, 4));
+	ug->updated = db_text(a, r, row, 5);
 }
 
-static const struct rows_kind user_group_rows = { "group", 4, sizeof(struct user_group), NULL,
+static const struct rows_kind user_group_rows = { "group", 6, sizeof(struct user_group), NULL,
 	fill_user_group };
 
 enum core_status

@@ -16,13 +16,15 @@ DB_STMT(st_sweep, 0, "SELECT orgs, disabled, tokens_expired FROM gatehouse.sweep
 
 #define ORG_COLS \
 	"id, name, tier, enforce_2fa, inactivity_days, password_min, session_lifetime_s," \
-	" gatehouse.iso(created_at), gatehouse.iso(updated_at)"
+	" gatehouse.iso(created_at), gatehouse.iso(updated_at), registration_token_hours," \
+	" reset_token_hours"
 DB_STMT(st_org_get, 0, "SELECT " ORG_COLS " FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 DB_STMT(st_org_get_lock, 0,
     "SELECT " ORG_COLS " FROM gatehouse.orgs WHERE id = gatehouse.current_org() FOR UPDATE");
-DB_STMT(st_org_update, 5,
+DB_STMT(st_org_update, 7,
     "UPDATE gatehouse.orgs SET tier = $1, enforce_2fa = $2::boolean, inactivity_days = $3::int,"
-    " password_min = $4::int, session_lifetime_s = $5::int, updated_at = now()"
+    " password_min = $4::int, session_lifetime_s = $5::int, registration_token_hours = $6::int,"
+    " reset_token_hours = $7::int, updated_at = now()"
     " WHERE id = gatehouse.current_org()");
 
 static bool
@@ -82,6 +84,8 @@ settings_from_row(struct arena *a, PGresult *r, struct org_settings *o)
 	o->session_lifetime_s = (int)db_int(r, 0, 6);
 	o->created_at = db_text(a, r, 0, 7);
 	o->updated_at = db_text(a, r, 0, 8);
+	o->registration_token_hours = (int)db_int(r, 0, 9);
+	o->reset_token_hours = (int)db_int(r, 0, 10);
 }
 
 static enum core_status
@@ -111,16 +115,19 @@ org_get(struct core_ctx *c, struct org_settings *o, struct core_err *e)
 }
 
 /* The settings besides the tier, in st_org_update's order, and as text for it and the audit. */
-static const char *const setting_names[4] = { "enforce_2fa", "inactivity_days", "password_min",
-	"session_lifetime_s" };
+#define NSETTINGS 6
+static const char *const setting_names[NSETTINGS] = { "enforce_2fa", "inactivity_days",
+	"password_min", "session_lifetime_s", "registration_token_hours", "reset_token_hours" };
 
 static void
-settings_text(const struct org_settings *o, char text[4][16])
+settings_text(const struct org_settings *o, char text[NSETTINGS][16])
 {
 	snprintf(text[0], 16, "%s", o->enforce_2fa ? "true" : "false");
 	snprintf(text[1], 16, "%d", o->inactivity_days);
 	snprintf(text[2], 16, "%d", o->password_min);
 	snprintf(text[3], 16, "%d", o->session_lifetime_s);
+	snprintf(text[4], 16, "%d", o->registration_token_hours);
+	snprintf(text[5], 16, "%d", o->reset_token_hours);
 }
 
 enum core_status
@@ -129,8 +136,9 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 {
 	struct org_settings	 old, nw;
 	enum core_status	 st;
-	char			 was[4][16], now[4][16];
-	const char		*params[5] = { NULL, now[0], now[1], now[2], now[3] };
+	char			 was[NSETTINGS][16], now[NSETTINGS][16];
+	const char		*params[1 + NSETTINGS] = { NULL, now[0], now[1], now[2], now[3],
+	    now[4], now[5] };
 	struct buf		 ch;
 	struct jsonw		 w;
 	PGresult		*r;
@@ -148,6 +156,14 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 	    (p->session_lifetime_s < 300 || p->session_lifetime_s > 2592000))
 		return core_fail(e, CORE_INVALID, "session_lifetime_s",
 		    "session_lifetime_s must be 300 to 2592000 seconds");
+	if (p->registration_token_hours != -1 && (p->registration_token_hours < 1 ||
+	    p->registration_token_hours > ORG_REGISTRATION_HOURS_MAX))
+		return core_fail(e, CORE_INVALID, "registration_token_hours",
+		    "registration_token_hours must be 1 to %d", ORG_REGISTRATION_HOURS_MAX);
+	if (p->reset_token_hours != -1 && (p->reset_token_hours < 1 ||
+	    p->reset_token_hours > ORG_RESET_HOURS_MAX))
+		return core_fail(e, CORE_INVALID, "reset_token_hours",
+		    "reset_token_hours must be 1 to %d", ORG_RESET_HOURS_MAX);
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((st = load(c, true, &old, e)) != CORE_OK)
@@ -163,6 +179,10 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 		nw.password_min = p->password_min;
 	if (p->session_lifetime_s != -1)
 		nw.session_lifetime_s = p->session_lifetime_s;
+	if (p->registration_token_hours != -1)
+		nw.registration_token_hours = p->registration_token_hours;
+	if (p->reset_token_hours != -1)
+		nw.reset_token_hours = p->reset_token_hours;
 	params[0] = nw.tier;
 	settings_text(&nw, now);
 	if ((r = db_exec(&st_org_update, params)) == NULL)
@@ -176,7 +196,7 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 	if (strcmp(old.tier, nw.tier) != 0)
 		audit_change(&w, "tier", old.tier, nw.tier);
 	settings_text(&old, was);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < NSETTINGS; i++)
 		if (strcmp(was[i], now[i]) != 0)
 			audit_change_json(&w, setting_names[i], was[i], now[i]);
 	jsonw_obj_close(&w);

@@ -53,11 +53,20 @@ enum core_status
 rows_read(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
     const char *what, void **out, size_t *n, struct core_err *e)
 {
-	const char	*p[1] = { param };
+	const char *p[1] = { param };
+
+	return rows_fetch(c, stmt, param ? p : NULL, k, what, out, n, e);
+}
+
+enum core_status
+rows_fetch(struct core_ctx *c, struct db_stmt *stmt, const char *const *params,
+    const struct rows_kind *k, const char *what, void **out, size_t *n, struct core_err *e)
+{
 	PGresult	*r;
 	char		*v;
 
-	if ((r = db_exec(stmt, param ? p : NULL)) == NULL)
+	*n = 0;
+	if ((r = db_exec(stmt, params)) == NULL)
 		return core_db_fail(e, what);
 	*n = (size_t)PQntuples(r);
 	if ((v = arena_alloc(c->arena, (*n ? *n : 1) * k->size)) == NULL) {
@@ -116,6 +125,24 @@ rows_int_on(struct db_stmt *stmt, int64_t id, const char *what, int64_t *out, st
 	if ((r = rows_on(stmt, id, NULL, what, e)) == NULL)
 		return e->status;
 	*out = db_int(r, 0, 0);
+	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+rows_page(struct core_ctx *c, struct db_stmt *list, struct db_stmt *count,
+    const char *const *params, const struct rows_kind *k, const char *what, void **out, size_t *n,
+    int64_t *total, struct core_err *e)
+{
+	enum core_status st;
+	PGresult	*r;
+
+	*total = 0;
+	if ((st = rows_fetch(c, list, params, k, what, out, n, e)) != CORE_OK)
+		return st;
+	if ((r = db_exec(count, params)) == NULL)
+		return core_db_fail(e, what);
+	*total = db_int(r, 0, 0);
 	PQclear(r);
 	return CORE_OK;
 }

@@ -64,6 +64,18 @@ enum core_status rows_one(struct core_ctx *, struct db_stmt *, const char *const
 enum core_status rows_read(struct core_ctx *, struct db_stmt *, const char *param,
 		    const struct rows_kind *, const char *what, void **out, size_t *n,
 		    struct core_err *);
+/* rows_read of a statement with any number of parameters. */
+enum core_status rows_fetch(struct core_ctx *, struct db_stmt *, const char *const *params,
+		    const struct rows_kind *, const char *what, void **out, size_t *n,
+		    struct core_err *);
+/*
+ * One page of a list and the total it is a page of: list fills the array as
+ * rows_fetch does, count answers the total in one cell; both take params
+ * (count reads only its own first ones). Inside the caller's transaction.
+ */
+enum core_status rows_page(struct core_ctx *, struct db_stmt *list, struct db_stmt *count,
+		    const char *const *params, const struct rows_kind *, const char *what,
+		    void **out, size_t *n, int64_t *total, struct core_err *);
 /* rows_read in a transaction of its own. */
 enum core_status rows_list(struct core_ctx *, struct db_stmt *, const char *param,
 		    const struct rows_kind *, const char *what, void **out, size_t *n,

@@ -1,4 +1,5 @@
 /* teams.c: teams — create, rename, delete while empty, list with member counts. */
+#include <stdio.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -21,6 +22,7 @@
 DB_STMT(st_team_insert, 1,
     "INSERT INTO gatehouse.teams (org_id, name) VALUES (gatehouse.current_org(), $1) RETURNING id");
 DB_STMT(st_team_get, 1, "SELECT " TEAM_COLS TEAM_FROM " AND t.id = $1::bigint");
+DB_STMT(st_team_by_name, 1, "SELECT " TEAM_COLS TEAM_FROM " AND lower(t.name) = lower($1)");
 DB_STMT(st_team_lock, 1, "SELECT " TEAM_COLS TEAM_FROM " AND t.id = $1::bigint FOR UPDATE OF t");
 DB_STMT(st_team_list, 0, "SELECT " TEAM_COLS TEAM_FROM " ORDER BY lower(t.name), t.id");
 DB_STMT(st_team_rename, 2,
@@ -164,4 +166,23 @@ teams_list(struct core_ctx *c, struct team **out, size_t *n, struct core_err *e)
 {
 	*out = NULL;
 	return rows_list(c, &st_team_list, NULL, &team_rows, "team list", (void **)out, n, e);
+}
+
+enum core_status
+teams_find(struct core_ctx *c, const char *name, struct team *out, struct core_err *e)
+{
+	const char	*p[1] = { name };
+	char		 msg[128];
+	enum core_status st;
+
+	snprintf(msg, sizeof(msg), "no team named \"%.100s\"", name ? name : "");
+	if (name == NULL || !valid_text(name, 100) || *name == '\0')
+		return core_fail(e, CORE_INVALID, "team", "%s", msg);
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	st = rows_one(c, &st_team_by_name, p, &team_rows, out, "team", msg, e);
+	/* A name that names nothing is the caller's input at fault, as in a user's team. */
+	if (st == CORE_NOT_FOUND)
+		e->status = st = CORE_INVALID;
+	return core_end(st, e);
 }

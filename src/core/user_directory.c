@@ -1,7 +1,8 @@
 /*
  * user_directory.c: every user of an org that a filter selects, whole and at
- * once, with the names of their groups and when their first authenticator
- * was added: the directory listings some dialects answer without paging.
+ * once (users_list_all), and with the names of their groups and when their
+ * first authenticator was added (users_directory): the listings some
+ * dialects answer without paging.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,43 +49,78 @@ entry_of(struct user_entry *v, size_t n, int64_t id)
 	return NULL;
 }
 
-/* Every user the filter selects, by id, a page at a time inside the transaction. */
+/*
+ * Every user the filter selects, by id, a page at a time inside the
+ * caller's transaction (users_list_all without its own).
+ */
 static enum core_status
-read_users(struct core_ctx *c, const struct fnode *filter, struct user_entry **out, size_t *n,
+list_all_in(struct core_ctx *c, const struct fnode *filter, struct user_page *out,
     struct core_err *e)
 {
-	struct user_page	*pages;
 	struct user_query	 q;
-	size_t			 np = 0, total = 0, k = 0;
+	struct user_page	 page;
 	enum core_status	 st;
+	size_t			 cap = 0;
 
-	/* One page more than the most a directory holds shows it would hold too many. */
-	pages = arena_alloc(c->arena, (USERS_DIRECTORY_MAX / CORE_PAGE_MAX + 1) * sizeof(*pages));
-	if (pages == NULL)
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	memset(out, 0, sizeof(*out));
 	memset(&q, 0, sizeof(q));
 	q.filter = filter;
 	q.limit = CORE_PAGE_MAX;
 	do {
-		if (np > USERS_DIRECTORY_MAX / CORE_PAGE_MAX)
-			return core_fail(e, CORE_TOO_LARGE, NULL,
-			    "more than %d users to list at once", USERS_DIRECTORY_MAX);
-		if ((st = users_list_in(c, &q, &pages[np], e)) != CORE_OK)
+		if ((st = users_list_in(c, &q, &page, e)) != CORE_OK)
 			return st;
-		total += pages[np].n;
-		q.cursor = pages[np++].next_cursor;
-	} while (q.cursor != NULL);
-	if (total > USERS_DIRECTORY_MAX)
-		return core_fail(e, CORE_TOO_LARGE, NULL, "more than %d users to list at once",
-		    USERS_DIRECTORY_MAX);
-	if ((*out = arena_alloc(c->arena, (total ? total : 1) * sizeof(**out))) == NULL)
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	for (size_t i = 0; i < np; i++)
-		for (size_t j = 0; j < pages[i].n; j++) {
-			memset(&(*out)[k], 0, sizeof((*out)[k]));
-			(*out)[k++].user = pages[i].users[j];
+		if (out->n + page.n > USERS_LIST_ALL_MAX)
+			return core_fail(e, CORE_TOO_LARGE, NULL,
+			    "more than %d users: too many to list at once", USERS_LIST_ALL_MAX);
+		if (out->n + page.n > cap) {
+			struct user *grown;
+
+			cap = cap ? cap * 2 : page.n;
+			if (cap < out->n + page.n)
+				cap = out->n + page.n;
+			if ((grown = arena_alloc(c->arena, cap * sizeof(*grown))) == NULL)
+				return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+			if (out->n > 0)
+				memcpy(grown, out->users, out->n * sizeof(*grown));
+			out->users = grown;
 		}
-	*n = total;
+		if (page.n > 0)
+			memcpy(out->users + out->n, page.users, page.n * sizeof(*page.users));
+		out->n += page.n;
+		q.cursor = page.next_cursor;
+	} while (q.cursor != NULL);
+	out->total = (int64_t)out->n;
+	return CORE_OK;
+}
+
+enum core_status
+users_list_all(struct core_ctx *c, const struct fnode *filter, struct user_page *out,
+    struct core_err *e)
+{
+	enum core_status st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = core_begin(c, e)) != CORE_OK)
+		return st;
+	return core_end(list_all_in(c, filter, out, e), e);
+}
+
+/* Every user the filter selects, by id, as entries without their groups and devices yet. */
+static enum core_status
+read_users(struct core_ctx *c, const struct fnode *filter, struct user_entry **out, size_t *n,
+    struct core_err *e)
+{
+	struct user_page	 all;
+	enum core_status	 st;
+
+	if ((st = list_all_in(c, filter, &all, e)) != CORE_OK)
+		return st;
+	if ((*out = arena_alloc(c->arena, (all.n ? all.n : 1) * sizeof(**out))) == NULL)
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	memset(*out, 0, (all.n ? all.n : 1) * sizeof(**out));
+	for (size_t i = 0; i < all.n; i++)
+		(*out)[i].user = all.users[i];
+	*n = all.n;
 	return CORE_OK;
 }
 

@@ -42,6 +42,7 @@ const struct ufield_def ufields[UF__MAX] = {
 	[UF_PERSONNEL_STATUS]	= { "personnel_status",	UFK_ENUM,	0, user_personnel_statuses, true },
 	[UF_AGENT_ACKNOWLEDGED_AT] = { "agent_acknowledged_at", UFK_TIME, 0, NULL, true },
 	[UF_MANAGER]		= { "manager",		UFK_USER,	0, NULL, true },
+	[UF_MFA_REQUIRED]	= { "mfa_required",	UFK_BOOL,	0, NULL, false },
 };
 
 static const char *const status_names[US__MAX] = { "pending", "active", "disabled", "suspended",

@@ -16,7 +16,7 @@
 
 /*
  * Text fields are FT_LOWER over the generated lowercase "C" columns where
- * there is one (sql/003_search.sql, sql/008_secureframe.sql): equality and
+ * there is one (sql/003_search.sql, sql/007_secureframe.sql): equality and
  * prefixes are btree ranges under row-level security. Wildcards go through
  * the org-scoped search function, which trigram indexes serve; the e-mail's
  * suffix is a range on its reversed copy.
@@ -56,6 +56,7 @@ const struct ffield user_filter_fields[] = {
 	  .choices = user_personnel_statuses },
 	{ .name = "note",	.sql = "u.note",	.type = FT_TEXT },
 	{ .name = "summary_email", .sql = "u.summary_email", .type = FT_BOOL },
+	{ .name = "mfa_required", .sql = "u.mfa_required", .type = FT_BOOL },
 	{ .name = "created_at",	.sql = "u.created_at",	.type = FT_TIME },
 	{ .name = "updated_at",	.sql = "u.updated_at",	.type = FT_TIME },
 	{ .name = "last_login_at", .sql = "u.last_login_at", .type = FT_TIME },

@@ -19,6 +19,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
 #include "gatehouse/log.h"
+#include "gatehouse/outbox.h"
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
@@ -55,10 +56,9 @@ roles_parse(struct arena *a, const char *lit, struct user *u)
 		u->roles[u->nroles++] = tok;
 }
 
-static void
-user_from_row(struct arena *a, PGresult *r, int row, void *out)
+void
+users_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 {
-	struct user		*u = out;
 	static const enum ufield textcols[] = {
 		UF_USERNAME, UF_EMAIL, UF_FIRST_NAME, UF_MIDDLE_NAME, UF_LAST_NAME,
 		UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
@@ -90,13 +90,20 @@ user_from_row(struct arena *a, PGresult *r, int row, void *out)
 	u->created_at = db_text(a, r, row, 30);
 	u->updated_at = db_text(a, r, row, 31);
 	u->version = (int)db_int(r, row, 32);
-	u->val[UF_DEPARTMENT_ID] = db_text(a, r, row, 33);
-	u->val[UF_ACCESS_ROLE] = db_text(a, r, row, 34);
-	u->val[UF_ONBOARDING_STATUS] = db_text(a, r, row, 35);
-	u->val[UF_PERSONNEL_STATUS] = db_text(a, r, row, 36);
-	u->val[UF_MANAGER] = db_text(a, r, row, 37);
-	u->name = db_text(a, r, row, 38);
-	u->manager_name = db_text(a, r, row, 39);
+	u->val[UF_MFA_REQUIRED] = db_bool(r, row, 33) ? "true" : "false";
+	u->val[UF_DEPARTMENT_ID] = db_text(a, r, row, 34);
+	u->val[UF_ACCESS_ROLE] = db_text(a, r, row, 35);
+	u->val[UF_ONBOARDING_STATUS] = db_text(a, r, row, 36);
+	u->val[UF_PERSONNEL_STATUS] = db_text(a, r, row, 37);
+	u->val[UF_MANAGER] = db_text(a, r, row, 38);
+	u->name = db_text(a, r, row, 39);
+	u->manager_name = db_text(a, r, row, 40);
+}
+
+static void
+user_from_row(struct arena *a, PGresult *r, int row, void *out)
+{
+	users_from_row(a, r, row, out);
 }
 
 static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), NULL,
@@ -188,6 +195,17 @@ may_touch(const struct core_ctx *c, const struct user *target, struct core_err *
 enum core_status
 users_may_touch(const struct core_ctx *c, const struct user *target, struct core_err *e)
 {
+	return may_touch(c, target, e);
+}
+
+enum core_status
+users_own_or_admin(const struct core_ctx *c, const struct user *target, const char *what,
+    struct core_err *e)
+{
+	if (c->actor == NULL || c->actor->user_id == target->id)
+		return CORE_OK;
+	if (core_actor_level(c) < LEVEL_ADMIN)
+		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may %s", what);
 	return may_touch(c, target, e);
 }
 
@@ -300,68 +318,158 @@ DB_STMT(st_roles_known, 1,
     "SELECT name, grants_level FROM gatehouse.product_roles"
     " WHERE org_id = gatehouse.current_org() AND name = ANY($1::text[])");
 
-/*
- * Resolves the patch's team name and roles against the org, raising *level
- * when a role grants a higher one. Writes the database form of the patch
- * (a JSON object of column values) to out.
- */
-enum core_status
-users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level, struct buf *out,
+/* The cached entry of a team or role name, or -1. */
+static int
+lookup_find(const struct users_lookup *k, bool team, const char *name)
+{
+	for (size_t i = 0; k != NULL && i < k->n; i++)
+		if (k->v[i].team == team && strcmp(k->v[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Room for one more entry in the cache, or NULL (no cache, or full). */
+static int
+lookup_add(struct core_ctx *c, struct users_lookup *k, bool team, const char *name)
+{
+	if (k == NULL || k->n >= USERS_LOOKUP_MAX ||
+	    (k->v[k->n].name = arena_strdup(c->arena, name)) == NULL)
+		return -1;
+	k->v[k->n].team = team;
+	k->v[k->n].team_id = NULL;
+	k->v[k->n].role_known = false;
+	k->v[k->n].grants = LEVEL_GUEST;
+	return (int)k->n++;
+}
+
+/* The id (text) of the org's team called name in *id, NULL when there is none. */
+static enum core_status
+team_id(struct core_ctx *c, struct users_lookup *k, const char *name, const char **id,
     struct core_err *e)
 {
-	struct jsonw	 w;
-	enum core_status st;
+	const char	*q[1] = { name };
 	PGresult	*r;
+	int		 i;
 
-	jsonw_init(&w, out);
-	jsonw_obj_open(&w);
+	if ((i = lookup_find(k, true, name)) >= 0) {
+		*id = k->v[i].team_id;
+		return CORE_OK;
+	}
+	if ((r = db_exec(&st_team_id, q)) == NULL)
+		return core_db_fail(e, "team");
+	*id = PQntuples(r) == 1 ? db_text(c->arena, r, 0, 0) : NULL;
+	PQclear(r);
+	if ((i = lookup_add(c, k, true, name)) >= 0)
+		k->v[i].team_id = *id;
+	return CORE_OK;
+}
+
+/*
+ * Asks the catalogue for the patch's roles, raising *level by their grants;
+ * *known is how many of them it holds. Every name asked for is cached.
+ */
+static enum core_status
+roles_ask(struct core_ctx *c, struct users_lookup *k, const struct user_patch *p,
+    enum level *level, size_t *known, struct core_err *e)
+{
+	struct buf	 lit;
+	const char	*q[1];
+	PGresult	*r;
+	int		 i;
+
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t j = 0; j < p->nroles; j++)
+		buf_printf(&lit, "%s%s", j ? "," : "", p->roles[j]);
+	buf_putc(&lit, '}');
+	q[0] = buf_cstr(&lit);
+	r = db_exec(&st_roles_known, q);
+	buf_free(&lit);
+	if (r == NULL)
+		return core_db_fail(e, "roles");
+	for (size_t j = 0; j < p->nroles; j++)
+		if (lookup_find(k, false, p->roles[j]) < 0)
+			lookup_add(c, k, false, p->roles[j]);
+	*known = (size_t)PQntuples(r);
+	for (size_t row = 0; row < *known; row++) {
+		enum level g;
+
+		if (level_parse(db_value(r, (int)row, 1), &g) != 0)
+			g = LEVEL_GUEST;
+		if (g > *level)
+			*level = g;
+		if ((i = lookup_find(k, false, db_value(r, (int)row, 0))) >= 0) {
+			k->v[i].role_known = true;
+			k->v[i].grants = g;
+		}
+	}
+	PQclear(r);
+	return CORE_OK;
+}
+
+/* Every role of the patch in the catalogue: *level raised by their grants, or CORE_INVALID. */
+static enum core_status
+roles_check(struct core_ctx *c, struct users_lookup *k, const struct user_patch *p,
+    enum level *level, struct core_err *e)
+{
+	enum core_status st;
+	size_t		 cached = 0, known = 0;
+	int		 i;
+
+	for (size_t j = 0; j < p->nroles; j++)
+		cached += lookup_find(k, false, p->roles[j]) >= 0;
+	if (cached < p->nroles && (st = roles_ask(c, k, p, level, &known, e)) != CORE_OK)
+		return st;
+	for (size_t j = 0; cached == p->nroles && j < p->nroles; j++) {
+		i = lookup_find(k, false, p->roles[j]);
+		known += k->v[i].role_known;
+		if (k->v[i].role_known && k->v[i].grants > *level)
+			*level = k->v[i].grants;
+	}
+	if (known != p->nroles)
+		return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
+	return CORE_OK;
+}
+
+/* See users_internal.h. */
+enum core_status
+users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *level,
+    struct users_lookup *cache, struct jsonw *w, struct core_err *e)
+{
+	enum core_status st;
+
 	for (int f = 0; f < UF__MAX; f++) {
 		if (!p->set[f] || f == UF_TEAM || f == UF_ROLES || f == UF_ACCESS_LEVEL ||
 		    f == UF_MANAGER)
 			continue;
-		jsonw_key(&w, ufields[f].name);
-		jsonw_str(&w, p->val[f]);
+		jsonw_key(w, ufields[f].name);
+		jsonw_str(w, p->val[f]);
 	}
-	if (p->set[UF_TEAM] && (st = ref_id_json(&w, &st_team_id, "team_id", p->val[UF_TEAM],
-	    "team", "team named", e)) != CORE_OK)
-		return st;
-	if (p->set[UF_MANAGER] && (st = ref_id_json(&w, &st_manager_id, "manager_id",
+	if (p->set[UF_TEAM]) {
+		const char *id = NULL;
+
+		if (p->val[UF_TEAM] != NULL &&
+		    (st = team_id(c, cache, p->val[UF_TEAM], &id, e)) != CORE_OK)
+			return st;
+		if (p->val[UF_TEAM] != NULL && id == NULL)
+			return core_fail(e, CORE_INVALID, "team", "no team named \"%.100s\"",
+			    p->val[UF_TEAM]);
+		jsonw_kstr(w, "team_id", id);
+	}
+	if (p->set[UF_MANAGER] && (st = ref_id_json(w, &st_manager_id, "manager_id",
 	    p->val[UF_MANAGER], "manager", "user with uid", e)) != CORE_OK)
 		return st;
 	if (p->set[UF_ROLES]) {
-		struct buf	 lit;
-		const char	*q[1];
-		int		 found;
-
-		buf_init(&lit);
-		buf_putc(&lit, '{');
+		if ((st = roles_check(c, cache, p, level, e)) != CORE_OK)
+			return st;
+		jsonw_key(w, "roles");
+		jsonw_arr_open(w);
 		for (size_t i = 0; i < p->nroles; i++)
-			buf_printf(&lit, "%s%s", i ? "," : "", p->roles[i]);
-		buf_putc(&lit, '}');
-		q[0] = buf_cstr(&lit);
-		r = db_exec(&st_roles_known, q);
-		buf_free(&lit);
-		if (r == NULL)
-			return core_db_fail(e, "roles");
-		found = PQntuples(r);
-		for (int i = 0; i < found; i++) {
-			enum level g;
-
-			if (level_parse(db_value(r, i, 1), &g) == 0 && g > *level)
-				*level = g;
-		}
-		PQclear(r);
-		if ((size_t)found != p->nroles)
-			return core_fail(e, CORE_INVALID, "roles", "roles must be in the org's catalogue");
-		jsonw_key(&w, "roles");
-		jsonw_arr_open(&w);
-		for (size_t i = 0; i < p->nroles; i++)
-			jsonw_str(&w, p->roles[i]);
-		jsonw_arr_close(&w);
+			jsonw_str(w, p->roles[i]);
+		jsonw_arr_close(w);
 	}
-	jsonw_kstr(&w, "access_level", level_name(*level));
-	jsonw_obj_close(&w);
-	return out->failed ? core_fail(e, CORE_INTERNAL, NULL, "out of memory") : CORE_OK;
+	jsonw_kstr(w, "access_level", level_name(*level));
+	return CORE_OK;
 }
 
 /* Maps a uniqueness violation to the field it concerns. */
@@ -443,6 +551,18 @@ user_changed(const struct user *a, const struct user *b)
 	return false;
 }
 
+void
+users_audit_changes(const struct user *old, const struct user *new, const char *extra_key,
+    struct buf *b)
+{
+	diff_json(old, new, b);
+	if (extra_key != NULL) {
+		/* A secret's change is recorded as a fact, never its value. */
+		buf_printf(b, "%s\"%s\":{\"changed\":true}", b->len > 1 ? "," : "", extra_key);
+	}
+	buf_putc(b, '}');
+}
+
 enum core_status
 users_audit(struct core_ctx *c, const char *action, const struct user *old, const struct user *new,
     const char *extra_key, struct core_err *e)
@@ -450,12 +570,7 @@ users_audit(struct core_ctx *c, const char *action, const struct user *old, cons
 	struct buf b;
 
 	buf_init(&b);
-	diff_json(old, new, &b);
-	if (extra_key != NULL) {
-		/* A secret's change is recorded as a fact, never its value. */
-		buf_printf(&b, "%s\"%s\":{\"changed\":true}", b.len > 1 ? "," : "", extra_key);
-	}
-	buf_putc(&b, '}');
+	users_audit_changes(old, new, extra_key, &b);
 	return audit_buf(c, action, "user", new->uid, &b, e);
 }
 
@@ -481,6 +596,7 @@ DB_STMT(st_user_update, 2,
     SETCOL("roles", "ARRAY(SELECT jsonb_array_elements_text(p->'roles'))")
     SETCOL("note", "p->>'note'")
     SETCOL("summary_email", "(p->>'summary_email')::boolean")
+    SETCOL("mfa_required", "(p->>'mfa_required')::boolean")
     SETCOL("department_id", "p->>'department_id'")
     SETCOL("access_role", "p->>'access_role'")
     SETCOL("onboarding_status", "p->>'onboarding_status'")
@@ -510,19 +626,25 @@ users_reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 
 DB_STMT(st_password_min, 0, "SELECT password_min FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 
-/* Checks pw against the org's policy; runs inside a transaction. */
 enum core_status
-users_check_password(const char *pw, const char *username, const char *email, struct core_err *e)
+users_password_min(size_t *min, struct core_err *e)
 {
-	char		 msg[160];
-	enum pw_check	 pc;
-	PGresult	*r;
-	size_t		 min;
+	PGresult *r;
 
 	if ((r = db_exec(&st_password_min, NULL)) == NULL)
 		return core_db_fail(e, "org");
-	min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : 12;
+	*min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : PASSWORD_MIN_DEFAULT;
 	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+users_check_password(const char *pw, size_t min, const char *username, const char *email,
+    struct core_err *e)
+{
+	char		 msg[160];
+	enum pw_check	 pc;
+
 	if ((pc = password_check(pw, min, username, email)) != PW_OK)
 		return core_fail(e, CORE_INVALID, "password", "%s",
 		    password_check_message(pc, min, msg, sizeof(msg)));
@@ -544,6 +666,7 @@ update_in(struct core_ctx *c, const struct user *old, const struct user_patch *p
     struct core_err *e)
 {
 	struct buf		 json;
+	struct jsonw		 w;
 	enum level		 level = old->level;
 	enum core_status	 st;
 	char			 sid[24];
@@ -556,7 +679,13 @@ update_in(struct core_ctx *c, const struct user *old, const struct user_patch *p
 	if (p->set[UF_ACCESS_LEVEL])
 		level_parse(p->val[UF_ACCESS_LEVEL], &level);
 	buf_init(&json);
-	if ((st = users_patch_json(c, p, &level, &json, e)) != CORE_OK ||
+	jsonw_init(&w, &json);
+	jsonw_obj_open(&w);
+	st = users_patch_json(c, p, &level, NULL, &w, e);
+	jsonw_obj_close(&w);
+	if (st == CORE_OK && json.failed)
+		st = core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	if (st != CORE_OK ||
 	    (st = users_may_set_level(c, old->level, level, e)) != CORE_OK ||
 	    (level < LEVEL_SUPER && (st = keep_a_super(old, "demote", e)) != CORE_OK) ||
 	    (level == LEVEL_GUEST && old->level > LEVEL_GUEST &&
@@ -632,6 +761,21 @@ DB_STMT(st_user_status, 5,
 DB_STMT(st_user_touch_login, 1,
     "UPDATE gatehouse.users SET last_login_at = now()"
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+
+/* A user who was not disabled and now is hears of it, in the same transaction. */
+static enum core_status
+disabled_notice(struct core_ctx *c, const struct user *old, const struct user *u,
+    struct core_err *e)
+{
+	struct mail_vars v = { NULL, u->val[UF_USERNAME], u->val[UF_FIRST_NAME], NULL, NULL,
+	    u->disabled_reason };
+
+	if (old->status == US_DISABLED || u->status != US_DISABLED)
+		return CORE_OK;
+	if (outbox_queue_mail(c, u->val[UF_EMAIL], MAIL_ACCOUNT_DISABLED, &v) != 0)
+		return core_db_fail(e, "account-disabled e-mail");
+	return CORE_OK;
+}
 
 static const char *const op_names[UOP__MAX] = { "user.disable", "user.enable", "user.suspend",
 	"user.unsuspend", "user.unlock" };
@@ -729,9 +873,10 @@ apply_in(struct core_ctx *c, const struct user *old, enum user_op op, const stru
 			return core_db_fail(e, "user");
 		PQclear(r);
 	}
-	if ((st = users_reload(c, old->id, out, e)) != CORE_OK)
+	if ((st = users_reload(c, old->id, out, e)) != CORE_OK ||
+	    (st = users_audit(c, op_names[op], old, out, NULL, e)) != CORE_OK)
 		return st;
-	return users_audit(c, op_names[op], old, out, NULL, e);
+	return disabled_notice(c, old, out, e);
 }
 
 enum core_status
@@ -808,6 +953,13 @@ DB_STMT(st_remove_tokens, 1,
     " AND user_id = $1::bigint AND used_at IS NULL");
 
 enum core_status
+users_end_sessions(struct core_ctx *c, int64_t user_id, struct core_err *e)
+{
+	(void)c;
+	return rows_exec_on(&st_remove_sessions, user_id, NULL, "sessions", e);
+}
+
+enum core_status
 users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, struct core_err *e)
 {
 	/* The row stays for audit; what it held (cards, credentials, access) goes. */
@@ -865,6 +1017,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	char			 hash[PHC_MAX], sid[24];
 	const char		*params[2] = { sid, hash };
 	PGresult		*r;
+	size_t			 min;
 
 	if (pw == NULL)
 		return core_fail(e, CORE_INVALID, "password", "password is required");
@@ -873,17 +1026,16 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
 		return core_abort(st);
 	/* Users may set their own password; anyone else's needs admin over them. */
-	if (c->actor != NULL && c->actor->user_id != old.id &&
-	    (core_actor_level(c) < LEVEL_ADMIN || (st = may_touch(c, &old, e)) != CORE_OK))
-		return core_abort(st != CORE_OK ? st :
-		    core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may set another user's password"));
+	if ((st = users_own_or_admin(c, &old, "set another user's password", e)) != CORE_OK)
+		return core_abort(st);
 	if (c->actor != NULL && c->actor->user_id == old.id &&
 	    (st = check_current(&old, current, e)) != CORE_OK)
 		return core_abort(st);
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
-	if ((st = users_check_password(pw, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
+	if ((st = users_password_min(&min, e)) != CORE_OK ||
+	    (st = users_check_password(pw, min, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
 		return core_abort(st);
 	if (password_hash(pw, hash) != 0)
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "password hashing failed"));
@@ -1027,4 +1179,21 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	return core_end(users_list_in(c, q, page, e), e);
+}
+
+enum core_status
+users_actor_has_role(struct core_ctx *c, const char *role, bool *out, struct core_err *e)
+{
+	struct user_ref	 ref = { UKEY_UID, c->actor ? c->actor->user_uid : NULL };
+	struct user	 u;
+	enum core_status st;
+
+	*out = false;
+	if (ref.value == NULL)
+		return CORE_OK;		/* a service key, or the operator: no product roles */
+	if ((st = users_get(c, &ref, &u, e)) != CORE_OK)
+		return st == CORE_NOT_FOUND ? CORE_OK : st;
+	for (size_t i = 0; i < u.nroles; i++)
+		*out |= strcmp(u.roles[i], role) == 0;
+	return CORE_OK;
 }

@@ -7,6 +7,7 @@
 #define GATEHOUSE_USERS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gatehouse/filter.h"
@@ -14,6 +15,8 @@
 
 struct arena;
 struct buf;
+struct jsonw;
+struct pg_result;	/* libpq's PGresult: the fuzz harness of user_list.c builds without libpq */
 
 /* The choices of the enumerated fields (NULL-terminated), for ufields and the filter. */
 extern const char *const user_employee_types[];
@@ -38,10 +41,10 @@ enum user_status user_status_parse(const char *);
 	"   AND w.user_id = u.id)," \
 	" gatehouse.iso(u.last_login_at), gatehouse.iso(u.invited_at), gatehouse.iso(u.confirmed_at)," \
 	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
-	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version," \
+	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version, u.mfa_required," \
 	" u.department_id, u.access_role, u.onboarding_status, u.personnel_status, m.uid," \
 	" gatehouse.full_name(u.first_name, u.last_name), gatehouse.full_name(m.first_name, m.last_name)"
-#define USER_NCOLS 40
+#define USER_NCOLS 41
 /* A removed manager is no manager (users_remove also clears it). */
 #define USER_FROM \
 	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
@@ -59,21 +62,49 @@ enum user_status user_status_parse(const char *);
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 
+/*
+ * A change users may make to themselves, and an admin to a user not above
+ * them (the operator CLI always): else CORE_FORBIDDEN, "only an admin may <what>".
+ */
+enum core_status users_own_or_admin(const struct core_ctx *, const struct user *,
+		    const char *what, struct core_err *);
 /* Only super may grant or revoke admin and super. */
 enum core_status users_may_set_level(const struct core_ctx *, enum level from, enum level to,
 		    struct core_err *);
 /*
- * Resolves the patch's team name and roles against the org, raising *level
- * when a role grants a higher one. Writes the database form of the patch
- * (a JSON object of column values) to out.
+ * Team ids and product roles already looked up in this transaction, so that
+ * a batch that names the same ones again and again asks once. Zeroed before
+ * use; it holds the first USERS_LOOKUP_MAX names and asks for the others.
+ */
+#define USERS_LOOKUP_MAX	32
+struct users_lookup {
+	size_t		 n;
+	struct {
+		bool		 team;		/* a team name, else a role name */
+		const char	*name;		/* in the context's arena */
+		const char	*team_id;	/* NULL: no such team */
+		bool		 role_known;
+		enum level	 grants;	/* the role's level, or LEVEL_GUEST */
+	} v[USERS_LOOKUP_MAX];
+};
+
+/*
+ * Resolves the patch's team name and roles against the org (through cache,
+ * when not NULL), raising *level when a role grants a higher one. Writes
+ * the database form of the patch (column values) as members of the JSON
+ * object the caller has open in w.
  */
 enum core_status users_patch_json(struct core_ctx *, const struct user_patch *, enum level *level,
-		    struct buf *out, struct core_err *);
+		    struct users_lookup *cache, struct jsonw *w, struct core_err *);
 /* Maps a uniqueness violation to the field it concerns. */
 enum core_status users_unique_fail(struct core_err *);
-/* Checks a password against the org's policy. */
-enum core_status users_check_password(const char *pw, const char *username, const char *email,
-		    struct core_err *);
+/* The org's password minimum in characters (inside a transaction). */
+enum core_status users_password_min(size_t *min, struct core_err *);
+/* Checks a password against the policy: at least min characters, and the rest of password_check. */
+enum core_status users_check_password(const char *pw, size_t min, const char *username,
+		    const char *email, struct core_err *);
+/* Copies row of a result of USER_COLS into u, strings into the arena. */
+void		 users_from_row(struct arena *, struct pg_result *, int row, struct user *u);
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
 /*
@@ -82,6 +113,18 @@ enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, stru
  */
 enum core_status users_audit(struct core_ctx *, const char *action, const struct user *old,
 		    const struct user *new, const char *extra_key, struct core_err *);
+/* The changes object users_audit records, written to b. */
+void		 users_audit_changes(const struct user *old, const struct user *new,
+		    const char *extra_key, struct buf *b);
+
+/*
+ * Ends every browser session of the user (the sessions table of
+ * sql/001_schema.sql), inside the caller's transaction: a password set
+ * through a link signs the user out everywhere. The one who follows a link
+ * has no session of their own yet; when sign-in sessions arrive (issue 9),
+ * a change made from inside a session keeps that one here.
+ */
+enum core_status users_end_sessions(struct core_ctx *, int64_t user_id, struct core_err *);
 
 /* users_list inside the caller's transaction. */
 enum core_status users_list_in(struct core_ctx *, const struct user_query *, struct user_page *,

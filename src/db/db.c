@@ -1,4 +1,6 @@
 /* db.c: connection management, prepared statements and transactions for one worker. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,13 @@ bool
 db_in_tx(void)
 {
 	return in_tx;
+}
+
+bool
+db_tx_failed(void)
+{
+	return in_tx && (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
+	    PQtransactionStatus(conn) != PQTRANS_INTRANS);
 }
 
 static void
@@ -354,12 +363,27 @@ simple(const char *sql)
 DB_STMT(st_set_tenant, 1, "SELECT set_config('gatehouse.org_id', $1, true)");
 
 enum db_status
-db_begin(int64_t org_id)
+db_tenant(int64_t org_id)
 {
 	char		 org[24];
 	const char	*p[1] = { org };
 	PGresult	*res;
 	enum db_status	 st;
+
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	if ((res = db_exec(&st_set_tenant, p)) == NULL) {
+		st = last_status;
+		db_rollback();
+		return last_status = st;
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_status
+db_begin(int64_t org_id)
+{
+	enum db_status st;
 
 	if (in_tx)
 		db_rollback();
@@ -371,14 +395,77 @@ db_begin(int64_t org_id)
 	if (st != DB_OK)
 		return st;
 	in_tx = true;
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
-	if ((res = db_exec(&st_set_tenant, p)) == NULL) {
-		st = last_status;
-		db_rollback();
-		return last_status = st;
+	return db_tenant(org_id);
+}
+
+/* Drains the notifications libpq has read; true when one was on channel. */
+static bool
+drain(const char *channel)
+{
+	PGnotify	*n;
+	bool		 hit = false;
+
+	while ((n = PQnotifies(conn)) != NULL) {
+		hit |= strcmp(n->relname, channel) == 0;
+		PQfreemem(n);
 	}
-	PQclear(res);
-	return DB_OK;
+	return hit;
+}
+
+int
+db_wait(const char *channel, int timeout_ms)
+{
+	static unsigned	 listen_gen;
+	struct pollfd	 pfd;
+	char		*sql, *id;
+	PGresult	*res;
+	bool		 ok;
+
+	if (in_tx || !db_connect())
+		return -1;
+	if (listen_gen != conn_gen) {
+		/* A new connection listens to nothing of ours yet. */
+		if ((id = PQescapeIdentifier(conn, channel, strlen(channel))) == NULL)
+			return -1;
+		sql = malloc(strlen(id) + 8);
+		if (sql != NULL)
+			snprintf(sql, strlen(id) + 8, "LISTEN %s", id);
+		PQfreemem(id);
+		if (sql == NULL)
+			return -1;
+		res = PQexec(conn, sql);
+		free(sql);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+		if (!ok) {
+			log_warn("LISTEN %s failed", channel);
+			db_close();
+			return -1;
+		}
+		listen_gen = conn_gen;
+		/* What was queued before the LISTEN went unheard: report it as a wake-up. */
+		return 1;
+	}
+	if (PQconsumeInput(conn) == 0)
+		goto lost;
+	if (drain(channel))
+		return 1;
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		goto lost;
+	if (poll(&pfd, 1, timeout_ms) < 0)
+		return errno == EINTR ? 0 : -1;
+	if (pfd.revents == 0)
+		return 0;
+	if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
+		goto lost;
+	return drain(channel) ? 1 : 0;
+lost:
+	log_warn("database connection lost while waiting for %s", channel);
+	db_close();
+	return -1;
 }
 
 enum db_status

@@ -47,6 +47,34 @@ req_path_param(const struct request *r, const char *name)
 }
 
 const char *
+req_cookie(const struct request *r, const char *name)
+{
+	const char	*h = req_header(r, "Cookie"), *found = NULL, *s, *end, *eq;
+	size_t		 n = strlen(name), vlen = 0;
+
+	for (s = h; s != NULL && *s != '\0'; s = *end ? end + 1 : end) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		end = s + strcspn(s, ";");
+		eq = memchr(s, '=', (size_t)(end - s));
+		if (eq == NULL || (size_t)(eq - s) != n || strncmp(s, name, n) != 0)
+			continue;
+		if (found != NULL)
+			return NULL;	/* two of them: trust neither */
+		found = eq + 1;
+		vlen = (size_t)(end - found);
+		while (vlen > 0 && (found[vlen - 1] == ' ' || found[vlen - 1] == '\t'))
+			vlen--;
+	}
+	if (found == NULL)
+		return NULL;
+	for (size_t i = 0; i < vlen; i++)
+		if ((unsigned char)found[i] < 0x20 || found[i] == 0x7f)
+			return NULL;
+	return arena_strndup(r->arena, found, vlen);
+}
+
+const char *
 req_param(const struct request *r, const char *name)
 {
 	return params_get(&r->params, name);

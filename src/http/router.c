@@ -157,6 +157,19 @@ dialect_for_path(const struct route_table *t, const char *path)
 	return best;
 }
 
+/*
+ * The dialect of a path some route knows (with another method): the
+ * route's own, so a page answers a wrong method with a page. Else by prefix.
+ */
+static const struct dialect *
+dialect_of_known_path(const struct route_table *t, struct request *r)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (pattern_match(t->routes[i].pattern, r->path, r, false))
+			return t->routes[i].dialect;
+	return dialect_for_path(t, r->path);
+}
+
 void
 router_dispatch(const struct route_table *t, struct request *r, size_t max_body,
     const struct parse_limits *lim)
@@ -171,7 +184,7 @@ router_dispatch(const struct route_table *t, struct request *r, size_t max_body,
 		dialect_for_path(t, r->path)->error(r, 404, NULL, "no such resource");
 		return;
 	case ROUTE_BAD_METHOD:
-		d = dialect_for_path(t, r->path);
+		d = dialect_of_known_path(t, r);
 		d->error(r, 405, NULL, "method not allowed on this resource");
 		resp_header(r, "Allow", allow);
 		return;

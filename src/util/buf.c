@@ -142,6 +142,12 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t
+utf8_char_len(const char *s, size_t n)
+{
+	return n == 0 ? 0 : utf8_seq((const unsigned char *)s, n);
+}
+
 bool
 utf8_valid(const char *s, size_t n)
 {

@@ -34,6 +34,14 @@ static const struct cfg_key keys[] = {
 	K("sql_dir",		CFG_STR,  sql_dir,		0, 0),
 	K("log_level",		CFG_STR,  log_level,		0, 0),
 	K("public_url",		CFG_STR,  public_url,		0, 0),
+	K("smtp_url",		CFG_STR,  smtp_url,		0, 0),
+	K("smtp_starttls",	CFG_STR,  smtp_starttls,	0, 0),
+	K("smtp_user",		CFG_STR,  smtp_user,		0, 0),
+	K("smtp_password",	CFG_STR,  smtp_password,	0, 0),
+	K("smtp_from",		CFG_STR,  smtp_from,		0, 0),
+	K("smtp_ca_file",	CFG_STR,  smtp_ca_file,		0, 0),
+	K("smtp_timeout",	CFG_INT,  smtp_timeout,		1, 600),
+	K("mailer_retry_max",	CFG_INT,  mailer_retry_max,	1, 86400),
 };
 #undef K
 
@@ -144,7 +152,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	c->max_field_len = 64 * 1024;
 	c->json_max_depth = 32;
 	c->json_max_nodes = 100000;
+	c->smtp_timeout = 30;
+	c->mailer_retry_max = 600;
 	if (cfg_set(c, cfg_find("socket"), "/run/gatehouse/gatehouse.sock", err, errlen) ||
+	    cfg_set(c, cfg_find("smtp_url"), "smtp://localhost:25", err, errlen) ||
+	    cfg_set(c, cfg_find("smtp_starttls"), "require", err, errlen) ||
 	    cfg_set(c, cfg_find("sql_dir"), GATEHOUSE_SQLDIR, err, errlen) ||
 	    cfg_set(c, cfg_find("log_level"), "info", err, errlen) ||
 	    cfg_set(c, cfg_find("database_url"), "dbname=gatehouse", err, errlen))

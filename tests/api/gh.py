@@ -1,4 +1,7 @@
-"""gh.py: helpers for API tests — HTTP calls, the operator CLI, psql, fixtures."""
+"""gh.py: helpers for API tests — HTTP calls, the operator CLI, psql, fixtures, delivered mail."""
+import contextlib
+import email
+import email.policy
 import http.client
 import json as jsonlib
 import os
@@ -16,6 +19,10 @@ ROOT = pathlib.Path(os.environ.get("GH_ROOT", pathlib.Path(__file__).resolve().p
 STATE = pathlib.Path(os.environ.get("GH_STATE", ROOT / "var" / "test" / "api"))
 BUILD = ROOT / os.environ.get("GH_BUILD", "build")   # build-asan: the sanitizer build
 CTL = str(BUILD / "gatehousectl")
+# The stack's SMTP server writes what it receives to STATE/mail; tests that run
+# SMTP servers of their own use the two ports after it.
+SMTP_PORT = int(os.environ.get("GH_SMTP_PORT", "18025"))
+MAIL_DIR = STATE / "mail"
 GATEHOUSE = str(BUILD / "gatehouse")
 
 _host = urllib.parse.urlsplit(URL)
@@ -194,3 +201,60 @@ def children(pid):
         if ppid == pid:
             out.append(int(d.name))
     return sorted(out)
+
+
+# --- delivered mail -----------------------------------------------------------
+
+def mails(directory=MAIL_DIR):
+    """Every message delivered as a file into directory, parsed, oldest first."""
+    out = []
+    for f in sorted(pathlib.Path(directory).glob("*.eml"), key=lambda p: p.name):
+        with open(f, "rb") as fh:
+            out.append(email.message_from_binary_file(fh, policy=email.policy.default))
+    return out
+
+
+def mails_to(addr, directory=MAIL_DIR, template=None):
+    """The messages delivered to addr (its envelope recipient), optionally only one kind."""
+    found = [m for m in mails(directory) if m.get_all("Delivered-To") == [f"<{addr}>"]]
+    if template is not None:
+        found = [m for m in found if template in str(m["Subject"])]
+    return found
+
+
+def wait_mails(addr, n=1, directory=MAIL_DIR, template=None, timeout=20.0):
+    """Waits until at least n messages reached addr and returns them."""
+    return wait_until(lambda: (lambda ms: ms if len(ms) >= n else None)(
+        mails_to(addr, directory, template)), timeout=timeout)
+
+
+def mail_text(msg):
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def mail_link(msg, page):
+    """The link to page ("/register", "/reset") in a message's text part, as (path?query, token)."""
+    m = re.search(r"https?://[^/\s]+(" + re.escape(page) + r"\?token=(gt_[A-Za-z0-9_-]+))",
+                  mail_text(msg))
+    assert m, f"no {page} link in: {mail_text(msg)!r}"
+    return m.group(1), m.group(2)
+
+
+def stack_mailer_pid():
+    """The test stack's mailer; checked to be one, as its pid file could be stale."""
+    pid = int((STATE / "run" / "mailer.pid").read_text())
+    cmd = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert cmd[0].endswith(b"gatehousectl") and cmd[1] == b"mailer", cmd
+    return pid
+
+
+@contextlib.contextmanager
+def stack_mailer_paused():
+    """Holds the stack's mailer still (SIGSTOP) so that only a test's own mailers
+    take messages; it carries on (SIGCONT) where it stopped."""
+    pid = stack_mailer_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)

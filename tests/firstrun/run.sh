@@ -6,18 +6,19 @@
 # nothing of it running, that a second `./dev up` finds the cluster the first
 # made, and that `./dev purge` and removing the clone leave nothing behind.
 #
-# Usage: tests/firstrun/run.sh HTTP_PORT PG_PORT OUTDIR
+# Usage: tests/firstrun/run.sh HTTP_PORT PG_PORT OUTDIR SMTP_PORT
 # OUTDIR keeps each command's output and a copy of the clone's logs. Stdout is
 # one "firstrun <check>: ok|FAILED" line per check, details of failures, and
 # the summary line "firstrun: N passed, N failed".
 set -euo pipefail
 
-if [ "$#" -ne 3 ]; then
-	echo "usage: $0 HTTP_PORT PG_PORT OUTDIR" >&2
+if [ "$#" -ne 4 ]; then
+	echo "usage: $0 HTTP_PORT PG_PORT OUTDIR SMTP_PORT" >&2
 	exit 2
 fi
 http_port=$1
 pg_port=$2
+smtp_port=$4
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$3"
 mkdir -p "$3"
@@ -58,7 +59,8 @@ trap finish EXIT
 dev() {
 	local log=$out/$1
 	shift
-	if ! (cd "$clone" && GH_UP_HTTP_PORT=$http_port GH_UP_PG_PORT=$pg_port ./dev "$@") \
+	if ! (cd "$clone" && GH_UP_HTTP_PORT=$http_port GH_UP_PG_PORT=$pg_port \
+		GH_UP_SMTP_PORT=$smtp_port ./dev "$@") \
 		>"$log" 2>&1 < /dev/null; then
 		echo "  ./dev $* failed; the end of $log:"
 		tail -n 20 "$log" | sed 's/^/    /'
@@ -131,7 +133,8 @@ descendants() {
 # record_processes: every process of the running stack, as "PID STARTTIME" lines.
 record_processes() {
 	local masters=() pid f
-	for f in "$svc/run/gatehouse.pid" "$svc/run/nginx.pid" "$svc/pg/data/postmaster.pid"; do
+	for f in "$svc/run/gatehouse.pid" "$svc/run/nginx.pid" "$svc/pg/data/postmaster.pid" \
+	    "$svc/run/smtp.pid" "$svc/run/mailer.pid"; do
 		[ -f "$f" ] || { echo "  no $f while the stack is up"; return 1; }
 		masters+=("$(head -n 1 "$f")")
 	done
@@ -139,7 +142,7 @@ record_processes() {
 	for pid in $(descendants "${masters[@]}"); do
 		echo "$pid $(start_time "$pid")" >>"$out/processes"
 	done
-	[ "$(wc -l <"$out/processes")" -ge 6 ] ||
+	[ "$(wc -l <"$out/processes")" -ge 8 ] ||
 		{ echo "  too few processes in the stack:"; cat "$out/processes"; return 1; }
 }
 
@@ -165,10 +168,29 @@ nothing_left() {
 		echo "  $url still answers"
 		bad=1
 	fi
+	if (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null; then
+		echo "  the SMTP port $smtp_port still answers"
+		bad=1
+	fi
 	for f in "$svc/run/gatehouse.sock" "$svc/pg/run/.s.PGSQL.$pg_port"; do
 		[ ! -e "$f" ] || { echo "  $f is left"; bad=1; }
 	done
 	return $bad
+}
+
+# invitation_arrives KEY: an invitation made with KEY reaches var/mail/ with its link.
+invitation_arrives() {
+	local addr="firstrun-$$@example.com" i
+	curl -fsS -o /dev/null -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+		-d "{\"email\": \"$addr\", \"invite\": true}" "$url/api/v1/users" ||
+		{ echo "  POST /api/v1/users failed"; return 1; }
+	for i in $(seq 1 100); do
+		grep -ls "$addr" "$clone"/var/mail/*.eml 2>/dev/null | xargs -r grep -q "$url/register?token=gt_" &&
+			return 0
+		sleep 0.1
+	done
+	echo "  no invitation with a link in $clone/var/mail/"
+	return 1
 }
 
 # reused: the second ./dev up ran no initdb and the first run's key still works.
@@ -203,6 +225,7 @@ find_svc
 check readyz readyz
 check me me "$key1"
 check processes record_processes
+check mail invitation_arrives "$key1"
 check down dev down1.log down
 check nothing-left nothing_left
 check second-up dev up2.log up

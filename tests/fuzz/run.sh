@@ -45,6 +45,8 @@ sources() {
 			    "src/core/user_fields.c src/core/user_list.c" ;;
 	apikey)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/util/base64.c" \
 			    "src/db/db.c src/auth/level.c src/auth/secret.c src/auth/apikey.c" ;;
+	html)		echo "src/util/buf.c src/util/html.c" ;;
+	mime)		echo "src/util/buf.c src/util/base64.c src/util/mime.c" ;;
 	esac
 }
 
@@ -73,7 +75,7 @@ explain() {
 
 passed=0
 failed=0
-for name in form multipart json query body reqid lucene cursor etag apikey userlist; do
+for name in form multipart json query body reqid lucene cursor etag apikey userlist html mime; do
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"

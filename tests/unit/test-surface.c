@@ -20,6 +20,7 @@
 #include "gatehouse/buf.h"
 #include "gatehouse/json.h"
 #include "gatehouse/request.h"
+#include "gatehouse/users.h"
 
 /* --- the surface under test ------------------------------------------------------- */
 
@@ -259,6 +260,30 @@ transport_failures_use_the_error_hook_by_status(void **state)
 	assert_non_null(strstr(f->r.out->data, "\"field\":\"n\""));
 }
 
+/* A dialect's name for a user field is the one its errors say. */
+static void
+a_user_field_under_a_dialects_name_fails_in_that_name(void **state)
+{
+	struct fx		*f = *state;
+	struct user_patch	 p;
+	struct core_err		 e;
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(api_item_patch(&f->a, &p, UF_FIRST_NAME, "fname", "Ada", &e), CORE_OK);
+	assert_true(p.set[UF_FIRST_NAME]);
+	assert_string_equal(p.val[UF_FIRST_NAME], "Ada");
+
+	assert_int_equal(api_item_patch(&f->a, &p, UF_EMAIL, "email_address", "nope", &e),
+	    CORE_INVALID);
+	assert_string_equal(e.field, "email_address");
+	assert_string_equal(e.msg, "email_address must be a valid e-mail address");
+	assert_false(p.set[UF_EMAIL]);
+
+	/* The same name keeps the core's message as it is. */
+	assert_int_equal(api_item_patch(&f->a, &p, UF_USERNAME, "username", "a b", &e), CORE_INVALID);
+	assert_string_equal(e.msg, "username must be 1 to 100 characters without spaces");
+}
+
 int
 main(void)
 {
@@ -267,6 +292,7 @@ main(void)
 		cmocka_unit_test(reader_failures_reach_the_fail_hook_with_the_core_status),
 		cmocka_unit_test(the_dialect_maps_core_failures_its_own_way),
 		cmocka_unit_test(transport_failures_use_the_error_hook_by_status),
+		cmocka_unit_test(a_user_field_under_a_dialects_name_fails_in_that_name),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,4 +1,4 @@
--- 008_secureframe.sql: the personnel attributes compliance tools read and
+-- 007_secureframe.sql: the personnel attributes compliance tools read and
 -- filter by (Secureframe's User), and search columns that keep name searches
 -- indexed under row-level security, as sql/003_search.sql does for e-mail.
 
