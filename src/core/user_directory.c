@@ -64,7 +64,16 @@ read_users(struct core_ctx *c, const struct fnode *filter, struct user_entry **o
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	memset(&q, 0, sizeof(q));
 	q.filter = filter;
+	/* Whether there are too many is one look past the most, before reading any. */
+	q.limit = 1;
+	q.offset = USERS_DIRECTORY_MAX;
+	if ((st = users_list_in(c, &q, &pages[0], e)) != CORE_OK)
+		return st;
+	if (pages[0].n > 0)
+		return core_fail(e, CORE_TOO_LARGE, NULL, "more than %d users to list at once",
+		    USERS_DIRECTORY_MAX);
 	q.limit = CORE_PAGE_MAX;
+	q.offset = 0;
 	do {
 		if (np > USERS_DIRECTORY_MAX / CORE_PAGE_MAX)
 			return core_fail(e, CORE_TOO_LARGE, NULL,
