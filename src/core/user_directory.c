@@ -49,6 +49,13 @@ entry_of(struct user_entry *v, size_t n, int64_t id)
 	return NULL;
 }
 
+static enum core_status
+too_many(struct core_err *e)
+{
+	return core_fail(e, CORE_TOO_LARGE, NULL, "more than %d users: too many to list at once",
+	    USERS_LIST_ALL_MAX);
+}
+
 /*
  * Every user the filter selects, by id, a page at a time inside the
  * caller's transaction (users_list_all without its own).
@@ -65,13 +72,21 @@ list_all_in(struct core_ctx *c, const struct fnode *filter, struct user_page *ou
 	memset(out, 0, sizeof(*out));
 	memset(&q, 0, sizeof(q));
 	q.filter = filter;
+	/* Whether there are too many is one look past the most, before reading any. */
+	q.limit = 1;
+	q.offset = USERS_LIST_ALL_MAX;
+	if ((st = users_list_in(c, &q, &page, e)) != CORE_OK)
+		return st;
+	if (page.n > 0)
+		return too_many(e);
 	q.limit = CORE_PAGE_MAX;
+	q.offset = 0;
 	do {
 		if ((st = users_list_in(c, &q, &page, e)) != CORE_OK)
 			return st;
+		/* Users added since the look above (another transaction's) still count. */
 		if (out->n + page.n > USERS_LIST_ALL_MAX)
-			return core_fail(e, CORE_TOO_LARGE, NULL,
-			    "more than %d users: too many to list at once", USERS_LIST_ALL_MAX);
+			return too_many(e);
 		if (out->n + page.n > cap) {
 			struct user *grown;
 

@@ -376,3 +376,18 @@ def test_a_user_made_natively_is_the_same_here_and_changes_here_show_natively():
     assert [c["number"] for c in cards] == ["31"]
     expect(o.call("POST", f"/api/v1/users/{u['uid']}/unsuspend"), 200)
     assert entries(o)[u["email"]]["ad_status"] == "ACTIVE"
+
+
+def test_multipleusers_refuses_an_org_too_large_to_answer_at_once():
+    o = Org()
+    tag = unique("big")
+    # The org's three key holders who are not guests and 9,997 more: the most one answer holds.
+    for start in range(0, 9997, 1000):
+        items = [{"email": f"{tag}{i:05d}@big.example", "auth_method": "sso"}
+                 for i in range(start, min(start + 1000, 9997))]
+        expect(o.call("POST", "/api/v1/users/bulk", json=items), 201)
+    assert len(entries(o)) == 10000
+    make(o)
+    assert "more than 10000 users" in err(at(o, "GET", "/multipleusers"), 400)
+    # The guests alone are few enough.
+    assert len(entries(o, "?user_tag=GUEST")) == 1
