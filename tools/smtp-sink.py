@@ -13,11 +13,13 @@ Only for loopback: it keeps everything it is sent.
 
   smtp-sink.py --port N --dir DIR [--host 127.0.0.1] [--ready FILE]
                [--tls-cert PEM --tls-key PEM [--implicit-tls] [--require-starttls]]
-               [--auth USER:PASSWORD] [--refuse SUFFIX]…
+               [--auth USER:PASSWORD] [--refuse SUFFIX]… [--delay SECONDS]
 
 --ready FILE is written once the port is bound. --auth requires AUTH with
 those credentials. --refuse answers RCPT with 550 for an address ending in
-SUFFIX. SIGTERM or SIGINT stops it.
+SUFFIX. --delay waits that long after writing a message before accepting it,
+as a busy relay does (a client that gives up meanwhile has delivered it
+all the same). SIGTERM or SIGINT stops it.
 """
 import argparse
 import asyncio
@@ -33,9 +35,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Sink:
-    def __init__(self, directory, refuse):
+    def __init__(self, directory, refuse, delay):
         self.dir = pathlib.Path(directory)
         self.refuse = [s.lower() for s in refuse]
+        self.delay = delay
         self.seq = itertools.count(1)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -55,6 +58,8 @@ class Sink:
         tmp = self.dir / f".{name}.tmp"
         tmp.write_bytes(head.encode() + envelope.original_content)
         os.rename(tmp, self.dir / name)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 delivered to a file"
 
 
@@ -81,6 +86,7 @@ def main():
     p.add_argument("--require-starttls", action="store_true")
     p.add_argument("--auth")
     p.add_argument("--refuse", action="append", default=[])
+    p.add_argument("--delay", type=float, default=0)
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 
@@ -88,7 +94,7 @@ def main():
     if a.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(a.tls_cert, a.tls_key)
-    handler = Sink(a.dir, a.refuse)
+    handler = Sink(a.dir, a.refuse, a.delay)
 
     def factory():
         return SMTP(handler, hostname="gatehouse-smtp-sink",

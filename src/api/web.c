@@ -51,16 +51,22 @@ page_end(struct request *r)
 	buf_puts(r->out, "</main>\n</body>\n</html>\n");
 }
 
-/* A paragraph of text, its first letter capitalised (core messages start in lower case). */
+/* Escaped text with its first letter capitalised: core messages start in lower case. */
+static void
+sentence(struct buf *b, const char *text)
+{
+	if (text[0] >= 'a' && text[0] <= 'z') {
+		buf_putc(b, (char)(text[0] - 'a' + 'A'));
+		text++;
+	}
+	html_puts(b, text);
+}
+
 static void
 para(struct request *r, const char *text)
 {
 	buf_puts(r->out, "<p>");
-	if (text[0] >= 'a' && text[0] <= 'z') {
-		buf_putc(r->out, (char)(text[0] - 'a' + 'A'));
-		text++;
-	}
-	html_puts(r->out, text);
+	sentence(r->out, text);
 	buf_puts(r->out, "</p>\n");
 }
 
@@ -114,8 +120,10 @@ const struct dialect dialect_web = {
 
 /*
  * The form's hidden field must equal a random cookie that only this site
- * can set (SameSite=Strict, and __Host- over HTTPS), so a page elsewhere
- * cannot post a form in the user's name.
+ * can set (__Host- over HTTPS) and that no other site's page can read or
+ * make a browser send with a POST (SameSite=Lax), so a page elsewhere cannot
+ * post a form in the user's name. Lax rather than Strict: a link opened from
+ * a webmail keeps the cookie an open tab's form already carries.
  */
 static const char *
 csrf_cookie_name(const struct request *r)
@@ -146,7 +154,7 @@ csrf_value(struct request *r)
 	    secret_new(fresh, SECRET_LEN + 1, digest) != 0)
 		return NULL;
 	resp_header(r, "Set-Cookie", arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; "
-	    "SameSite=Strict%s", name, fresh, name[0] == '_' ? "; Secure" : ""));
+	    "SameSite=Lax%s", name, fresh, name[0] == '_' ? "; Secure" : ""));
 	return fresh;
 }
 
@@ -232,7 +240,7 @@ password_field(struct request *r, const char *id, const char *label, const char 
 	if (error != NULL) {
 		buf_printf(r->out, "<p class=\"error-message\" id=\"%s-error\">"
 		    "<span class=\"visually-hidden\">Error: </span>", id);
-		html_puts(r->out, error);
+		sentence(r->out, error);
 		buf_puts(r->out, "</p>\n");
 	}
 	buf_printf(r->out, "<input id=\"%s\" name=\"%s\" type=\"password\" "
@@ -260,17 +268,11 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
 {
 	const struct link_page	*lp = &link_pages[p];
 	const char		*csrf = csrf_value(r);
-	char			 hint[120], err[sizeof(((struct core_err *)0)->msg) + 8];
+	char			 hint[120];
 
 	if (csrf == NULL) {
 		web_error(r, 500, NULL, "the form could not be prepared; try again");
 		return;
-	}
-	err[0] = '\0';
-	if (msg != NULL) {
-		snprintf(err, sizeof(err), "%s", msg);
-		if (err[0] >= 'a' && err[0] <= 'z')
-			err[0] = (char)(err[0] - 'a' + 'A');
 	}
 	page_begin(r, status, lp->title, msg != NULL);
 	if (msg != NULL) {
@@ -279,7 +281,7 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
 		    "<h2 id=\"error-summary-title\">There is a problem</h2>\n<ul>\n<li><a href=\"#");
 		html_puts(r->out, field);
 		buf_puts(r->out, "\">");
-		html_puts(r->out, err);
+		sentence(r->out, msg);
 		buf_puts(r->out, "</a></li>\n</ul>\n</div>\n");
 	}
 	buf_puts(r->out, "<p>Choose a password for ");
@@ -299,9 +301,9 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
 	snprintf(hint, sizeof(hint), "At least %d characters. A few unrelated words make a "
 	    "strong password that is easy to remember.", t->password_min);
 	password_field(r, "password", "New password", hint,
-	    field && strcmp(field, "password") == 0 ? err : NULL);
+	    field && strcmp(field, "password") == 0 ? msg : NULL);
 	password_field(r, "password_confirm", "Type the new password again", NULL,
-	    field && strcmp(field, "password_confirm") == 0 ? err : NULL);
+	    field && strcmp(field, "password_confirm") == 0 ? msg : NULL);
 	buf_printf(r->out, "<button type=\"submit\">%s</button>\n</form>\n", lp->submit);
 	page_end(r);
 }

@@ -264,7 +264,8 @@ def test_a_relay_outage_keeps_the_message_and_delivers_it_once_afterwards():
 def test_two_mailers_at_once_deliver_each_message_once():
     o = Org()
     p = unique("two")
-    with stack_mailer_paused(), Sink(PORT_A) as sink:
+    # A relay that takes 50 ms a message: each mailer has time to claim while the other sends.
+    with stack_mailer_paused(), Sink(PORT_A, "--delay", "0.05") as sink:
         with Mailer(PORT_A) as a, Mailer(PORT_A) as b:
             body = [{"email": f"{p}{i}@example.com", "invite": True} for i in range(40)]
             expect(o.call("POST", "/api/v1/users/bulk", json=body), 201)
@@ -279,6 +280,28 @@ def test_two_mailers_at_once_deliver_each_message_once():
         rc, out, _ = psql("SELECT count(*) FROM gatehouse.outbox WHERE sent_at IS NOT NULL "
                           "AND attempts = 1 AND NOT payload ? 'token'", tenant=o.id)
         assert out == "40"
+
+
+def test_a_mailer_that_dies_before_marking_sends_that_message_once_more_and_no_more():
+    o = Org()
+    # The relay has the message as soon as it wrote it, and says so 5 s later.
+    with stack_mailer_paused(), Sink(PORT_A, "--delay", "5") as sink:
+        with Mailer(PORT_A) as first:
+            u = invite(o)
+            wait_until(lambda: sink.to(u["email"]))
+            first.proc.kill()           # before the relay's answer, so before the mark
+            first.proc.wait(timeout=10)
+        assert outbox(o, u["email"])[1] is False, "not marked sent"
+        with Mailer(PORT_A) as second:
+            wait_until(lambda: outbox(o, u["email"])[1], timeout=30)
+            time.sleep(1.5)
+            second.stop()
+        copies = sink.to(u["email"])
+        assert len(copies) == 2, "sent once more, and no more"
+        assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
+        assert copies[0].get_body(("plain",)).get_content() == \
+            copies[1].get_body(("plain",)).get_content()
+        assert outbox(o, u["email"])[1:4] == (True, False, False)
 
 
 def test_a_database_restart_under_the_mailer_loses_nothing():

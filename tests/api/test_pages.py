@@ -4,8 +4,9 @@ Links come the way users get them: by e-mail, from the stack's SMTP server.
 """
 import re
 
+import fcgi
 from browser import Browser, hidden, redeem, token_path
-from gh import (ctl, expect, get, mail_link, mails_to, make_org, psql, request, unique, update,
+from gh import (STATE, ctl, expect, get, mail_link, mails_to, make_org, psql, request, unique, update,
                 wait_mails)
 from routes import routes
 from test_users import PW, Org
@@ -66,7 +67,7 @@ def test_the_registration_form_is_accessible_and_carries_a_csrf_token():
     assert hidden(r.body, "token") == token
     # The CSRF value is a cookie only this site can send, and the same value in the form.
     cookie = r.headers["set-cookie"]
-    assert re.fullmatch(r"gh_csrf=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict", cookie)
+    assert re.fullmatch(r"gh_csrf=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Lax", cookie)
     assert hidden(r.body, "csrf") == b.cookies["gh_csrf"]
     # Every visible input has a label; the password's hint is tied to it.
     for m in re.finditer(r'<input id="([^"]+)"', body):
@@ -75,6 +76,16 @@ def test_the_registration_form_is_accessible_and_carries_a_csrf_token():
     assert 'autocomplete="new-password"' in body and 'type="password"' in body
     assert "At least 12 characters" in body
     assert u["email"] in body and o.name in body
+
+
+def test_over_https_the_csrf_cookie_is_host_only_and_secure():
+    o = Org()
+    _, path, _ = invited(o)
+    # Straight to the FastCGI socket, as nginx's HTTPS site sends it (fastcgi_param HTTPS on).
+    status, headers, body = fcgi.get(str(STATE / "run" / "gatehouse.sock"), path, {"HTTPS": "on"})
+    assert status == 200, body[:300]
+    assert re.fullmatch(r"__Host-gh_csrf=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Lax; Secure",
+                        headers["set-cookie"]), headers["set-cookie"]
 
 
 def test_names_on_the_page_are_escaped():

@@ -107,6 +107,8 @@ static const struct route routes[] = {
 	{ "POST",	"/api/things",			handler, &api, 1, 0, NULL, false },
 	{ "GET",	"/",				handler, &web, ROUTE_PUBLIC, 0, NULL, false },
 	{ "POST",	"/lists",			handler, &web, ROUTE_PUBLIC, 0, name_list, true },
+	/* A route of a dialect outside that dialect's prefix, as pages at the root are. */
+	{ "POST",	"/form",			handler, &api, ROUTE_PUBLIC, 0, NULL, false },
 };
 
 static const struct dialect *dialects[] = { &api };
@@ -579,6 +581,58 @@ wrong_method_under_prefix_is_405_from_that_dialect(void **state)
 }
 
 static void
+wrong_method_on_a_known_path_is_405_from_its_routes_dialect(void **state)
+{
+	struct fx *f = *state;
+
+	/* By prefix alone /form would be the fallback's: its route says otherwise. */
+	req(f, "REQUEST_METHOD=PUT", "REQUEST_URI=/form", NULL);
+	dispatch(f);
+	assert_int_equal(seen.status, 405);
+	assert_string_equal(seen.who, "api");
+	assert_non_null(strstr(buf_cstr(&f->hdr), "Allow: POST\r\n"));
+	/* A path no route knows still goes by prefix. */
+	memset(&seen, 0, sizeof(seen));
+	req(f, "REQUEST_METHOD=PUT", "REQUEST_URI=/formx", NULL);
+	dispatch(f);
+	assert_int_equal(seen.status, 404);
+	assert_string_equal(seen.who, "web");
+}
+
+/* --- cookies --- */
+
+static void
+cookie_is_found_among_others_by_its_whole_name(void **state)
+{
+	struct fx *f = *state;
+
+	req(f, "HTTP_COOKIE=a=1; xgh_csrf=no; gh_csrf=abc-_1;b=2", NULL);
+	assert_string_equal(req_cookie(&f->r, "gh_csrf"), "abc-_1");
+	assert_string_equal(req_cookie(&f->r, "a"), "1");
+	assert_string_equal(req_cookie(&f->r, "b"), "2");
+	assert_null(req_cookie(&f->r, "gh_"));
+	assert_null(req_cookie(&f->r, "c"));
+	req(f, "HTTP_COOKIE=gh_csrf=", NULL);
+	assert_string_equal(req_cookie(&f->r, "gh_csrf"), "");
+	req(f, "REQUEST_METHOD=GET", NULL);
+	assert_null(req_cookie(&f->r, "gh_csrf"));
+}
+
+static void
+cookie_given_twice_or_with_a_control_character_is_not_trusted(void **state)
+{
+	struct fx *f = *state;
+
+	/* Two values: one may have been planted by a sibling domain; trust neither. */
+	req(f, "HTTP_COOKIE=gh_csrf=one; gh_csrf=two", NULL);
+	assert_null(req_cookie(&f->r, "gh_csrf"));
+	req(f, "HTTP_COOKIE=gh_csrf=o\x01ne", NULL);
+	assert_null(req_cookie(&f->r, "gh_csrf"));
+	req(f, "HTTP_COOKIE=  gh_csrf=spaced  ; z=1", NULL);
+	assert_string_equal(req_cookie(&f->r, "gh_csrf"), "spaced");
+}
+
+static void
 parse_errors_use_the_route_dialect(void **state)
 {
 	struct fx *f = *state;
@@ -989,6 +1043,9 @@ main(void)
 		T(dialect_prefix_itself_belongs_to_the_dialect),
 		T(dialect_prefix_needs_a_segment_boundary),
 		T(wrong_method_under_prefix_is_405_from_that_dialect),
+		T(wrong_method_on_a_known_path_is_405_from_its_routes_dialect),
+		T(cookie_is_found_among_others_by_its_whole_name),
+		T(cookie_given_twice_or_with_a_control_character_is_not_trusted),
 		T(parse_errors_use_the_route_dialect),
 		T(wrong_method_is_405_with_allow_header),
 		T(body_larger_than_max_body_is_413_without_reading),
