@@ -16,12 +16,15 @@
 
 #include "gatehouse/core.h"
 #include "gatehouse/router.h"
+#include "gatehouse/users.h"
 
 struct request;
 struct jsonw;
 struct json;
 struct user;
+struct user_patch;
 struct user_ref;
+struct arena;
 
 /* --- surfaces ----------------------------------------------------------------------- */
 
@@ -70,6 +73,8 @@ void	api_problem(struct request *, int status, const char *field, const char *de
  * route's level. Renders 401/403/503 through the dialect and returns -1 on failure.
  */
 int	api_authenticate_key(struct request *, const char *key);
+/* A guard: the key of Authorization: Bearer <key> (public routes pass), then api_authenticate_key. */
+int	api_guard_bearer(struct request *);
 
 /* --- the request ---------------------------------------------------------------------- */
 
@@ -173,6 +178,13 @@ void	api_item_fail(struct request *, const char *list, size_t i, struct core_err
 
 /* --- users ------------------------------------------------------------------------- */
 
+/*
+ * A multi-valued user attribute (emails, phone_numbers, addresses) from a
+ * JSON array of objects with SCIM's sub-attribute names in any case
+ * ("value", "type", "streetAddress", …; "primary" true or false), into p.
+ */
+enum core_status api_user_values(struct arena *, struct user_patch *, enum ufield,
+		    const struct json *, struct core_err *);
 /* A user by uid, id, username or e-mail: 0, or the failure rendered and -1. */
 int	api_user_get(struct request *, const struct user_ref *, struct user *out);
 

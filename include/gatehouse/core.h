@@ -45,6 +45,7 @@ struct core_ctx {
 	const struct principal	*actor;		/* NULL: the operator CLI */
 	const char		*request_id;
 	const char		*address;
+	const char		*surface;	/* the API it came through ("native", "scim"); NULL: none */
 };
 
 enum core_status core_fail(struct core_err *, enum core_status, const char *field,

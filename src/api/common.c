@@ -153,6 +153,23 @@ api_authenticate_key(struct request *r, const char *key)
 	return 0;
 }
 
+int
+api_guard_bearer(struct request *r)
+{
+	const char *h;
+
+	if (r->route->need == ROUTE_PUBLIC)
+		return 0;
+	h = req_env(r, "HTTP_AUTHORIZATION");
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+	} else
+		h = NULL;
+	return api_authenticate_key(r, h);
+}
+
 /* --- the request ---------------------------------------------------------------------- */
 
 void
@@ -164,6 +181,7 @@ api_ctx(struct request *r, struct core_ctx *c)
 	c->org_id = r->principal ? r->principal->org_id : 0;
 	c->request_id = r->id;
 	c->address = r->remote_addr;
+	c->surface = r->route ? r->route->dialect->name : NULL;
 }
 
 static bool
@@ -578,6 +596,52 @@ api_item_fail(struct request *r, const char *list, size_t i, struct core_err *e)
 }
 
 /* --- users ------------------------------------------------------------------------- */
+
+enum core_status
+api_user_values(struct arena *a, struct user_patch *p, enum ufield f, const struct json *arr,
+    struct core_err *e)
+{
+	struct user_value	 v[USER_MAX_VALUES];
+	const char		*name = ufields[f].name;
+
+	if (arr == NULL || arr->type != JSON_ARRAY)
+		return core_fail(e, CORE_INVALID, name, "%s must be a list of objects", name);
+	if (arr->n > USER_MAX_VALUES)
+		return core_fail(e, CORE_INVALID, name, "%s has at most %d values", name,
+		    USER_MAX_VALUES);
+	memset(v, 0, sizeof(v));
+	for (size_t i = 0; i < arr->n; i++) {
+		const struct json *o = arr->items[i];
+
+		if (o->type != JSON_OBJECT)
+			return core_fail(e, CORE_INVALID, name, "%s[%zu] must be an object", name, i);
+		for (size_t k = 0; k < o->n; k++) {
+			const struct json	*x = o->items[k];
+			int			 sub = -1, b;
+
+			if (strcasecmp(o->keys[k], "primary") == 0) {
+				if ((x->type != JSON_BOOL && x->type != JSON_STRING) ||
+				    (b = bool_text(x->str)) < 0)
+					return core_fail(e, CORE_INVALID, name,
+					    "%s[%zu].primary must be true or false", name, i);
+				v[i].primary = b == 1;
+				continue;
+			}
+			for (int s = 0; s < UV__MAX; s++)
+				if (strcasecmp(o->keys[k], user_value_names[s]) == 0)
+					sub = s;
+			if (sub < 0)
+				return core_fail(e, CORE_INVALID, name, "%s[%zu] has no %.40s", name, i,
+				    o->keys[k]);
+			if (x->type == JSON_NULL)
+				continue;
+			if ((v[i].sub[sub] = api_json_scalar(x)) == NULL)
+				return core_fail(e, CORE_INVALID, name, "%s[%zu].%s must be text", name, i,
+				    user_value_names[sub]);
+		}
+	}
+	return user_patch_set_values(a, p, f, v, arr->n, e);
+}
 
 int
 api_user_get(struct request *r, const struct user_ref *ref, struct user *out)

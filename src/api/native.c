@@ -9,24 +9,6 @@
 
 #include "native.h"
 
-/* Authorization: Bearer <key>. */
-static int
-native_guard(struct request *r)
-{
-	const char *h;
-
-	if (r->route->need == ROUTE_PUBLIC)
-		return 0;
-	h = req_env(r, "HTTP_AUTHORIZATION");
-	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-	} else
-		h = NULL;
-	return api_authenticate_key(r, h);
-}
-
 /* Problem details (RFC 9457) for every failure; the core's are mapped by api_http_status. */
 static void
 native_error(struct request *r, int status, const char *field, const char *detail)
@@ -39,7 +21,7 @@ native_error(struct request *r, int status, const char *field, const char *detai
 const struct dialect dialect_native = {
 	.name = "native",
 	.prefix = "/api/v1",
-	.guard = native_guard,
+	.guard = api_guard_bearer,
 	.error = native_error,
 };
 

@@ -8,8 +8,10 @@
 #include "gatehouse/api.h"
 
 extern const struct surface surface_native;
+extern const struct surface surface_scim;
 
 const struct surface *const api_surfaces[] = {
 	&surface_native,	/* first: paths under no surface's prefix answer in its shape */
+	&surface_scim,
 	NULL,
 };

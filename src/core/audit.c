@@ -12,14 +12,10 @@
 #include "gatehouse/validate.h"
 #include "rows.h"
 
-DB_STMT(st_audit_insert, 9,
+DB_STMT(st_audit_insert, 11,
     "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
-    " target_type, target_id, changes, request_id, address)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, NULL)");
-DB_STMT(st_audit_insert_addr, 10,
-    "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
-    " target_type, target_id, changes, request_id, address)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::inet)");
+    " target_type, target_id, changes, request_id, surface, address)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, coalesce($10, ''), $11::inet)");
 
 int
 audit_write(struct core_ctx *c, const char *action, const char *target_type,
@@ -27,7 +23,7 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 {
 	char		 org[24], uid[24], kid[24];
 	const char	*actor = "operator";
-	const char	*p[10];
+	const char	*p[11];
 	PGresult	*r;
 
 	core_id_text(c->org_id, org);
@@ -48,8 +44,9 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 	p[6] = target_id;
 	p[7] = changes_json ? changes_json : "{}";
 	p[8] = c->request_id ? c->request_id : "";
-	p[9] = c->address;
-	r = db_exec(c->address ? &st_audit_insert_addr : &st_audit_insert, p);
+	p[9] = c->surface;
+	p[10] = c->address;
+	r = db_exec(&st_audit_insert, p);
 	if (r == NULL)
 		return -1;
 	PQclear(r);
@@ -114,7 +111,7 @@ audit_changes(struct core_ctx *c, const char *action, const char *target_type,
 
 DB_STMT(st_audit_list, 7,
     "SELECT a.id, gatehouse.iso(a.at), a.actor, u.uid, a.action, a.target_type, a.target_id,"
-    " a.changes::text, a.request_id, host(a.address)"
+    " a.changes::text, a.request_id, host(a.address), a.surface"
     " FROM gatehouse.audit_events a LEFT JOIN gatehouse.users u"
     "  ON u.org_id = a.org_id AND u.id = a.actor_user_id"
     " WHERE a.org_id = gatehouse.current_org()"
@@ -132,6 +129,7 @@ static const struct rows_col event_cols[] = {
 	ROWS_TEXT(struct audit_event, action), ROWS_TEXT(struct audit_event, target_type),
 	ROWS_TEXT(struct audit_event, target_id), ROWS_TEXT(struct audit_event, changes),
 	ROWS_TEXT(struct audit_event, request_id), ROWS_TEXT(struct audit_event, address),
+	ROWS_TEXT(struct audit_event, surface),
 };
 static const struct rows_kind event_rows = { "audit event",
 	sizeof(event_cols) / sizeof(event_cols[0]), sizeof(struct audit_event), event_cols, NULL };

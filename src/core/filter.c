@@ -339,6 +339,7 @@ struct fcomp {
 	struct fsql		*out;
 	struct core_err		*e;
 	struct arena		*a;
+	const struct ffield	*values;	/* inside a value filter: its attribute */
 };
 
 /* Adds a parameter and writes pre $n post (a cast, a function around it). */
@@ -423,7 +424,10 @@ value_ok(const struct ffield *f, const char *v, const char **canon)
 	switch (f->type) {
 	case FT_TEXT:
 	case FT_LOWER:
+	case FT_EXACT:
 		return valid_text(v, 1024);
+	case FT_VALUES:
+		return false;
 	case FT_BOOL:
 		if (strcasecmp(v, "true") == 0)
 			*canon = "true";
@@ -478,22 +482,32 @@ type_name(enum ftype t)
 	}
 }
 
+static const struct ffield *cmp_field(struct fcomp *, const struct fnode *,
+		    const struct ffield **);
+static int compile_values(struct fcomp *, const struct ffield *, const struct fnode *, int);
+static int compile_values_cmp(struct fcomp *, const struct ffield *, const struct fnode *);
+
 static int
-compile_cmp(struct fcomp *c, const struct fnode *n)
+compile_cmp(struct fcomp *c, const struct fnode *n, int depth)
 {
-	const struct ffield	*f = NULL;
+	const struct ffield	*f, *parent;
 	struct buf		*s = c->out->sql;
 	const char		*v = n->value, *v2 = n->value2, *cast;
 	bool			 text;
 
-	for (size_t i = 0; i < c->nfields; i++)
-		if (strcmp(c->fields[i].name, n->field) == 0)
-			f = &c->fields[i];
+	if ((f = cmp_field(c, n, &parent)) == NULL && parent != NULL) {
+		struct fnode sub = *n;
+
+		sub.field = n->field + strlen(parent->name) + 1;
+		return compile_values(c, parent, &sub, depth);
+	}
 	if (f == NULL) {
 		core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
 		return -1;
 	}
-	text = f->type == FT_TEXT || f->type == FT_LOWER;
+	if (f->type == FT_VALUES)
+		return compile_values_cmp(c, f, n);
+	text = f->type == FT_TEXT || f->type == FT_LOWER || f->type == FT_EXACT;
 	cast = type_cast(f->type);
 
 	if (n->op == FOP_PRESENT) {
@@ -535,6 +549,13 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 		    n->op == FOP_PREFIX || n->op == FOP_CONTAINS, n->op == FOP_WILDCARD);
 		if (pat == NULL)
 			goto bad;
+		if (f->type == FT_EXACT) {
+			buf_printf(s, "%s LIKE ", f->sql);
+			if (param(c, pat, "::text") != 0)
+				return -1;
+			buf_puts(s, " ESCAPE '\\'");
+			return 0;
+		}
 		if (f->like_pre != NULL) {
 			buf_printf(s, "%slower(", f->like_pre);
 			if (param(c, pat, "::text") != 0)
@@ -589,7 +610,7 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 		buf_putc(s, ')');
 		return 0;
 	}
-	if (f->type == FT_LOWER) {
+	if (f->type == FT_LOWER || f->type == FT_EXACT) {
 		buf_printf(s, "%s %s ", f->sql, op_sql[n->op]);
 		return param_for(c, f, v, cast);
 	}
@@ -607,6 +628,127 @@ bad:
 	return -1;
 }
 
+static int compile(struct fcomp *, const struct fnode *, int);
+
+/* --- multi-valued attributes (SCIM value paths) ------------------------------- */
+
+/* The field named exactly name, or NULL. */
+static const struct ffield *
+field_named(const struct fcomp *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (strcmp(c->fields[i].name, name) == 0)
+			return &c->fields[i];
+	return NULL;
+}
+
+/* The multi-valued attribute a dotted name is a sub-attribute of ("emails.value"), or NULL. */
+static const struct ffield *
+values_parent(const struct fcomp *c, const char *name)
+{
+	const char		*dot = strchr(name, '.');
+	const struct ffield	*f;
+	char			 head[64];
+
+	if (dot == NULL || (size_t)(dot - name) >= sizeof(head))
+		return NULL;
+	memcpy(head, name, (size_t)(dot - name));
+	head[dot - name] = '\0';
+	f = field_named(c, head);
+	return f != NULL && f->type == FT_VALUES ? f : NULL;
+}
+
+/* The text a top-level conjunct of n compares the sub-field "value" equal to, or NULL. */
+static const char *
+value_eq(const struct fnode *n)
+{
+	const char *v;
+
+	if (n->kind == FN_AND)
+		return (v = value_eq(n->a)) != NULL ? v : value_eq(n->b);
+	if (n->kind == FN_CMP && n->op == FOP_EQ && strcmp(n->field, "value") == 0)
+		return n->value;
+	return NULL;
+}
+
+/* Only presence applies to the attribute itself: it has at least one value. */
+static int
+compile_values_cmp(struct fcomp *c, const struct ffield *f, const struct fnode *n)
+{
+	if (n->op != FOP_PRESENT) {
+		core_fail(c->e, CORE_INVALID, f->name,
+		    "%s has several values: compare one of its sub-attributes", f->name);
+		return -1;
+	}
+	buf_printf(c->out->sql, "EXISTS (SELECT 1 FROM %s)", f->sql);
+	return 0;
+}
+
+/*
+ * EXISTS a value of attribute f for which sub holds, sub's field names read
+ * as f's sub-attributes (c->values is f while it compiles).
+ */
+static int
+compile_values(struct fcomp *c, const struct ffield *f, const struct fnode *sub, int depth)
+{
+	struct buf	*s = c->out->sql;
+	const char	*v;
+
+	if (c->values != NULL) {
+		core_fail(c->e, CORE_INVALID, f->name, "value filters cannot nest");
+		return -1;
+	}
+	buf_putc(s, '(');
+	if (f->like_pre != NULL && (v = value_eq(sub)) != NULL && valid_text(v, 1024)) {
+		buf_printf(s, "%slower(", f->like_pre);
+		if (param(c, v, "::text") != 0)
+			return -1;
+		buf_printf(s, ")%s AND ", f->like_post);
+	}
+	buf_printf(s, "EXISTS (SELECT 1 FROM %s AND ", f->sql);
+	c->values = f;
+	if (compile(c, sub, depth + 1) != 0)
+		return -1;
+	c->values = NULL;
+	buf_puts(s, "))");
+	return 0;
+}
+
+/* A value path, attr[filter]: attr must have several values. */
+static int
+compile_value_path(struct fcomp *c, const struct fnode *n, int depth)
+{
+	const struct ffield *f = c->values ? NULL : field_named(c, n->field);
+
+	if (f == NULL || f->type != FT_VALUES) {
+		core_fail(c->e, CORE_INVALID, n->field, f || c->values ?
+		    "%.64s takes no [filter]: it has one value" : "%.64s is not filterable",
+		    n->field);
+		return -1;
+	}
+	return compile_values(c, f, n->a, depth);
+}
+
+/*
+ * The field a comparison names: inside a value filter, a sub-attribute of
+ * the attribute filtered; outside, any field but those. A comparison of
+ * "emails.value" outside becomes the value filter emails[value …] (*parent).
+ */
+static const struct ffield *
+cmp_field(struct fcomp *c, const struct fnode *n, const struct ffield **parent)
+{
+	const char *name;
+
+	*parent = NULL;
+	if (c->values != NULL) {
+		name = arena_printf(c->a, "%s.%s", c->values->name, n->field);
+		return name ? field_named(c, name) : NULL;
+	}
+	if ((*parent = values_parent(c, n->field)) != NULL)
+		return NULL;
+	return field_named(c, n->field);
+}
+
 static int
 compile(struct fcomp *c, const struct fnode *n, int depth)
 {
@@ -619,7 +761,9 @@ compile(struct fcomp *c, const struct fnode *n, int depth)
 	}
 	switch (n->kind) {
 	case FN_CMP:
-		return compile_cmp(c, n);
+		return compile_cmp(c, n, depth);
+	case FN_VALUE:
+		return compile_value_path(c, n, depth);
 	case FN_NOT:
 		buf_puts(s, "NOT (");
 		if (compile(c, n->a, depth + 1) != 0)
@@ -644,7 +788,7 @@ int
 filter_compile(struct arena *a, const struct fnode *n, const struct ffield *fields,
     size_t nfields, const char *unknown_prefix, struct fsql *out, struct core_err *e)
 {
-	struct fcomp c = { fields, nfields, unknown_prefix, out, e, a };
+	struct fcomp c = { fields, nfields, unknown_prefix, out, e, a, NULL };
 
 	return compile(&c, n, 0);
 }

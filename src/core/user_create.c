@@ -21,7 +21,8 @@ DB_STMT(st_user_insert, 3,
     "INSERT INTO gatehouse.users (org_id, username, email, first_name, middle_name, last_name,"
     " preferred_first_name, title, department, employee_type, start_date, end_date,"
     " in_audit_scope, auth_method, team_id, access_level, roles, note, summary_email,"
-    " status, password_hash, invited_at, confirmed_at)"
+    " status, password_hash, invited_at, confirmed_at, external_id, display_name, formatted_name,"
+    " preferred_language, employee_number, scim_manager_id, emails, phone_numbers, addresses)"
     " SELECT gatehouse.current_org(), p->>'username', p->>'email',"
     "  coalesce(p->>'first_name', ''), coalesce(p->>'middle_name', ''), coalesce(p->>'last_name', ''),"
     "  coalesce(p->>'preferred_first_name', ''), coalesce(p->>'title', ''),"
@@ -31,7 +32,12 @@ DB_STMT(st_user_insert, 3,
     "  (p->>'team_id')::bigint, p->>'access_level',"
     "  coalesce(ARRAY(SELECT jsonb_array_elements_text(p->'roles')), '{}'),"
     "  coalesce(p->>'note', ''), coalesce((p->>'summary_email')::boolean, true),"
-    "  $2, $3, CASE WHEN $2 = 'pending' THEN now() END, CASE WHEN $2 = 'active' THEN now() END"
+    "  $2, $3, CASE WHEN $2 = 'pending' THEN now() END, CASE WHEN $2 = 'active' THEN now() END,"
+    "  coalesce(p->>'external_id', ''), coalesce(p->>'display_name', ''),"
+    "  coalesce(p->>'formatted_name', ''), coalesce(p->>'preferred_language', ''),"
+    "  coalesce(p->>'employee_number', ''), (p->>'scim_manager_id')::bigint,"
+    "  coalesce(p->'emails', '[]'), coalesce(p->'phone_numbers', '[]'),"
+    "  coalesce(p->'addresses', '[]')"
     " FROM (SELECT $1::jsonb AS p) x RETURNING id");
 
 /*
@@ -135,6 +141,21 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 		OPENSSL_cleanse(token, sizeof(token));
 	}
 	return users_audit(c, "user.create", NULL, out, req->password ? "password" : NULL, e);
+}
+
+enum core_status
+users_insert(struct core_ctx *c, const struct user_create *req, struct user *out,
+    struct core_err *e)
+{
+	struct user_patch	 eff;
+	enum level		 level;
+	enum core_status	 st;
+
+	if (req->password != NULL)
+		return core_fail(e, CORE_INTERNAL, "password", "a password needs users_create");
+	if ((st = create_checks(c, req, &eff, &level, e)) != CORE_OK)
+		return st;
+	return create_insert(c, req, &eff, level, "", out, e);
 }
 
 /*

@@ -42,6 +42,19 @@ const struct ffield user_filter_fields[] = {
 	{ "updated_at",		"u.updated_at",		FT_TIME, NULL, NULL, NULL, NULL },
 	{ "last_login_at",	"u.last_login_at",	FT_TIME, NULL, NULL, NULL, NULL },
 	{ "invited_at",		"u.invited_at",		FT_TIME, NULL, NULL, NULL, NULL },
+	/* A directory's attributes (sql/009_scim.sql), each served by an index. */
+	{ "external_id",	"u.external_id",	FT_EXACT, NULL, NULL, NULL, NULL },
+	{ "display_name",	"u.display_name_lc",	FT_LOWER, NULL, NULL, NULL, NULL },
+	{ "employee_number",	"u.employee_number_lc",	FT_LOWER, NULL, NULL, NULL, NULL },
+	{ "active",		"(u.status <> 'disabled')", FT_BOOL, NULL, NULL, NULL, NULL },
+	/* The provider's e-mails (a jsonb array); v is one of them. */
+	{ "emails",		"jsonb_array_elements(u.emails) v WHERE TRUE", FT_VALUES, NULL,
+	  "u.id IN (SELECT gatehouse.user_ids_email_value(", "))", NULL },
+	{ "emails.value",	"(v->>'value')",	FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "emails.display",	"(v->>'display')",	FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "emails.type",	"(v->>'type')",		FT_TEXT, NULL, NULL, NULL, NULL },
+	{ "emails.primary",	"coalesce((v->>'primary')::boolean, false)", FT_BOOL, NULL, NULL, NULL,
+	  NULL },
 };
 const size_t user_filter_nfields = sizeof(user_filter_fields) / sizeof(user_filter_fields[0]);
 

@@ -87,6 +87,8 @@ user_from_row(struct arena *a, PGresult *r, int row, void *out)
 	u->created_at = db_text(a, r, row, 30);
 	u->updated_at = db_text(a, r, row, 31);
 	u->version = (int)db_int(r, row, 32);
+	for (int f = UF_EXTERNAL_ID; f <= UF_ADDRESSES; f++)
+		u->val[f] = db_text(a, r, row, 33 + (f - UF_EXTERNAL_ID));
 }
 
 static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), NULL,
@@ -184,6 +186,13 @@ change_begin(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 	return CORE_OK;
 }
 
+enum core_status
+users_change_begin(struct core_ctx *c, const struct user_ref *ref, int if_version,
+    struct user *old, struct core_err *e)
+{
+	return change_begin(c, ref, if_version, old, e);
+}
+
 DB_STMT(st_other_supers, 1,
     "SELECT count(*) FROM (SELECT 1 FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
     " AND access_level = 'super' AND status = 'active' AND id <> $1 FOR UPDATE) s");
@@ -232,6 +241,9 @@ no_memberships(const struct user *u, struct core_err *e)
 
 DB_STMT(st_team_id, 1,
     "SELECT id FROM gatehouse.teams WHERE org_id = gatehouse.current_org() AND lower(name) = lower($1)");
+DB_STMT(st_manager_id, 1,
+    "SELECT id FROM gatehouse.users WHERE org_id = gatehouse.current_org() AND uid = $1::uuid"
+    " AND status <> 'removed'");
 DB_STMT(st_roles_known, 1,
     "SELECT name, grants_level FROM gatehouse.product_roles"
     " WHERE org_id = gatehouse.current_org() AND name = ANY($1::text[])");
@@ -251,10 +263,33 @@ users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *lev
 	jsonw_init(&w, out);
 	jsonw_obj_open(&w);
 	for (int f = 0; f < UF__MAX; f++) {
-		if (!p->set[f] || f == UF_TEAM || f == UF_ROLES || f == UF_ACCESS_LEVEL)
+		if (!p->set[f] || f == UF_TEAM || f == UF_ROLES || f == UF_ACCESS_LEVEL ||
+		    f == UF_MANAGER)
 			continue;
 		jsonw_key(&w, ufields[f].name);
-		jsonw_str(&w, p->val[f]);
+		if (ufields[f].kind == UFK_VALUES)
+			jsonw_raw(&w, p->val[f], strlen(p->val[f]));
+		else
+			jsonw_str(&w, p->val[f]);
+	}
+	if (p->set[UF_MANAGER]) {
+		jsonw_key(&w, "scim_manager_id");
+		if (p->val[UF_MANAGER] == NULL)
+			jsonw_null(&w);
+		else {
+			const char *q[1] = { p->val[UF_MANAGER] };
+
+			if ((r = db_exec(&st_manager_id, q)) == NULL)
+				return core_db_fail(e, "manager");
+			if (PQntuples(r) != 1) {
+				PQclear(r);
+				return core_fail(e, CORE_INVALID, "manager_uid",
+				    "manager_uid: no user with uid %.40s in the organisation",
+				    p->val[UF_MANAGER]);
+			}
+			jsonw_str(&w, db_value(r, 0, 0));
+			PQclear(r);
+		}
 	}
 	if (p->set[UF_TEAM]) {
 		jsonw_key(&w, "team_id");
@@ -373,9 +408,8 @@ diff_json(const struct user *old, const struct user *new, struct buf *out)
 	}
 }
 
-/* True when any attribute, role or the status differs. */
-static bool
-user_changed(const struct user *a, const struct user *b)
+bool
+users_changed(const struct user *a, const struct user *b)
 {
 	if (a->status != b->status || a->level != b->level || a->nroles != b->nroles)
 		return true;
@@ -427,6 +461,15 @@ DB_STMT(st_user_update, 2,
     SETCOL("roles", "ARRAY(SELECT jsonb_array_elements_text(p->'roles'))")
     SETCOL("note", "p->>'note'")
     SETCOL("summary_email", "(p->>'summary_email')::boolean")
+    SETCOL("external_id", "p->>'external_id'")
+    SETCOL("display_name", "p->>'display_name'")
+    SETCOL("formatted_name", "p->>'formatted_name'")
+    SETCOL("preferred_language", "p->>'preferred_language'")
+    SETCOL("employee_number", "p->>'employee_number'")
+    SETCOL("scim_manager_id", "(p->>'scim_manager_id')::bigint")
+    SETCOL("emails", "p->'emails'")
+    SETCOL("phone_numbers", "p->'phone_numbers'")
+    SETCOL("addresses", "p->'addresses'")
     " version = u.version + 1, updated_at = now()"
     " FROM (SELECT $2::jsonb AS p) x"
     " WHERE u.org_id = gatehouse.current_org() AND u.id = $1::bigint");
@@ -471,42 +514,50 @@ users_check_password(const char *pw, const char *username, const char *email, st
 
 
 enum core_status
-users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_patch *p,
-    int if_version, struct user *out, struct core_err *e)
+users_write_patch(struct core_ctx *c, const struct user *old, const struct user_patch *p,
+    struct user *out, struct core_err *e)
 {
-	struct user		 old;
 	struct buf		 json;
-	enum level		 level;
+	enum level		 level = old->level;
 	enum core_status	 st;
 	char			 sid[24];
 	const char		*params[2];
 	PGresult		*r;
 
-	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
-		return st;
-	level = old.level;
 	if (p->set[UF_ACCESS_LEVEL])
 		level_parse(p->val[UF_ACCESS_LEVEL], &level);
 	buf_init(&json);
 	if ((st = users_patch_json(c, p, &level, &json, e)) != CORE_OK ||
-	    (st = users_may_set_level(c, old.level, level, e)) != CORE_OK ||
-	    (level < LEVEL_SUPER && (st = keep_a_super(&old, "demote", e)) != CORE_OK) ||
-	    (level == LEVEL_GUEST && old.level > LEVEL_GUEST &&
-	    (st = no_memberships(&old, e)) != CORE_OK)) {
+	    (st = users_may_set_level(c, old->level, level, e)) != CORE_OK ||
+	    (level < LEVEL_SUPER && (st = keep_a_super(old, "demote", e)) != CORE_OK) ||
+	    (level == LEVEL_GUEST && old->level > LEVEL_GUEST &&
+	    (st = no_memberships(old, e)) != CORE_OK)) {
 		buf_free(&json);
-		return core_abort(st);
+		return st;
 	}
-	core_id_text(old.id, sid);
+	core_id_text(old->id, sid);
 	params[0] = sid;
 	params[1] = json.data;
 	r = db_exec(&st_user_update, params);
 	buf_free(&json);
 	if (r == NULL)
-		return core_abort(users_unique_fail(e));
+		return users_unique_fail(e);
 	PQclear(r);
-	if ((st = users_reload(c, old.id, out, e)) != CORE_OK)
+	return users_reload(c, old->id, out, e);
+}
+
+enum core_status
+users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_patch *p,
+    int if_version, struct user *out, struct core_err *e)
+{
+	struct user		 old;
+	enum core_status	 st;
+
+	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
+		return st;
+	if ((st = users_write_patch(c, &old, p, out, e)) != CORE_OK)
 		return core_abort(st);
-	if (!user_changed(&old, out)) {
+	if (!users_changed(&old, out)) {
 		/* Nothing differs: undo the version bump, record nothing. */
 		*out = old;
 		db_rollback();
@@ -531,17 +582,121 @@ DB_STMT(st_user_touch_login, 1,
 static const char *const op_names[UOP__MAX] = { "user.disable", "user.enable", "user.suspend",
 	"user.unsuspend", "user.unlock" };
 
+/* Where a status operation leads a user, and what goes with it. */
+struct status_move {
+	enum user_status	 to;
+	const char		*reason;	/* disabled_reason, for UOP_DISABLE */
+	const char		*summary;	/* summary e-mail: "on", "off" or "keep" */
+	bool			 clear_lock;
+};
+
+/* The move op makes from old's state; CORE_CONFLICT when it cannot be made from there. */
+static enum core_status
+status_plan(const struct user *old, enum user_op op, const char *reason, struct status_move *m,
+    struct core_err *e)
+{
+	*m = (struct status_move){ old->status, NULL, "keep", false };
+	switch (op) {
+	case UOP_DISABLE:
+		m->to = US_DISABLED;
+		m->reason = reason;
+		m->summary = "off";	/* a disabled user gets no summary e-mail */
+		break;
+	case UOP_ENABLE:
+		if (old->status == US_DISABLED)
+			m->to = old->confirmed_at ? US_ACTIVE : US_PENDING;
+		else if (old->status == US_SUSPENDED)
+			return core_fail(e, CORE_CONFLICT, NULL,
+			    "the user is suspended: unsuspend instead");
+		m->summary = old->status == US_DISABLED ? "on" : "keep";
+		break;
+	case UOP_SUSPEND:
+		if (old->status == US_DISABLED || old->status == US_PENDING)
+			return core_fail(e, CORE_CONFLICT, NULL,
+			    "only an active user can be suspended (this one is %s)",
+			    user_status_name(old->status));
+		m->to = US_SUSPENDED;
+		break;
+	case UOP_UNSUSPEND:
+		if (old->status != US_SUSPENDED && old->status != US_ACTIVE)
+			return core_fail(e, CORE_CONFLICT, NULL,
+			    "the user is not suspended (it is %s)", user_status_name(old->status));
+		m->to = US_ACTIVE;
+		break;
+	case UOP_UNLOCK:
+		/* Unlock clears a lockout and re-enables an account disabled for any reason. */
+		m->clear_lock = true;
+		if (old->status == US_DISABLED) {
+			m->to = old->confirmed_at ? US_ACTIVE : US_PENDING;
+			m->summary = "on";
+		}
+		break;
+	default:
+		return core_fail(e, CORE_INTERNAL, NULL, "unknown operation");
+	}
+	return CORE_OK;
+}
+
+/* True when the move changes nothing: the user is already there. */
+static bool
+status_noop(const struct user *old, const struct status_move *m)
+{
+	return m->to == old->status && !m->clear_lock && !(m->to == US_DISABLED && m->reason &&
+	    old->disabled_reason && strcmp(m->reason, old->disabled_reason) != 0);
+}
+
+/* Makes the move inside the transaction (old's row locked); never leaves the org without a super. */
+static enum core_status
+status_write(const struct user *old, const struct status_move *m, struct core_err *e)
+{
+	enum core_status	 st;
+	const char		*params[5];
+	char			 sid[24];
+	PGresult		*r;
+
+	if (m->to != US_ACTIVE && (st = keep_a_super(old, "disable or suspend", e)) != CORE_OK)
+		return st;
+	core_id_text(old->id, sid);
+	params[0] = sid;
+	params[1] = user_status_name(m->to);
+	params[2] = m->to == US_DISABLED ? m->reason : NULL;
+	params[3] = m->summary;
+	params[4] = m->clear_lock ? "true" : "false";
+	if ((r = db_exec(&st_user_status, params)) == NULL)
+		return core_db_fail(e, "user");
+	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+users_set_status(struct core_ctx *c, const struct user *old, enum user_op op, struct user *out,
+    struct core_err *e)
+{
+	struct status_move	 m;
+	enum core_status	 st;
+
+	if ((st = status_plan(old, op, "admin", &m, e)) != CORE_OK)
+		return st;
+	if (status_noop(old, &m)) {
+		*out = *old;
+		return CORE_OK;
+	}
+	if ((st = status_write(old, &m, e)) != CORE_OK)
+		return st;
+	return users_reload(c, old->id, out, e);
+}
+
 enum core_status
 users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
     const struct user_op_opts *o, struct user *out, struct core_err *e)
 {
 	static const struct user_op_opts none = { NULL, false, CORE_ANY_VERSION };
 	struct user		 old;
-	enum user_status	 to;
+	struct status_move	 m;
 	enum core_status	 st;
-	const char		*reason = NULL, *summary = "keep", *params[5];
+	const char		*reason = NULL;
 	char			 sid[24];
-	bool			 clear_lock = false;
+	const char		*params[1] = { sid };
 	PGresult		*r;
 
 	if (o == NULL)
@@ -556,63 +711,17 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
 		return core_abort(st);
 	if ((st = may_touch(c, &old, e)) != CORE_OK ||
-	    (st = core_check_version(old.version, o->if_version, "user", e)) != CORE_OK)
+	    (st = core_check_version(old.version, o->if_version, "user", e)) != CORE_OK ||
+	    (st = status_plan(&old, op, reason, &m, e)) != CORE_OK)
 		return core_abort(st);
-	to = old.status;
-	switch (op) {
-	case UOP_DISABLE:
-		to = US_DISABLED;
-		summary = "off";	/* a disabled user gets no summary e-mail */
-		break;
-	case UOP_ENABLE:
-		if (old.status == US_DISABLED)
-			to = old.confirmed_at ? US_ACTIVE : US_PENDING;
-		else if (old.status == US_SUSPENDED)
-			return core_abort(core_fail(e, CORE_CONFLICT, NULL,
-			    "the user is suspended: unsuspend instead"));
-		summary = old.status == US_DISABLED ? "on" : "keep";
-		break;
-	case UOP_SUSPEND:
-		if (old.status == US_DISABLED || old.status == US_PENDING)
-			return core_abort(core_fail(e, CORE_CONFLICT, NULL,
-			    "only an active user can be suspended (this one is %s)",
-			    user_status_name(old.status)));
-		to = US_SUSPENDED;
-		break;
-	case UOP_UNSUSPEND:
-		if (old.status != US_SUSPENDED && old.status != US_ACTIVE)
-			return core_abort(core_fail(e, CORE_CONFLICT, NULL,
-			    "the user is not suspended (it is %s)", user_status_name(old.status)));
-		to = US_ACTIVE;
-		break;
-	case UOP_UNLOCK:
-		/* Unlock clears a lockout and re-enables an account disabled for any reason. */
-		clear_lock = true;
-		if (old.status == US_DISABLED) {
-			to = old.confirmed_at ? US_ACTIVE : US_PENDING;
-			summary = "on";
-		}
-		break;
-	default:
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "unknown operation"));
-	}
-	if (to == old.status && !clear_lock && !(op == UOP_DISABLE && reason &&
-	    old.disabled_reason && strcmp(reason, old.disabled_reason) != 0)) {
+	if (status_noop(&old, &m)) {
 		*out = old;		/* already there: nothing to change or record */
 		return core_commit(e);
 	}
-	if (to != US_ACTIVE && (st = keep_a_super(&old, "disable or suspend", e)) != CORE_OK)
+	if ((st = status_write(&old, &m, e)) != CORE_OK)
 		return core_abort(st);
-	core_id_text(old.id, sid);
-	params[0] = sid;
-	params[1] = user_status_name(to);
-	params[2] = to == US_DISABLED ? reason : NULL;
-	params[3] = summary;
-	params[4] = clear_lock ? "true" : "false";
-	if ((r = db_exec(&st_user_status, params)) == NULL)
-		return core_abort(core_db_fail(e, "user"));
-	PQclear(r);
 	if (op == UOP_UNLOCK && o->reset_inactivity) {
+		core_id_text(old.id, sid);
 		if ((r = db_exec(&st_user_touch_login, params)) == NULL)
 			return core_abort(core_db_fail(e, "user"));
 		PQclear(r);

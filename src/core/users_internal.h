@@ -36,8 +36,12 @@ enum user_status user_status_parse(const char *);
 	"   AND w.user_id = u.id)," \
 	" gatehouse.iso(u.last_login_at), gatehouse.iso(u.invited_at), gatehouse.iso(u.confirmed_at)," \
 	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
-	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version"
-#define USER_NCOLS 33
+	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version," \
+	" u.external_id, u.display_name, u.formatted_name, u.preferred_language, u.employee_number," \
+	" (SELECT m.uid FROM gatehouse.users m WHERE m.org_id = u.org_id" \
+	"   AND m.id = u.scim_manager_id AND m.status <> 'removed')," \
+	" u.emails::text, u.phone_numbers::text, u.addresses::text"
+#define USER_NCOLS 42
 #define USER_FROM \
 	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
 	" ON t.org_id = u.org_id AND t.id = u.team_id" \
@@ -59,6 +63,33 @@ enum core_status users_patch_json(struct core_ctx *, const struct user_patch *, 
 enum core_status users_unique_fail(struct core_err *);
 /* Checks a password against the org's policy. */
 enum core_status users_check_password(const char *pw, const char *username, const char *email,
+		    struct core_err *);
+/*
+ * Begins a change to one user: the transaction, the user's row locked, the
+ * version the change expects (If-Match), and nobody acting above their own
+ * level. On failure the transaction is over.
+ */
+enum core_status users_change_begin(struct core_ctx *, const struct user_ref *, int if_version,
+		    struct user *old, struct core_err *);
+/*
+ * Writes a patch to old (locked by users_change_begin) under the level rules
+ * and reloads the user into out; no audit, no commit.
+ */
+enum core_status users_write_patch(struct core_ctx *, const struct user *old,
+		    const struct user_patch *, struct user *out, struct core_err *);
+/*
+ * Moves old (locked) by a status operation (UOP_DISABLE with reason admin)
+ * and reloads it into out; a move to where it is changes nothing. No audit.
+ */
+enum core_status users_set_status(struct core_ctx *, const struct user *old, enum user_op,
+		    struct user *out, struct core_err *);
+/* True when any attribute, role or the status differs. */
+bool		 users_changed(const struct user *, const struct user *);
+/*
+ * Creates one user without a password inside the caller's transaction: the
+ * checks of users_create, the row, any invitation and the audit event.
+ */
+enum core_status users_insert(struct core_ctx *, const struct user_create *, struct user *out,
 		    struct core_err *);
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
