@@ -187,5 +187,13 @@ enum core_status api_user_values(struct arena *, struct user_patch *, enum ufiel
 		    const struct json *, struct core_err *);
 /* A user by uid, id, username or e-mail: 0, or the failure rendered and -1. */
 int	api_user_get(struct request *, const struct user_ref *, struct user *out);
+/*
+ * DELETE of what path parameter param names, with If-Match (CORE_ANY_VERSION
+ * when absent): fn(ctx, value, version), then 204 or its failure.
+ */
+void	api_delete(struct request *, const char *param,
+	    enum core_status (*fn)(struct core_ctx *, const char *, int, struct core_err *));
+/* api_delete of the user whose uid path parameter param names (users_remove). */
+void	api_user_remove(struct request *, const char *param);
 
 #endif

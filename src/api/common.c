@@ -656,3 +656,31 @@ api_user_get(struct request *r, const struct user_ref *ref, struct user *out)
 	}
 	return 0;
 }
+
+void
+api_delete(struct request *r, const char *param,
+    enum core_status (*fn)(struct core_ctx *, const char *, int, struct core_err *))
+{
+	struct core_ctx	c;
+	struct core_err	e;
+	int		version;
+
+	if (api_if_match(r, &version) != 0)
+		return;
+	api_ctx(r, &c);
+	api_reply_none(r, fn(&c, req_path_param(r, param), version, &e), &e);
+}
+
+static enum core_status
+remove_uid(struct core_ctx *c, const char *uid, int version, struct core_err *e)
+{
+	struct user_ref ref = { UKEY_UID, uid };
+
+	return users_remove(c, &ref, version, e);
+}
+
+void
+api_user_remove(struct request *r, const char *param)
+{
+	api_delete(r, param, remove_uid);
+}

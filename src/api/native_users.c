@@ -286,22 +286,7 @@ h_users_update(struct request *r)
 		native_reply_user(r, 200, &u);
 }
 
-static void
-h_users_remove(struct request *r)
-{
-	struct user_ref	 ref = ref_of(r, UKEY_UID, "uid");
-	struct core_ctx	 c;
-	struct core_err	 e;
-	int		 version;
-
-	if (api_if_match(r, &version) != 0)
-		return;
-	api_ctx(r, &c);
-	if (users_remove(&c, &ref, version, &e) != CORE_OK)
-		api_fail(r, &e);
-	else
-		resp_start(r, 204, "application/json");
-}
+static void h_users_remove(struct request *r) { api_user_remove(r, "uid"); }
 
 static void
 apply(struct request *r, enum user_op op)

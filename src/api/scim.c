@@ -450,6 +450,33 @@ scim_query_read(struct request *r, bool search, struct scim_query *q)
 	return page_params(r, v[5], v[6], q);
 }
 
+int
+scim_list_read(struct request *r, bool search, const struct scim_listing *l, struct scim_query *q,
+    struct fnode **filter, const char **sort)
+{
+	struct scim_err e;
+
+	*filter = NULL;
+	*sort = NULL;
+	if (scim_query_read(r, search, q) != 0)
+		return -1;
+	if (q->filter != NULL && (*filter = scim_filter(r->arena, q->filter, l->type, l->filters,
+	    l->nfilters, &e)) == NULL) {
+		scim_fail(r, &e);
+		return -1;
+	}
+	if (q->sort_by == NULL)
+		return 0;
+	for (size_t i = 0; i < l->nsorts; i++)
+		if (strcasecmp(q->sort_by, l->sorts[i].scim) == 0)
+			*sort = arena_printf(r->arena, "%s%s", q->descending ? "-" : "", l->sorts[i].core);
+	if (*sort == NULL) {
+		scim_errorf(r, 400, "invalidValue", "sortBy must be %s", l->sorts_text);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- filters ------------------------------------------------------------------------ */
 
 /* The core field of a SCIM attribute path (URN-qualified, or with the core schema's). */

@@ -146,6 +146,23 @@ struct scim_query {
 };
 /* The query from the query string (GET) or a SearchRequest body (.search): -1 when refused. */
 int	scim_query_read(struct request *, bool search, struct scim_query *);
+
+/* What a list of a resource type may be filtered and sorted by, in the core's names. */
+struct scim_listing {
+	const struct scim_rtype	*type;
+	const struct scim_fmap	*filters;
+	size_t			 nfilters;
+	const struct scim_fmap	*sorts;
+	size_t			 nsorts;
+	const char		*sorts_text;	/* for the message: "userName or meta.created" */
+};
+/*
+ * scim_query_read, then its filter in core fields (NULL: all) and its sort
+ * as the core names it ("-" first for descending; NULL: the default order).
+ * -1 when refused (the error answered).
+ */
+int	scim_list_read(struct request *, bool search, const struct scim_listing *,
+	    struct scim_query *, struct fnode **filter, const char **sort);
 /* The attributes/excludedAttributes query parameters of a single-resource request. */
 int	scim_projection_read(struct request *, const char **attributes, const char **excluded);
 
@@ -161,6 +178,8 @@ struct json	*sj_get(const struct json *, const char *name);
 /* Sets (replacing a member of the same name in any case) or, with v NULL, deletes. */
 int	 sj_set(struct arena *, struct json *obj, const char *name, struct json *v);
 int	 sj_push(struct arena *, struct json *arr, struct json *v);
+/* Removes item i of an array. */
+void	 sj_drop(struct json *arr, size_t i);
 /* Deep equality; member names in any case, strings exactly. */
 bool	 sj_equal(const struct json *, const struct json *);
 /* A string member's text, or NULL. */
@@ -189,6 +208,13 @@ void	 scim_fail(struct request *, const struct scim_err *);
  */
 int	 scim_canon(struct arena *, const struct scim_rtype *, const struct json *body,
 	    struct json **out, struct scim_err *);
+/* A shallow copy of an object or array, to change apart from the original. */
+struct json	*sj_copy(struct arena *, const struct json *);
+/* scim_errset of 500 "out of memory". */
+int	 scim_oom(struct scim_err *);
+/* One value (an item, for a multi-valued attribute) in canonical form; path names it in errors. */
+int	 scim_canon_one(struct arena *, const struct scim_attr *, const char *path,
+	    const struct json *v, struct json **out, struct scim_err *);
 /* An attribute's value in canonical form (as scim_canon reads it): NULL when null or empty. */
 int	 scim_canon_attr(struct arena *, const struct scim_attr *, const struct json *v,
 	    struct json **out, struct scim_err *);
@@ -210,6 +236,19 @@ int	 scim_project(struct arena *, const struct scim_rtype *, const struct json *
 	    const char *attributes, const char *excluded, struct json **out, struct scim_err *);
 /* Whether a projection keeps attribute name of the core schema (for costly ones: members). */
 bool	 scim_wants(const char *attributes, const char *excluded, const char *name);
+/* --- PATCH (scim_patch.c) ------------------------------------------------------- */
+
+enum scim_op { SOP_ADD, SOP_REMOVE, SOP_REPLACE };
+typedef int (*scim_op_fn)(void *ctx, enum scim_op, const char *path, const struct json *value,
+	    bool lenient, struct scim_err *);
+/*
+ * Calls fn for each operation of a PatchOp body in order (op in any case):
+ * with its path, or — an add or replace without one — once for each member
+ * of its value object, the member's name as the path and lenient set (a
+ * name that is no attribute is then skipped, as on PUT). -1 with err when
+ * the body is no PatchOp, or fn failed.
+ */
+int	 scim_patch_each(const struct json *body, scim_op_fn, void *ctx, struct scim_err *);
 /*
  * Applies a PatchOp body (RFC 7644 §3.5.2) to a canonical tree in place,
  * op names in any case; readOnly attributes may only be "changed" to what

@@ -30,6 +30,9 @@ static const struct scim_fmap sorts[] = {
 	{ "displayName", "name" }, { "meta.created", "created_at" },
 };
 
+static const struct scim_listing listing = { &scim_group_type, fmap, sizeof(fmap) / sizeof(fmap[0]),
+	sorts, sizeof(sorts) / sizeof(sorts[0]), "displayName or meta.created" };
+
 /* --- a group as a tree ----------------------------------------------------------------- */
 
 /* The tree of group g with its members (NULL: not shown). */
@@ -140,8 +143,6 @@ filter_uids(struct arena *a, const struct fnode *f, const char ***uids, size_t *
 	return 0;
 }
 
-enum gop { GOP_ADD, GOP_REMOVE, GOP_REPLACE };
-
 /* The text of a string attribute's value, "" when null. */
 static int
 text_value(struct arena *a, const char *name, const struct json *v, const char **out,
@@ -161,131 +162,98 @@ text_value(struct arena *a, const char *name, const struct json *v, const char *
 	return 0;
 }
 
-/*
- * One operation on one path as a group change (ch, *n of them so far).
- * Unknown attributes are invalidPath, or skipped when lenient (members of
- * a value without a path).
- */
+/* The group changes a PATCH makes, as scim_patch_each finds its operations. */
+struct changes {
+	struct arena		*a;
+	const char		*uid;		/* the group's */
+	struct group_change	*ch;
+	size_t			 n, cap;
+};
+
+/* The members attribute, plain or with a value filter, as a change. */
 static int
-translate(struct request *r, const char *uid, enum gop op, const char *path, const struct json *v,
-    bool lenient, struct group_change *ch, size_t *n, struct scim_err *e)
+members_change(struct changes *x, enum scim_op op, const struct fpath *fp, const struct json *v,
+    struct group_change *c, struct scim_err *e)
 {
-	struct arena		*a = r->arena;
-	struct group_change	*c = &ch[*n];
+	const char	**uids = NULL;
+	size_t		  cap = 0;
+
+	if (fp->sub != NULL)
+		return scim_errset(e, 400, "invalidPath",
+		    "members change by value: members or members[value eq \"…\"]");
+	if (fp->filter == NULL) {
+		/* remove with a value (Entra): those members; without: all of them. */
+		c->kind = op == SOP_ADD ? GCH_ADD : op == SOP_REPLACE ? GCH_SET :
+		    v != NULL ? GCH_REMOVE : GCH_SET;
+		return member_uids(x->a, v, &c->uids, &c->n, e);
+	}
+	if (op != SOP_REMOVE)
+		return scim_errset(e, 400, "invalidPath",
+		    "a filter selects members to remove; add and replace take members");
+	if (filter_uids(x->a, fp->filter, &uids, &c->n, &cap, e) != 0)
+		return -1;
+	c->kind = GCH_REMOVE;
+	c->uids = uids;
+	c->strict = true;
+	return 0;
+}
+
+/* One operation on one path as a group change. */
+static int
+group_op(void *ctx, enum scim_op op, const char *path, const struct json *v, bool lenient,
+    struct scim_err *e)
+{
+	struct changes		*x = ctx;
+	struct group_change	*c;
 	struct fpath		 fp;
 	struct core_err		 ce;
 	const struct scim_attr	*at;
 	bool			 ext;
 
-	memset(c, 0, sizeof(*c));
-	if (filter_scim_path(a, path, &fp, &ce) != 0)
+	if (filter_scim_path(x->a, path, &fp, &ce) != 0)
 		return scim_errset(e, 400, strchr(path, '[') ? "invalidFilter" : "invalidPath",
 		    "path %.60s: %s", path, ce.msg);
 	if ((at = scim_attr_of(&scim_group_type, fp.uri, fp.attr, &ext)) == NULL)
 		return lenient ? 0 : scim_errset(e, 400, "invalidPath",
 		    "path %.80s names no attribute of Group", path);
-	if (strcmp(at->name, "members") == 0) {
-		if (fp.sub != NULL)
-			return scim_errset(e, 400, "invalidPath",
-			    "members change by value: members or members[value eq \"…\"]");
-		if (fp.filter != NULL) {
-			const char	**uids = NULL;
-			size_t		  cap = 0;
+	if (x->n == x->cap) {
+		struct group_change *more = arena_alloc(x->a, (x->cap * 2 + 4) * sizeof(*more));
 
-			if (op != GOP_REMOVE)
-				return scim_errset(e, 400, "invalidPath",
-				    "a filter selects members to remove; add and replace take members");
-			if (filter_uids(a, fp.filter, &uids, &c->n, &cap, e) != 0)
-				return -1;
-			c->kind = GCH_REMOVE;
-			c->uids = uids;
-			c->strict = true;
-		} else {
-			if (member_uids(a, v, &c->uids, &c->n, e) != 0)
-				return -1;
-			/* remove with a value (Entra): those members; without: all of them. */
-			c->kind = op == GOP_ADD ? GCH_ADD : op == GOP_REPLACE ? GCH_SET :
-			    v != NULL ? GCH_REMOVE : GCH_SET;
-		}
-		(*n)++;
+		if (more == NULL)
+			return scim_oom(e);
+		if (x->n > 0)
+			memcpy(more, x->ch, x->n * sizeof(*more));
+		x->ch = more;
+		x->cap = x->cap * 2 + 4;
+	}
+	c = &x->ch[x->n];
+	memset(c, 0, sizeof(*c));
+	if (strcmp(at->name, "members") == 0) {
+		if (members_change(x, op, &fp, v, c, e) != 0)
+			return -1;
+		x->n++;
 		return 0;
 	}
 	if (fp.sub != NULL || fp.filter != NULL)
 		return scim_errset(e, 400, "invalidPath", "%s has no sub-attributes", at->name);
 	if (at->mut == SM_READONLY) {
 		/* Okta sends the id back in a replace: "changing" it to itself is no change. */
-		if (op != GOP_REMOVE && strcmp(at->name, "id") == 0 && v != NULL &&
-		    v->type == JSON_STRING && strcasecmp(v->str, uid) == 0)
+		if (op != SOP_REMOVE && strcmp(at->name, "id") == 0 && v != NULL &&
+		    v->type == JSON_STRING && strcasecmp(v->str, x->uid) == 0)
 			return 0;
 		return scim_errset(e, 400, "mutability", "%s is read-only", at->name);
 	}
 	if (strcmp(at->name, "displayName") == 0) {
-		if (op == GOP_REMOVE)
+		if (op == SOP_REMOVE)
 			return scim_errset(e, 400, "invalidValue", "displayName is required");
 		c->kind = GCH_NAME;
 	} else
 		c->kind = GCH_EXTERNAL_ID;
-	if (op == GOP_REMOVE)
+	if (op == SOP_REMOVE)
 		c->value = "";
-	else if (text_value(a, at->name, v, &c->value, e) != 0)
+	else if (text_value(x->a, at->name, v, &c->value, e) != 0)
 		return -1;
-	(*n)++;
-	return 0;
-}
-
-/* A PatchOp body as group changes, in order. */
-static int
-patch_changes(struct request *r, const char *uid, struct group_change **out, size_t *n,
-    struct scim_err *e)
-{
-	static const char *const names[] = { "add", "remove", "replace" };
-	const struct json	*ops;
-	struct group_change	*ch;
-	size_t			 cap;
-
-	*n = 0;
-	if (r->json == NULL || r->json->type != JSON_OBJECT)
-		return scim_errset(e, 400, "invalidSyntax", "the request body must be a PatchOp");
-	if (scim_schemas_check(r->json, URN_PATCH, e) != 0)
-		return -1;
-	if ((ops = sj_get(r->json, "Operations")) == NULL || ops->type != JSON_ARRAY || ops->n == 0)
-		return scim_errset(e, 400, "invalidSyntax", "Operations must be a non-empty list");
-	if (ops->n > SCIM_MAX_OPERATIONS)
-		return scim_errset(e, 400, "tooMany", "at most %d operations in one PATCH",
-		    SCIM_MAX_OPERATIONS);
-	/* An operation without a path sets at most displayName, externalId, members (and id). */
-	cap = ops->n * 4;
-	if ((*out = ch = arena_alloc(r->arena, cap * sizeof(*ch))) == NULL)
-		return scim_errset(e, 500, NULL, "out of memory");
-	for (size_t i = 0; i < ops->n; i++) {
-		const struct json	*o = ops->items[i], *v = sj_get(o, "value");
-		const char		*opname = sj_text(o, "op"), *path = sj_text(o, "path");
-		int			 op = -1;
-
-		for (int k = 0; opname != NULL && k < 3; k++)
-			if (strcasecmp(opname, names[k]) == 0)
-				op = k;
-		if (o->type != JSON_OBJECT || op < 0)
-			return scim_errset(e, 400, "invalidSyntax",
-			    "Operations[%zu].op must be add, remove or replace", i);
-		if (sj_get(o, "path") != NULL && path == NULL)
-			return scim_errset(e, 400, "invalidPath", "Operations[%zu].path must be a string",
-			    i);
-		if (path != NULL) {
-			if (translate(r, uid, (enum gop)op, path, v, false, ch, n, e) != 0)
-				return -1;
-			continue;
-		}
-		if (op == GOP_REMOVE)
-			return scim_errset(e, 400, "noTarget", "remove needs a path");
-		if (v == NULL || v->type != JSON_OBJECT)
-			return scim_errset(e, 400, "invalidValue",
-			    "%s without a path takes an object of attributes", names[op]);
-		for (size_t k = 0; k < v->n && *n < cap; k++)
-			if (strcasecmp(v->keys[k], "schemas") != 0 &&
-			    translate(r, uid, (enum gop)op, v->keys[k], v->items[k], true, ch, n, e) != 0)
-				return -1;
-	}
+	x->n++;
 	return 0;
 }
 
@@ -300,30 +268,16 @@ group_list(struct request *r, bool search)
 	struct group_entry	*m = NULL;
 	int64_t			*owner = NULL, *ids;
 	struct json		**trees;
-	struct scim_err		 se;
+	struct fnode		*filter;
 	struct core_ctx		 c;
 	struct core_err		 e;
 	size_t			 nm = 0, at = 0;
 	bool			 want;
 
-	if (scim_query_read(r, search, &q) != 0)
-		return;
 	memset(&gq, 0, sizeof(gq));
-	if (q.filter != NULL && (gq.filter = scim_filter(r->arena, q.filter, &scim_group_type, fmap,
-	    sizeof(fmap) / sizeof(fmap[0]), &se)) == NULL) {
-		scim_fail(r, &se);
+	if (scim_list_read(r, search, &listing, &q, &filter, &gq.sort) != 0)
 		return;
-	}
-	if (q.sort_by != NULL) {
-		for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
-			if (strcasecmp(q.sort_by, sorts[i].scim) == 0)
-				gq.sort = arena_printf(r->arena, "%s%s", q.descending ? "-" : "",
-				    sorts[i].core);
-		if (gq.sort == NULL) {
-			scim_error(r, 400, "invalidValue", "sortBy must be displayName or meta.created");
-			return;
-		}
-	}
+	gq.filter = filter;
 	gq.limit = q.count > 0 ? (int)q.count : 1;
 	gq.offset = (int)(q.start - 1);
 	api_ctx(r, &c);
@@ -428,10 +382,14 @@ group_write(struct request *r, bool patch)
 	if (api_if_match(r, &version) != 0 || scim_projection_read(r, &attributes, &excluded) != 0)
 		return;
 	if (patch) {
-		if (patch_changes(r, uid, &ch, &n, &se) != 0) {
+		struct changes x = { r->arena, uid, NULL, 0, 0 };
+
+		if (scim_patch_each(r->json, group_op, &x, &se) != 0) {
 			scim_fail(r, &se);
 			return;
 		}
+		ch = x.ch;
+		n = x.n;
 	} else {
 		/* A whole group: its name, its external id (none when absent), exactly its members. */
 		memset(put, 0, sizeof(put));
@@ -462,21 +420,7 @@ group_write(struct request *r, bool patch)
 static void h_put(struct request *r) { group_write(r, false); }
 static void h_patch(struct request *r) { group_write(r, true); }
 
-static void
-h_delete(struct request *r)
-{
-	struct core_ctx	 c;
-	struct core_err	 e;
-	int		 version;
-
-	if (api_if_match(r, &version) != 0)
-		return;
-	api_ctx(r, &c);
-	if (groups_delete_uid(&c, req_path_param(r, "id"), version, &e) != CORE_OK)
-		api_fail(r, &e);
-	else
-		resp_start(r, 204, SCIM_CT);
-}
+static void h_delete(struct request *r) { api_delete(r, "id", groups_delete_uid); }
 
 #define A	LEVEL_ADMIN
 #define ANY	ROUTE_ANY_SHAPE

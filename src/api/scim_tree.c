@@ -153,8 +153,7 @@ sj_push(struct arena *a, struct json *arr, struct json *v)
 	return 0;
 }
 
-/* Removes item i of an array. */
-static void
+void
 sj_drop(struct json *arr, size_t i)
 {
 	for (size_t k = i + 1; k < arr->n; k++)
@@ -228,8 +227,7 @@ sj_write(struct jsonw *w, const struct json *j)
 	}
 }
 
-/* A shallow copy of an object or array, so it can change apart from the original. */
-static struct json *
+struct json *
 sj_copy(struct arena *a, const struct json *j)
 {
 	struct json *c = sj_new(a, j->type);
@@ -263,8 +261,8 @@ scim_errset(struct scim_err *e, int status, const char *type, const char *fmt, .
 	return -1;
 }
 
-static int
-oom(struct scim_err *e)
+int
+scim_oom(struct scim_err *e)
 {
 	return scim_errset(e, 500, NULL, "out of memory");
 }
@@ -286,9 +284,8 @@ scim_schemas_check(const struct json *body, const char *want, struct scim_err *e
 static int canon_value(struct arena *, const struct scim_attr *, const char *path,
 		    const struct json *, struct json **, struct scim_err *);
 
-/* One value of an attribute (one item of a multi-valued one), by its type. */
-static int
-canon_single(struct arena *a, const struct scim_attr *at, const char *path, const struct json *v,
+int
+scim_canon_one(struct arena *a, const struct scim_attr *at, const char *path, const struct json *v,
     struct json **out, struct scim_err *e)
 {
 	*out = NULL;
@@ -302,7 +299,7 @@ canon_single(struct arena *a, const struct scim_attr *at, const char *path, cons
 			return scim_errset(e, 400, "invalidValue", "%.80s must be a string", path);
 		if (strlen(v->str) != v->len)
 			return scim_errset(e, 400, "invalidValue", "%.80s holds a NUL", path);
-		return (*out = sj_str(a, v->str)) ? 0 : oom(e);
+		return (*out = sj_str(a, v->str)) ? 0 : scim_oom(e);
 	case ST_BOOLEAN:
 		/* Entra ID sends "True" and "False". */
 		if (v->type == JSON_BOOL)
@@ -312,7 +309,7 @@ canon_single(struct arena *a, const struct scim_attr *at, const char *path, cons
 			*out = sj_bool(a, strcasecmp(v->str, "true") == 0);
 		else
 			return scim_errset(e, 400, "invalidValue", "%.80s must be true or false", path);
-		return *out ? 0 : oom(e);
+		return *out ? 0 : scim_oom(e);
 	case ST_COMPLEX:
 		break;
 	}
@@ -323,17 +320,17 @@ canon_single(struct arena *a, const struct scim_attr *at, const char *path, cons
 
 		if (val == NULL)
 			return scim_errset(e, 400, "invalidValue", "%.80s must be an object", path);
-		if (canon_single(a, val, path, v, &s, e) != 0)
+		if (scim_canon_one(a, val, path, v, &s, e) != 0)
 			return -1;
 		if ((o = sj_object(a)) == NULL || sj_set(a, o, val->name, s) != 0)
-			return oom(e);
+			return scim_oom(e);
 		*out = o;
 		return 0;
 	}
 	if (v->type != JSON_OBJECT)
 		return scim_errset(e, 400, "invalidValue", "%.80s must be an object", path);
 	if ((*out = sj_object(a)) == NULL)
-		return oom(e);
+		return scim_oom(e);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct scim_attr	*s = scim_attr_find(at->sub, at->nsub, v->keys[i]);
 		struct json		*cv;
@@ -345,7 +342,7 @@ canon_single(struct arena *a, const struct scim_attr *at, const char *path, cons
 		if (canon_value(a, s, sub, v->items[i], &cv, e) != 0)
 			return -1;
 		if (cv != NULL && sj_set(a, *out, s->name, cv) != 0)
-			return oom(e);
+			return scim_oom(e);
 	}
 	if ((*out)->n == 0)
 		*out = NULL;
@@ -360,23 +357,23 @@ canon_value(struct arena *a, const struct scim_attr *at, const char *path, const
 	struct json *arr, *item;
 
 	if (!at->multi)
-		return canon_single(a, at, path, v, out, e);
+		return scim_canon_one(a, at, path, v, out, e);
 	*out = NULL;
 	if (v->type == JSON_NULL)
 		return 0;
 	if ((arr = sj_array(a)) == NULL)
-		return oom(e);
+		return scim_oom(e);
 	if (v->type != JSON_ARRAY) {
-		if (canon_single(a, at, path, v, &item, e) != 0)
+		if (scim_canon_one(a, at, path, v, &item, e) != 0)
 			return -1;
 		if (item != NULL && sj_push(a, arr, item) != 0)
-			return oom(e);
+			return scim_oom(e);
 	} else
 		for (size_t i = 0; i < v->n; i++) {
-			if (canon_single(a, at, path, v->items[i], &item, e) != 0)
+			if (scim_canon_one(a, at, path, v->items[i], &item, e) != 0)
 				return -1;
 			if (item != NULL && sj_push(a, arr, item) != 0)
-				return oom(e);
+				return scim_oom(e);
 		}
 	*out = arr->n > 0 ? arr : NULL;
 	return 0;
@@ -400,7 +397,7 @@ canon_member(struct arena *a, struct json *obj, const struct scim_attr *at, cons
 		return 0;
 	if (canon_value(a, at, at->name, v, &cv, e) != 0)
 		return -1;
-	return cv == NULL || sj_set(a, obj, at->name, cv) == 0 ? 0 : oom(e);
+	return cv == NULL || sj_set(a, obj, at->name, cv) == 0 ? 0 : scim_oom(e);
 }
 
 int
@@ -412,7 +409,7 @@ scim_canon(struct arena *a, const struct scim_rtype *t, const struct json *body,
 	if (body == NULL || body->type != JSON_OBJECT)
 		return scim_errset(e, 400, "invalidSyntax", "the request body must be a JSON object");
 	if ((o = sj_object(a)) == NULL)
-		return oom(e);
+		return scim_oom(e);
 	for (size_t i = 0; i < body->n; i++) {
 		const char		*k = body->keys[i];
 		const struct json	*v = body->items[i];
@@ -421,7 +418,7 @@ scim_canon(struct arena *a, const struct scim_rtype *t, const struct json *body,
 
 		if (strcasecmp(k, "schemas") == 0) {
 			if (sj_set(a, o, "schemas", (struct json *)v) != 0)
-				return oom(e);
+				return scim_oom(e);
 			continue;
 		}
 		if (t->ext != NULL && strcasecmp(k, t->ext->id) == 0) {
@@ -431,7 +428,7 @@ scim_canon(struct arena *a, const struct scim_rtype *t, const struct json *body,
 				return scim_errset(e, 400, "invalidValue", "%s must be an object",
 				    t->ext->id);
 			if (ext == NULL && (ext = sj_object(a)) == NULL)
-				return oom(e);
+				return scim_oom(e);
 			for (size_t k2 = 0; k2 < v->n; k2++)
 				if ((at = scim_attr_find(t->ext->attrs, t->ext->n, v->keys[k2])) != NULL &&
 				    canon_member(a, ext, at, v->items[k2], e) != 0)
@@ -444,7 +441,7 @@ scim_canon(struct arena *a, const struct scim_rtype *t, const struct json *body,
 			return -1;
 	}
 	if (ext != NULL && ext->n > 0 && sj_set(a, o, t->ext->id, ext) != 0)
-		return oom(e);
+		return scim_oom(e);
 	*out = o;
 	return 0;
 }
@@ -600,7 +597,7 @@ sel_parse(struct arena *a, const struct scim_rtype *t, const char *list, struct 
 			return scim_errset(e, 400, "invalidValue", "at most %d attributes in a list",
 			    SEL_MAX);
 		if ((entry = arena_strndup(a, start, (size_t)(end - start))) == NULL)
-			return oom(e);
+			return scim_oom(e);
 		x = &s[*n];
 		memset(x, 0, sizeof(*x));
 		if (t->ext != NULL && strcasecmp(entry, t->ext->id) == 0) {
@@ -635,7 +632,7 @@ sel_parse(struct arena *a, const struct scim_rtype *t, const char *list, struct 
 					struct fnode *or = arena_alloc(a, sizeof(*or));
 
 					if (or == NULL)
-						return oom(e);
+						return scim_oom(e);
 					or->kind = FN_OR;
 					or->a = s[i].filter;
 					or->b = x->filter;
@@ -753,7 +750,7 @@ project_part(struct arena *a, const struct scim_rtype *t, const struct json *par
 				v = select_value(a, x, v, false);
 		}
 		if (v != NULL && sj_set(a, out, at->name, v) != 0)
-			return oom(e);
+			return scim_oom(e);
 	}
 	return 0;
 }
@@ -774,24 +771,24 @@ scim_project(struct arena *a, const struct scim_rtype *t, const struct json *tre
 		return 0;
 	}
 	if ((s = arena_alloc(a, SEL_MAX * sizeof(*s))) == NULL || (o = sj_object(a)) == NULL)
-		return oom(e);
+		return scim_oom(e);
 	if (sel_parse(a, t, list, s, &n, e) != 0)
 		return -1;
 	if (schemas != NULL && sj_set(a, o, "schemas", (struct json *)schemas) != 0)
-		return oom(e);
+		return scim_oom(e);
 	if (project_part(a, t, tree, false, s, n, keep, o, e) != 0)
 		return -1;
 	if (t->ext != NULL) {
 		const struct json *part = sj_get(tree, t->ext->id);
 
 		if (part != NULL && (ext = sj_object(a)) == NULL)
-			return oom(e);
+			return scim_oom(e);
 		if (part != NULL && sel_whole_ext(s, n))
 			ext = keep ? (struct json *)part : NULL;
 		else if (part != NULL && project_part(a, t, part, true, s, n, keep, ext, e) != 0)
 			return -1;
 		if (ext != NULL && ext->n > 0 && sj_set(a, o, t->ext->id, ext) != 0)
-			return oom(e);
+			return scim_oom(e);
 	}
 	*out = o;
 	return 0;
@@ -818,388 +815,4 @@ scim_wants(const char *attributes, const char *excluded, const char *name)
 			return false;
 	}
 	return attributes == NULL;
-}
-
-/* --- PATCH (RFC 7644 §3.5.2) ---------------------------------------------------- */
-
-enum pop { POP_ADD, POP_REMOVE, POP_REPLACE };
-
-/* Where an operation lands. */
-struct target {
-	const struct scim_attr	*at;
-	const struct scim_attr	*sub;		/* or NULL */
-	struct fnode		*filter;	/* or NULL */
-	bool			 ext;		/* in the extension part */
-	bool			 whole_ext;	/* the extension part itself */
-};
-
-/*
- * Resolves a path. Unknown attributes: 1 when lenient (members of a value
- * without a path, which are skipped as on PUT), else invalidPath.
- */
-static int
-resolve(struct arena *a, const struct scim_rtype *t, const char *path, bool lenient,
-    struct target *tg, struct scim_err *e)
-{
-	struct fpath	fp;
-	struct core_err	ce;
-
-	memset(tg, 0, sizeof(*tg));
-	if (t->ext != NULL && strcasecmp(path, t->ext->id) == 0) {
-		tg->whole_ext = tg->ext = true;
-		return 0;
-	}
-	if (filter_scim_path(a, path, &fp, &ce) != 0)
-		return scim_errset(e, 400, strchr(path, '[') ? "invalidFilter" : "invalidPath",
-		    "path %.60s: %s", path, ce.msg);
-	if ((tg->at = scim_attr_of(t, fp.uri, fp.attr, &tg->ext)) == NULL) {
-		if (lenient)
-			return 1;
-		return scim_errset(e, 400, "invalidPath", "path %.80s names no attribute of %s",
-		    path, t->name);
-	}
-	if (fp.sub != NULL) {
-		if (tg->at->type != ST_COMPLEX ||
-		    (tg->sub = scim_attr_find(tg->at->sub, tg->at->nsub, fp.sub)) == NULL) {
-			if (lenient)
-				return 1;
-			return scim_errset(e, 400, "invalidPath", "path %.80s names no sub-attribute",
-			    path);
-		}
-	}
-	if (fp.filter != NULL && !tg->at->multi)
-		return scim_errset(e, 400, "invalidPath", "%s has one value: it takes no [filter]",
-		    tg->at->name);
-	tg->filter = fp.filter;
-	return 0;
-}
-
-/* The "attr eq value" comparisons a value filter ANDs, as the members of a new value. */
-static int
-filter_seed(struct arena *a, const struct fnode *f, const struct scim_attr *at, struct json *o)
-{
-	const struct scim_attr *s;
-
-	if (f->kind == FN_AND)
-		return filter_seed(a, f->a, at, o) == 0 ? filter_seed(a, f->b, at, o) : -1;
-	if (f->kind != FN_CMP || f->op != FOP_EQ ||
-	    (s = scim_attr_find(at->sub, at->nsub, f->field)) == NULL)
-		return -1;
-	if (s->type == ST_BOOLEAN)
-		return sj_set(a, o, s->name, sj_bool(a, strcasecmp(f->value, "true") == 0));
-	return sj_set(a, o, s->name, sj_str(a, f->value));
-}
-
-/* Makes v the only primary value when it says it is (RFC 7643 §2.4): others lose the flag. */
-static int
-one_primary(struct arena *a, struct json *arr, const struct json *v)
-{
-	const struct json *p = sj_get(v, "primary");
-
-	if (p == NULL || p->type != JSON_BOOL || !p->boolean)
-		return 0;
-	for (size_t i = 0; i < arr->n; i++) {
-		const struct json *q = sj_get(arr->items[i], "primary");
-
-		if (arr->items[i] == v || q == NULL || q->type != JSON_BOOL || !q->boolean)
-			continue;
-		if ((arr->items[i] = sj_copy(a, arr->items[i])) == NULL ||
-		    sj_set(a, arr->items[i], "primary", NULL) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Merges the members of object v into object into (copying into, which may be shared). */
-static struct json *
-merge(struct arena *a, const struct json *into, const struct json *v)
-{
-	struct json *o = into ? sj_copy(a, into) : sj_object(a);
-
-	for (size_t i = 0; o != NULL && v != NULL && i < v->n; i++)
-		if (sj_set(a, o, v->keys[i], v->items[i]) != 0)
-			return NULL;
-	return o;
-}
-
-/* Whether arr holds a value whose "value" equals v's (or, without one, v itself). */
-static bool
-has_value(const struct json *arr, const struct json *v)
-{
-	const char *val = sj_text(v, "value");
-
-	for (size_t i = 0; arr != NULL && i < arr->n; i++) {
-		const char *other = sj_text(arr->items[i], "value");
-
-		if (val != NULL ? (other != NULL && strcmp(val, other) == 0) :
-		    sj_equal(arr->items[i], v))
-			return true;
-	}
-	return false;
-}
-
-/* The canonical form of an operation's value for the target. */
-static int
-op_value(struct arena *a, const struct target *tg, const struct json *v, struct json **out,
-    struct scim_err *e)
-{
-	if (tg->sub != NULL)
-		return canon_single(a, tg->sub, tg->sub->name, v, out, e);
-	if (tg->filter != NULL)
-		return canon_single(a, tg->at, tg->at->name, v, out, e);
-	return canon_value(a, tg->at, tg->at->name, v, out, e);
-}
-
-/* Applies one operation on a multi-valued attribute with a value filter. */
-static int
-apply_filtered(struct arena *a, enum pop op, const struct target *tg, struct json *part,
-    struct json *cv, struct scim_err *e)
-{
-	struct json	*arr = sj_get(part, tg->at->name), *fresh;
-	size_t		 hits = 0;
-
-	for (size_t i = 0; arr != NULL && i < arr->n; i++) {
-		struct json *item = arr->items[i];
-
-		if (!scim_match(tg->filter, item, tg->at->sub, tg->at->nsub))
-			continue;
-		hits++;
-		if (op == POP_REMOVE) {
-			if (tg->sub == NULL) {
-				sj_drop(arr, i--);
-				continue;
-			}
-			arr->items[i] = item = sj_copy(a, item);
-			if (item == NULL || sj_set(a, item, tg->sub->name, NULL) != 0)
-				return oom(e);
-		} else if (tg->sub != NULL) {
-			if ((arr->items[i] = item = sj_copy(a, item)) == NULL ||
-			    sj_set(a, item, tg->sub->name, cv) != 0)
-				return oom(e);
-		} else if ((arr->items[i] = item = op == POP_ADD ? merge(a, item, cv) : cv) == NULL)
-			return oom(e);
-		if (one_primary(a, arr, item) != 0)
-			return oom(e);
-	}
-	if (hits > 0) {
-		if (arr->n == 0)
-			sj_set(a, part, tg->at->name, NULL);
-		return 0;
-	}
-	/* Nothing matched: remove and replace have no target, unless replace finds no attribute at all. */
-	if (op == POP_REMOVE || (op == POP_REPLACE && arr != NULL))
-		return scim_errset(e, 400, "noTarget", "no value of %s matches the filter",
-		    tg->at->name);
-	/* An add makes the value the filter describes (Entra: emails[type eq "work"].value). */
-	if ((fresh = sj_object(a)) == NULL)
-		return oom(e);
-	if (filter_seed(a, tg->filter, tg->at, fresh) != 0)
-		return scim_errset(e, 400, "noTarget",
-		    "no value of %s matches the filter, and it does not describe a new one",
-		    tg->at->name);
-	if (tg->sub != NULL ? sj_set(a, fresh, tg->sub->name, cv) != 0 :
-	    (fresh = merge(a, fresh, cv)) == NULL)
-		return oom(e);
-	if (arr == NULL) {
-		if ((arr = sj_array(a)) == NULL || sj_set(a, part, tg->at->name, arr) != 0)
-			return oom(e);
-	}
-	if (sj_push(a, arr, fresh) != 0 || one_primary(a, arr, fresh) != 0)
-		return oom(e);
-	return 0;
-}
-
-/* Applies one operation on a sub-attribute of every value of a multi-valued attribute. */
-static int
-apply_each(struct arena *a, enum pop op, const struct target *tg, struct json *part,
-    struct json *cv, struct scim_err *e)
-{
-	struct json *arr = sj_get(part, tg->at->name), *item;
-
-	if (arr == NULL || arr->n == 0) {
-		if (op == POP_REMOVE)
-			return 0;
-		if ((arr = sj_array(a)) == NULL || (item = sj_object(a)) == NULL ||
-		    sj_set(a, item, tg->sub->name, cv) != 0 || sj_push(a, arr, item) != 0)
-			return oom(e);
-		return sj_set(a, part, tg->at->name, arr) == 0 ? 0 : oom(e);
-	}
-	for (size_t i = 0; i < arr->n; i++)
-		if ((arr->items[i] = item = sj_copy(a, arr->items[i])) == NULL ||
-		    sj_set(a, item, tg->sub->name, op == POP_REMOVE ? NULL : cv) != 0)
-			return oom(e);
-	return 0;
-}
-
-/* Applies one operation on an attribute named without a filter. */
-static int
-apply_plain(struct arena *a, enum pop op, const struct target *tg, struct json *part,
-    struct json *cv, const struct json *raw, struct scim_err *e)
-{
-	const char	*name = tg->at->name;
-	struct json	*cur = sj_get(part, name), *arr;
-
-	if (tg->sub != NULL && tg->at->multi)
-		return apply_each(a, op, tg, part, cv, e);
-	if (tg->sub != NULL) {
-		struct json *o = cur ? sj_copy(a, cur) : sj_object(a);
-
-		if (o == NULL || sj_set(a, o, tg->sub->name, op == POP_REMOVE ? NULL : cv) != 0)
-			return oom(e);
-		return sj_set(a, part, name, o->n > 0 ? o : NULL) == 0 ? 0 : oom(e);
-	}
-	if (op == POP_REMOVE) {
-		/* Entra removes members by listing them in "value": those, and only those, go. */
-		if (raw != NULL && tg->at->multi && cur != NULL && cv != NULL) {
-			arr = sj_copy(a, cur);
-			for (size_t i = 0; arr != NULL && i < arr->n; i++)
-				if (has_value(cv, arr->items[i]))
-					sj_drop(arr, i--);
-			if (arr == NULL)
-				return oom(e);
-			return sj_set(a, part, name, arr->n > 0 ? arr : NULL) == 0 ? 0 : oom(e);
-		}
-		return sj_set(a, part, name, NULL) == 0 ? 0 : oom(e);
-	}
-	if (cv == NULL)		/* null: replace clears, add adds nothing */
-		return op == POP_REPLACE ? (sj_set(a, part, name, NULL) == 0 ? 0 : oom(e)) : 0;
-	if (tg->at->multi && op == POP_ADD && cur != NULL) {
-		if ((arr = sj_copy(a, cur)) == NULL)
-			return oom(e);
-		for (size_t i = 0; i < cv->n; i++)
-			if (!has_value(arr, cv->items[i]) && (sj_push(a, arr, cv->items[i]) != 0 ||
-			    one_primary(a, arr, cv->items[i]) != 0))
-				return oom(e);
-		return sj_set(a, part, name, arr) == 0 ? 0 : oom(e);
-	}
-	/* A complex value merges: sub-attributes it does not name are left as they are. */
-	if (tg->at->type == ST_COMPLEX && !tg->at->multi && (cv = merge(a, cur, cv)) == NULL)
-		return oom(e);
-	return sj_set(a, part, name, cv) == 0 ? 0 : oom(e);
-}
-
-/* A read-only (or immutable, already set) target may only be "set" to what it is. */
-static int
-check_mutable(enum pop op, const struct target *tg, const struct json *part,
-    const struct json *raw, struct scim_err *e)
-{
-	const struct scim_attr	*at = tg->sub ? tg->sub : tg->at;
-	const struct json	*cur = sj_get(part, tg->at->name);
-
-	if (tg->sub != NULL && cur != NULL && !tg->at->multi)
-		cur = sj_get(cur, tg->sub->name);
-	if (tg->at->mut != SM_READONLY && at->mut != SM_READONLY &&
-	    !(at->mut == SM_IMMUTABLE && op != POP_ADD && tg->sub != NULL && cur != NULL))
-		return 0;
-	if (op != POP_REMOVE && tg->filter == NULL && raw != NULL && cur != NULL &&
-	    (sj_equal(cur, raw) || (raw->type == JSON_STRING && cur->type == JSON_STRING &&
-	    strcmp(raw->str, cur->str) == 0)))
-		return 1;	/* unchanged: nothing to do */
-	return scim_errset(e, 400, "mutability", "%s is %s", at->name,
-	    at->mut == SM_IMMUTABLE ? "immutable" : "read-only");
-}
-
-static int
-apply_path(struct arena *a, const struct scim_rtype *t, struct json *tree, enum pop op,
-    const char *path, const struct json *raw, bool lenient, struct scim_err *e)
-{
-	struct target	 tg;
-	struct json	*part = tree, *cv = NULL;
-	int		 rc;
-
-	if ((rc = resolve(a, t, path, lenient, &tg, e)) != 0)
-		return rc > 0 ? 0 : -1;
-	if (tg.whole_ext) {
-		if (op == POP_REMOVE)
-			return sj_set(a, tree, t->ext->id, NULL) == 0 ? 0 : oom(e);
-		if (raw == NULL || raw->type != JSON_OBJECT)
-			return scim_errset(e, 400, "invalidValue", "%s takes an object", t->ext->id);
-		for (size_t i = 0; i < raw->n; i++) {
-			char *p = arena_printf(a, "%s:%s", t->ext->id, raw->keys[i]);
-
-			if (p == NULL)
-				return oom(e);
-			if (apply_path(a, t, tree, op, p, raw->items[i], true, e) != 0)
-				return -1;
-		}
-		return 0;
-	}
-	if (tg.ext) {
-		struct json *x = sj_get(tree, t->ext->id);
-
-		if ((part = x ? sj_copy(a, x) : sj_object(a)) == NULL)
-			return oom(e);
-	}
-	if ((rc = check_mutable(op, &tg, part, raw, e)) != 0)
-		return rc > 0 ? 0 : -1;
-	if (op != POP_REMOVE && raw == NULL)
-		return scim_errset(e, 400, "invalidValue", "%s needs a value",
-		    op == POP_ADD ? "add" : "replace");
-	if (raw != NULL && op_value(a, &tg, raw, &cv, e) != 0)
-		return -1;
-	if (tg.filter != NULL) {
-		if (op != POP_REMOVE && cv == NULL)
-			return scim_errset(e, 400, "invalidValue", "%s needs a value", tg.at->name);
-		rc = apply_filtered(a, op, &tg, part, cv, e);
-	} else
-		rc = apply_plain(a, op, &tg, part, cv, raw, e);
-	if (rc != 0)
-		return -1;
-	if (tg.ext && sj_set(a, tree, t->ext->id, part->n > 0 ? part : NULL) != 0)
-		return oom(e);
-	return 0;
-}
-
-int
-scim_patch(struct arena *a, const struct scim_rtype *t, struct json *tree, const struct json *body,
-    struct scim_err *e)
-{
-	static const char *const names[] = { [POP_ADD] = "add", [POP_REMOVE] = "remove",
-		[POP_REPLACE] = "replace" };
-	const struct json *ops;
-
-	if (body == NULL || body->type != JSON_OBJECT)
-		return scim_errset(e, 400, "invalidSyntax", "the request body must be a PatchOp");
-	if (scim_schemas_check(body, URN_PATCH, e) != 0)
-		return -1;
-	if ((ops = sj_get(body, "Operations")) == NULL || ops->type != JSON_ARRAY || ops->n == 0)
-		return scim_errset(e, 400, "invalidSyntax", "Operations must be a non-empty list");
-	if (ops->n > SCIM_MAX_OPERATIONS)
-		return scim_errset(e, 400, "tooMany", "at most %d operations in one PATCH",
-		    SCIM_MAX_OPERATIONS);
-	for (size_t i = 0; i < ops->n; i++) {
-		const struct json	*o = ops->items[i], *value;
-		const char		*opname = sj_text(o, "op"), *path = sj_text(o, "path");
-		int			 op = -1;
-
-		for (int k = 0; opname != NULL && k < 3; k++)
-			if (strcasecmp(opname, names[k]) == 0)
-				op = k;
-		if (o->type != JSON_OBJECT || op < 0)
-			return scim_errset(e, 400, "invalidSyntax",
-			    "Operations[%zu].op must be add, remove or replace", i);
-		if (sj_get(o, "path") != NULL && path == NULL)
-			return scim_errset(e, 400, "invalidPath", "Operations[%zu].path must be a string",
-			    i);
-		value = sj_get(o, "value");
-		if (path != NULL) {
-			if (apply_path(a, t, tree, (enum pop)op, path, value, false, e) != 0)
-				return -1;
-			continue;
-		}
-		/* No path: the value's members are the attributes, each a path of its own. */
-		if (op == POP_REMOVE)
-			return scim_errset(e, 400, "noTarget", "remove needs a path");
-		if (value == NULL || value->type != JSON_OBJECT)
-			return scim_errset(e, 400, "invalidValue",
-			    "%s without a path takes an object of attributes", names[op]);
-		for (size_t k = 0; k < value->n; k++) {
-			if (strcasecmp(value->keys[k], "schemas") == 0)
-				continue;
-			if (apply_path(a, t, tree, (enum pop)op, value->keys[k], value->items[k], true,
-			    e) != 0)
-				return -1;
-		}
-	}
-	return 0;
 }

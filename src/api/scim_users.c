@@ -59,6 +59,9 @@ static const struct scim_fmap sorts[] = {
 	{ "userName", "username" }, { "meta.created", "created_at" },
 };
 
+static const struct scim_listing listing = { &scim_user_type, fmap, sizeof(fmap) / sizeof(fmap[0]),
+	sorts, sizeof(sorts) / sizeof(sorts[0]), "userName or meta.created" };
+
 /* --- a user as a tree -------------------------------------------------------------- */
 
 /* Sets name to s in o when s is text worth showing (not NULL, not empty). */
@@ -282,29 +285,15 @@ user_list(struct request *r, bool search)
 	struct user_page	 page;
 	struct user_group	*g;
 	struct json		**trees;
-	struct scim_err		 se;
+	struct fnode		*filter;
 	struct core_ctx		 c;
 	struct core_err		 e;
 	size_t			 ng;
 
-	if (scim_query_read(r, search, &q) != 0)
-		return;
 	memset(&uq, 0, sizeof(uq));
-	if (q.filter != NULL && (uq.filter = scim_filter(r->arena, q.filter, &scim_user_type, fmap,
-	    sizeof(fmap) / sizeof(fmap[0]), &se)) == NULL) {
-		scim_fail(r, &se);
+	if (scim_list_read(r, search, &listing, &q, &filter, &uq.sort) != 0)
 		return;
-	}
-	if (q.sort_by != NULL) {
-		for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
-			if (strcasecmp(q.sort_by, sorts[i].scim) == 0)
-				uq.sort = arena_printf(r->arena, "%s%s", q.descending ? "-" : "",
-				    sorts[i].core);
-		if (uq.sort == NULL) {
-			scim_error(r, 400, "invalidValue", "sortBy must be userName or meta.created");
-			return;
-		}
-	}
+	uq.filter = filter;
 	/* count=0 asks for the total alone; the core pages at least one. */
 	uq.limit = q.count > 0 ? (int)q.count : 1;
 	uq.offset = (int)(q.start - 1);
@@ -444,22 +433,7 @@ user_write(struct request *r, bool patch)
 static void h_put(struct request *r) { user_write(r, false); }
 static void h_patch(struct request *r) { user_write(r, true); }
 
-static void
-h_delete(struct request *r)
-{
-	struct user_ref	 ref = { UKEY_UID, req_path_param(r, "id") };
-	struct core_ctx	 c;
-	struct core_err	 e;
-	int		 version;
-
-	if (api_if_match(r, &version) != 0)
-		return;
-	api_ctx(r, &c);
-	if (users_remove(&c, &ref, version, &e) != CORE_OK)
-		api_fail(r, &e);
-	else
-		resp_start(r, 204, SCIM_CT);
-}
+static void h_delete(struct request *r) { api_user_remove(r, "id"); }
 
 #define A	LEVEL_ADMIN
 #define ANY	ROUTE_ANY_SHAPE
