@@ -126,12 +126,14 @@ h_keys_list(struct request *r)
 	size_t		 n = 0;
 	struct core_ctx	 c;
 	struct core_err	 e;
+	enum core_status st;
 	bool		 all;
 
 	if (!api_begin(r, known, &c) || api_bool(r, "all", false, &all) != 0)
 		return;
-	api_reply_list(r, keys_list(&c, all, &keys, &n, &e), &e, "api_keys", keys, n, sizeof(*keys),
-	    key_json);
+	/* Apart from the reply: the order a call's arguments are evaluated in is unspecified. */
+	st = keys_list(&c, all, &keys, &n, &e);
+	api_reply_list(r, st, &e, "api_keys", keys, n, sizeof(*keys), key_json);
 }
 
 static void

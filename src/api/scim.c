@@ -477,6 +477,15 @@ scim_list_read(struct request *r, bool search, const struct scim_listing *l, str
 	return 0;
 }
 
+void
+scim_list_fail(struct request *r, const struct core_err *e)
+{
+	if (e->status == CORE_INVALID)
+		scim_errorf(r, 400, "invalidFilter", "%s", e->msg);
+	else
+		api_fail(r, e);
+}
+
 /* --- filters ------------------------------------------------------------------------ */
 
 /* The core field of a SCIM attribute path (URN-qualified, or with the core schema's). */

@@ -260,6 +260,12 @@ int	 scim_patch(struct arena *, const struct scim_rtype *, struct json *tree,
 /* Checks a request's "schemas" member names want (RFC 7644 §3.3): -1 with err when not. */
 int	 scim_schemas_check(const struct json *body, const char *want, struct scim_err *);
 
+/*
+ * A list's core failure: its paging and sort are checked before, so a
+ * value the core refuses is the filter's (invalidFilter).
+ */
+void	scim_list_fail(struct request *, const struct core_err *);
+
 /* --- filters ------------------------------------------------------------------ */
 
 /* A SCIM attribute path and the core filter field it stands for. */

@@ -90,31 +90,33 @@ reply_group(struct request *r, int status, const struct group *g, const char *at
 
 /* --- requests as group changes ------------------------------------------------------------ */
 
-/* The uids of members values (canonical: objects with "value"). */
+/*
+ * The uids of a members value: a list of {"value": uid, …} (other
+ * sub-attributes ignored), a lone one, or bare uids as Entra sends them.
+ */
 static int
 member_uids(struct arena *a, const struct json *v, const char *const **out, size_t *n,
     struct scim_err *e)
 {
-	const struct scim_attr	*at = scim_attr_find(scim_group_schema.attrs, scim_group_schema.n,
-				    "members");
-	struct json		*cv;
-	const char		**uids;
+	const char	**uids;
+	size_t		  k = v && v->type == JSON_ARRAY ? v->n : 1;
 
 	*out = NULL;
 	*n = 0;
-	if (v == NULL)
+	if (v == NULL || v->type == JSON_NULL)
 		return 0;
-	if (scim_canon_attr(a, at, v, &cv, e) != 0)
-		return -1;
-	if (cv == NULL)
-		return 0;
-	if ((uids = arena_alloc(a, cv->n * sizeof(*uids))) == NULL)
-		return scim_errset(e, 500, NULL, "out of memory");
-	for (size_t i = 0; i < cv->n; i++)
-		if ((uids[i] = sj_text(cv->items[i], "value")) == NULL)
+	if ((uids = arena_alloc(a, k * sizeof(*uids))) == NULL)
+		return scim_oom(e);
+	for (size_t i = 0; i < k; i++) {
+		const struct json *m = v->type == JSON_ARRAY ? v->items[i] : v;
+
+		uids[i] = m->type == JSON_STRING ? m->str : sj_text(m, "value");
+		if (uids[i] == NULL || strlen(uids[i]) != (m->type == JSON_STRING ? m->len :
+		    sj_get(m, "value")->len))
 			return scim_errset(e, 400, "invalidValue", "members[%zu].value is required", i);
+	}
 	*out = uids;
-	*n = cv->n;
+	*n = k;
 	return 0;
 }
 
@@ -282,7 +284,7 @@ group_list(struct request *r, bool search)
 	gq.offset = (int)(q.start - 1);
 	api_ctx(r, &c);
 	if (groups_find(&c, &gq, &page, &e) != CORE_OK) {
-		api_fail(r, &e);
+		scim_list_fail(r, &e);
 		return;
 	}
 	if (q.count == 0)
@@ -333,7 +335,7 @@ h_create(struct request *r)
 		return;
 	if (scim_schemas_check(r->json, URN_GROUP, &se) != 0 ||
 	    scim_canon(r->arena, &scim_group_type, r->json, &tree, &se) != 0 ||
-	    member_uids(r->arena, sj_get(tree, "members"), &uids, &n, &se) != 0) {
+	    member_uids(r->arena, sj_get(r->json, "members"), &uids, &n, &se) != 0) {
 		scim_fail(r, &se);
 		return;
 	}
@@ -395,7 +397,8 @@ group_write(struct request *r, bool patch)
 		memset(put, 0, sizeof(put));
 		if (scim_schemas_check(r->json, URN_GROUP, &se) != 0 ||
 		    scim_canon(r->arena, &scim_group_type, r->json, &tree, &se) != 0 ||
-		    member_uids(r->arena, sj_get(tree, "members"), &put[2].uids, &put[2].n, &se) != 0) {
+		    member_uids(r->arena, sj_get(r->json, "members"), &put[2].uids, &put[2].n,
+		    &se) != 0) {
 			scim_fail(r, &se);
 			return;
 		}

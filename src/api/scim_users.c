@@ -300,7 +300,7 @@ user_list(struct request *r, bool search)
 	uq.count = true;
 	api_ctx(r, &c);
 	if (users_list(&c, &uq, &page, &e) != CORE_OK) {
-		api_fail(r, &e);
+		scim_list_fail(r, &e);
 		return;
 	}
 	if (q.count == 0)

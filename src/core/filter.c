@@ -485,7 +485,7 @@ type_name(enum ftype t)
 static const struct ffield *cmp_field(struct fcomp *, const struct fnode *,
 		    const struct ffield **);
 static int compile_values(struct fcomp *, const struct ffield *, const struct fnode *, int);
-static int compile_values_cmp(struct fcomp *, const struct ffield *, const struct fnode *);
+static int compile_values_cmp(struct fcomp *, const struct ffield *, const struct fnode *, int);
 
 static int
 compile_cmp(struct fcomp *c, const struct fnode *n, int depth)
@@ -506,7 +506,7 @@ compile_cmp(struct fcomp *c, const struct fnode *n, int depth)
 		return -1;
 	}
 	if (f->type == FT_VALUES)
-		return compile_values_cmp(c, f, n);
+		return compile_values_cmp(c, f, n, depth);
 	text = f->type == FT_TEXT || f->type == FT_LOWER || f->type == FT_EXACT;
 	cast = type_cast(f->type);
 
@@ -671,17 +671,21 @@ value_eq(const struct fnode *n)
 	return NULL;
 }
 
-/* Only presence applies to the attribute itself: it has at least one value. */
+/*
+ * The attribute itself: present when it has a value; any other comparison
+ * is of its values' "value" (RFC 7644's emails co "example.com").
+ */
 static int
-compile_values_cmp(struct fcomp *c, const struct ffield *f, const struct fnode *n)
+compile_values_cmp(struct fcomp *c, const struct ffield *f, const struct fnode *n, int depth)
 {
-	if (n->op != FOP_PRESENT) {
-		core_fail(c->e, CORE_INVALID, f->name,
-		    "%s has several values: compare one of its sub-attributes", f->name);
-		return -1;
+	struct fnode sub = *n;
+
+	if (n->op == FOP_PRESENT) {
+		buf_printf(c->out->sql, "EXISTS (SELECT 1 FROM %s)", f->sql);
+		return 0;
 	}
-	buf_printf(c->out->sql, "EXISTS (SELECT 1 FROM %s)", f->sql);
-	return 0;
+	sub.field = "value";
+	return compile_values(c, f, &sub, depth);
 }
 
 /*

@@ -81,10 +81,10 @@ DB_STMT(st_members_leaving, 3,
 	"SELECT u.uid, coalesce(nullif(u.display_name, ''), u.username), m.group_id" \
 	" FROM gatehouse.group_members m JOIN gatehouse.users u" \
 	" ON u.org_id = m.org_id AND u.id = m.user_id" \
-	" WHERE m.org_id = gatehouse.current_org() AND " cond " AND u.status <> 'removed'" \
-	" ORDER BY m.group_id, u.id LIMIT $2::int"
-DB_STMT(st_entries, 2, ENTRIES("m.group_id = $1::bigint"));
-DB_STMT(st_entries_of, 2, ENTRIES("m.group_id = ANY($1::bigint[])"));
+	" WHERE m.org_id = gatehouse.current_org() AND " cond
+#define ENTRIES_ORDER	" AND u.status <> 'removed' ORDER BY m.group_id, u.id LIMIT $2::int"
+DB_STMT(st_entries, 2, ENTRIES("m.group_id = $1::bigint") ENTRIES_ORDER);
+DB_STMT(st_entries_of, 2, ENTRIES("m.group_id = ANY($1::bigint[])") ENTRIES_ORDER);
 DB_STMT(st_group_remove, 1,
     "DELETE FROM gatehouse.groups WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 DB_STMT(st_group_reach, 1,
