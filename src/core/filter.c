@@ -724,9 +724,12 @@ compile_value_path(struct fcomp *c, const struct fnode *n, int depth)
 {
 	const struct ffield *f = c->values ? NULL : field_named(c, n->field);
 
+	if (f == NULL && c->values == NULL) {
+		core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
+		return -1;
+	}
 	if (f == NULL || f->type != FT_VALUES) {
-		core_fail(c->e, CORE_INVALID, n->field, f || c->values ?
-		    "%.64s takes no [filter]: it has one value" : "%.64s is not filterable",
+		core_fail(c->e, CORE_INVALID, n->field, "%.64s takes no [filter]: it has one value",
 		    n->field);
 		return -1;
 	}
