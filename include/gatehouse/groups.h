@@ -100,6 +100,9 @@ enum core_status groups_of_user(struct core_ctx *, const struct user_ref *,
 /* The memberships of the users with these ids, by user id then key, in one transaction. */
 enum core_status groups_of_users(struct core_ctx *, const int64_t *ids, size_t nids,
 		    struct user_group **out, size_t *n, struct core_err *);
+/* groups_of_users inside the caller's transaction. */
+enum core_status groups_of_users_in(struct core_ctx *, const int64_t *ids, size_t nids,
+		    struct user_group **out, size_t *n, struct core_err *);
 
 /* --- groups as a directory provisions them (SCIM) ------------------------------ */
 

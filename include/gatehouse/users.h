@@ -191,13 +191,17 @@ struct user_query {
 	const char		*cursor;	/* opaque, from a previous page */
 	int			 offset;	/* alternative to cursor for dialects that page by number */
 	bool			 count;		/* also compute the total */
+	bool			 groups;	/* also read the page's memberships (SCIM's "groups") */
 };
 
+struct user_group;
 struct user_page {
 	struct user	*users;
 	size_t		 n;
 	const char	*next_cursor;	/* NULL on the last page */
 	int64_t		 total;		/* when requested */
+	struct user_group *groups;	/* when requested: by user id, then group key */
+	size_t		 ngroups;
 };
 
 enum core_status users_list(struct core_ctx *, const struct user_query *, struct user_page *out,

@@ -381,16 +381,29 @@ search_member(struct request *r, const char *name, const char **out)
 	return 0;
 }
 
-/* A query parameter given at most once. */
+/*
+ * A parameter of the query string given at most once. The request's
+ * parameter view also holds a JSON body's members, and a User may carry an
+ * attribute of any name: these are read from the query string alone.
+ */
 static int
 one_param(struct request *r, const char *name, const char **out)
 {
+	static const struct parse_limits lim = { 256, 65536, 1, 64 };
+	struct params		 q;
+	struct parse_error	 pe;
+
 	*out = NULL;
-	if (params_count(&r->params, name) > 1) {
+	memset(&q, 0, sizeof(q));
+	if (form_parse(r->arena, &q, &lim, r->query, strlen(r->query), &pe) != PARSE_OK) {
+		scim_errorf(r, 400, "invalidSyntax", "%s", pe.msg);
+		return -1;
+	}
+	if (params_count(&q, name) > 1) {
 		scim_errorf(r, 400, "invalidValue", "%s must be given once", name);
 		return -1;
 	}
-	*out = req_param(r, name);
+	*out = params_get(&q, name);
 	return 0;
 }
 

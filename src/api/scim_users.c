@@ -298,6 +298,7 @@ user_list(struct request *r, bool search)
 	uq.limit = q.count > 0 ? (int)q.count : 1;
 	uq.offset = (int)(q.start - 1);
 	uq.count = true;
+	uq.groups = scim_wants(q.attributes, q.excluded, "groups");
 	api_ctx(r, &c);
 	if (users_list(&c, &uq, &page, &e) != CORE_OK) {
 		scim_list_fail(r, &e);
@@ -305,8 +306,8 @@ user_list(struct request *r, bool search)
 	}
 	if (q.count == 0)
 		page.n = 0;
-	if (groups_for(r, page.users, page.n, q.attributes, q.excluded, &g, &ng) != 0)
-		return;
+	g = page.groups;
+	ng = page.ngroups;
 	if ((trees = arena_alloc(r->arena, (page.n ? page.n : 1) * sizeof(*trees))) == NULL) {
 		scim_error(r, 500, NULL, "out of memory");
 		return;

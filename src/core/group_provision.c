@@ -268,12 +268,16 @@ groups_find(struct core_ctx *c, const struct group_query *q, struct group_page *
 	for (size_t i = 0; i < out->n; i++)
 		rows_fill(&groups_rows, c->arena, r, (int)i, &out->groups[i]);
 	PQclear(r);
-	if ((r = db_exec_sql(buf_cstr(&count), nfilter, f.params)) == NULL) {
+	/* A page that is not full, and not past the end, tells the total itself. */
+	if (out->n < (size_t)q->limit && (out->n > 0 || q->offset <= 0))
+		out->total = (q->offset > 0 ? q->offset : 0) + (int64_t)out->n;
+	else if ((r = db_exec_sql(buf_cstr(&count), nfilter, f.params)) == NULL) {
 		st = core_abort(core_db_fail(e, "group count"));
 		goto done;
+	} else {
+		out->total = db_int(r, 0, 0);
+		PQclear(r);
 	}
-	out->total = db_int(r, 0, 0);
-	PQclear(r);
 	st = core_commit(e);
 done:
 	buf_free(&sql);

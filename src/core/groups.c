@@ -461,9 +461,10 @@ groups_of_user(struct core_ctx *c, const struct user_ref *ref, struct user_group
 	return core_commit(e);
 }
 
-enum core_status
-groups_of_users(struct core_ctx *c, const int64_t *ids, size_t nids, struct user_group **out,
-    size_t *n, struct core_err *e)
+/* The memberships of users (by id), inside the caller's transaction (rows_read), or in one of its own. */
+static enum core_status
+memberships(struct core_ctx *c, const int64_t *ids, size_t nids, bool own_tx,
+    struct user_group **out, size_t *n, struct core_err *e)
 {
 	struct buf	 lit;
 	enum core_status st;
@@ -481,8 +482,22 @@ groups_of_users(struct core_ctx *c, const int64_t *ids, size_t nids, struct user
 		buf_free(&lit);
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
-	st = rows_list(c, &st_users_groups, buf_cstr(&lit), &user_group_rows, "list", (void **)out, n,
-	    e);
+	st = (own_tx ? rows_list : rows_read)(c, &st_users_groups, buf_cstr(&lit), &user_group_rows,
+	    "list", (void **)out, n, e);
 	buf_free(&lit);
 	return st;
+}
+
+enum core_status
+groups_of_users(struct core_ctx *c, const int64_t *ids, size_t nids, struct user_group **out,
+    size_t *n, struct core_err *e)
+{
+	return memberships(c, ids, nids, true, out, n, e);
+}
+
+enum core_status
+groups_of_users_in(struct core_ctx *c, const int64_t *ids, size_t nids, struct user_group **out,
+    size_t *n, struct core_err *e)
+{
+	return memberships(c, ids, nids, false, out, n, e);
 }

@@ -16,6 +16,7 @@
 #include "gatehouse/cursor.h"
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/groups.h"
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
@@ -888,11 +889,23 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
 		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
 	PQclear(r);
 	page->total = -1;
-	if (plan->count) {
+	/* A page that is not full, and not past the end, tells the total itself. */
+	if (plan->count && got <= (size_t)q->limit && (got > 0 || q->offset <= 0))
+		page->total = (q->offset > 0 ? q->offset : 0) + (int64_t)got;
+	else if (plan->count) {
 		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)
 			return core_db_fail(e, "user count");
 		page->total = db_int(r, 0, 0);
 		PQclear(r);
+	}
+	if (q->groups && page->n > 0) {
+		int64_t *ids = arena_alloc(c->arena, page->n * sizeof(*ids));
+
+		if (ids == NULL)
+			return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+		for (size_t i = 0; i < page->n; i++)
+			ids[i] = page->users[i].id;
+		return groups_of_users_in(c, ids, page->n, &page->groups, &page->ngroups, e);
 	}
 	return CORE_OK;
 }

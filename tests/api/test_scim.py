@@ -310,6 +310,14 @@ def test_unknown_and_read_only_attributes_are_ignored_on_create():
     assert native_user(o, u["id"])["has_password"] is False
 
 
+def test_list_parameters_come_from_the_query_string_alone():
+    o = shared()
+    u = new_user(o, attributes="userName", excludedAttributes="emails", count=0)
+    assert "emails" in u and "name" in u, "body members are attributes, never parameters"
+    got = ok(scim(o, "POST", "/Users?attributes=userName", user_body(attributes="name")), 201)
+    assert set(got) == {"schemas", "id", "userName"}
+
+
 def test_user_name_is_required_and_valid():
     o = shared()
     body = user_body()
