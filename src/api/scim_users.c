@@ -223,32 +223,6 @@ provision_of(struct request *r, const struct json *old, const struct json *new,
 
 /* --- handlers ------------------------------------------------------------------------ */
 
-/* The groups of users, for their trees' "groups" (only when the response shows them). */
-static int
-groups_for(struct request *r, const struct user *u, size_t n, const char *attributes,
-    const char *excluded, struct user_group **g, size_t *ng)
-{
-	int64_t		*ids;
-	struct core_ctx	 c;
-	struct core_err	 e;
-
-	*g = NULL;
-	*ng = 0;
-	if (n == 0 || !scim_wants(attributes, excluded, "groups"))
-		return 0;
-	if ((ids = arena_alloc(r->arena, n * sizeof(*ids))) == NULL) {
-		scim_error(r, 500, NULL, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		ids[i] = u[i].id;
-	api_ctx(r, &c);
-	if (groups_of_users(&c, ids, n, g, ng, &e) != CORE_OK) {
-		api_fail(r, &e);
-		return -1;
-	}
-	return 0;
-}
 
 /* The tree of u with its groups (those of all[] that are u's). */
 static struct json *
@@ -263,18 +237,24 @@ tree_with_groups(struct request *r, const struct user *u, const struct user_grou
 	return user_tree(r, u, all + first, k);
 }
 
-/* Answers one user, read again with its groups. */
+/* Answers one user with its groups (read only when the response shows them). */
 static void
 reply_user(struct request *r, int status, const struct user *u, const char *attributes,
     const char *excluded)
 {
-	struct user_group	*g;
-	size_t			 ng;
+	struct user_group	*g = NULL;
+	size_t			 ng = 0;
+	struct core_ctx		 c;
+	struct core_err		 e;
 
-	if (groups_for(r, u, 1, attributes, excluded, &g, &ng) != 0)
+	api_ctx(r, &c);
+	if (scim_wants(attributes, excluded, "groups") &&
+	    groups_of_users(&c, &u->id, 1, &g, &ng, &e) != CORE_OK) {
+		api_fail(r, &e);
 		return;
-	scim_reply(r, status, &scim_user_type, tree_with_groups(r, u, g, ng), u->version,
-	    attributes, excluded);
+	}
+	scim_reply(r, status, &scim_user_type, user_tree(r, u, g, ng), u->version, attributes,
+	    excluded);
 }
 
 static void
@@ -381,7 +361,6 @@ user_write(struct request *r, bool patch)
 {
 	struct user_ref		 ref = { UKEY_UID, req_path_param(r, "id") };
 	struct user_provision	 pv;
-	struct user_group	*g;
 	struct json		*old, *new;
 	struct scim_err		 se;
 	struct core_ctx		 c;
@@ -389,7 +368,6 @@ user_write(struct request *r, bool patch)
 	struct user		 u, out;
 	const char		*attributes, *excluded;
 	int			 version;
-	size_t			 ng;
 
 	if (api_if_match(r, &version) != 0 || scim_projection_read(r, &attributes, &excluded) != 0)
 		return;
@@ -420,9 +398,7 @@ user_write(struct request *r, bool patch)
 		api_ctx(r, &c);
 		if (users_provision_update(&c, &ref, &pv, version == CORE_ANY_VERSION ? u.version :
 		    version, &out, &e) == CORE_OK) {
-			if (groups_for(r, &out, 1, attributes, excluded, &g, &ng) == 0)
-				scim_reply(r, 200, &scim_user_type, tree_with_groups(r, &out, g, ng),
-				    out.version, attributes, excluded);
+			reply_user(r, 200, &out, attributes, excluded);
 			return;
 		}
 		if (e.status != CORE_PRECONDITION || version != CORE_ANY_VERSION)

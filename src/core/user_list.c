@@ -164,7 +164,13 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	lim = arena_printf(a, "%d", q->limit + 1);
 	off = arena_printf(a, "%d", q->offset > 0 ? q->offset : 0);
 	buf_printf(sql, " LIMIT $%d::int", fsql_param(f, lim));
-	buf_printf(sql, " OFFSET $%d::int", fsql_param(f, off));
+	/*
+	 * OFFSET only when there is one: PostgreSQL costs a generic plan with an
+	 * OFFSET parameter as if it skipped rows, prefers a custom plan, and so
+	 * plans the statement again on every run (~0.5 ms at a million users).
+	 */
+	if (q->offset > 0)
+		buf_printf(sql, " OFFSET $%d::int", fsql_param(f, off));
 	if (lim == NULL || off == NULL || sql->failed || count->failed)
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	return CORE_OK;
