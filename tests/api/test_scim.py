@@ -89,15 +89,18 @@ def find(o, filt, path="/Users"):
     return ok(scim(o, "GET", f"{path}?filter={q(filt)}"))
 
 
-_shared = None
+def once(make):
+    """A function answering make()'s result, made on the first call: fixtures tests share."""
+    made = []
+
+    def get():
+        if not made:
+            made.append(make())
+        return made[0]
+    return get
 
 
-def shared():
-    """One org for tests that only read what they make."""
-    global _shared
-    if _shared is None:
-        _shared = Org()
-    return _shared
+shared = once(Org)      # one org for tests that only read what they make
 
 
 # --- discovery (RFC 7644 §4) ----------------------------------------------------------
@@ -184,14 +187,7 @@ class World:
             if method == "POST" else None
 
 
-_world = None
-
-
-def world():
-    global _world
-    if _world is None:
-        _world = World()
-    return _world
+world = once(World)
 
 
 def scim_routes():
@@ -403,14 +399,7 @@ class People:
         return sorted(u["id"] for u in lst["Resources"])
 
 
-_people = None
-
-
-def people():
-    global _people
-    if _people is None:
-        _people = People()
-    return _people
+people = once(People)
 
 
 def ids(*users):

@@ -76,53 +76,57 @@ allowed_word(const char *s, size_t n)
 	return 0;
 }
 
-/* Tokens of the SQL: words, placeholders $1.., literals '' '\' '\+10FFFF' "C", punctuation. */
+/* The length of the literal s starts with, if the compiler may write it, else 0. */
+static size_t
+literal(const char *s)
+{
+	static const char *const ok[] = { "''", "'\\'", "'\\+10FFFF'", "\"C\"" };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strncmp(s, ok[i], strlen(ok[i])) == 0)
+			return strlen(ok[i]);
+	return 0;
+}
+
+static void
+must(int ok, const char *sql)
+{
+	if (!ok) {
+		fprintf(stderr, "SQL not the compiler's own: %s\n", sql);
+		abort();
+	}
+}
+
+/*
+ * The SQL holds allowed words, placeholders $first.. in order, allowed
+ * literals, balanced parentheses and operators; nothing a value could bring.
+ */
 static void
 sql_ok(const char *sql, const struct fsql *o)
 {
-	int		 want = o->first_param, open = 0;
 	const char	*s = sql;
+	int		 want = o->first_param, open = 0;
+	size_t		 n;
 
 	while (*s != '\0') {
-		size_t n;
-
-		if (isalpha((unsigned char)*s)) {
-			n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
-			if (!allowed_word(s, n)) {
-				fprintf(stderr, "word %.*s in %s\n", (int)n, s, sql);
-				abort();
-			}
+		n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+		if (n > 0 && isalpha((unsigned char)*s)) {
+			must(allowed_word(s, n), sql);
 			s += n;
 		} else if (*s == '$') {
 			char *end;
 
-			if (strtol(s + 1, &end, 10) != want++ || end == s + 1)
-				abort();
+			must(strtol(s + 1, &end, 10) == want++ && end > s + 1, sql);
 			s = end;
-		} else if (*s == '\'') {
-			if (strncmp(s, "''", 2) == 0)
-				s += 2;
-			else if (strncmp(s, "'\\'", 3) == 0)
-				s += 3;
-			else if (strncmp(s, "'\\+10FFFF'", 10) == 0)
-				s += 10;
-			else
-				abort();
-		} else if (*s == '"') {
-			if (strncmp(s, "\"C\"", 3) != 0)
-				abort();
-			s += 3;
-		} else if (*s == '(' || *s == ')') {
-			if ((open += *s == '(' ? 1 : -1) < 0)
-				abort();
+		} else if ((n = literal(s)) > 0)
+			s += n;
+		else {
+			open += *s == '(' ? 1 : *s == ')' ? -1 : 0;
+			must(open >= 0 && strchr("() <>=&|:+1", *s) != NULL, sql);
 			s++;
-		} else if (strchr(" <>=&|:+1", *s) != NULL)
-			s++;
-		else
-			abort();
+		}
 	}
-	if (open != 0 || want != o->first_param + o->nparams)
-		abort();
+	must(open == 0 && want == o->first_param + o->nparams, sql);
 }
 
 static int

@@ -13,6 +13,8 @@
 #include "gatehouse/buf.h"
 #include "gatehouse/filter.h"
 
+#include "scim-ops.h"
+
 /* A well-formed tree: returns its comparisons (value paths count their own). */
 static int
 tree_ok(const struct fnode *n, int in_value)
@@ -92,12 +94,6 @@ operand(struct buf *b, const struct fnode *n, int paren)
 static void
 unparse(struct buf *b, const struct fnode *n)
 {
-	static const char *const ops[FOP__MAX] = {
-		[FOP_EQ] = "eq", [FOP_NE] = "ne", [FOP_GT] = "gt", [FOP_GE] = "ge",
-		[FOP_LT] = "lt", [FOP_LE] = "le", [FOP_PREFIX] = "sw", [FOP_SUFFIX] = "ew",
-		[FOP_CONTAINS] = "co",
-	};
-
 	switch (n->kind) {
 	case FN_AND:
 		operand(b, n->a, n->a->kind == FN_OR);
@@ -127,7 +123,7 @@ unparse(struct buf *b, const struct fnode *n)
 	if (n->op == FOP_PRESENT)
 		buf_puts(b, "pr");
 	else {
-		buf_printf(b, "%s ", ops[n->op]);
+		buf_printf(b, "%s ", scim_op_names[n->op]);
 		put_string(b, n->value);
 	}
 }

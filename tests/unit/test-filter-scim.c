@@ -18,31 +18,31 @@
 #include "gatehouse/core.h"
 #include "gatehouse/filter.h"
 
+#include "../fuzz/scim-ops.h"
+
+/* One arena and one output buffer for the whole group (cmocka group setup). */
 struct fx {
 	struct arena	a;
 	struct core_err	e;
 	struct buf	out;
 };
+static struct fx fx;
 
 static int
-setup(void **state)
+group_up(void **state)
 {
-	static struct fx f;
-
-	memset(&f, 0, sizeof(f));
-	arena_init(&f.a, 4 << 20);
-	buf_init(&f.out);
-	*state = &f;
+	arena_init(&fx.a, 16 << 20);
+	buf_init(&fx.out);
+	(void)state;
 	return 0;
 }
 
 static int
-teardown(void **state)
+group_down(void **state)
 {
-	struct fx *f = *state;
-
-	buf_free(&f->out);
-	arena_free(&f->a);
+	buf_free(&fx.out);
+	arena_free(&fx.a);
+	(void)state;
 	return 0;
 }
 
@@ -53,12 +53,6 @@ teardown(void **state)
 static void
 show(struct buf *b, const struct fnode *n)
 {
-	static const char *const ops[FOP__MAX] = {
-		[FOP_EQ] = "eq", [FOP_NE] = "ne", [FOP_GT] = "gt", [FOP_GE] = "ge",
-		[FOP_LT] = "lt", [FOP_LE] = "le", [FOP_PREFIX] = "sw", [FOP_SUFFIX] = "ew",
-		[FOP_CONTAINS] = "co",
-	};
-
 	switch (n->kind) {
 	case FN_AND:
 	case FN_OR:
@@ -82,7 +76,8 @@ show(struct buf *b, const struct fnode *n)
 		if (n->op == FOP_PRESENT)
 			buf_printf(b, "%s pr", n->field);
 		else
-			buf_printf(b, "%s %s \"%s\"", n->field, ops[n->op] ? ops[n->op] : "??", n->value);
+			buf_printf(b, "%s %s \"%s\"", n->field,
+			    scim_op_names[n->op] ? scim_op_names[n->op] : "??", n->value);
 		break;
 	}
 }
@@ -126,23 +121,27 @@ path(struct fx *f, const char *s)
 	return buf_cstr(&f->out);
 }
 
-static void
-check_table(struct fx *f, const char *(*fn)(struct fx *, const char *),
-    const char *const (*t)[2], size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *got = fn(f, t[i][0]);
+/* An input and what a reader makes of it. */
+struct row {
+	const char	*in;
+	const char	*want;
+};
 
-		if (strcmp(got, t[i][1]) != 0)
-			fail_msg("input %s\n  got  %s\n  want %s", t[i][0], got, t[i][1]);
-	}
-}
-
-#define CHECK_TABLE(f, fn, t)	check_table((f), (fn), (t), sizeof(t) / sizeof((t)[0]))
+/* Every row of a table through reader, each difference a failure naming the input. */
+#define ROWS(reader, table)							\
+	do {								\
+		for (size_t i_ = 0; i_ < sizeof(table) / sizeof((table)[0]); i_++) {	\
+			const char *got_ = reader(&fx, (table)[i_].in);		\
+									\
+			if (strcmp(got_, (table)[i_].want) != 0)		\
+				fail_msg("input %s\n  got  %s\n  want %s",	\
+				    (table)[i_].in, got_, (table)[i_].want);	\
+		}							\
+	} while (0)
 
 /* --- the grammar ---------------------------------------------------------------- */
 
-static const char *const comparisons[][2] = {
+static const struct row comparisons[] = {
 	/* RFC 7644 §3.4.2.2's own examples. */
 	{ "userName eq \"bjensen\"",		"userName eq \"bjensen\"" },
 	{ "name.familyName co \"O'Malley\"",	"name.familyName co \"O'Malley\"" },
@@ -187,10 +186,11 @@ static const char *const comparisons[][2] = {
 static void
 attribute_comparisons(void **state)
 {
-	CHECK_TABLE(*state, parse, comparisons);
+	(void)state;
+	ROWS(parse, comparisons);
 }
 
-static const char *const logic[][2] = {
+static const struct row logic[] = {
 	/* and binds tighter than or; both associate to the left; not needs parentheses. */
 	{ "a pr and b pr",			"{a pr and b pr}" },
 	{ "a pr or b pr",			"{a pr or b pr}" },
@@ -214,10 +214,11 @@ static const char *const logic[][2] = {
 static void
 logical_operators_and_grouping(void **state)
 {
-	CHECK_TABLE(*state, parse, logic);
+	(void)state;
+	ROWS(parse, logic);
 }
 
-static const char *const value_paths[][2] = {
+static const struct row value_paths[] = {
 	{ "emails[type eq \"work\" and value co \"@example.com\"]",
 	  "emails[{type eq \"work\" and value co \"@example.com\"}]" },
 	{ "emails[type eq \"work\"] or ims[type eq \"xmpp\" and value co \"@foo.com\"]",
@@ -238,10 +239,11 @@ static const char *const value_paths[][2] = {
 static void
 value_path_filters(void **state)
 {
-	CHECK_TABLE(*state, parse, value_paths);
+	(void)state;
+	ROWS(parse, value_paths);
 }
 
-static const char *const errors[][2] = {
+static const struct row errors[] = {
 	{ "",					"error: expected a comparison" },
 	{ "   ",				"error: expected a comparison" },
 	{ "userName",				"error: expected an operator after the attribute" },
@@ -282,7 +284,8 @@ static const char *const errors[][2] = {
 static void
 errors_name_the_filter(void **state)
 {
-	CHECK_TABLE(*state, parse, errors);
+	(void)state;
+	ROWS(parse, errors);
 }
 
 /* n copies of unit joined by sep. */
@@ -321,7 +324,8 @@ nest(struct fx *f, const char *inner, int n)
 static void
 limits(void **state)
 {
-	struct fx	*f = *state;
+	(void)state;
+	struct fx	*f = &fx;
 	char		 big[4100];
 
 	assert_null(strstr(parse(f, repeat(f, "a pr", " or ", FILTER_MAX_TERMS)), "error"));
@@ -344,7 +348,7 @@ limits(void **state)
 
 /* --- PATCH paths ------------------------------------------------------------------ */
 
-static const char *const paths[][2] = {
+static const struct row paths[] = {
 	{ "title",				"-|title|-|-" },
 	{ "name.familyName",			"-|name|familyName|-" },
 	{ "members",				"-|members|-|-" },
@@ -375,7 +379,8 @@ static const char *const paths[][2] = {
 static void
 patch_paths(void **state)
 {
-	CHECK_TABLE(*state, path, paths);
+	(void)state;
+	ROWS(path, paths);
 }
 
 /* --- compiling what SCIM added ------------------------------------------------------ */
@@ -421,7 +426,7 @@ compile(struct fx *f, const char *s)
 	return buf_cstr(&f->out);
 }
 
-static const char *const compiled[][2] = {
+static const struct row compiled[] = {
 	/* Case-exact text: compared as it is, on its "C" column. */
 	{ "ext eq \"AbC\"",		"u.ext = $1::text | AbC" },
 	{ "ext ne \"AbC\"",		"u.ext <> $1::text | AbC" },
@@ -464,21 +469,22 @@ static const char *const compiled[][2] = {
 static void
 compiles_what_scim_added(void **state)
 {
-	CHECK_TABLE(*state, compile, compiled);
+	(void)state;
+	ROWS(compile, compiled);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(attribute_comparisons, setup, teardown),
-		cmocka_unit_test_setup_teardown(logical_operators_and_grouping, setup, teardown),
-		cmocka_unit_test_setup_teardown(value_path_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(errors_name_the_filter, setup, teardown),
-		cmocka_unit_test_setup_teardown(limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(patch_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(compiles_what_scim_added, setup, teardown),
+		cmocka_unit_test(attribute_comparisons),
+		cmocka_unit_test(logical_operators_and_grouping),
+		cmocka_unit_test(value_path_filters),
+		cmocka_unit_test(errors_name_the_filter),
+		cmocka_unit_test(limits),
+		cmocka_unit_test(patch_paths),
+		cmocka_unit_test(compiles_what_scim_added),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_up, group_down);
 }
