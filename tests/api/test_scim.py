@@ -406,55 +406,50 @@ def ids(*users):
     return sorted(u["id"] for u in users)
 
 
-def test_filter_user_name_eq_in_any_case_and_operators_in_any_case():
+# Filters over People's users ({t} is its tag) and whom each must find, by name.
+FILTERS = [
+    # Names and operators in any case; an attribute with its schema URN.
+    ('userName eq "ADA-{t}@X.EXAMPLE"', "ada"),
+    ('USERNAME EQ "ada-{t}@x.example"', "ada"),
+    ('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ada-{t}@x.example"', "ada"),
+    # Every operator, and, or, not, parentheses.
+    ('userName sw "ada-{t}" or userName sw "bob-{t}"', "ada bob"),
+    ('userName ew "-{t}@y.example"', "cy dee"),
+    ('userName co "-{t}@" and not (userName co "@y.")', "ada bob eve"),
+    ('userName co "-{t}@" and title pr', "bob"),
+    ('userName co "-{t}@" and active eq false', "cy"),
+    ('userName co "-{t}@" and (active eq true and userName ge "dee")', "dee eve"),
+    ('userName co "-{t}@" and displayName eq "ada {t}"', "ada"),
+    ('userName co "-{t}@" and userName ne "ada-{t}@x.example" and userName lt "cy"', "bob"),
+    # externalId is case-exact.
+    ('externalId eq "A-{t}"', "ada"),
+    ('externalId eq "a-{t}"', "bob"),
+    # Value paths over emails; the attribute itself compares its values' "value"
+    # (RFC 7644's emails co "example.com").
+    ('emails[type eq "home" and value co "{t}"]', "ada"),
+    ('emails[type eq "work" and value ew "-{t}@x.example"]', "ada bob"),
+    ('emails.value eq "ADA-{t}@home.example"', "ada"),
+    ('emails eq "bob-{t}@x.example"', "bob"),
+    ('emails[type eq "work"].value eq "dee-{t}@y.example"', "dee"),
+    ('userName co "-{t}@" and not (emails pr)', "eve"),
+    # The enterprise extension, and times.
+    (ENT + ':employeeNumber eq "1-{t}"', "ada"),
+    ('userName co "-{t}@" and ' + ENT + ':department eq "ops"', "bob"),
+    ('userName co "-{t}@" and meta.lastModified gt "2100-01-01T00:00:00Z"', ""),
+]
+
+
+def test_filters_find_exactly_whom_they_describe():
     p = people()
-    t = p.tag
-    assert p.ids(f'userName eq "ADA-{t}@X.EXAMPLE"') == ids(p.ada)
-    assert p.ids(f'USERNAME EQ "ada-{t}@x.example"') == ids(p.ada)
-    assert p.ids(f'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ada-{t}@x.example"') == \
-        ids(p.ada)
+    for template, names in FILTERS:
+        want = ids(*(getattr(p, n) for n in names.split()))
+        assert p.ids(template.replace("{t}", p.tag)) == want, template
 
 
-def test_filter_operators_and_logic():
+def test_filter_meta_created_compares_times():
     p = people()
-    t = p.tag
-    assert p.ids(f'userName sw "ada-{t}" or userName sw "bob-{t}"') == ids(p.ada, p.bob)
-    assert p.ids(f'userName ew "-{t}@y.example"') == ids(p.cy, p.dee)
-    assert p.ids(f'userName co "-{t}@" and not (userName co "@y.")') == ids(p.ada, p.bob, p.eve)
-    assert p.ids(f'userName co "-{t}@" and title pr') == ids(p.bob)
-    assert p.ids(f'userName co "-{t}@" and active eq false') == ids(p.cy)
-    assert p.ids(f'userName co "-{t}@" and (active eq true and userName ge "dee")') == ids(p.dee, p.eve)
-    assert p.ids(f'userName co "-{t}@" and displayName eq "ada {t}"') == ids(p.ada)
-    assert p.ids(f'userName co "-{t}@" and userName ne "ada-{t}@x.example" and userName lt "cy"') == \
-        ids(p.bob)
-
-
-def test_filter_external_id_is_case_exact():
-    p = people()
-    assert p.ids(f'externalId eq "A-{p.tag}"') == ids(p.ada)
-    assert p.ids(f'externalId eq "a-{p.tag}"') == ids(p.bob)
-
-
-def test_filter_value_paths_over_emails():
-    p = people()
-    t = p.tag
-    assert p.ids(f'emails[type eq "home" and value co "{t}"]') == ids(p.ada)
-    assert p.ids(f'emails[type eq "work" and value ew "-{t}@x.example"]') == ids(p.ada, p.bob)
-    assert p.ids(f'emails.value eq "ADA-{t}@home.example"') == ids(p.ada)
-    # The attribute itself compares its values' "value" (RFC 7644's emails co "example.com").
-    assert p.ids(f'emails eq "bob-{t}@x.example"') == ids(p.bob)
-    assert p.ids(f'emails[type eq "work"].value eq "dee-{t}@y.example"') == ids(p.dee)
-    assert p.ids(f'userName co "-{t}@" and not (emails pr)') == ids(p.eve)
-
-
-def test_filter_enterprise_attributes_and_meta_dates():
-    p = people()
-    t = p.tag
-    assert p.ids(f'{ENT}:employeeNumber eq "1-{t}"') == ids(p.ada)
-    assert p.ids(f'userName co "-{t}@" and {ENT}:department eq "ops"') == ids(p.bob)
     created = p.dee["meta"]["created"]
-    assert p.ids(f'userName co "-{t}@" and meta.created ge "{created}"') == ids(p.dee, p.eve)
-    assert p.ids(f'userName co "-{t}@" and meta.lastModified gt "2100-01-01T00:00:00Z"') == []
+    assert p.ids(f'userName co "-{p.tag}@" and meta.created ge "{created}"') == ids(p.dee, p.eve)
 
 
 def test_entra_sends_plus_for_spaces_and_unquoted_values():

@@ -143,12 +143,12 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct arena	 a;
-	struct core_err	 e;
-	struct fnode	*n;
-	struct buf	 sql;
-	struct fsql	 o;
 	char		*text;
+	struct fsql	 o;
+	struct buf	 sql;
+	struct arena	 a;
+	struct fnode	*n;
+	struct core_err	 e;
 
 	if ((text = malloc(size + 1)) == NULL)
 		return 0;

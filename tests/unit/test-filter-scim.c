@@ -82,37 +82,40 @@ show(struct buf *b, const struct fnode *n)
 	}
 }
 
-/* The tree of a filter, or "error: <message>" after checking the error names "filter". */
+/* "error: <message>", after checking the failure is invalid input naming field. */
+static const char *
+refused(struct fx *f, const char *field)
+{
+	assert_int_equal(f->e.status, CORE_INVALID);
+	assert_string_equal(f->e.field, field);
+	buf_printf(&f->out, "error: %s", f->e.msg);
+	return buf_cstr(&f->out);
+}
+
+/* The tree of a filter, or its refusal. */
 static const char *
 parse(struct fx *f, const char *s)
 {
 	struct fnode *n;
 
-	memset(&f->e, 0, sizeof(f->e));
 	buf_reset(&f->out);
-	if ((n = filter_parse_scim(&f->a, s, &f->e)) == NULL) {
-		assert_int_equal(f->e.status, CORE_INVALID);
-		assert_string_equal(f->e.field, "filter");
-		buf_printf(&f->out, "error: %s", f->e.msg);
-	} else
-		show(&f->out, n);
+	memset(&f->e, 0, sizeof(f->e));
+	if ((n = filter_parse_scim(&f->a, s, &f->e)) == NULL)
+		return refused(f, "filter");
+	show(&f->out, n);
 	return buf_cstr(&f->out);
 }
 
-/* A path as "uri|attr|sub|filter" (- for none), or "error: <message>" naming "path". */
+/* A path as "uri|attr|sub|filter" (- for none), or its refusal. */
 static const char *
 path(struct fx *f, const char *s)
 {
 	struct fpath p;
 
-	memset(&f->e, 0, sizeof(f->e));
 	buf_reset(&f->out);
-	if (filter_scim_path(&f->a, s, &p, &f->e) != 0) {
-		assert_int_equal(f->e.status, CORE_INVALID);
-		assert_string_equal(f->e.field, "path");
-		buf_printf(&f->out, "error: %s", f->e.msg);
-		return buf_cstr(&f->out);
-	}
+	memset(&f->e, 0, sizeof(f->e));
+	if (filter_scim_path(&f->a, s, &p, &f->e) != 0)
+		return refused(f, "path");
 	buf_printf(&f->out, "%s|%s|%s|", p.uri ? p.uri : "-", p.attr, p.sub ? p.sub : "-");
 	if (p.filter != NULL)
 		show(&f->out, p.filter);
@@ -397,30 +400,33 @@ static const struct ffield fields[] = {
 	{ "phones.value", "p.v", FT_TEXT, NULL, NULL, NULL, NULL },
 };
 
-/* A SCIM filter compiled with parameters from $1: "<sql> | p1 | p2 …", or "error <field>: <message>". */
+/*
+ * A SCIM filter as SQL: "<sql> | p1 | p2 …" with parameters from $1, or
+ * "error <field>: <message>". The statement is built in the arena's text.
+ */
 static const char *
 compile(struct fx *f, const char *s)
 {
-	struct fnode	*n;
+	struct fsql	 o = { .first_param = 1 };
+	struct fnode	*n = parse(f, s) && strncmp(buf_cstr(&f->out), "error", 5) != 0 ?
+			    filter_parse_scim(&f->a, s, &f->e) : NULL;
 	struct buf	 sql;
-	struct fsql	 o;
+	int		 rc;
 
-	memset(&f->e, 0, sizeof(f->e));
-	buf_reset(&f->out);
-	if ((n = filter_parse_scim(&f->a, s, &f->e)) == NULL)
+	if (n == NULL)
 		fail_msg("%s does not parse: %s", s, f->e.msg);
 	buf_init(&sql);
-	memset(&o, 0, sizeof(o));
 	o.sql = &sql;
-	o.first_param = 1;
-	if (filter_compile(&f->a, n, fields, sizeof(fields) / sizeof(fields[0]), "not filterable by ",
-	    &o, &f->e) != 0) {
-		assert_int_equal(f->e.status, CORE_INVALID);
-		buf_printf(&f->out, "error %s: %s", f->e.field, f->e.msg);
-	} else {
+	rc = filter_compile(&f->a, n, fields, sizeof(fields) / sizeof(fields[0]),
+	    "not filterable by ", &o, &f->e);
+	buf_reset(&f->out);
+	if (rc == 0) {
 		buf_puts(&f->out, buf_cstr(&sql));
 		for (int i = 0; i < o.nparams; i++)
 			buf_printf(&f->out, " | %s", o.params[i]);
+	} else {
+		assert_int_equal(f->e.status, CORE_INVALID);
+		buf_printf(&f->out, "error %s: %s", f->e.field, f->e.msg);
 	}
 	buf_free(&sql);
 	return buf_cstr(&f->out);
