@@ -508,21 +508,20 @@ gchange_free(struct gchange *g)
 static char *
 key_from(struct arena *a, const char *name)
 {
-	char	*k = arena_strndup(a, name, 90), *o = k;
-	size_t	 n;
+	size_t	 n = strlen(name);
+	char	*k, *o;
 
-	if (k == NULL)
+	if (n > 90) {
+		/* Cut where a character starts, never inside its UTF-8 sequence. */
+		n = 90;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if ((k = o = arena_strndup(a, name, n)) == NULL)
 		return NULL;
 	for (const unsigned char *p = (const unsigned char *)k; *p; p++)
 		*o++ = (*p <= ' ' || *p == '/' || *p == ',' || *p == 0x7f) ? '-' : (char)*p;
 	*o = '\0';
-	/* Not in the middle of a UTF-8 sequence. */
-	n = strlen(k);
-	while (n > 0 && ((unsigned char)k[n - 1] & 0xc0) == 0x80)
-		n--;
-	if (n > 0 && ((unsigned char)k[n - 1] & 0xc0) == 0xc0)
-		n--;
-	k[n] = '\0';
 	return groups_key_ok(k) ? k : arena_strdup(a, "group");
 }
 

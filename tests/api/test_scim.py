@@ -760,6 +760,19 @@ def test_active_false_disables_through_every_surface_and_true_enables():
     assert got["active"] is True and native_user(o, u["id"])["status"] == "active"
 
 
+def test_a_deactivated_users_keys_stop_working_on_every_surface():
+    o = Org()
+    u = new_user(o)
+    made = expect(o.call("POST", "/api/v1/api-keys", json={"name": "k", "user": u["id"]}), 201).json()
+    key = made["key"]
+    expect(request("GET", "/api/v1/me", key=key), 200)
+    ok(patch(o, f"/Users/{u['id']}", {"op": "Replace", "path": "active", "value": "False"}))
+    expect(request("GET", "/api/v1/me", key=key), 401)
+    assert request("GET", "/scim/v2/ServiceProviderConfig", key=key).status == 401
+    ok(patch(o, f"/Users/{u['id']}", {"op": "replace", "path": "active", "value": True}))
+    expect(request("GET", "/api/v1/me", key=key), 200)
+
+
 def test_a_disabled_user_made_over_scim_is_disabled_at_once():
     o = shared()
     u = new_user(o, active=False)
@@ -837,6 +850,17 @@ def test_group_create_with_members_is_the_core_group_other_surfaces_see():
     u = ok(scim(o, "GET", f"/Users/{a['id']}"))
     assert {x["value"] for x in u["groups"]} == {g["id"]}
     assert u["groups"][0]["display"] == "Sales Team" and u["groups"][0]["type"] == "direct"
+
+
+def test_a_groups_key_is_made_from_any_name():
+    o = Org()
+    long_name = "é" * 50    # 100 bytes: the key is cut to 90, between characters
+    for name, key in (("Équipe ventes/EMEA, 2", "Équipe-ventes-EMEA--2"), (long_name, "é" * 45),
+                      (" ", "-")):
+        g = ok(scim(o, "POST", "/Groups", {"schemas": [GROUP], "displayName": name}), 201)
+        mine, = [x for x in expect(o.call("GET", "/api/v1/groups"), 200).json()["groups"]
+                 if x["uid"] == g["id"]]
+        assert mine["key"] == key and mine["name"] == name
 
 
 def test_a_group_made_natively_is_a_scim_group():
