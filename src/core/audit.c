@@ -28,7 +28,6 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 	char		 org[24], uid[24], kid[24];
 	const char	*actor = "operator";
 	const char	*p[10];
-	PGresult	*r;
 
 	core_id_text(c->org_id, org);
 	p[0] = org;
@@ -49,11 +48,8 @@ audit_write(struct core_ctx *c, const char *action, const char *target_type,
 	p[7] = changes_json ? changes_json : "{}";
 	p[8] = c->request_id ? c->request_id : "";
 	p[9] = c->address;
-	r = db_exec(c->address ? &st_audit_insert_addr : &st_audit_insert, p);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
+	/* Nobody reads its answer: it goes with the COMMIT, a failure of it failing that. */
+	return db_defer(c->address ? &st_audit_insert_addr : &st_audit_insert, p) == DB_OK ? 0 : -1;
 }
 
 enum core_status
@@ -142,6 +138,7 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 {
 	char		 lim[16], *action = NULL;
 	const char	*p[7];
+	struct db_query	 rq = DB_QUERY(&st_audit_list, p);
 	PGresult	*r;
 	enum core_status st;
 	size_t		 rows;
@@ -178,20 +175,19 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 	p[4] = q->until;
 	p[5] = q->cursor;
 	p[6] = lim;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_read(c, &rq, 1, "audit log", e)) != CORE_OK)
 		return st;
-	if ((r = db_exec(&st_audit_list, p)) == NULL)
-		return core_abort(core_db_fail(e, "audit log"));
+	r = rq.res;
 	rows = (size_t)PQntuples(r);
 	*n = rows > (size_t)q->limit ? (size_t)q->limit : rows;
 	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
 		PQclear(r);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < *n; i++)
 		rows_fill(&event_rows, c->arena, r, (int)i, &(*out)[i]);
 	if (rows > (size_t)q->limit && *n > 0)
 		*next = (*out)[*n - 1].id;
 	PQclear(r);
-	return core_commit(e);
+	return CORE_OK;
 }

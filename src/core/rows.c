@@ -33,34 +33,28 @@ rows_fill(const struct rows_kind *k, struct arena *a, PGresult *r, int row, void
 }
 
 enum core_status
-rows_one(struct core_ctx *c, struct db_stmt *stmt, const char *const *p,
-    const struct rows_kind *k, void *out, const char *field, const char *msg, struct core_err *e)
+rows_take_one(struct core_ctx *c, PGresult *r, const struct rows_kind *k, void *out,
+    const char *field, const char *msg, struct core_err *e)
 {
-	PGresult *r;
+	enum core_status st = CORE_OK;
 
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, field ? field : k->what);
-	if (PQntuples(r) != 1 || PQnfields(r) != k->ncols) {
-		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, field, "%s", msg);
-	}
-	rows_fill(k, c->arena, r, 0, out);
+	if (PQntuples(r) != 1 || PQnfields(r) != k->ncols)
+		st = core_fail(e, CORE_NOT_FOUND, field, "%s", msg);
+	else
+		rows_fill(k, c->arena, r, 0, out);
 	PQclear(r);
-	return CORE_OK;
+	return st;
 }
 
 enum core_status
-rows_read(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
-    const char *what, void **out, size_t *n, struct core_err *e)
+rows_take(struct core_ctx *c, PGresult *r, const struct rows_kind *k, void **out, size_t *n,
+    struct core_err *e)
 {
-	const char	*p[1] = { param };
-	PGresult	*r;
-	char		*v;
+	char *v;
 
-	if ((r = db_exec(stmt, param ? p : NULL)) == NULL)
-		return core_db_fail(e, what);
 	*n = (size_t)PQntuples(r);
 	if ((v = arena_alloc(c->arena, (*n ? *n : 1) * k->size)) == NULL) {
+		*n = 0;
 		PQclear(r);
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
@@ -72,15 +66,29 @@ rows_read(struct core_ctx *c, struct db_stmt *stmt, const char *param, const str
 }
 
 enum core_status
-rows_list(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
+rows_one(struct core_ctx *c, struct db_stmt *stmt, const char *const *p,
+    const struct rows_kind *k, void *out, const char *field, const char *msg, struct core_err *e)
+{
+	struct db_query	 q = DB_QUERY(stmt, p);
+	enum core_status st;
+
+	if ((st = core_read(c, &q, 1, field ? field : k->what, e)) != CORE_OK)
+		return st;
+	return rows_take_one(c, q.res, k, out, field, msg, e);
+}
+
+enum core_status
+rows_read(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
     const char *what, void **out, size_t *n, struct core_err *e)
 {
+	const char	*p[1] = { param };
+	struct db_query	 q = DB_QUERY(stmt, param ? p : NULL);
 	enum core_status st;
 
 	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_read(c, &q, 1, what, e)) != CORE_OK)
 		return st;
-	return core_end(rows_read(c, stmt, param, k, what, out, n, e), e);
+	return rows_take(c, q.res, k, out, n, e);
 }
 
 PGresult *
@@ -105,6 +113,18 @@ rows_exec_on(struct db_stmt *stmt, int64_t id, const char *arg, const char *what
 	if ((r = rows_on(stmt, id, arg, what, e)) == NULL)
 		return e->status;
 	PQclear(r);
+	return CORE_OK;
+}
+
+enum core_status
+rows_defer_on(struct db_stmt *stmt, int64_t id, const char *what, struct core_err *e)
+{
+	char		 sid[CORE_ID_LEN];
+	const char	*p[1] = { sid };
+
+	core_id_text(id, sid);
+	if (db_defer(stmt, p) != DB_OK)
+		return core_db_fail(e, what);
 	return CORE_OK;
 }
 

@@ -17,7 +17,8 @@
 
 #define INVITE_TTL	(7 * 86400)
 
-DB_STMT(st_user_insert, 3,
+/* Answers the new user whole, so creating needs no reload. */
+DB_STMT(st_user_insert, 3, USER_RETURNING(
     "INSERT INTO gatehouse.users (org_id, username, email, first_name, middle_name, last_name,"
     " preferred_first_name, title, department, employee_type, start_date, end_date,"
     " in_audit_scope, auth_method, team_id, access_level, roles, note, summary_email,"
@@ -32,7 +33,7 @@ DB_STMT(st_user_insert, 3,
     "  coalesce(ARRAY(SELECT jsonb_array_elements_text(p->'roles')), '{}'),"
     "  coalesce(p->>'note', ''), coalesce((p->>'summary_email')::boolean, true),"
     "  $2, $3, CASE WHEN $2 = 'pending' THEN now() END, CASE WHEN $2 = 'active' THEN now() END"
-    " FROM (SELECT $1::jsonb AS p) x RETURNING id");
+    " FROM (SELECT $1::jsonb AS p) x"));
 
 /*
  * Checks a create request without touching the database: the credential
@@ -86,7 +87,6 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 	struct buf		 json;
 	enum core_status	 st;
 	PGresult		*r;
-	int64_t			 id;
 
 	buf_init(&json);
 	if ((st = users_patch_json(c, eff, &level, &json, e)) != CORE_OK ||
@@ -106,12 +106,10 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 			core_fail(e, CORE_CONFLICT, "email", "email is already in use as a username");
 		return st;
 	}
-	id = db_int(r, 0, 0);
-	PQclear(r);
-	if ((st = users_reload(c, id, out, e)) != CORE_OK)
+	if ((st = users_take(c, r, out, e)) != CORE_OK)
 		return st;
 	if (req->invite) {
-		if (tokens_issue(c, id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
+		if (tokens_issue(c, out->id, TOKEN_REGISTRATION, INVITE_TTL, token) != 0)
 			return core_db_fail(e, "invitation");
 		if (req->send_email) {
 			struct buf	pl;
@@ -138,30 +136,28 @@ create_insert(struct core_ctx *c, const struct user_create *req, const struct us
 }
 
 /*
- * Checks every requested password against the org's policy, in one short
- * transaction of its own; a failing item gets its own result. Returns a
- * status other than CORE_OK only when the check itself could not run.
+ * Checks every requested password against the org's policy, read once (a
+ * read of its own) and only when a password was given; a failing item gets
+ * its own result. Returns a status other than CORE_OK only when the policy
+ * could not be read.
  */
 static enum core_status
 password_policies(struct core_ctx *c, const struct user_create *reqs,
     const struct user_patch *effs, struct user_result *res, size_t n, struct core_err *e)
 {
 	enum core_status st;
+	size_t		 min = 0;
+	bool		 read = false;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].status != CORE_OK || reqs[i].password == NULL)
 			continue;
-		st = users_check_password(reqs[i].password, effs[i].val[UF_USERNAME],
-		    effs[i].val[UF_EMAIL], &res[i].err);
-		if (st != CORE_OK && st != CORE_INVALID) {
-			*e = res[i].err;
-			return core_abort(st);
-		}
-		res[i].status = st;
+		if (!read && (st = users_password_min(c, &min, e)) != CORE_OK)
+			return st;
+		read = true;
+		res[i].status = users_check_password(reqs[i].password, min,
+		    effs[i].val[UF_USERNAME], effs[i].val[UF_EMAIL], &res[i].err);
 	}
-	db_rollback();
 	return CORE_OK;
 }
 
