@@ -10,13 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "gatehouse/filter.h"
 #include "gatehouse/users.h"
 
 struct arena;
 struct buf;
+struct pg_result;		/* libpq's PGresult, which the fuzz harnesses do without */
 
 /* The choices of the enumerated fields (NULL-terminated), for ufields and the filter. */
 extern const char *const user_employee_types[];
@@ -72,7 +71,8 @@ enum core_status users_check_password(const char *pw, size_t min, const char *us
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
 /* Fills u from r, one row of USER_COLS (none: not found); clears r. */
-enum core_status users_take(struct core_ctx *, PGresult *r, struct user *, struct core_err *);
+enum core_status users_take(struct core_ctx *, struct pg_result *r, struct user *,
+		    struct core_err *);
 /*
  * Records action on the user: each field that differs between old (NULL:
  * created) and new, and extra_key (a secret) as changed without its value.
