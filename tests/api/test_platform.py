@@ -212,7 +212,13 @@ def test_key_of_inactive_user_is_401():
     key = make_key(org, email)
     expect(get("/api/v1/me", key=key), 200)
     update(f"UPDATE gatehouse.users SET status = 'suspended' WHERE email = '{email}'", 1, tenant=org_id)
-    expect(get("/api/v1/me", key=key), 401)
+    # As for revocation: within the notification's delivery, which reaches the
+    # worker after the suspending COMMIT returns (README, "API keys").
+    start = time.monotonic()
+    wait_until(lambda: get("/api/v1/me", key=key).status == 401, timeout=1.0, interval=0.001)
+    assert time.monotonic() - start < 0.25, "suspension took longer than its notification"
+    for _ in range(20):
+        expect(get("/api/v1/me", key=key), 401)
 
 
 def test_key_use_is_recorded_in_last_used_at():
