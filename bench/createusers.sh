@@ -96,11 +96,13 @@ createusers_scenario() {
 	rate=$(awk -v n="$n" -v t="$median" 'BEGIN { printf "%.0f", n / t }')
 
 	printf '\nCreateUsers (POST /attackforge/api/ss/users), %s users:\n' "$n"
-	printf '  KDF alone (%s, %s cores)        %9.2f s   (%.2f s of CPU, %.3f s a hash)\n' \
-		"$algo" "$cores" "$kdf_s" "$kdf_cpu" "$(awk -v c="$kdf_cpu" -v n="$n" 'BEGIN { print c / n }')"
-	printf '  with passwords (%s a request)   %9.2f s   %s× the KDF alone (goal ≤ 1.15: %s)\n' \
-		"$per" "$total" "$ratio" "$(awk -v r="$ratio" 'BEGIN { print (r <= 1.15 ? "met" : "NOT met") }')"
-	printf '  without passwords (one request) %9.3f s   %s users/s, median of %s (goal ≥ 5000: %s)\n' \
-		"$median" "$rate" "$rounds" "$(awk -v r="$rate" 'BEGIN { print (r >= 5000 ? "met" : "NOT met") }')"
+	printf '  %-34s %9.2f s   (%.2f s of CPU, %.3f s a hash)\n' "KDF alone ($algo, $cores cores)" \
+		"$kdf_s" "$kdf_cpu" "$(awk -v c="$kdf_cpu" -v n="$n" 'BEGIN { print c / n }')"
+	printf '  %-34s %9.2f s   %s× the KDF alone (goal ≤ 1.15: %s)\n' \
+		"with passwords ($per a request)" "$total" "$ratio" \
+		"$(awk -v r="$ratio" 'BEGIN { print (r <= 1.15 ? "met" : "NOT met") }')"
+	printf '  %-34s %9.3f s   %s users/s, median of %s (goal ≥ 5000: %s)\n' \
+		"without passwords (one request)" "$median" "$rate" "$rounds" \
+		"$(awk -v r="$rate" 'BEGIN { print (r >= 5000 ? "met" : "NOT met") }')"
 	[ "$busy" -le 10 ] || { echo "  (machine ${busy}% busy before the run)"; BUSY=1; }
 }

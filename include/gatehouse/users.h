@@ -104,11 +104,12 @@ struct user_result {
 /* The most users one bulk request may carry (n of users_create_many). */
 #define USERS_BULK_MAX	1000
 /*
- * The most of them that may carry a password. Each hash costs ~0.45 s of
- * CPU at the production parameters; on two cores 50 take ~11.5 s, well
- * inside a proxy's 30 s timeout even on a busy machine (docs/attackforge.md
- * has the measurements). A larger batch would be cut off by the proxy while
- * the work went on, leaving the client to guess what was made.
+ * The most of them that may carry a password. Each hash costs ~0.4 s of CPU
+ * at the production parameters; on two cores a batch of 50 took 9–10 s,
+ * a third of a proxy's 30 s timeout, so a machine up to three times slower
+ * still finishes in time (docs/attackforge.md has the measurements). A
+ * larger batch would be cut off by the proxy while the work went on,
+ * leaving the client to guess what was made.
  */
 #define USERS_BULK_PASSWORDS_MAX	50
 
