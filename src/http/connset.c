@@ -43,6 +43,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@
 #define STDIN_DRAIN_MAX	(64u << 10)	/* unread body worth reading to keep a connection */
 #define ACCEPT_RETRY_MS	100		/* after running out of descriptors; backlog checks */
 #define LEAVE_MS	2		/* a new connection left to a less busy worker */
+#define IO_TIMEOUT_S	30		/* nginx's fastcgi_send/read_timeout */
 
 struct conn {
 	/*
@@ -260,6 +262,7 @@ conn_accept(int listen_fd, struct conn *c, const char *allowed)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len = sizeof(ss);
+	struct timeval		tv = { IO_TIMEOUT_S, 0 };
 	int			fd, one = 1;
 
 	/* Blocking, unlike the listening socket: libfcgi reads and writes it. */
@@ -280,6 +283,12 @@ conn_accept(int listen_fd, struct conn *c, const char *allowed)
 		close(fd);
 		return ACCEPT_NONE;
 	}
+	/*
+	 * A peer that stops mid-request would hold up every connection this
+	 * worker serves: past nginx's own timeout the request fails instead.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* listen_sock -1: FCGX_Accept_r reads this connection and never accepts. */
 	FCGX_InitRequest(&c->fr, -1, 0);
 	c->fr.ipcFd = fd;
