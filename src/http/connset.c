@@ -18,8 +18,8 @@
  * A kept connection is never closed from this side while nginx may still use
  * it: nginx does not retry a POST that fails on a reused connection. It is
  * closed when nginx closed it, when nginx's own request said not to keep it,
- * and, when draining, once it has stayed idle longer than nginx's keep-alive
- * timeout.
+ * when a request on it stalls past nginx's own timeout, and, when draining,
+ * once it has stayed idle longer than nginx's keep-alive timeout.
  *
  * A draining worker accepts no new connection, unless the socket's path is
  * gone (the master removes it when told to stop): then nothing new can
