@@ -29,7 +29,11 @@ struct connset_opts {
 
 /* A share of slots slots, all vacant; NULL when it cannot be mapped. */
 struct connset_share	*connset_share_new(size_t slots);
-/* Sets what slot holds: a count, or -1 once its worker is gone (the master's part). */
+/*
+ * Sets what slot holds: a count, or -1 once its worker is gone. The master
+ * sets each slot it hands out first, from one process: that also makes the
+ * slot visible to the others.
+ */
 void			 connset_share_set(struct connset_share *, size_t slot, int held);
 
 /*

@@ -243,13 +243,14 @@ spawn(struct connset_opts co, struct slot *s, unsigned gen, const struct server_
 {
 	pid_t pid;
 
-	connset_share_set(co.share, co.slot, 0);
 	if ((pid = fork()) < 0) {
 		log_error("fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0)
 		_exit(worker_loop(co, app));
+	/* The master alone raises the share's high-water mark; the worker keeps its count. */
+	connset_share_set(co.share, co.slot, 0);
 	s->pid = pid;
 	s->gen = gen;
 	s->share_slot = co.slot;
