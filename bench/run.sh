@@ -395,6 +395,10 @@ printf '\nlist_dept in psql, the same statement (median of 7): execution %s ms, 
 	"$(printf '%s\n' "$sql_times" | median Execution)" "$(printf '%s\n' "$sql_times" | median Planning)"
 printf 'users in org bench: %s\n' "$USERS"
 
+# Searches at this size, each beside its own SQL in psql, and deep keyset pages (bench/search.sh).
+if [ -z "${BENCH_ONLY:-}" ] || [[ $only == *" search "* ]]; then
+	"$GH_ROOT/bench/search.sh" || FLAGGED=1
+fi
 # CreateUsers beside the KDF alone: a scenario of its own file (bench/createusers.sh).
 . "$GH_ROOT/bench/createusers.sh"
 createusers_scenario

@@ -55,6 +55,11 @@ int	api_routes(const struct surface *const *, struct route_table *);
 
 /* The native mapping of core statuses to HTTP statuses; dialects may map otherwise. */
 int	api_http_status(enum core_status);
+/*
+ * The mapping of vendor APIs that document only 400, 401, 403, 404 and 5xx:
+ * a conflict, a stale version or too many items is a bad request there.
+ */
+int	api_vendor_status(enum core_status);
 /* Renders a failure through the route's dialect (its fail hook, or error with the mapped status). */
 void	api_fail(struct request *, const struct core_err *);
 /* api_fail of a new failure: status, the field it concerns (or NULL), and a message. */
@@ -74,6 +79,8 @@ void	api_problem(struct request *, int status, const char *field, const char *de
  * route's level. Renders 401/403/503 through the dialect and returns -1 on failure.
  */
 int	api_authenticate_key(struct request *, const char *key);
+/* The key of "Authorization: Bearer <key>" (scheme in any case), or NULL. */
+const char *api_bearer(struct request *);
 
 /* --- the request ---------------------------------------------------------------------- */
 
@@ -109,6 +116,15 @@ int	api_datetime(struct request *, const char *name, const char **out);
 const struct json *api_list(struct request *, const char *name);
 /* A string or number's text, or NULL (other types, or text holding a NUL). */
 const char *api_json_scalar(const struct json *);
+/*
+ * The smart cards of a list field (api_list): objects with a "number"
+ * (string or number) and an optional "label" (or null), nothing else.
+ * Renders 400 naming the field and returns -1 otherwise; *out, list->n of
+ * them, lives in the request's arena.
+ */
+struct smartcard;
+int	api_smartcards(struct request *, const char *name, const struct json *list,
+	    struct smartcard **out);
 
 /*
  * If-Match (RFC 9110 §13.1.1) as the version a write expects: CORE_ANY_VERSION

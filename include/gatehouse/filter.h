@@ -18,12 +18,18 @@ enum fop {
 	FOP_PREFIX,	/* starts with */
 	FOP_SUFFIX,	/* ends with */
 	FOP_CONTAINS,
-	FOP_WILDCARD,	/* value with * wildcards */
-	FOP_PRESENT,	/* has a value */
-	FOP_RANGE,	/* value..value2, bounds inclusive per flag; "*" is open */
+	FOP_WILDCARD,	/* a pattern: bare * any run, bare ? one character, \x a literal x */
+	FOP_PRESENT,	/* has a value (text: not empty) */
+	FOP_RANGE,	/* value..value2, bounds inclusive per flag; NULL is open */
 	FOP__MAX
 };
 
+/*
+ * A comparison's value is literal text (only FOP_WILDCARD's is a pattern).
+ * Its field is a name for the compiler's whitelist, or NULL: a bare term,
+ * which applies to every field that takes bare terms (struct ffield.bare).
+ * Parsers of other grammars (SCIM) build the same nodes.
+ */
 struct fnode {
 	enum fnode_kind	 kind;
 	struct fnode	*a, *b;		/* AND/OR: both; NOT: a */
@@ -54,22 +60,31 @@ struct ffield {
 	const char		*like_pre, *like_post;
 	/* Optional, FT_LOWER: the column reversed, so a suffix is a range. */
 	const char		*rev_sql;
+	/* A bare term (no field) searches this field, ORed with the others that do. */
+	bool			 bare;
 };
 
+#define FILTER_MAX_QUERY	4096	/* bytes of a q */
 #define FILTER_MAX_TERMS	64
 #define FILTER_MAX_DEPTH	16
 #define FILTER_MAX_PARAMS	(2 * FILTER_MAX_TERMS)	/* a term takes at most two */
 #define FSQL_EXTRA_PARAMS	4	/* room for the caller: a cursor, limit and offset */
 
 /*
- * Lucene query syntax subset: field:value, field:"phrase", field:*wild*,
- * field:[a TO b] / {a TO b}, AND, OR, NOT, -term, +term, parentheses;
- * adjacent terms are ANDed. NULL with err (field "q") on a syntax error.
+ * Lucene query syntax: field:value, field: value, field:"phrase",
+ * wildcards * and ?, field:>v (>=, <, <=), field:[a TO b] / {a TO b} with
+ * * for an open end, field:(a OR b), AND &&, OR ||, NOT ! -, +, parentheses,
+ * backslash escapes; adjacent terms are ANDed; a term without a field is a
+ * bare term. Boosts (^), fuzzy searches (~) and regular expressions are
+ * refused. NULL with err (field "q", the message ending "at character N",
+ * counted from 1 in code points) on a syntax error.
  */
 struct fnode	*filter_parse_lucene(struct arena *, const char *q, struct core_err *);
 /* Conjunction helper: a AND b (either may be NULL). */
 struct fnode	*filter_and(struct arena *, struct fnode *a, struct fnode *b);
 struct fnode	*filter_cmp(struct arena *, const char *field, enum fop, const char *value);
+/* NOT n (NULL when n is, or the arena is exhausted). */
+struct fnode	*filter_not(struct arena *, struct fnode *n);
 
 /* Compiled SQL fragment and its parameters, numbered from first_param. */
 struct fsql {

@@ -16,11 +16,17 @@ enum ufield {
 	UF_PREFERRED_FIRST_NAME, UF_TITLE, UF_DEPARTMENT, UF_EMPLOYEE_TYPE,
 	UF_START_DATE, UF_END_DATE, UF_IN_AUDIT_SCOPE, UF_AUTH_METHOD, UF_TEAM,
 	UF_ACCESS_LEVEL, UF_ROLES, UF_NOTE, UF_SUMMARY_EMAIL, UF_MFA_REQUIRED,
+	UF_DEPARTMENT_ID, UF_ACCESS_ROLE, UF_ONBOARDING_STATUS, UF_PERSONNEL_STATUS,
+	UF_AGENT_ACKNOWLEDGED_AT, UF_MANAGER,
 	UF__MAX
 };
 
+/*
+ * UFK_LINE: 1 to max bytes on one line, "" clears; UFK_TIME: an ISO 8601
+ * date or date-time; UFK_USER: another user of the org, by uid ("" clears).
+ */
 enum ufkind { UFK_TEXT, UFK_USERNAME, UFK_EMAIL, UFK_ENUM, UFK_DATE, UFK_BOOL, UFK_LEVEL,
-	UFK_ROLES, UFK_TEAM };
+	UFK_ROLES, UFK_TEAM, UFK_LINE, UFK_TIME, UFK_USER };
 
 struct ufield_def {
 	const char		*name;
@@ -56,11 +62,19 @@ enum core_status user_patch_set(struct arena *, struct user_patch *, enum ufield
 
 enum user_status { US_PENDING, US_ACTIVE, US_DISABLED, US_SUSPENDED, US_REMOVED, US__MAX };
 const char	*user_status_name(enum user_status);
+/* Active means not deactivated: pending (invited) or active; the filter field "active" agrees. */
+bool		 user_status_active(enum user_status);
 
 struct user {
 	int64_t		 id;
 	const char	*uid;
-	const char	*val[UF__MAX];	/* current attributes, canonical text; NULL when unset */
+	/*
+	 * Current attributes, canonical text; NULL when unset. Timestamps are
+	 * ISO 8601 UTC with milliseconds; val[UF_MANAGER] is the manager's uid.
+	 */
+	const char	*val[UF__MAX];
+	const char	*name;		/* gatehouse.full_name: "First Last", or the one given */
+	const char	*manager_name;	/* the manager's name, NULL without a manager */
 	const char	*roles[USER_MAX_ROLES];
 	size_t		 nroles;
 	enum level	 level;
@@ -70,7 +84,7 @@ struct user {
 	bool		 totp_enabled;
 	bool		 webauthn_enabled;
 	const char	*last_login_at, *invited_at, *confirmed_at, *locked_until;
-	const char	*agent_acknowledged_at, *created_at, *updated_at;
+	const char	*created_at, *updated_at;
 	int		 version;
 };
 
@@ -137,6 +151,12 @@ enum core_status users_create_many(struct core_ctx *, const struct user_create *
 enum core_status users_get(struct core_ctx *, const struct user_ref *, struct user *out,
 		    struct core_err *);
 /*
+ * The users of the org among uids (n of them, at most CORE_PAGE_MAX; any
+ * that name nobody are left out), by id, in *out (the context's arena).
+ */
+enum core_status users_get_many(struct core_ctx *, const char *const *uids, size_t n,
+		    struct user **out, size_t *nout, struct core_err *);
+/*
  * users_get inside the caller's transaction (after core_begin), optionally
  * locking the user's row until it ends.
  */
@@ -158,7 +178,12 @@ enum core_status users_update(struct core_ctx *, const struct user_ref *, const 
 enum core_status users_remove(struct core_ctx *, const struct user_ref *, int if_version,
 		    struct core_err *);
 
-enum user_op { UOP_DISABLE, UOP_ENABLE, UOP_SUSPEND, UOP_UNSUSPEND, UOP_UNLOCK, UOP__MAX };
+/*
+ * UOP_TOGGLE_SUSPENSION suspends an active user and unsuspends a suspended
+ * one; UOP_ACTIVATE enables a disabled user or unsuspends a suspended one.
+ */
+enum user_op { UOP_DISABLE, UOP_ENABLE, UOP_SUSPEND, UOP_UNSUSPEND, UOP_UNLOCK,
+	UOP_TOGGLE_SUSPENSION, UOP_ACTIVATE, UOP__MAX };
 struct user_op_opts {
 	const char	*reason;		/* UOP_DISABLE: "admin" (default) or "inactivity" */
 	bool		 reset_inactivity;	/* UOP_UNLOCK: last login becomes now */
@@ -167,6 +192,21 @@ struct user_op_opts {
 /* Status transitions; a transition to the current state is a no-op without an audit event. */
 enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum user_op,
 		    const struct user_op_opts *, struct user *out, struct core_err *);
+/*
+ * A patch (NULL: none) and then a transition (UOP__MAX: none) in one
+ * transaction, each with its audit event, all or nothing. o->if_version
+ * is checked against the user before either.
+ */
+enum core_status users_change(struct core_ctx *, const struct user_ref *, const struct user_patch *,
+		    enum user_op, const struct user_op_opts *, struct user *out, struct core_err *);
+/*
+ * Sets the access level to `to` when the current one is in `from` (a set
+ * of 1u << level), with the rules of users_update; otherwise CORE_CONFLICT
+ * naming "access_level". For dialects whose ranks apply to some levels
+ * only (promoting a guest; ranks of users who are not guests).
+ */
+enum core_status users_set_level(struct core_ctx *, const struct user_ref *, enum level to,
+		    unsigned from, struct user *out, struct core_err *);
 
 /*
  * Sets a password. An admin may set another's; users changing their own
@@ -174,6 +214,12 @@ enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum us
  */
 enum core_status users_set_password(struct core_ctx *, const struct user_ref *,
 		    const char *password, const char *current, struct core_err *);
+
+/* A dialect's name for a filterable user field: {its name, the core's name}. */
+struct user_alias {
+	const char	*name;
+	const char	*core;
+};
 
 /*
  * Links sent by e-mail (user_tokens.c). users_redeem sets the password of a
@@ -202,6 +248,14 @@ enum core_status users_send_reset(struct core_ctx *, const struct user_ref *, ch
 /* List query: filter AST (compiled against the user whitelist), order and keyset cursor. */
 struct user_query {
 	const struct fnode	*filter;
+	/*
+	 * When set, the filter names fields by these aliases, and only these
+	 * (the core's names are then unknown), and an unknown field's error
+	 * is unknown_prefix and its name; else "not filterable by <name>".
+	 */
+	const struct user_alias	*aliases;
+	size_t			 naliases;
+	const char		*unknown_prefix;
 	const char		*sort;		/* field name, "-" prefix for descending; NULL = id */
 	int			 limit;		/* 1..CORE_PAGE_MAX */
 	const char		*cursor;	/* opaque, from a previous page */
@@ -251,6 +305,22 @@ struct user_login {
  */
 enum core_status users_logins(struct core_ctx *, const struct user_ref *, int offset, int limit,
 		    struct user_login **out, size_t *n, int64_t *total, struct core_err *);
+
+/* A user as a directory lists it. */
+struct user_entry {
+	struct user	 user;
+	const char	**groups;	/* names of the user's groups, by name */
+	size_t		 ngroups;
+	const char	*device_added;	/* when the first TOTP or WebAuthn credential came; NULL: none */
+};
+
+/*
+ * Every user the filter (NULL: all) selects, by id, with their groups and
+ * first authenticator, read in one transaction; *out lives in the context's
+ * arena. More than USERS_LIST_ALL_MAX is CORE_TOO_LARGE.
+ */
+enum core_status users_directory(struct core_ctx *, const struct fnode *filter,
+		    struct user_entry **out, size_t *n, struct core_err *);
 
 /* The filterable fields of users, for dialects that expose the same names. */
 extern const struct ffield	user_filter_fields[];

@@ -15,6 +15,7 @@
 #include "gatehouse/json.h"
 #include "gatehouse/principal.h"
 #include "gatehouse/request.h"
+#include "gatehouse/userattrs.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
 
@@ -61,6 +62,19 @@ api_http_status(enum core_status s)
 		[CORE_OK] = 200, [CORE_INVALID] = 400, [CORE_UNAUTHORIZED] = 401,
 		[CORE_FORBIDDEN] = 403, [CORE_NOT_FOUND] = 404, [CORE_CONFLICT] = 409,
 		[CORE_PRECONDITION] = 412, [CORE_TOO_LARGE] = 413, [CORE_UNAVAILABLE] = 503,
+		[CORE_INTERNAL] = 500,
+	};
+
+	return s < CORE__MAX && map[s] ? map[s] : 500;
+}
+
+int
+api_vendor_status(enum core_status s)
+{
+	static const int map[CORE__MAX] = {
+		[CORE_OK] = 200, [CORE_INVALID] = 400, [CORE_UNAUTHORIZED] = 401,
+		[CORE_FORBIDDEN] = 403, [CORE_NOT_FOUND] = 404, [CORE_CONFLICT] = 400,
+		[CORE_PRECONDITION] = 400, [CORE_TOO_LARGE] = 400, [CORE_UNAVAILABLE] = 503,
 		[CORE_INTERNAL] = 500,
 	};
 
@@ -160,6 +174,18 @@ api_authenticate_key(struct request *r, const char *key)
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+api_bearer(struct request *r)
+{
+	const char *h = req_env(r, "HTTP_AUTHORIZATION");
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	for (h += 7; *h == ' '; h++)
+		;
+	return h;
 }
 
 /* --- the request ---------------------------------------------------------------------- */
@@ -383,6 +409,45 @@ api_list(struct request *r, const char *name)
 		return NULL;
 	}
 	return j;
+}
+
+int
+api_smartcards(struct request *r, const char *name, const struct json *list,
+    struct smartcard **out)
+{
+	char msg[128];
+
+	if ((*out = arena_alloc(r->arena, (list->n ? list->n : 1) * sizeof(**out))) == NULL) {
+		api_failf(r, CORE_INTERNAL, NULL, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		const struct json *item = list->items[i];
+
+		if (item->type != JSON_OBJECT) {
+			snprintf(msg, sizeof(msg), "%.32s[%zu] must be an object with a number", name, i);
+			api_bad(r, name, msg);
+			return -1;
+		}
+		memset(&(*out)[i], 0, sizeof((*out)[i]));
+		for (size_t k = 0; k < item->n; k++) {
+			const struct json *v = item->items[k];
+			bool number = strcmp(item->keys[k], "number") == 0;
+
+			if (number && api_json_scalar(v) != NULL)
+				(*out)[i].number = api_json_scalar(v);
+			else if (!number && strcmp(item->keys[k], "label") == 0 &&
+			    (v->type == JSON_NULL || api_json_scalar(v) != NULL))
+				(*out)[i].label = v->type == JSON_NULL ? NULL : api_json_scalar(v);
+			else {
+				snprintf(msg, sizeof(msg), "%.32s[%zu].%.32s is not a number or label",
+				    name, i, item->keys[k]);
+				api_bad(r, name, msg);
+				return -1;
+			}
+		}
+	}
+	return 0;
 }
 
 int

@@ -13,18 +13,9 @@
 static int
 native_guard(struct request *r)
 {
-	const char *h;
-
 	if (r->route->need == ROUTE_PUBLIC)
 		return 0;
-	h = req_env(r, "HTTP_AUTHORIZATION");
-	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-	} else
-		h = NULL;
-	return api_authenticate_key(r, h);
+	return api_authenticate_key(r, api_bearer(r));
 }
 
 /* Problem details (RFC 9457) for every failure; the core's are mapped by api_http_status. */

@@ -367,43 +367,6 @@ name_json(struct jsonw *w, const void *v)
 }
 
 /* [{"number": "<digits>", "label"?: "…"}, …] into cards; renders 400 on a wrong shape. */
-static int
-read_cards(struct request *r, const struct json *list, struct smartcard **out)
-{
-	char msg[128];
-
-	if ((*out = arena_alloc(r->arena, (list->n ? list->n : 1) * sizeof(**out))) == NULL) {
-		api_failf(r, CORE_INTERNAL, NULL, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < list->n; i++) {
-		const struct json *item = list->items[i];
-
-		if (item->type != JSON_OBJECT) {
-			snprintf(msg, sizeof(msg), "smartcards[%zu] must be an object with a number",
-			    i);
-			api_bad(r, "smartcards", msg);
-			return -1;
-		}
-		for (size_t k = 0; k < item->n; k++) {
-			const struct json *v = item->items[k];
-			bool number = strcmp(item->keys[k], "number") == 0;
-
-			if (number && api_json_scalar(v) != NULL)
-				(*out)[i].number = api_json_scalar(v);
-			else if (!number && strcmp(item->keys[k], "label") == 0 &&
-			    (v->type == JSON_NULL || api_json_scalar(v) != NULL))
-				(*out)[i].label = v->type == JSON_NULL ? NULL : api_json_scalar(v);
-			else {
-				snprintf(msg, sizeof(msg), "smartcards[%zu].%.32s is not a number or label",
-				    i, item->keys[k]);
-				api_bad(r, "smartcards", msg);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
 
 LIST_HANDLER(h_smartcards_get, struct smartcard, "smartcards", card_json,
     userattrs_smartcards_get(&c, &ref, &v, &n, &e))
@@ -423,7 +386,8 @@ h_smartcards_put(struct request *r)
 	enum core_status	 st;
 
 	if (!api_begin(r, known, &c) || api_bool(r, "allow_duplicates", false, &dup) != 0 ||
-	    (list = api_list(r, "smartcards")) == NULL || read_cards(r, list, &in) != 0)
+	    (list = api_list(r, "smartcards")) == NULL ||
+	    api_smartcards(r, "smartcards", list, &in) != 0)
 		return;
 	st = userattrs_smartcards_set(&c, &ref, in, list->n, dup, &v, &n, &e);
 	api_reply_list(r, st, &e, "smartcards", v, n, sizeof(*v), card_json);

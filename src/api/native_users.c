@@ -34,6 +34,8 @@ native_user_json(struct jsonw *w, const struct user *u)
 		else
 			jsonw_str(w, v);
 	}
+	jsonw_kstr(w, "name", u->name);
+	jsonw_kstr(w, "manager_name", u->manager_name);
 	jsonw_kstr(w, "status", user_status_name(u->status));
 	jsonw_kstr(w, "disabled_reason", u->disabled_reason);
 	jsonw_kbool(w, "has_password", u->has_password);

@@ -36,6 +36,12 @@ filter_and(struct arena *a, struct fnode *l, struct fnode *r)
 }
 
 struct fnode *
+filter_not(struct arena *a, struct fnode *n)
+{
+	return n == NULL ? NULL : node(a, FN_NOT, n, NULL);
+}
+
+struct fnode *
 filter_cmp(struct arena *a, const char *field, enum fop op, const char *value)
 {
 	struct fnode *n = node(a, FN_CMP, NULL, NULL);
@@ -50,22 +56,58 @@ filter_cmp(struct arena *a, const char *field, enum fop op, const char *value)
 
 /* --- Lucene parser ----------------------------------------------------------- */
 
+/*
+ * Recursive descent over the query text, one character at a time; every
+ * failure names "q" and the character (counted from 1, in code points) it
+ * was found at. Grammar, loosest first:
+ *
+ *	query	:= or
+ *	or	:= and (("OR" | "||") and)*
+ *	and	:= unary (["AND" | "&&"] unary)*	adjacent terms are ANDed
+ *	unary	:= ("NOT" | "!" | "-") unary | "+" unary | primary
+ *	primary	:= "(" or ")" | [field ":"] value | value
+ *	value	:= "(" or ")" | phrase | range | word
+ *
+ * A value without a field belongs to the field of the group around it
+ * (field:(a OR b)), or to no field at all: a bare term.
+ */
 struct lparse {
 	struct arena	*a;
+	const char	*q;		/* the whole query, for positions */
 	const char	*s;		/* cursor */
+	const char	*field;		/* inside field:( … ): the field of bare values */
 	int		 terms;
 	int		 depth;
 	struct core_err	*e;
 	bool		 failed;
 };
 
+/* A bare word with its escapes removed; esc[i] marks v[i] as escaped (so literal). */
+struct word {
+	char		*v;
+	char		*esc;
+	size_t		 n;
+	const char	*at;		/* where it starts in the query */
+};
+
 static struct fnode *parse_or(struct lparse *);
 
+/* The position of at in the query: code points before it, plus one. */
+static int
+charpos(const struct lparse *p, const char *at)
+{
+	int n = 1;
+
+	for (const char *c = p->q; c < at && *c; c++)
+		n += ((unsigned char)*c & 0xc0) != 0x80;
+	return n;
+}
+
 static void
-lfail(struct lparse *p, const char *msg)
+lfail(struct lparse *p, const char *at, const char *msg)
 {
 	if (!p->failed)
-		core_fail(p->e, CORE_INVALID, "q", "%s", msg);
+		core_fail(p->e, CORE_INVALID, "q", "%s at character %d", msg, charpos(p, at));
 	p->failed = true;
 }
 
@@ -76,47 +118,111 @@ skip_ws(struct lparse *p)
 		p->s++;
 }
 
-/* True when the input continues with keyword kw as a whole word. */
+/* True when s starts with the operator word kw standing alone. */
 static bool
-keyword(struct lparse *p, const char *kw)
+at_word(const char *s, const char *kw)
 {
 	size_t n = strlen(kw);
 
-	if (strncmp(p->s, kw, n) != 0)
-		return false;
-	if (p->s[n] != '\0' && !isspace((unsigned char)p->s[n]) && p->s[n] != '(')
-		return false;
-	p->s += n;
-	return true;
+	return strncmp(s, kw, n) == 0 &&
+	    (s[n] == '\0' || isspace((unsigned char)s[n]) || strchr("()\"[]{}", s[n]) != NULL);
 }
 
-/* Reads a bare word, honouring backslash escapes; stops at space, ')', or (if stop_colon) ':'. */
-static char *
-read_word(struct lparse *p, bool stop_colon, bool stop_bracket)
+static bool
+at_or(const char *s)
 {
-	struct buf	 b;
-	char		*out;
-
-	buf_init(&b);
-	while (*p->s && !isspace((unsigned char)*p->s) && *p->s != ')' && *p->s != '(' &&
-	    !(stop_colon && *p->s == ':') && !(stop_bracket && (*p->s == ']' || *p->s == '}'))) {
-		if (*p->s == '\\' && p->s[1] != '\0')
-			p->s++;
-		buf_putc(&b, *p->s++);
-	}
-	out = b.failed ? NULL : arena_strndup(p->a, b.data ? b.data : "", b.len);
-	buf_free(&b);
-	return out;
+	return strncmp(s, "||", 2) == 0 || at_word(s, "OR");
 }
 
+static bool
+at_and(const char *s)
+{
+	return strncmp(s, "&&", 2) == 0 || at_word(s, "AND");
+}
+
+/* Any binary operator: where a term was expected, one is an error. */
+static const char *
+at_binary(const char *s)
+{
+	if (at_or(s))
+		return *s == '|' ? "||" : "OR";
+	if (at_and(s))
+		return *s == '&' ? "&&" : "AND";
+	return NULL;
+}
+
+/* Consumes a binary operator the at_ test found (two or three characters). */
+static void
+eat_op(struct lparse *p)
+{
+	p->s += at_word(p->s, "AND") ? 3 : 2;
+}
+
+/* Refuses a boost or fuzzy/proximity suffix right after a term, phrase, range or group. */
+static void
+no_suffix(struct lparse *p)
+{
+	if (*p->s == '^')
+		lfail(p, p->s, "boosts (^) are not supported");
+	else if (*p->s == '~')
+		lfail(p, p->s, "fuzzy and proximity searches (~) are not supported");
+}
+
+/*
+ * Reads a bare word up to whitespace or one of stops, removing backslash
+ * escapes and remembering which characters were escaped. An unescaped ^
+ * or ~ is a boost or a fuzzy search, which are refused. False on failure.
+ */
+static bool
+read_word(struct lparse *p, const char *stops, struct word *w)
+{
+	struct buf	v, esc;
+	bool		ok = true;
+
+	buf_init(&v);
+	buf_init(&esc);
+	w->at = p->s;
+	while (*p->s != '\0' && !isspace((unsigned char)*p->s) && strchr(stops, *p->s) == NULL) {
+		char escaped = 0;
+
+		if (*p->s == '\\') {
+			if (p->s[1] == '\0') {
+				lfail(p, p->s, "a backslash must be followed by the character it escapes");
+				ok = false;
+				break;
+			}
+			p->s++;
+			escaped = 1;
+		} else if (*p->s == '^' || *p->s == '~') {
+			no_suffix(p);
+			ok = false;
+			break;
+		}
+		buf_putc(&v, *p->s++);
+		buf_putc(&esc, escaped);
+	}
+	w->n = v.len;
+	w->v = ok && !v.failed ? arena_strndup(p->a, v.data ? v.data : "", v.len) : NULL;
+	w->esc = ok && !esc.failed ? arena_strndup(p->a, esc.data ? esc.data : "", esc.len) : NULL;
+	buf_free(&v);
+	buf_free(&esc);
+	if (ok && (w->v == NULL || w->esc == NULL)) {
+		lfail(p, w->at, "query too large");
+		ok = false;
+	}
+	return ok;
+}
+
+/* Reads "…" at p->s: escapes make any character literal. NULL on failure. */
 static char *
 read_phrase(struct lparse *p)
 {
+	const char	*open = p->s;
 	struct buf	 b;
 	char		*out;
 
 	buf_init(&b);
-	p->s++;					/* opening quote */
+	p->s++;
 	while (*p->s && *p->s != '"') {
 		if (*p->s == '\\' && p->s[1] != '\0')
 			p->s++;
@@ -124,151 +230,276 @@ read_phrase(struct lparse *p)
 	}
 	if (*p->s != '"') {
 		buf_free(&b);
-		lfail(p, "unterminated quoted phrase");
+		lfail(p, open, "unterminated quoted phrase");
 		return NULL;
 	}
 	p->s++;
 	out = b.failed ? NULL : arena_strndup(p->a, b.data ? b.data : "", b.len);
 	buf_free(&b);
+	if (out == NULL)
+		lfail(p, open, "query too large");
 	return out;
 }
 
-/* Classifies a bare value by its wildcards and comparison prefix. */
-static void
-classify_value(struct lparse *p, struct fnode *n, char *v)
-{
-	size_t len = strlen(v);
-	const char *inner;
-
-	if (strncmp(v, ">=", 2) == 0 || strncmp(v, "<=", 2) == 0) {
-		n->op = v[0] == '>' ? FOP_GE : FOP_LE;
-		n->value = v + 2;
-	} else if (v[0] == '>' || v[0] == '<') {
-		n->op = v[0] == '>' ? FOP_GT : FOP_LT;
-		n->value = v + 1;
-	} else if (strcmp(v, "*") == 0) {
-		n->op = FOP_PRESENT;
-		n->value = "";
-	} else if (strchr(v, '*') == NULL) {
-		n->op = FOP_EQ;
-		n->value = v;
-	} else {
-		inner = len > 2 ? strchr(v + 1, '*') : NULL;
-		if (len > 2 && v[0] == '*' && v[len - 1] == '*' && inner == v + len - 1) {
-			n->op = FOP_CONTAINS;
-			v[len - 1] = '\0';
-			n->value = v + 1;
-		} else if (v[len - 1] == '*' && strchr(v, '*') == v + len - 1) {
-			n->op = FOP_PREFIX;
-			v[len - 1] = '\0';
-			n->value = v;
-		} else if (v[0] == '*' && strchr(v + 1, '*') == NULL) {
-			n->op = FOP_SUFFIX;
-			n->value = v + 1;
-		} else {
-			n->op = FOP_WILDCARD;
-			n->value = v;
-		}
-	}
-	if (n->value[0] == '\0' && n->op != FOP_PRESENT)
-		lfail(p, "empty value after an operator");
-}
-
+/* A new comparison on the field of this context, counted against the term limit. */
 static struct fnode *
-parse_term(struct lparse *p)
+new_term(struct lparse *p, const char *field, const char *at)
 {
-	struct fnode	*n;
-	char		*field;
+	struct fnode *n;
 
 	if (++p->terms > FILTER_MAX_TERMS) {
-		lfail(p, "query has too many terms");
+		lfail(p, at, "query has too many terms");
 		return NULL;
 	}
-	field = read_word(p, true, false);
-	if (field == NULL || *field == '\0' || *p->s != ':') {
-		lfail(p, "expected field:value");
+	if ((n = filter_cmp(p->a, field, FOP_EQ, "")) == NULL)
+		lfail(p, at, "query too large");
+	return n;
+}
+
+/* Is character i of w an unescaped c? */
+#define BARE(w, i, c)	((w)->v[i] == (c) && !(w)->esc[i])
+
+/*
+ * What a bare word means: a comparison (>, >=, <, <= in front), presence
+ * (a lone *), a prefix, suffix or substring (stars only at its ends), any
+ * other wildcard pattern (* and ?), or equality. Escaped characters are
+ * always literal.
+ */
+static void
+classify(struct lparse *p, const struct word *w, struct fnode *n)
+{
+	size_t		 skip = 0, stars = 0, marks = 0;
+	bool		 lead, trail;
+	struct buf	 pat;
+
+	n->op = FOP_EQ;
+	if (w->n >= 1 && (BARE(w, 0, '>') || BARE(w, 0, '<'))) {
+		skip = w->n >= 2 && BARE(w, 1, '=') ? 2 : 1;
+		n->op = w->v[0] == '>' ? (skip == 2 ? FOP_GE : FOP_GT) : (skip == 2 ? FOP_LE : FOP_LT);
+	}
+	for (size_t i = skip; i < w->n; i++) {
+		stars += BARE(w, i, '*');
+		marks += BARE(w, i, '?');
+	}
+	if (n->op != FOP_EQ) {
+		if (skip == w->n)
+			lfail(p, w->at, "empty value after an operator");
+		else if (stars + marks > 0)
+			lfail(p, w->at, "a comparison takes no wildcards");
+		n->value = w->v + skip;
+		return;
+	}
+	n->value = w->v;
+	if (stars + marks == 0)
+		return;
+	if (stars == w->n) {
+		n->op = FOP_PRESENT;
+		n->value = "";
+		return;
+	}
+	lead = BARE(w, 0, '*');
+	trail = BARE(w, w->n - 1, '*');
+	if (marks == 0 && stars == (size_t)lead + (size_t)trail) {
+		n->op = lead && trail ? FOP_CONTAINS : lead ? FOP_SUFFIX : FOP_PREFIX;
+		n->value = arena_strndup(p->a, w->v + lead, w->n - lead - trail);
+		if (n->value == NULL)
+			lfail(p, w->at, "query too large");
+		return;
+	}
+	/* The pattern keeps its wildcards bare and escapes every literal *, ? and \. */
+	buf_init(&pat);
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->esc[i] && strchr("*?\\", w->v[i]) != NULL)
+			buf_putc(&pat, '\\');
+		buf_putc(&pat, w->v[i]);
+	}
+	n->op = FOP_WILDCARD;
+	n->value = pat.failed ? NULL : arena_strndup(p->a, pat.data, pat.len);
+	buf_free(&pat);
+	if (n->value == NULL)
+		lfail(p, w->at, "query too large");
+}
+
+/* One bound of a range: a phrase (literal), a lone * (open: NULL), or a word. */
+static bool
+range_bound(struct lparse *p, const char **out)
+{
+	struct word w;
+
+	skip_ws(p);
+	if (*p->s == '"')
+		return (*out = read_phrase(p)) != NULL;
+	if (!read_word(p, "()\"[]{}", &w))
+		return false;
+	if (w.n == 0) {
+		lfail(p, p->s, "range bounds must not be empty");
+		return false;
+	}
+	*out = w.n == 1 && BARE(&w, 0, '*') ? NULL : w.v;
+	return true;
+}
+
+/* [low TO high], {low TO high} or either half of each; [* TO *] means "has a value". */
+static struct fnode *
+parse_range(struct lparse *p, const char *field, const char *at)
+{
+	struct fnode	*n;
+
+	if ((n = new_term(p, field, at)) == NULL)
+		return NULL;
+	n->op = FOP_RANGE;
+	n->lo_incl = *p->s++ == '[';
+	if (!range_bound(p, &n->value))
+		return NULL;
+	skip_ws(p);
+	if (!at_word(p->s, "TO")) {
+		lfail(p, p->s, "range needs [low TO high]");
+		return NULL;
+	}
+	p->s += 2;
+	if (!range_bound(p, &n->value2))
+		return NULL;
+	skip_ws(p);
+	if (*p->s != ']' && *p->s != '}') {
+		lfail(p, p->s, "range is not closed with ] or }");
+		return NULL;
+	}
+	n->hi_incl = *p->s++ == ']';
+	if (n->value == NULL && n->value2 == NULL) {
+		n->op = FOP_PRESENT;
+		n->value = "";
+	}
+	return n;
+}
+
+/* ( … ): a group; inside field:( … ), values without a field belong to field. */
+static struct fnode *
+parse_group(struct lparse *p, const char *field)
+{
+	const char	*open = p->s, *outer = p->field;
+	struct fnode	*n;
+
+	if (++p->depth > FILTER_MAX_DEPTH) {
+		lfail(p, open, "query nests too deeply");
 		return NULL;
 	}
 	p->s++;
-	if ((n = filter_cmp(p->a, field, FOP_EQ, NULL)) == NULL) {
-		lfail(p, "query too large");
+	p->field = field;
+	n = parse_or(p);
+	p->field = outer;
+	if (n == NULL)
+		return NULL;
+	skip_ws(p);
+	if (*p->s != ')') {
+		lfail(p, *p->s ? p->s : open, "missing closing parenthesis");
 		return NULL;
 	}
-	if (*p->s == '"') {
-		n->value = read_phrase(p);
-		n->op = FOP_EQ;
-	} else if (*p->s == '[' || *p->s == '{') {
-		n->op = FOP_RANGE;
-		n->lo_incl = *p->s == '[';
-		p->s++;
-		skip_ws(p);
-		n->value = read_word(p, false, true);
-		skip_ws(p);
-		if (!keyword(p, "TO")) {
-			lfail(p, "range needs [low TO high]");
-			return NULL;
-		}
-		skip_ws(p);
-		n->value2 = read_word(p, false, true);
-		skip_ws(p);
-		if (*p->s != ']' && *p->s != '}') {
-			lfail(p, "range is not closed with ] or }");
-			return NULL;
-		}
-		n->hi_incl = *p->s == ']';
-		p->s++;
-		if (n->value == NULL || n->value2 == NULL || !*n->value || !*n->value2)
-			lfail(p, "range bounds must not be empty");
-	} else {
-		char *v = read_word(p, false, false);
+	p->s++;
+	p->depth--;
+	return n;
+}
 
-		if (v == NULL || *v == '\0') {
-			lfail(p, "expected a value after ':'");
+/*
+ * What follows field: (or stands alone): a group, a phrase, a range or a
+ * word. at is where the clause began, for the term limit's error.
+ */
+static struct fnode *
+parse_value(struct lparse *p, const char *field, const char *at)
+{
+	const char	*v = p->s;
+	struct fnode	*n;
+	struct word	 w;
+
+	if (*p->s == '(')
+		n = parse_group(p, field);
+	else if (*p->s == '[' || *p->s == '{')
+		n = parse_range(p, field, at);
+	else if (*p->s == '"') {
+		if ((n = new_term(p, field, at)) != NULL && (n->value = read_phrase(p)) == NULL)
+			n = NULL;
+	} else {
+		if (*p->s == '\0' || *p->s == ')' || at_binary(p->s) != NULL || at_word(p->s, "NOT")) {
+			lfail(p, v, "expected a value after ':'");
 			return NULL;
 		}
-		classify_value(p, n, v);
+		if (*p->s == '/') {
+			lfail(p, v, "regular expressions (/…/) are not supported");
+			return NULL;
+		}
+		/* Only the first colon separates: the rest are the value's. */
+		if (!read_word(p, "()\"", &w) || (n = new_term(p, field, at)) == NULL)
+			return NULL;
+		classify(p, &w, n);
+		return p->failed ? NULL : n;
 	}
+	if (n != NULL)
+		no_suffix(p);
+	return p->failed ? NULL : n;
+}
+
+/* field:value, or a value of the group's field (a bare term outside any). */
+static struct fnode *
+parse_clause(struct lparse *p)
+{
+	const char	*at = p->s, *op;
+	struct fnode	*n;
+	struct word	 w;
+
+	if ((op = at_binary(p->s)) != NULL) {
+		lfail(p, at, *op == 'O' || *op == '|' ? "expected a term before OR" :
+		    "expected a term before AND");
+		return NULL;
+	}
+	if (*p->s == ':') {
+		lfail(p, at, "expected a field name before ':'");
+		return NULL;
+	}
+	if (*p->s == '(' || *p->s == '"' || *p->s == '[' || *p->s == '{')
+		return parse_value(p, p->field, at);
+	if (*p->s == '/') {
+		lfail(p, at, "regular expressions (/…/) are not supported");
+		return NULL;
+	}
+	if (!read_word(p, "()\":", &w))
+		return NULL;
+	skip_ws(p);
+	if (*p->s == ':') {
+		/* A field: its name is the word, escapes removed. */
+		p->s++;
+		skip_ws(p);
+		return parse_value(p, w.v, at);
+	}
+	if ((n = new_term(p, p->field, at)) == NULL)
+		return NULL;
+	classify(p, &w, n);
 	return p->failed ? NULL : n;
 }
 
 static struct fnode *
 parse_unary(struct lparse *p)
 {
-	struct fnode *n;
+	const char	*at;
+	struct fnode	*n;
+	bool		 neg;
 
 	skip_ws(p);
-	if (keyword(p, "NOT") || (*p->s == '-' && p->s++)) {
+	at = p->s;
+	if (at_word(p->s, "NOT") || *p->s == '!' || *p->s == '-' || *p->s == '+') {
+		neg = *p->s != '+';
+		p->s += at_word(p->s, "NOT") ? 3 : 1;
 		if (++p->depth > FILTER_MAX_DEPTH) {
-			lfail(p, "query nests too deeply");
+			lfail(p, at, "query nests too deeply");
 			return NULL;
 		}
 		n = parse_unary(p);
 		p->depth--;
-		return n ? node(p->a, FN_NOT, n, NULL) : NULL;
-	}
-	if (*p->s == '+')
-		p->s++;
-	if (*p->s == '(') {
-		if (++p->depth > FILTER_MAX_DEPTH) {
-			lfail(p, "query nests too deeply");
-			return NULL;
-		}
-		p->s++;
-		n = parse_or(p);
-		skip_ws(p);
-		if (*p->s != ')') {
-			lfail(p, "missing closing parenthesis");
-			return NULL;
-		}
-		p->s++;
-		p->depth--;
-		return n;
+		return n == NULL ? NULL : neg ? node(p->a, FN_NOT, n, NULL) : n;
 	}
 	if (*p->s == '\0' || *p->s == ')') {
-		lfail(p, "expected a term");
+		lfail(p, p->s, "expected a term");
 		return NULL;
 	}
-	return parse_term(p);
+	return parse_clause(p);
 }
 
 static struct fnode *
@@ -278,18 +509,15 @@ parse_and(struct lparse *p)
 
 	while (l != NULL && !p->failed) {
 		skip_ws(p);
-		if (*p->s == '\0' || *p->s == ')')
+		if (*p->s == '\0' || *p->s == ')' || at_or(p->s))
 			break;
-		if (strncmp(p->s, "OR", 2) == 0 && (p->s[2] == '\0' || isspace((unsigned char)p->s[2]) ||
-		    p->s[2] == '('))
-			break;
-		if (keyword(p, "AND") || keyword(p, "&&"))
-			skip_ws(p);
+		if (at_and(p->s))
+			eat_op(p);
 		if ((r = parse_unary(p)) == NULL)
 			return NULL;
 		l = node(p->a, FN_AND, l, r);
 	}
-	return l;
+	return p->failed ? NULL : l;
 }
 
 static struct fnode *
@@ -299,29 +527,30 @@ parse_or(struct lparse *p)
 
 	while (l != NULL && !p->failed) {
 		skip_ws(p);
-		if (!keyword(p, "OR") && !keyword(p, "||"))
+		if (!at_or(p->s))
 			break;
+		eat_op(p);
 		if ((r = parse_and(p)) == NULL)
 			return NULL;
 		l = node(p->a, FN_OR, l, r);
 	}
-	return l;
+	return p->failed ? NULL : l;
 }
 
 struct fnode *
 filter_parse_lucene(struct arena *a, const char *q, struct core_err *e)
 {
-	struct lparse	 p = { .a = a, .s = q, .e = e };
+	struct lparse	 p = { .a = a, .q = q, .s = q, .e = e };
 	struct fnode	*n;
 
-	if (strlen(q) > 4096) {
-		core_fail(e, CORE_INVALID, "q", "query is longer than 4096 bytes");
+	if (strlen(q) > FILTER_MAX_QUERY) {
+		core_fail(e, CORE_INVALID, "q", "query is longer than %d bytes", FILTER_MAX_QUERY);
 		return NULL;
 	}
 	n = parse_or(&p);
 	skip_ws(&p);
 	if (n != NULL && !p.failed && *p.s != '\0')
-		lfail(&p, *p.s == ')' ? "unbalanced closing parenthesis" : "unexpected text in query");
+		lfail(&p, p.s, *p.s == ')' ? "unbalanced closing parenthesis" : "unexpected text");
 	return p.failed ? NULL : n;
 }
 
@@ -390,9 +619,13 @@ param_for(struct fcomp *c, const struct ffield *f, const char *v, const char *ca
 	return param(c, v, cast);
 }
 
-/* Escapes LIKE metacharacters and turns * into %, around the requested anchors. */
+/*
+ * A LIKE pattern, lowercased later in SQL: literal text with %, _ and \
+ * escaped, between the anchors asked for; or (wild) a FOP_WILDCARD pattern,
+ * whose bare * and ? become % and _ and whose \x is a literal x.
+ */
 static char *
-like_pattern(struct arena *a, const char *v, bool lead, bool trail, bool stars)
+like_pattern(struct arena *a, const char *v, bool lead, bool trail, bool wild)
 {
 	struct buf	 b;
 	char		*out;
@@ -401,13 +634,15 @@ like_pattern(struct arena *a, const char *v, bool lead, bool trail, bool stars)
 	if (lead)
 		buf_putc(&b, '%');
 	for (; *v; v++) {
-		if (stars && *v == '*')
-			buf_putc(&b, '%');
-		else {
-			if (*v == '%' || *v == '_' || *v == '\\')
-				buf_putc(&b, '\\');
-			buf_putc(&b, *v);
+		if (wild && (*v == '*' || *v == '?')) {
+			buf_putc(&b, *v == '*' ? '%' : '_');
+			continue;
 		}
+		if (wild && *v == '\\' && v[1] != '\0')
+			v++;
+		if (*v == '%' || *v == '_' || *v == '\\')
+			buf_putc(&b, '\\');
+		buf_putc(&b, *v);
 	}
 	if (trail)
 		buf_putc(&b, '%');
@@ -416,8 +651,9 @@ like_pattern(struct arena *a, const char *v, bool lead, bool trail, bool stars)
 	return out;
 }
 
+/* Checks v against f's type; *canon is the form the SQL gets (in the arena). */
 static bool
-value_ok(const struct ffield *f, const char *v, const char **canon)
+value_ok(struct arena *a, const struct ffield *f, const char *v, const char **canon)
 {
 	*canon = v;
 	switch (f->type) {
@@ -435,6 +671,9 @@ value_ok(const struct ffield *f, const char *v, const char **canon)
 	case FT_INT:
 		return (v[0] == '0' && v[1] == '\0') || valid_id(v);
 	case FT_DATE:
+		/* A date-time stands for its date, as written (clients that only send date-times). */
+		if (strlen(v) > 10 && valid_datetime(v))
+			return (*canon = arena_strndup(a, v, 10)) != NULL;
 		return valid_date(v);
 	case FT_TIME:
 		return valid_datetime(v);
@@ -478,132 +717,193 @@ type_name(enum ftype t)
 	}
 }
 
-static int
-compile_cmp(struct fcomp *c, const struct fnode *n)
+static bool
+is_text(const struct ffield *f)
 {
-	const struct ffield	*f = NULL;
-	struct buf		*s = c->out->sql;
-	const char		*v = n->value, *v2 = n->value2, *cast;
-	bool			 text;
+	return f->type == FT_TEXT || f->type == FT_LOWER;
+}
 
-	for (size_t i = 0; i < c->nfields; i++)
-		if (strcmp(c->fields[i].name, n->field) == 0)
-			f = &c->fields[i];
-	if (f == NULL) {
-		core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
+/* Presence: a value, and for text a value that is not empty. */
+static int
+compile_present(struct fcomp *c, const struct ffield *f)
+{
+	buf_printf(c->out->sql, is_text(f) ? "(%s IS NOT NULL AND %s <> '')" : "(%s IS NOT NULL)",
+	    f->sql, f->sql);
+	return 0;
+}
+
+/* Prefix, suffix, substring and wildcard matches, on text only. */
+static int
+compile_like(struct fcomp *c, const struct ffield *f, const struct fnode *n)
+{
+	struct buf	*s = c->out->sql;
+	const char	*v = n->value;
+	char		*pat;
+
+	if (!is_text(f)) {
+		core_fail(c->e, CORE_INVALID, f->name, "%s takes no wildcards", f->name);
 		return -1;
 	}
-	text = f->type == FT_TEXT || f->type == FT_LOWER;
-	cast = type_cast(f->type);
-
-	if (n->op == FOP_PRESENT) {
-		buf_printf(s, text ? "(%s IS NOT NULL AND %s <> '')" : "(%s IS NOT NULL)", f->sql, f->sql);
+	if (!valid_text(v, 1024)) {
+		core_fail(c->e, CORE_INVALID, f->name, "%s must be text", f->name);
+		return -1;
+	}
+	if (n->op == FOP_PREFIX && f->type == FT_LOWER) {
+		/* A byte range on a "C" column: leakproof, so the btree serves it. */
+		buf_printf(s, "(%s >= ", f->sql);
+		if (param_for(c, f, v, "") != 0)
+			return -1;
+		buf_printf(s, " AND %s < ", f->sql);
+		if (param_in(c, v, "lower(", "::text) COLLATE \"C\" || U&'\\+10FFFF'") != 0)
+			return -1;
+		buf_putc(s, ')');
 		return 0;
 	}
-	if (n->op == FOP_PREFIX || n->op == FOP_SUFFIX || n->op == FOP_CONTAINS || n->op == FOP_WILDCARD) {
-		char *pat;
-
-		if (!text) {
-			core_fail(c->e, CORE_INVALID, f->name, "%s takes no wildcards", f->name);
+	if (n->op == FOP_SUFFIX && f->rev_sql != NULL) {
+		buf_printf(s, "(%s >= ", f->rev_sql);
+		if (param_in(c, v, "reverse(lower(", "::text)) COLLATE \"C\"") != 0)
 			return -1;
-		}
-		if (!valid_text(v, 1024))
-			goto bad;
-		if (n->op == FOP_PREFIX && f->type == FT_LOWER) {
-			/* A byte range on a "C" column: leakproof, so the btree serves it. */
-			buf_printf(s, "(%s >= ", f->sql);
-			if (param_for(c, f, v, "") != 0)
-				return -1;
-			buf_printf(s, " AND %s < ", f->sql);
-			if (param_in(c, v, "lower(", "::text) COLLATE \"C\" || U&'\\+10FFFF'") != 0)
-				return -1;
-			buf_putc(s, ')');
-			return 0;
-		}
-		if (n->op == FOP_SUFFIX && f->rev_sql != NULL) {
-			buf_printf(s, "(%s >= ", f->rev_sql);
-			if (param_in(c, v, "reverse(lower(", "::text)) COLLATE \"C\"") != 0)
-				return -1;
-			buf_printf(s, " AND %s < ", f->rev_sql);
-			if (param_in(c, v, "reverse(lower(",
-			    "::text)) COLLATE \"C\" || U&'\\+10FFFF'") != 0)
-				return -1;
-			buf_putc(s, ')');
-			return 0;
-		}
-		pat = like_pattern(c->a, v, n->op == FOP_SUFFIX || n->op == FOP_CONTAINS,
-		    n->op == FOP_PREFIX || n->op == FOP_CONTAINS, n->op == FOP_WILDCARD);
-		if (pat == NULL)
-			goto bad;
-		if (f->like_pre != NULL) {
-			buf_printf(s, "%slower(", f->like_pre);
-			if (param(c, pat, "::text") != 0)
-				return -1;
-			buf_printf(s, ")%s", f->like_post);
-			return 0;
-		}
-		buf_printf(s, "lower(%s) LIKE lower(", f->sql);
-		if (param(c, pat, "") != 0)
+		buf_printf(s, " AND %s < ", f->rev_sql);
+		if (param_in(c, v, "reverse(lower(", "::text)) COLLATE \"C\" || U&'\\+10FFFF'") != 0)
 			return -1;
-		buf_puts(s, ") ESCAPE '\\'");
+		buf_putc(s, ')');
 		return 0;
+	}
+	pat = like_pattern(c->a, v, n->op == FOP_SUFFIX || n->op == FOP_CONTAINS,
+	    n->op == FOP_PREFIX || n->op == FOP_CONTAINS, n->op == FOP_WILDCARD);
+	if (pat == NULL) {
+		core_fail(c->e, CORE_INVALID, "q", "query too large");
+		return -1;
+	}
+	if (f->like_pre != NULL) {
+		buf_printf(s, "%slower(", f->like_pre);
+		if (param(c, pat, "::text") != 0)
+			return -1;
+		buf_printf(s, ")%s", f->like_post);
+		return 0;
+	}
+	/* A lowercase column needs no lower() of its own. */
+	buf_printf(s, f->type == FT_LOWER ? "%s LIKE lower(" : "lower(%s) LIKE lower(", f->sql);
+	if (param(c, pat, "") != 0)
+		return -1;
+	buf_puts(s, ") ESCAPE '\\'");
+	return 0;
+}
+
+/*
+ * One side of a comparison: sql op $n. A date against a timestamp stands
+ * for its whole UTC day, so "after the day" starts at the next one and
+ * "up to the day" ends there.
+ */
+static int
+compile_bound(struct fcomp *c, const struct ffield *f, enum fop op, const char *v)
+{
+	struct buf *s = c->out->sql;
+
+	if (f->type == FT_TIME && strlen(v) == 10) {
+		bool next = op == FOP_GT || op == FOP_LE;
+
+		buf_printf(s, "%s %s ", f->sql, op == FOP_GT || op == FOP_GE ? ">=" : "<");
+		return param_in(c, v, "gatehouse.utc_day(", next ? "::date + 1)" : "::date)");
+	}
+	if (f->type == FT_LOWER) {
+		buf_printf(s, "%s %s ", f->sql, op_sql[op]);
+		return param_for(c, f, v, "");
+	}
+	if (is_text(f) && (op == FOP_EQ || op == FOP_NE)) {
+		buf_printf(s, "lower(%s) %s ", f->sql, op_sql[op]);
+		return param_in(c, v, "lower(", "::text)");
+	}
+	buf_printf(s, "%s %s ", f->sql, op_sql[op]);
+	return param(c, v, type_cast(f->type));
+}
+
+/* A comparison n on the field f. */
+static int
+compile_on(struct fcomp *c, const struct ffield *f, const struct fnode *n)
+{
+	struct buf	*s = c->out->sql;
+	const char	*v = n->value, *v2 = n->value2;
+
+	switch (n->op) {
+	case FOP_PRESENT:
+		return compile_present(c, f);
+	case FOP_PREFIX:
+	case FOP_SUFFIX:
+	case FOP_CONTAINS:
+	case FOP_WILDCARD:
+		return compile_like(c, f, n);
+	default:
+		break;
 	}
 	if ((f->type == FT_BOOL || f->type == FT_ENUM || f->type == FT_UUID) &&
 	    n->op != FOP_EQ && n->op != FOP_NE) {
-		core_fail(c->e, CORE_INVALID, f->name, "%s can only be compared for equality", f->name);
+		core_fail(c->e, CORE_INVALID, f->name, "%s can only be compared for equality",
+		    f->name);
 		return -1;
 	}
 	if (n->op == FOP_RANGE) {
-		bool lo = strcmp(v, "*") != 0, hi = strcmp(v2, "*") != 0;
-
-		if ((lo && !value_ok(f, v, &v)) || (hi && !value_ok(f, v2, &v2)))
+		if (v == NULL && v2 == NULL)
+			return compile_present(c, f);
+		if ((v != NULL && !value_ok(c->a, f, v, &v)) || (v2 != NULL && !value_ok(c->a, f, v2, &v2)))
 			goto bad;
 		buf_putc(s, '(');
-		if (lo) {
-			buf_printf(s, "%s %s ", f->sql, n->lo_incl ? ">=" : ">");
-			if (param_for(c, f, v, cast) != 0)
-				return -1;
-		}
-		if (lo && hi)
+		if (v != NULL && compile_bound(c, f, n->lo_incl ? FOP_GE : FOP_GT, v) != 0)
+			return -1;
+		if (v != NULL && v2 != NULL)
 			buf_puts(s, " AND ");
-		if (hi) {
-			buf_printf(s, "%s %s ", f->sql, n->hi_incl ? "<=" : "<");
-			if (param_for(c, f, v2, cast) != 0)
-				return -1;
-		}
-		if (!lo && !hi)
-			buf_puts(s, "TRUE");
+		if (v2 != NULL && compile_bound(c, f, n->hi_incl ? FOP_LE : FOP_LT, v2) != 0)
+			return -1;
 		buf_putc(s, ')');
 		return 0;
 	}
-	if (!value_ok(f, v, &v))
+	if (v == NULL || !value_ok(c->a, f, v, &v))
 		goto bad;
-	/* A whole day when a timestamp is compared for equality with a date. */
+	/* A date against a timestamp, for (in)equality: its whole UTC day. */
 	if (f->type == FT_TIME && strlen(v) == 10 && (n->op == FOP_EQ || n->op == FOP_NE)) {
-		buf_printf(s, "%s(%s >= ", n->op == FOP_NE ? "NOT " : "", f->sql);
-		if (param(c, v, "::date") != 0)
+		buf_printf(s, "%s(", n->op == FOP_NE ? "NOT " : "");
+		if (compile_bound(c, f, FOP_GE, v) != 0)
 			return -1;
-		buf_printf(s, " AND %s < ", f->sql);
-		if (param(c, v, "::date + 1") != 0)
+		buf_puts(s, " AND ");
+		if (compile_bound(c, f, FOP_LE, v) != 0)
 			return -1;
 		buf_putc(s, ')');
 		return 0;
 	}
-	if (f->type == FT_LOWER) {
-		buf_printf(s, "%s %s ", f->sql, op_sql[n->op]);
-		return param_for(c, f, v, cast);
-	}
-	if (text && (n->op == FOP_EQ || n->op == FOP_NE))
-		buf_printf(s, "lower(%s) %s lower(", f->sql, op_sql[n->op]);
-	else
-		buf_printf(s, "%s %s ", f->sql, op_sql[n->op]);
-	if (param(c, v, cast) != 0)
-		return -1;
-	if (text && (n->op == FOP_EQ || n->op == FOP_NE))
-		buf_putc(s, ')');
-	return 0;
+	return compile_bound(c, f, n->op, v);
 bad:
 	core_fail(c->e, CORE_INVALID, f->name, "%s must be %s", f->name, type_name(f->type));
+	return -1;
+}
+
+/* A comparison: on its field, or (a bare term) on each field that takes bare terms, ORed. */
+static int
+compile_cmp(struct fcomp *c, const struct fnode *n)
+{
+	size_t k = 0;
+
+	if (n->field == NULL) {
+		buf_putc(c->out->sql, '(');
+		for (size_t i = 0; i < c->nfields; i++) {
+			if (!c->fields[i].bare)
+				continue;
+			if (k++ > 0)
+				buf_puts(c->out->sql, " OR ");
+			if (compile_on(c, &c->fields[i], n) != 0)
+				return -1;
+		}
+		buf_putc(c->out->sql, ')');
+		if (k == 0) {
+			core_fail(c->e, CORE_INVALID, "q",
+			    "a term needs a field here (field:value)");
+			return -1;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < c->nfields; i++)
+		if (strcmp(c->fields[i].name, n->field) == 0)
+			return compile_on(c, &c->fields[i], n);
+	core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
 	return -1;
 }
 
@@ -621,10 +921,14 @@ compile(struct fcomp *c, const struct fnode *n, int depth)
 	case FN_CMP:
 		return compile_cmp(c, n);
 	case FN_NOT:
-		buf_puts(s, "NOT (");
+		/*
+		 * Lucene's NOT matches what does not match, a user without the
+		 * field too: a comparison with NULL is unknown, never true.
+		 */
+		buf_putc(s, '(');
 		if (compile(c, n->a, depth + 1) != 0)
 			return -1;
-		buf_putc(s, ')');
+		buf_puts(s, ") IS NOT TRUE");
 		return 0;
 	case FN_AND:
 	case FN_OR:

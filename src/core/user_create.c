@@ -30,7 +30,8 @@ DB_STMT(st_user_insert, 1,
     " u AS (INSERT INTO gatehouse.users (org_id, username, email, first_name, middle_name,"
     " last_name, preferred_first_name, title, department, employee_type, start_date, end_date,"
     " in_audit_scope, auth_method, team_id, access_level, roles, note, summary_email, mfa_required,"
-    " status, password_hash, invited_at, confirmed_at)"
+    " department_id, access_role, onboarding_status, personnel_status, agent_acknowledged_at,"
+    " manager_id, status, password_hash, invited_at, confirmed_at)"
     " SELECT gatehouse.current_org(), p->>'username', p->>'email',"
     "  coalesce(p->>'first_name', ''), coalesce(p->>'middle_name', ''), coalesce(p->>'last_name', ''),"
     "  coalesce(p->>'preferred_first_name', ''), coalesce(p->>'title', ''),"
@@ -40,7 +41,10 @@ DB_STMT(st_user_insert, 1,
     "  (p->>'team_id')::bigint, p->>'access_level',"
     "  coalesce(ARRAY(SELECT jsonb_array_elements_text(p->'roles')), '{}'),"
     "  coalesce(p->>'note', ''), coalesce((p->>'summary_email')::boolean, true),"
-    "  coalesce((p->>'mfa_required')::boolean, false), p->>'status', p->>'hash',"
+    "  coalesce((p->>'mfa_required')::boolean, false),"
+    "  p->>'department_id', p->>'access_role', p->>'onboarding_status', p->>'personnel_status',"
+    "  (p->>'agent_acknowledged_at')::timestamptz, (p->>'manager_id')::bigint,"
+    "  p->>'status', p->>'hash',"
     "  CASE WHEN p->>'status' = 'pending' THEN now() END,"
     "  CASE WHEN p->>'status' = 'active' THEN now() END"
     " FROM src ORDER BY o ON CONFLICT DO NOTHING RETURNING *)"
@@ -48,7 +52,9 @@ DB_STMT(st_user_insert, 1,
     " JOIN (SELECT min(o) AS o, lower(p->>'username') COLLATE \"C\" AS un,"
     "  lower(p->>'email') COLLATE \"C\" AS em FROM src GROUP BY 2, 3) k"
     "  ON k.un = u.username_lc AND k.em = u.email_lc"
-    " LEFT JOIN gatehouse.teams t ON t.org_id = u.org_id AND t.id = u.team_id ORDER BY k.o");
+    " LEFT JOIN gatehouse.teams t ON t.org_id = u.org_id AND t.id = u.team_id"
+    " LEFT JOIN gatehouse.users m ON m.org_id = u.org_id AND m.id = u.manager_id"
+    "  AND m.status <> 'removed' ORDER BY k.o");
 DB_STMT(st_user_taken, 1,
     "SELECT EXISTS (SELECT 1 FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
     " AND status <> 'removed' AND username_lc = lower($1) COLLATE \"C\")");

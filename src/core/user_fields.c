@@ -9,7 +9,10 @@
 #include "users_internal.h"
 
 const char *const user_employee_types[] = { "contractor", "employee", "non_employee", "auditor",
-	"external", NULL };
+	"external", "workspace", NULL };
+const char *const user_onboarding_statuses[] = { "not_started", "in_progress", "completed", NULL };
+const char *const user_personnel_statuses[] = { "onboarding", "active", "offboarding", "offboarded",
+	NULL };
 const char *const user_auth_methods[] = { "local", "ldap", "sso", "saml", "oauth2", NULL };
 const char *const user_levels[] = { "guest", "user", "admin", "super", NULL };
 const char *const user_statuses[] = { "pending", "active", "disabled", "suspended", NULL };
@@ -33,6 +36,12 @@ const struct ufield_def ufields[UF__MAX] = {
 	[UF_ROLES]		= { "roles",		UFK_ROLES,	64, NULL, false },
 	[UF_NOTE]		= { "note",		UFK_TEXT,	4000, NULL, false },
 	[UF_SUMMARY_EMAIL]	= { "summary_email",	UFK_BOOL,	0, NULL, false },
+	[UF_DEPARTMENT_ID]	= { "department_id",	UFK_LINE,	100, NULL, true },
+	[UF_ACCESS_ROLE]	= { "access_role",	UFK_LINE,	100, NULL, true },
+	[UF_ONBOARDING_STATUS]	= { "onboarding_status", UFK_ENUM,	0, user_onboarding_statuses, true },
+	[UF_PERSONNEL_STATUS]	= { "personnel_status",	UFK_ENUM,	0, user_personnel_statuses, true },
+	[UF_AGENT_ACKNOWLEDGED_AT] = { "agent_acknowledged_at", UFK_TIME, 0, NULL, true },
+	[UF_MANAGER]		= { "manager",		UFK_USER,	0, NULL, true },
 	[UF_MFA_REQUIRED]	= { "mfa_required",	UFK_BOOL,	0, NULL, false },
 };
 
@@ -43,6 +52,12 @@ const char *
 user_status_name(enum user_status s)
 {
 	return s < US__MAX ? status_names[s] : "removed";
+}
+
+bool
+user_status_active(enum user_status s)
+{
+	return s == US_PENDING || s == US_ACTIVE;
 }
 
 enum user_status
@@ -119,8 +134,34 @@ user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char 
 		break;
 	}
 	case UFK_DATE:
-		if (!valid_date(v))
+		/* A date-time stands for its date as written (for clients that only send those). */
+		if (strlen(v) > 10 && valid_datetime(v)) {
+			if ((v = arena_strndup(a, v, 10)) == NULL)
+				return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+		} else if (!valid_date(v))
 			return core_fail(e, CORE_INVALID, d->name, "%s must be a date (YYYY-MM-DD)", d->name);
+		break;
+	case UFK_TIME:
+		if (!valid_datetime(v))
+			return core_fail(e, CORE_INVALID, d->name,
+			    "%s must be an ISO 8601 date or date-time (offsets up to ±15:59)", d->name);
+		break;
+	case UFK_LINE:
+		if (*v == '\0') {
+			v = NULL;
+			break;
+		}
+		if (!valid_line(v, d->max))
+			return core_fail(e, CORE_INVALID, d->name,
+			    "%s must be at most %zu bytes of text on one line", d->name, d->max);
+		break;
+	case UFK_USER:
+		if (*v == '\0') {
+			v = NULL;
+			break;
+		}
+		if (!valid_uuid(v))
+			return core_fail(e, CORE_INVALID, d->name, "%s must be the uid of a user", d->name);
 		break;
 	case UFK_BOOL:
 		if (strcasecmp(v, "true") == 0)

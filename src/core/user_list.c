@@ -14,36 +14,56 @@
 #include "gatehouse/validate.h"
 #include "users_internal.h"
 
-/* Wildcard searches that trigram indexes serve, through the org-scoped search function. */
-#define USER_LIKE(f)	"u.id IN (SELECT gatehouse.user_ids_like('" f "', ", "))", NULL
+/*
+ * Text fields are FT_LOWER over the generated lowercase "C" columns where
+ * there is one (sql/003_search.sql, sql/007_secureframe.sql): equality and
+ * prefixes are btree ranges under row-level security. Wildcards go through
+ * the org-scoped search function, which trigram indexes serve; the e-mail's
+ * suffix is a range on its reversed copy.
+ */
+#define LIKE_VIA(f)	.like_pre = "u.id IN (SELECT gatehouse.user_ids_like('" f "', ", .like_post = "))"
 const struct ffield user_filter_fields[] = {
-	{ "id",			"u.id",			FT_INT,  NULL, NULL, NULL, NULL },
-	{ "uid",		"u.uid",		FT_UUID, NULL, NULL, NULL, NULL },
-	{ "username",		"u.username_lc",	FT_LOWER, NULL, USER_LIKE("username") },
-	{ "email",		"u.email_lc",		FT_LOWER, NULL,
-	  "u.id IN (SELECT gatehouse.user_ids_like('email', ", "))", "u.email_rev_lc" },
-	{ "first_name",		"u.first_name",		FT_TEXT, NULL, USER_LIKE("first_name") },
-	{ "middle_name",	"u.middle_name",	FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "last_name",		"u.last_name",		FT_TEXT, NULL, USER_LIKE("last_name") },
-	{ "preferred_first_name", "u.preferred_first_name", FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "title",		"u.title",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "department",		"u.department",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "employee_type",	"u.employee_type",	FT_ENUM, user_employee_types, NULL, NULL, NULL },
-	{ "start_date",		"u.start_date",		FT_DATE, NULL, NULL, NULL, NULL },
-	{ "end_date",		"u.end_date",		FT_DATE, NULL, NULL, NULL, NULL },
-	{ "in_audit_scope",	"u.in_audit_scope",	FT_BOOL, NULL, NULL, NULL, NULL },
-	{ "auth_method",	"u.auth_method",	FT_ENUM, user_auth_methods, NULL, NULL, NULL },
-	{ "team",		"t.name",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "access_level",	"u.access_level",	FT_ENUM, user_levels, NULL, NULL, NULL },
-	{ "status",		"u.status",		FT_ENUM, user_statuses, NULL, NULL, NULL },
-	{ "note",		"u.note",		FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "summary_email",	"u.summary_email",	FT_BOOL, NULL, NULL, NULL, NULL },
-	{ "mfa_required",	"u.mfa_required",	FT_BOOL, NULL, NULL, NULL, NULL },
-	{ "created_at",		"u.created_at",		FT_TIME, NULL, NULL, NULL, NULL },
-	{ "updated_at",		"u.updated_at",		FT_TIME, NULL, NULL, NULL, NULL },
-	{ "last_login_at",	"u.last_login_at",	FT_TIME, NULL, NULL, NULL, NULL },
-	{ "invited_at",		"u.invited_at",		FT_TIME, NULL, NULL, NULL, NULL },
+	{ .name = "id",		.sql = "u.id",		.type = FT_INT },
+	{ .name = "uid",	.sql = "u.uid",		.type = FT_UUID },
+	{ .name = "username",	.sql = "u.username_lc",	.type = FT_LOWER, LIKE_VIA("username") },
+	{ .name = "email",	.sql = "u.email_lc",	.type = FT_LOWER, LIKE_VIA("email"),
+	  .rev_sql = "u.email_rev_lc", .bare = true },
+	{ .name = "name",	.sql = "u.name_lc",	.type = FT_LOWER, LIKE_VIA("name"), .bare = true },
+	{ .name = "first_name",	.sql = "u.first_name_lc", .type = FT_LOWER, LIKE_VIA("first_name"),
+	  .bare = true },
+	{ .name = "middle_name", .sql = "u.middle_name", .type = FT_TEXT },
+	{ .name = "last_name",	.sql = "u.last_name_lc", .type = FT_LOWER, LIKE_VIA("last_name"),
+	  .bare = true },
+	{ .name = "preferred_first_name", .sql = "u.preferred_first_name", .type = FT_TEXT },
+	{ .name = "title",	.sql = "u.title",	.type = FT_TEXT },
+	{ .name = "department",	.sql = "u.department",	.type = FT_TEXT },
+	{ .name = "department_id", .sql = "u.department_id_lc", .type = FT_LOWER },
+	{ .name = "employee_type", .sql = "u.employee_type", .type = FT_ENUM, .choices = user_employee_types },
+	{ .name = "start_date",	.sql = "u.start_date",	.type = FT_DATE },
+	{ .name = "end_date",	.sql = "u.end_date",	.type = FT_DATE },
+	{ .name = "in_audit_scope", .sql = "u.in_audit_scope", .type = FT_BOOL },
+	{ .name = "auth_method", .sql = "u.auth_method", .type = FT_ENUM, .choices = user_auth_methods },
+	{ .name = "team",	.sql = "(SELECT t.name FROM gatehouse.teams t WHERE t.org_id = u.org_id"
+	  " AND t.id = u.team_id)", .type = FT_TEXT },
+	{ .name = "access_level", .sql = "u.access_level", .type = FT_ENUM, .choices = user_levels },
+	{ .name = "status",	.sql = "u.status",	.type = FT_ENUM, .choices = user_statuses },
+	/* Not deactivated: pending (invited) users are active until someone disables them. */
+	{ .name = "active",	.sql = "(u.status IN ('active', 'pending'))", .type = FT_BOOL },
+	{ .name = "invited",	.sql = "(u.invited_at IS NOT NULL)", .type = FT_BOOL },
+	{ .name = "onboarding_status", .sql = "u.onboarding_status", .type = FT_ENUM,
+	  .choices = user_onboarding_statuses },
+	{ .name = "personnel_status", .sql = "u.personnel_status", .type = FT_ENUM,
+	  .choices = user_personnel_statuses },
+	{ .name = "note",	.sql = "u.note",	.type = FT_TEXT },
+	{ .name = "summary_email", .sql = "u.summary_email", .type = FT_BOOL },
+	{ .name = "mfa_required", .sql = "u.mfa_required", .type = FT_BOOL },
+	{ .name = "created_at",	.sql = "u.created_at",	.type = FT_TIME },
+	{ .name = "updated_at",	.sql = "u.updated_at",	.type = FT_TIME },
+	{ .name = "last_login_at", .sql = "u.last_login_at", .type = FT_TIME },
+	{ .name = "invited_at",	.sql = "u.invited_at",	.type = FT_TIME },
+	{ .name = "agent_acknowledged_at", .sql = "u.agent_acknowledged_at", .type = FT_TIME },
 };
+#undef LIKE_VIA
 const size_t user_filter_nfields = sizeof(user_filter_fields) / sizeof(user_filter_fields[0]);
 
 /* Orderings the indexes serve; each key is unique among listed users or ends in the id. */
@@ -59,6 +79,40 @@ static const struct usort usorts[] = {
 	{ "email",	"u.email_lc",		"::text COLLATE \"C\"", true },
 	{ "created_at",	"u.created_at",		"::timestamptz", false },
 };
+
+/*
+ * The field table a query's filter is compiled against: the core's, or
+ * (q->aliases) only the aliased fields, under their aliases. NULL with e set
+ * when an alias names no core field (a surface's mistake, not the client's).
+ */
+static const struct ffield *
+filter_fields(struct arena *a, const struct user_query *q, size_t *n, struct core_err *e)
+{
+	struct ffield *t;
+
+	*n = user_filter_nfields;
+	if (q->aliases == NULL)
+		return user_filter_fields;
+	if ((t = arena_alloc(a, (q->naliases ? q->naliases : 1) * sizeof(*t))) == NULL) {
+		core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < q->naliases; i++) {
+		size_t k;
+
+		for (k = 0; k < user_filter_nfields; k++)
+			if (strcmp(user_filter_fields[k].name, q->aliases[i].core) == 0)
+				break;
+		if (k == user_filter_nfields) {
+			core_fail(e, CORE_INTERNAL, NULL, "no filterable field %s", q->aliases[i].core);
+			return NULL;
+		}
+		t[i] = user_filter_fields[k];
+		t[i].name = q->aliases[i].name;
+	}
+	*n = q->naliases;
+	return t;
+}
 
 /* A cursor's sort value must be of its sort's type, so a tampered one is the cursor's error. */
 static bool
@@ -78,9 +132,10 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
     struct fsql *f, struct user_list_plan *plan, struct core_err *e)
 {
 	const struct usort	*so = NULL;
+	const struct ffield	*fields;
 	const char		*sort = q->sort ? q->sort : "id", *lim, *off;
 	bool			 desc = false;
-	size_t			 from, order;
+	size_t			 from, order, nfields;
 	enum core_status	 st;
 
 	memset(f, 0, sizeof(*f));
@@ -102,16 +157,18 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	plan->sort = so->name;
 	plan->desc = desc;
 
-	buf_printf(sql, "SELECT " USER_COLS ", %s::text", so->expr);
+	buf_printf(sql, "SELECT u.id, %s::text AS sort_value", so->expr);
 	from = sql->len;
-	buf_puts(sql, USER_FROM);
+	buf_puts(sql, USER_LIST_FROM);
 	if (filter_terms(q->filter) > FILTER_MAX_TERMS)
 		return core_fail(e, CORE_INVALID, "q", "a list takes at most %d filter terms in all",
 		    FILTER_MAX_TERMS);
 	if (q->filter != NULL) {
+		if ((fields = filter_fields(a, q, &nfields, e)) == NULL)
+			return e->status;
 		buf_puts(sql, " AND ");
-		if (filter_compile(a, q->filter, user_filter_fields, user_filter_nfields,
-		    "not filterable by ", f, e) != 0)
+		if (filter_compile(a, q->filter, fields, nfields,
+		    q->unknown_prefix ? q->unknown_prefix : "not filterable by ", f, e) != 0)
 			return CORE_INVALID;
 	}
 	/*

@@ -5,7 +5,9 @@
  * statements in user_list.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
@@ -16,6 +18,7 @@
 #include "gatehouse/cursor.h"
 #include "gatehouse/db.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/log.h"
 #include "gatehouse/outbox.h"
 #include "gatehouse/password.h"
 #include "gatehouse/users.h"
@@ -83,11 +86,18 @@ users_from_row(struct arena *a, PGresult *r, int row, struct user *u)
 	u->invited_at = db_text(a, r, row, 26);
 	u->confirmed_at = db_text(a, r, row, 27);
 	u->locked_until = db_text(a, r, row, 28);
-	u->agent_acknowledged_at = db_text(a, r, row, 29);
+	u->val[UF_AGENT_ACKNOWLEDGED_AT] = db_text(a, r, row, 29);
 	u->created_at = db_text(a, r, row, 30);
 	u->updated_at = db_text(a, r, row, 31);
 	u->version = (int)db_int(r, row, 32);
 	u->val[UF_MFA_REQUIRED] = db_bool(r, row, 33) ? "true" : "false";
+	u->val[UF_DEPARTMENT_ID] = db_text(a, r, row, 34);
+	u->val[UF_ACCESS_ROLE] = db_text(a, r, row, 35);
+	u->val[UF_ONBOARDING_STATUS] = db_text(a, r, row, 36);
+	u->val[UF_PERSONNEL_STATUS] = db_text(a, r, row, 37);
+	u->val[UF_MANAGER] = db_text(a, r, row, 38);
+	u->name = db_text(a, r, row, 39);
+	u->manager_name = db_text(a, r, row, 40);
 }
 
 static void
@@ -133,6 +143,33 @@ users_get(struct core_ctx *c, const struct user_ref *ref, struct user *u, struct
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	return core_end(load(c, ref, false, u, e), e);
+}
+
+DB_STMT(st_by_uids, 1, USER_BY("u.uid = ANY($1::uuid[])") " ORDER BY u.id");
+
+enum core_status
+users_get_many(struct core_ctx *c, const char *const *uids, size_t n, struct user **out,
+    size_t *nout, struct core_err *e)
+{
+	struct buf	 lit;
+	enum core_status st;
+	void		*v = NULL;
+
+	*out = NULL;
+	*nout = 0;
+	if (n > CORE_PAGE_MAX)
+		return core_fail(e, CORE_INVALID, NULL, "at most %d users at a time", CORE_PAGE_MAX);
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (uids[i] != NULL && valid_uuid(uids[i]))
+			buf_printf(&lit, "%s%s", k++ ? "," : "", uids[i]);
+	buf_putc(&lit, '}');
+	st = lit.failed ? core_fail(e, CORE_INTERNAL, NULL, "out of memory") :
+	    rows_list(c, &st_by_uids, buf_cstr(&lit), &user_rows, "users", &v, nout, e);
+	buf_free(&lit);
+	*out = v;
+	return st;
 }
 
 enum core_status
@@ -250,6 +287,33 @@ no_memberships(const struct user *u, struct core_err *e)
 
 DB_STMT(st_team_id, 1,
     "SELECT id FROM gatehouse.teams WHERE org_id = gatehouse.current_org() AND lower(name) = lower($1)");
+DB_STMT(st_manager_id, 1,
+    "SELECT id FROM gatehouse.users WHERE org_id = gatehouse.current_org() AND uid = $1::uuid"
+    " AND status <> 'removed'");
+
+/* Writes "<key>": the id stmt finds for value, or null; unknown is CORE_INVALID on field. */
+static enum core_status
+ref_id_json(struct jsonw *w, struct db_stmt *stmt, const char *key, const char *value,
+    const char *field, const char *what, struct core_err *e)
+{
+	const char	*q[1] = { value };
+	PGresult	*r;
+
+	jsonw_key(w, key);
+	if (value == NULL) {
+		jsonw_null(w);
+		return CORE_OK;
+	}
+	if ((r = db_exec(stmt, q)) == NULL)
+		return core_db_fail(e, field);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return core_fail(e, CORE_INVALID, field, "no %s \"%.100s\"", what, value);
+	}
+	jsonw_str(w, db_value(r, 0, 0));
+	PQclear(r);
+	return CORE_OK;
+}
 DB_STMT(st_roles_known, 1,
     "SELECT name, grants_level FROM gatehouse.product_roles"
     " WHERE org_id = gatehouse.current_org() AND name = ANY($1::text[])");
@@ -375,7 +439,8 @@ users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *lev
 	enum core_status st;
 
 	for (int f = 0; f < UF__MAX; f++) {
-		if (!p->set[f] || f == UF_TEAM || f == UF_ROLES || f == UF_ACCESS_LEVEL)
+		if (!p->set[f] || f == UF_TEAM || f == UF_ROLES || f == UF_ACCESS_LEVEL ||
+		    f == UF_MANAGER)
 			continue;
 		jsonw_key(w, ufields[f].name);
 		jsonw_str(w, p->val[f]);
@@ -391,6 +456,9 @@ users_patch_json(struct core_ctx *c, const struct user_patch *p, enum level *lev
 			    p->val[UF_TEAM]);
 		jsonw_kstr(w, "team_id", id);
 	}
+	if (p->set[UF_MANAGER] && (st = ref_id_json(w, &st_manager_id, "manager_id",
+	    p->val[UF_MANAGER], "manager", "user with uid", e)) != CORE_OK)
+		return st;
 	if (p->set[UF_ROLES]) {
 		if ((st = roles_check(c, cache, p, level, e)) != CORE_OK)
 			return st;
@@ -529,6 +597,12 @@ DB_STMT(st_user_update, 2,
     SETCOL("note", "p->>'note'")
     SETCOL("summary_email", "(p->>'summary_email')::boolean")
     SETCOL("mfa_required", "(p->>'mfa_required')::boolean")
+    SETCOL("department_id", "p->>'department_id'")
+    SETCOL("access_role", "p->>'access_role'")
+    SETCOL("onboarding_status", "p->>'onboarding_status'")
+    SETCOL("personnel_status", "p->>'personnel_status'")
+    SETCOL("agent_acknowledged_at", "(p->>'agent_acknowledged_at')::timestamptz")
+    SETCOL("manager_id", "(p->>'manager_id')::bigint")
     " version = u.version + 1, updated_at = now()"
     " FROM (SELECT $2::jsonb AS p) x"
     " WHERE u.org_id = gatehouse.current_org() AND u.id = $1::bigint");
@@ -578,22 +652,30 @@ users_check_password(const char *pw, size_t min, const char *username, const cha
 }
 
 
-enum core_status
-users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_patch *p,
-    int if_version, struct user *out, struct core_err *e)
+/* A patch that changes nothing is undone to here, so its version bump does not stay. */
+DB_STMT(st_patch_savepoint, 0, "SAVEPOINT user_patch");
+DB_STMT(st_patch_undo, 0, "ROLLBACK TO SAVEPOINT user_patch");
+
+/*
+ * Applies p to old (its row locked in the caller's transaction): the rules,
+ * the write, the audit event, and *out reloaded. A patch that changes
+ * nothing leaves *out = *old and records nothing.
+ */
+static enum core_status
+update_in(struct core_ctx *c, const struct user *old, const struct user_patch *p, struct user *out,
+    struct core_err *e)
 {
-	struct user		 old;
 	struct buf		 json;
 	struct jsonw		 w;
-	enum level		 level;
+	enum level		 level = old->level;
 	enum core_status	 st;
 	char			 sid[24];
 	const char		*params[2];
 	PGresult		*r;
 
-	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
-		return st;
-	level = old.level;
+	if (p->set[UF_MANAGER] && p->val[UF_MANAGER] != NULL &&
+	    strcasecmp(p->val[UF_MANAGER], old->uid) == 0)
+		return core_fail(e, CORE_INVALID, "manager", "a user cannot be their own manager");
 	if (p->set[UF_ACCESS_LEVEL])
 		level_parse(p->val[UF_ACCESS_LEVEL], &level);
 	buf_init(&json);
@@ -604,30 +686,67 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	if (st == CORE_OK && json.failed)
 		st = core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	if (st != CORE_OK ||
-	    (st = users_may_set_level(c, old.level, level, e)) != CORE_OK ||
-	    (level < LEVEL_SUPER && (st = keep_a_super(&old, "demote", e)) != CORE_OK) ||
-	    (level == LEVEL_GUEST && old.level > LEVEL_GUEST &&
-	    (st = no_memberships(&old, e)) != CORE_OK)) {
+	    (st = users_may_set_level(c, old->level, level, e)) != CORE_OK ||
+	    (level < LEVEL_SUPER && (st = keep_a_super(old, "demote", e)) != CORE_OK) ||
+	    (level == LEVEL_GUEST && old->level > LEVEL_GUEST &&
+	    (st = no_memberships(old, e)) != CORE_OK)) {
 		buf_free(&json);
-		return core_abort(st);
+		return st;
 	}
-	core_id_text(old.id, sid);
+	if ((r = db_exec(&st_patch_savepoint, NULL)) == NULL) {
+		buf_free(&json);
+		return core_db_fail(e, "user");
+	}
+	PQclear(r);
+	core_id_text(old->id, sid);
 	params[0] = sid;
 	params[1] = json.data;
 	r = db_exec(&st_user_update, params);
 	buf_free(&json);
 	if (r == NULL)
-		return core_abort(users_unique_fail(e));
+		return users_unique_fail(e);
 	PQclear(r);
-	if ((st = users_reload(c, old.id, out, e)) != CORE_OK)
-		return core_abort(st);
-	if (!user_changed(&old, out)) {
-		/* Nothing differs: undo the version bump, record nothing. */
-		*out = old;
-		db_rollback();
+	if ((st = users_reload(c, old->id, out, e)) != CORE_OK)
+		return st;
+	if (!user_changed(old, out)) {
+		*out = *old;
+		if ((r = db_exec(&st_patch_undo, NULL)) == NULL)
+			return core_db_fail(e, "user");
+		PQclear(r);
 		return CORE_OK;
 	}
-	return core_end(users_audit(c, "user.update", &old, out, NULL, e), e);
+	return users_audit(c, "user.update", old, out, NULL, e);
+}
+
+enum core_status
+users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_patch *p,
+    int if_version, struct user *out, struct core_err *e)
+{
+	struct user		 old;
+	enum core_status	 st;
+
+	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
+		return st;
+	return core_end(update_in(c, &old, p, out, e), e);
+}
+
+enum core_status
+users_set_level(struct core_ctx *c, const struct user_ref *ref, enum level to, unsigned from,
+    struct user *out, struct core_err *e)
+{
+	struct user_patch	 p;
+	struct user		 old;
+	enum core_status	 st;
+
+	memset(&p, 0, sizeof(p));
+	if ((st = user_patch_set(c->arena, &p, UF_ACCESS_LEVEL, level_name(to), e)) != CORE_OK)
+		return st;
+	if ((st = change_begin(c, ref, CORE_ANY_VERSION, &old, e)) != CORE_OK)
+		return st;
+	if ((from & (1u << old.level)) == 0)
+		return core_abort(core_fail(e, CORE_CONFLICT, "access_level",
+		    "the user's access level is %s", level_name(old.level)));
+	return core_end(update_in(c, &old, &p, out, e), e);
 }
 
 /* --- status ---------------------------------------------------------------------- */
@@ -661,95 +780,134 @@ disabled_notice(struct core_ctx *c, const struct user *old, const struct user *u
 static const char *const op_names[UOP__MAX] = { "user.disable", "user.enable", "user.suspend",
 	"user.unsuspend", "user.unlock" };
 
-enum core_status
-users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
-    const struct user_op_opts *o, struct user *out, struct core_err *e)
+/* UOP_DISABLE's reason: "admin" (default) or "inactivity". */
+static enum core_status
+op_reason(enum user_op op, const struct user_op_opts *o, const char **reason, struct core_err *e)
 {
-	static const struct user_op_opts none = { NULL, false, CORE_ANY_VERSION };
-	struct user		 old;
-	enum user_status	 to;
+	*reason = NULL;
+	if (op != UOP_DISABLE)
+		return CORE_OK;
+	*reason = o->reason ? o->reason : "admin";
+	if (strcmp(*reason, "admin") != 0 && strcmp(*reason, "inactivity") != 0)
+		return core_fail(e, CORE_INVALID, "reason", "reason must be admin or inactivity");
+	return CORE_OK;
+}
+
+/*
+ * Applies op to old (its row locked in the caller's transaction, the actor
+ * allowed): the transition's rules, the write, the audit event, *out
+ * reloaded. A transition to the current state leaves *out = *old.
+ */
+static enum core_status
+apply_in(struct core_ctx *c, const struct user *old, enum user_op op, const struct user_op_opts *o,
+    struct user *out, struct core_err *e)
+{
+	enum user_status	 to = old->status;
 	enum core_status	 st;
-	const char		*reason = NULL, *summary = "keep", *params[5];
+	const char		*reason, *summary = "keep", *params[5];
 	char			 sid[24];
 	bool			 clear_lock = false;
 	PGresult		*r;
 
-	if (o == NULL)
-		o = &none;
-	if (op == UOP_DISABLE) {
-		reason = o->reason ? o->reason : "admin";
-		if (strcmp(reason, "admin") != 0 && strcmp(reason, "inactivity") != 0)
-			return core_fail(e, CORE_INVALID, "reason", "reason must be admin or inactivity");
-	}
-	if ((st = core_begin(c, e)) != CORE_OK)
+	/* The operations that choose by the current state. */
+	if (op == UOP_TOGGLE_SUSPENSION)
+		op = old->status == US_SUSPENDED ? UOP_UNSUSPEND : UOP_SUSPEND;
+	else if (op == UOP_ACTIVATE)
+		op = old->status == US_SUSPENDED ? UOP_UNSUSPEND : UOP_ENABLE;
+	if ((st = op_reason(op, o, &reason, e)) != CORE_OK)
 		return st;
-	if ((st = load(c, ref, true, &old, e)) != CORE_OK)
-		return core_abort(st);
-	if ((st = may_touch(c, &old, e)) != CORE_OK ||
-	    (st = core_check_version(old.version, o->if_version, "user", e)) != CORE_OK)
-		return core_abort(st);
-	to = old.status;
 	switch (op) {
 	case UOP_DISABLE:
 		to = US_DISABLED;
 		summary = "off";	/* a disabled user gets no summary e-mail */
 		break;
 	case UOP_ENABLE:
-		if (old.status == US_DISABLED)
-			to = old.confirmed_at ? US_ACTIVE : US_PENDING;
-		else if (old.status == US_SUSPENDED)
-			return core_abort(core_fail(e, CORE_CONFLICT, NULL,
-			    "the user is suspended: unsuspend instead"));
-		summary = old.status == US_DISABLED ? "on" : "keep";
+		if (old->status == US_DISABLED)
+			to = old->confirmed_at ? US_ACTIVE : US_PENDING;
+		else if (old->status == US_SUSPENDED)
+			return core_fail(e, CORE_CONFLICT, NULL, "the user is suspended: unsuspend instead");
+		summary = old->status == US_DISABLED ? "on" : "keep";
 		break;
 	case UOP_SUSPEND:
-		if (old.status == US_DISABLED || old.status == US_PENDING)
-			return core_abort(core_fail(e, CORE_CONFLICT, NULL,
+		if (old->status == US_DISABLED || old->status == US_PENDING)
+			return core_fail(e, CORE_CONFLICT, NULL,
 			    "only an active user can be suspended (this one is %s)",
-			    user_status_name(old.status)));
+			    user_status_name(old->status));
 		to = US_SUSPENDED;
 		break;
 	case UOP_UNSUSPEND:
-		if (old.status != US_SUSPENDED && old.status != US_ACTIVE)
-			return core_abort(core_fail(e, CORE_CONFLICT, NULL,
-			    "the user is not suspended (it is %s)", user_status_name(old.status)));
+		if (old->status != US_SUSPENDED && old->status != US_ACTIVE)
+			return core_fail(e, CORE_CONFLICT, NULL, "the user is not suspended (it is %s)",
+			    user_status_name(old->status));
 		to = US_ACTIVE;
 		break;
 	case UOP_UNLOCK:
 		/* Unlock clears a lockout and re-enables an account disabled for any reason. */
 		clear_lock = true;
-		if (old.status == US_DISABLED) {
-			to = old.confirmed_at ? US_ACTIVE : US_PENDING;
+		if (old->status == US_DISABLED) {
+			to = old->confirmed_at ? US_ACTIVE : US_PENDING;
 			summary = "on";
 		}
 		break;
 	default:
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "unknown operation"));
+		return core_fail(e, CORE_INTERNAL, NULL, "unknown operation");
 	}
-	if (to == old.status && !clear_lock && !(op == UOP_DISABLE && reason &&
-	    old.disabled_reason && strcmp(reason, old.disabled_reason) != 0)) {
-		*out = old;		/* already there: nothing to change or record */
-		return core_commit(e);
+	if (to == old->status && !clear_lock && !(op == UOP_DISABLE && reason &&
+	    old->disabled_reason && strcmp(reason, old->disabled_reason) != 0)) {
+		*out = *old;		/* already there: nothing to change or record */
+		return CORE_OK;
 	}
-	if (to != US_ACTIVE && (st = keep_a_super(&old, "disable or suspend", e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(old.id, sid);
+	if (to != US_ACTIVE && (st = keep_a_super(old, "disable or suspend", e)) != CORE_OK)
+		return st;
+	core_id_text(old->id, sid);
 	params[0] = sid;
 	params[1] = user_status_name(to);
 	params[2] = to == US_DISABLED ? reason : NULL;
 	params[3] = summary;
 	params[4] = clear_lock ? "true" : "false";
 	if ((r = db_exec(&st_user_status, params)) == NULL)
-		return core_abort(core_db_fail(e, "user"));
+		return core_db_fail(e, "user");
 	PQclear(r);
 	if (op == UOP_UNLOCK && o->reset_inactivity) {
 		if ((r = db_exec(&st_user_touch_login, params)) == NULL)
-			return core_abort(core_db_fail(e, "user"));
+			return core_db_fail(e, "user");
 		PQclear(r);
 	}
-	if ((st = users_reload(c, old.id, out, e)) != CORE_OK ||
-	    (st = users_audit(c, op_names[op], &old, out, NULL, e)) != CORE_OK ||
-	    (st = disabled_notice(c, &old, out, e)) != CORE_OK)
+	if ((st = users_reload(c, old->id, out, e)) != CORE_OK ||
+	    (st = users_audit(c, op_names[op], old, out, NULL, e)) != CORE_OK)
+		return st;
+	return disabled_notice(c, old, out, e);
+}
+
+enum core_status
+users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
+    const struct user_op_opts *o, struct user *out, struct core_err *e)
+{
+	return users_change(c, ref, NULL, op, o, out, e);
+}
+
+enum core_status
+users_change(struct core_ctx *c, const struct user_ref *ref, const struct user_patch *p,
+    enum user_op op, const struct user_op_opts *o, struct user *out, struct core_err *e)
+{
+	static const struct user_op_opts none = { NULL, false, CORE_ANY_VERSION };
+	struct user		 old, mid;
+	enum core_status	 st;
+	const char		*reason;
+
+	if (o == NULL)
+		o = &none;
+	if ((unsigned)op > UOP__MAX)
+		return core_fail(e, CORE_INTERNAL, NULL, "unknown operation");
+	if (op != UOP__MAX && (st = op_reason(op, o, &reason, e)) != CORE_OK)
+		return st;
+	if ((st = change_begin(c, ref, o->if_version, &old, e)) != CORE_OK)
+		return st;
+	mid = old;
+	if (p != NULL && (st = update_in(c, &old, p, &mid, e)) != CORE_OK)
+		return core_abort(st);
+	*out = mid;
+	if (op != UOP__MAX && (st = apply_in(c, &mid, op, o, out, e)) != CORE_OK)
 		return core_abort(st);
 	return core_commit(e);
 }
@@ -786,6 +944,10 @@ DB_STMT(st_remove_totp, 1,
 DB_STMT(st_remove_webauthn, 1,
     "DELETE FROM gatehouse.webauthn_credentials WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint");
+/* Its reports have no manager any more; their representation changes, so their versions do. */
+DB_STMT(st_remove_reports, 1,
+    "UPDATE gatehouse.users SET manager_id = NULL, version = version + 1, updated_at = now()"
+    " WHERE org_id = gatehouse.current_org() AND manager_id = $1::bigint");
 DB_STMT(st_remove_tokens, 1,
     "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint AND used_at IS NULL");
@@ -804,7 +966,7 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 	static struct db_stmt *const steps[] = { &st_remove_policies, &st_remove_assignments,
 		&st_remove_groups, &st_remove_sessions, &st_remove_keys, &st_remove_tokens,
 		&st_remove_cards, &st_remove_workstations, &st_remove_totp, &st_remove_webauthn,
-		&st_user_remove };
+		&st_remove_reports, &st_user_remove };
 	struct user		 old, gone;
 	enum core_status	 st;
 
@@ -892,30 +1054,92 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
-/* Runs a page built by users_list_sql (and its count) inside the transaction. */
+DB_STMT(st_by_ids, 1, USER_BY("u.id = ANY($1::bigint[])"));
+
+static int
+by_id(const void *a, const void *b)
+{
+	const struct user *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Reads the users of ids (n of them, in the list's order) into page->users
+ * in that order. A user removed since the ids were read is left out.
+ */
+static enum core_status
+page_records(struct core_ctx *c, PGresult *ids, size_t n, struct user_page *page,
+    struct core_err *e)
+{
+	struct buf	 lit;
+	struct user	*got, key;
+	const char	*p[1];
+	PGresult	*r;
+	size_t		 k = 0, rows;
+
+	page->n = 0;
+	if (n == 0)
+		return (page->users = arena_alloc(c->arena, sizeof(*page->users))) != NULL ? CORE_OK :
+		    core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&lit, "%s%lld", i ? "," : "", (long long)db_int(ids, (int)i, 0));
+	buf_putc(&lit, '}');
+	p[0] = buf_cstr(&lit);
+	/* The statement's text (no values), for benchmarks that run it in psql too. */
+	log_debug("list records: %s", st_by_ids.sql);
+	r = lit.failed ? NULL : db_exec(&st_by_ids, p);
+	buf_free(&lit);
+	if (r == NULL)
+		return core_db_fail(e, "user list");
+	rows = (size_t)PQntuples(r);
+	got = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*got));
+	page->users = arena_alloc(c->arena, (n ? n : 1) * sizeof(*page->users));
+	if (got == NULL || page->users == NULL) {
+		PQclear(r);
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < rows; i++)
+		user_from_row(c->arena, r, (int)i, &got[i]);
+	PQclear(r);
+	qsort(got, rows, sizeof(*got), by_id);
+	for (size_t i = 0; i < n; i++) {
+		struct user *u;
+
+		key.id = db_int(ids, (int)i, 0);
+		if ((u = bsearch(&key, got, rows, sizeof(*got), by_id)) != NULL)
+			page->users[k++] = *u;
+	}
+	page->n = k;
+	return CORE_OK;
+}
+
+/*
+ * Runs a page built by users_list_sql (and its count) inside the
+ * transaction: the ids in the list's order, then their records.
+ */
 static enum core_status
 list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const char *count,
     const struct fsql *f, const struct user_list_plan *plan, struct user_page *page,
     struct core_err *e)
 {
 	PGresult	*r;
-	size_t		 got;
+	size_t		 got, n;
+	enum core_status st;
 
 	if ((r = db_exec_sql(sql, f->nparams, f->params)) == NULL)
 		return core_db_fail(e, "user list");
 	got = (size_t)PQntuples(r);
-	page->n = got > (size_t)q->limit ? (size_t)q->limit : got;
-	page->users = arena_alloc(c->arena, (page->n ? page->n : 1) * sizeof(*page->users));
-	if (page->users == NULL) {
-		PQclear(r);
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	}
-	for (size_t i = 0; i < page->n; i++)
-		users_from_row(c->arena, r, (int)i, &page->users[i]);
-	if (got > page->n && page->n > 0)
+	n = got > (size_t)q->limit ? (size_t)q->limit : got;
+	if (got > n && n > 0)
 		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
-		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
+		    db_value(r, (int)n - 1, 1), db_int(r, (int)n - 1, 0));
+	st = page_records(c, r, n, page, e);
 	PQclear(r);
+	if (st != CORE_OK)
+		return st;
 	page->total = -1;
 	if (plan->count) {
 		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)
@@ -927,7 +1151,7 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
 }
 
 enum core_status
-users_list(struct core_ctx *c, const struct user_query *q, struct user_page *page,
+users_list_in(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
 {
 	struct buf		 sql, count;
@@ -938,66 +1162,23 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	memset(page, 0, sizeof(*page));
 	buf_init(&sql);
 	buf_init(&count);
-	if ((st = users_list_sql(c->arena, q, &sql, &count, &f, &plan, e)) == CORE_OK &&
-	    (st = core_begin(c, e)) == CORE_OK) {
-		if ((st = list_page(c, q, sql.data, count.data, &f, &plan, page, e)) != CORE_OK)
-			core_abort(st);
-		else
-			st = core_commit(e);
-	}
+	if ((st = users_list_sql(c->arena, q, &sql, &count, &f, &plan, e)) == CORE_OK)
+		st = list_page(c, q, sql.data, count.data, &f, &plan, page, e);
 	buf_free(&sql);
 	buf_free(&count);
 	return st;
 }
 
 enum core_status
-users_list_all(struct core_ctx *c, const struct fnode *filter, struct user_page *out,
+users_list(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
 {
-	struct user_query	 q = { filter, NULL, CORE_PAGE_MAX, NULL, 0, false };
-	struct user_page	 page;
-	enum core_status	 st = CORE_OK;
-	size_t			 cap = 0;
+	enum core_status st;
 
-	memset(out, 0, sizeof(*out));
+	memset(page, 0, sizeof(*page));
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	do {
-		struct buf		sql, count;
-		struct fsql		f;
-		struct user_list_plan	plan;
-
-		buf_init(&sql);
-		buf_init(&count);
-		memset(&page, 0, sizeof(page));
-		if ((st = users_list_sql(c->arena, &q, &sql, &count, &f, &plan, e)) == CORE_OK)
-			st = list_page(c, &q, sql.data, count.data, &f, &plan, &page, e);
-		buf_free(&sql);
-		buf_free(&count);
-		if (st != CORE_OK)
-			return core_abort(st);
-		if (out->n + page.n > USERS_LIST_ALL_MAX)
-			return core_abort(core_fail(e, CORE_TOO_LARGE, NULL,
-			    "more than %d users: too many to list at once", USERS_LIST_ALL_MAX));
-		if (out->n + page.n > cap) {
-			struct user *grown;
-
-			cap = cap ? cap * 2 : page.n;
-			if (cap < out->n + page.n)
-				cap = out->n + page.n;
-			if ((grown = arena_alloc(c->arena, cap * sizeof(*grown))) == NULL)
-				return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
-			if (out->n > 0)
-				memcpy(grown, out->users, out->n * sizeof(*grown));
-			out->users = grown;
-		}
-		if (page.n > 0)
-			memcpy(out->users + out->n, page.users, page.n * sizeof(*page.users));
-		out->n += page.n;
-		q.cursor = page.next_cursor;
-	} while (q.cursor != NULL);
-	out->total = (int64_t)out->n;
-	return core_commit(e);
+	return core_end(users_list_in(c, q, page, e), e);
 }
 
 enum core_status

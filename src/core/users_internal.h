@@ -23,6 +23,8 @@ extern const char *const user_employee_types[];
 extern const char *const user_auth_methods[];
 extern const char *const user_levels[];
 extern const char *const user_statuses[];	/* those a client may filter by: not "removed" */
+extern const char *const user_onboarding_statuses[];
+extern const char *const user_personnel_statuses[];
 
 /* A status by its name; anything else (NULL too) is US_REMOVED. */
 enum user_status user_status_parse(const char *);
@@ -39,12 +41,24 @@ enum user_status user_status_parse(const char *);
 	"   AND w.user_id = u.id)," \
 	" gatehouse.iso(u.last_login_at), gatehouse.iso(u.invited_at), gatehouse.iso(u.confirmed_at)," \
 	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
-	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version, u.mfa_required"
-#define USER_NCOLS 34
+	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version, u.mfa_required," \
+	" u.department_id, u.access_role, u.onboarding_status, u.personnel_status, m.uid," \
+	" gatehouse.full_name(u.first_name, u.last_name), gatehouse.full_name(m.first_name, m.last_name)"
+#define USER_NCOLS 41
+/* A removed manager is no manager (users_remove also clears it). */
 #define USER_FROM \
 	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
 	" ON t.org_id = u.org_id AND t.id = u.team_id" \
+	" LEFT JOIN gatehouse.users m ON m.org_id = u.org_id AND m.id = u.manager_id" \
+	"   AND m.status <> 'removed'" \
 	" WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
+/*
+ * Where a list's ids come from: the users table alone, so that the filtered
+ * statement is cheap to plan and can be answered from an index. The page's
+ * records are then read by id through a prepared statement.
+ */
+#define USER_LIST_FROM \
+	" FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 
@@ -112,6 +126,10 @@ void		 users_audit_changes(const struct user *old, const struct user *new,
  */
 enum core_status users_end_sessions(struct core_ctx *, int64_t user_id, struct core_err *);
 
+/* users_list inside the caller's transaction. */
+enum core_status users_list_in(struct core_ctx *, const struct user_query *, struct user_page *,
+		    struct core_err *);
+
 /* --- user_list.c ------------------------------------------------------------------- */
 
 /* What a list statement tells the code that runs it. */
@@ -125,9 +143,8 @@ struct user_list_plan {
 /*
  * Builds the statement of a page of users without touching the database:
  * the text in sql and its parameters in f (which it initialises; values in
- * the arena), with one row more than q->limit so the caller can tell whether
- * a page follows, and the sort value of each row as the column after
- * USER_NCOLS. When q->count and there is no cursor, the count of the same
+ * the arena), answering each user's id and sort value (as text), with one
+ * row more than q->limit so the caller can tell whether a page follows. When q->count and there is no cursor, the count of the same
  * filter goes to count. sql and count are initialised by the caller, who
  * frees them whatever the outcome. Checks q in this order: limit, sort,
  * filter size, filter, cursor.

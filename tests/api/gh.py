@@ -136,6 +136,17 @@ def update(sql, rows, role="app", tenant=None):
     assert changed == rows, f"setup changed {changed} row(s), not {rows}: {sql}"
 
 
+def once(make):
+    """A fixture made by make() on first use and shared by the tests of a module after."""
+    made = []
+
+    def get():
+        if not made:
+            made.append(make())
+        return made[0]
+    return get
+
+
 def wait_until(fn, timeout=15.0, interval=0.1):
     """Polls fn until it returns truthy; returns its value or raises."""
     deadline = time.monotonic() + timeout

@@ -559,3 +559,83 @@ def test_a_tampered_cursor_is_the_cursors_error():
         sort = raw.split(b"\n")[0].decode()
         r = expect(o.call("GET", f"/api/v1/users?sort={sort}&cursor={cur}"), 400).json()
         assert r["field"] == "cursor", r
+
+
+# --- personnel attributes (department id, access role, onboarding, agent, manager) ----------
+
+def test_personnel_attributes_round_trip_and_clear():
+    o = Org()
+    boss = expect(o.create(first_name="Grace", last_name="Hopper"), 201).json()
+    u = expect(o.create(first_name="Ada", last_name="Lovelace", department_id="ENG-7",
+                        access_role="Risk Manager", onboarding_status="In_Progress",
+                        personnel_status="onboarding", agent_acknowledged_at="2024-02-01T11:00:00+01:00",
+                        manager=boss["uid"], employee_type="workspace"), 201).json()
+    assert (u["department_id"], u["access_role"], u["onboarding_status"], u["personnel_status"]) == \
+        ("ENG-7", "Risk Manager", "in_progress", "onboarding")
+    assert u["agent_acknowledged_at"] == "2024-02-01T10:00:00.000Z"
+    assert (u["manager"], u["manager_name"], u["name"], u["employee_type"]) == \
+        (boss["uid"], "Grace Hopper", "Ada Lovelace", "workspace")
+    v = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}",
+                      json={"department_id": "", "access_role": None, "onboarding_status": None,
+                            "agent_acknowledged_at": None, "manager": ""}), 200).json()
+    assert (v["department_id"], v["access_role"], v["onboarding_status"], v["agent_acknowledged_at"],
+            v["manager"], v["manager_name"], v["personnel_status"]) == \
+        (None, None, None, None, None, None, "onboarding")
+    # The change and its values are in the audit trail.
+    rc, out, _ = psql(f"SELECT changes->'manager'->>'old' FROM gatehouse.audit_events "
+                      f"WHERE action = 'user.update' AND target_id = '{u['uid']}'", tenant=o.id)
+    assert (rc, out) == (0, boss["uid"])
+
+
+def test_personnel_attributes_are_checked_naming_the_field():
+    o = Org()
+    u = expect(o.create(), 201).json()
+    for field, value in (("onboarding_status", "done"), ("personnel_status", "retired"),
+                         ("agent_acknowledged_at", "yesterday"), ("department_id", "a\nb"),
+                         ("department_id", "x" * 101), ("access_role", "r\tole"),
+                         ("manager", "not-a-uuid"), ("manager", "00000000-0000-0000-0000-000000000000"),
+                         ("manager", u["uid"]), ("employee_type", "robot")):
+        r = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={field: value}), 400)
+        assert r.json()["field"] == field, (field, value, r.json())
+    assert expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()["version"] == 1
+
+
+def test_a_removed_manager_leaves_the_reports_without_one():
+    o = Org()
+    boss = expect(o.create(), 201).json()
+    u = expect(o.create(manager=boss["uid"]), 201).json()
+    expect(o.call("DELETE", f"/api/v1/users/{boss['uid']}"), 204)
+    v = expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()
+    assert (v["manager"], v["manager_name"], v["version"]) == (None, None, 2)
+    r = expect(o.call("PATCH", f"/api/v1/users/{u['uid']}", json={"manager": boss["uid"]}), 400)
+    assert r.json()["field"] == "manager"
+
+
+def test_list_filters_by_the_personnel_attributes():
+    o = Org()
+    tag = unique("pa")
+    a = expect(o.create(email=f"{tag}a@x.example", first_name="Ann", last_name="Lee",
+                        department_id="Ops-1", onboarding_status="completed"), 201).json()
+    b = expect(o.create(email=f"{tag}b@x.example", invite=True, personnel_status="offboarded",
+                        agent_acknowledged_at="2024-05-01T23:30:00Z"), 201).json()
+    expect(o.call("POST", f"/api/v1/users/{a['uid']}/suspend"), 200)
+
+    def found(qs):
+        r = expect(o.call("GET", f"/api/v1/users?q={q('email:' + tag + '*')}&{qs}"), 200).json()
+        return sorted(u["email"] for u in r["users"])
+
+    assert found("department_id=OPS-1") == [a["email"]]
+    assert found("name=" + q("ann lee")) == [a["email"]]
+    assert found("active=false") == [a["email"]] and found("active=true") == [b["email"]]
+    assert found("invited=true") == [b["email"]]
+    assert found("onboarding_status=completed") == [a["email"]]
+    assert found("personnel_status=offboarded") == [b["email"]]
+    assert found("agent_acknowledged_at=2024-05-01") == [b["email"]]
+
+    def matched(query):
+        r = expect(o.call("GET", "/api/v1/users?q=" + q(f"email:{tag}* AND ({query})")), 200).json()
+        return sorted(u["email"] for u in r["users"])
+
+    assert matched("agent_acknowledged_at:>=2024-05-02") == []
+    assert matched("agent_acknowledged_at:<=2024-05-01") == [b["email"]]
+    assert matched("Lee OR name:*nn*") == [a["email"]]

@@ -3,10 +3,11 @@
  * The input is a `q` value. An accepted query must give a well-formed tree
  * within the term limit; written back out as Lucene text (escaped, with only
  * the parentheses the precedence needs) it must parse to the same tree. The
- * tree is then compiled against a small field table of every type: the SQL
- * must be made of the compiler's words only (so no value reached it), number
- * its placeholders in order and balance its parentheses. A refusal must name
- * the field.
+ * tree is then compiled against a small field table of every type (three
+ * of them taking bare terms): the SQL must be made of the compiler's words
+ * only (so no value reached it), number its placeholders in order and
+ * balance its parentheses. A refusal must name the field, or q with the
+ * character it stopped at.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -22,16 +23,18 @@
 /* One field of each type and each SQL shape; names short enough for the fuzzer to find. */
 static const char *const choices[] = { "on", "off", NULL };
 static const struct ffield fields[] = {
-	{ "t",	"u.t",	FT_TEXT,  NULL, NULL, NULL, NULL },
-	{ "w",	"u.w",	FT_TEXT,  NULL, "u.id IN (SELECT f('w', ", "))", NULL },
-	{ "l",	"u.l",	FT_LOWER, NULL, NULL, NULL, "u.l_rev" },
-	{ "s",	"u.s",	FT_LOWER, NULL, "u.id IN (SELECT f('s', ", "))", NULL },
-	{ "b",	"u.b",	FT_BOOL,  NULL, NULL, NULL, NULL },
-	{ "i",	"u.i",	FT_INT,   NULL, NULL, NULL, NULL },
-	{ "d",	"u.d",	FT_DATE,  NULL, NULL, NULL, NULL },
-	{ "m",	"u.m",	FT_TIME,  NULL, NULL, NULL, NULL },
-	{ "e",	"u.e",	FT_ENUM,  choices, NULL, NULL, NULL },
-	{ "u",	"u.u",	FT_UUID,  NULL, NULL, NULL, NULL },
+	{ .name = "t", .sql = "u.t", .type = FT_TEXT },
+	{ .name = "w", .sql = "u.w", .type = FT_TEXT, .like_pre = "u.id IN (SELECT f('w', ",
+	  .like_post = "))", .bare = true },
+	{ .name = "l", .sql = "u.l", .type = FT_LOWER, .rev_sql = "u.l_rev", .bare = true },
+	{ .name = "s", .sql = "u.s", .type = FT_LOWER, .like_pre = "u.id IN (SELECT f('s', ",
+	  .like_post = "))", .bare = true },
+	{ .name = "b", .sql = "u.b", .type = FT_BOOL },
+	{ .name = "i", .sql = "u.i", .type = FT_INT },
+	{ .name = "d", .sql = "u.d", .type = FT_DATE },
+	{ .name = "m", .sql = "u.m", .type = FT_TIME },
+	{ .name = "e", .sql = "u.e", .type = FT_ENUM, .choices = choices },
+	{ .name = "u", .sql = "u.u", .type = FT_UUID },
 };
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 
@@ -57,11 +60,17 @@ check_tree(const struct fnode *n, int *terms)
 		return 1 + check_tree(n->a, terms);
 	case FN_CMP:
 		(*terms)++;
-		if (n->field == NULL || n->field[0] == '\0' || n->value == NULL ||
-		    (unsigned)n->op >= FOP__MAX || n->op == FOP_NE)
+		/* A bare term has no field; a named one is never empty. */
+		if ((n->field != NULL && n->field[0] == '\0') || (unsigned)n->op >= FOP__MAX ||
+		    n->op == FOP_NE)
 			abort();
-		if (n->op == FOP_RANGE &&
-		    (n->value2 == NULL || n->value[0] == '\0' || n->value2[0] == '\0'))
+		/* A range has at least one end ([* TO *] is presence); NULL is an open end. */
+		if (n->op == FOP_RANGE) {
+			if (n->value == NULL && n->value2 == NULL)
+				abort();
+			return 1;
+		}
+		if (n->value == NULL)
 			abort();
 		/* Only a phrase may be empty; a present test carries "". */
 		if (n->value[0] == '\0' && n->op != FOP_EQ && n->op != FOP_PRESENT)
@@ -88,11 +97,22 @@ print(struct buf *b, const struct fnode *n)
 		buf_putc(b, ')');
 		break;
 	case FN_CMP:
-		buf_printf(b, "[%zu:%s %d %zu:%s", strlen(n->field), n->field, (int)n->op,
-		    strlen(n->value), n->value);
-		if (n->op == FOP_RANGE)
-			buf_printf(b, " %d%d %zu:%s", n->lo_incl, n->hi_incl, strlen(n->value2),
-			    n->value2);
+		if (n->field == NULL)
+			buf_puts(b, "[bare");
+		else
+			buf_printf(b, "[%zu:%s", strlen(n->field), n->field);
+		buf_printf(b, " %d", (int)n->op);
+		if (n->value != NULL)
+			buf_printf(b, " %zu:%s", strlen(n->value), n->value);
+		else
+			buf_puts(b, " open");
+		if (n->op == FOP_RANGE) {
+			buf_printf(b, " %d%d", n->lo_incl, n->hi_incl);
+			if (n->value2 != NULL)
+				buf_printf(b, " %zu:%s", strlen(n->value2), n->value2);
+			else
+				buf_puts(b, " open");
+		}
 		buf_putc(b, ']');
 		break;
 	}
@@ -100,16 +120,29 @@ print(struct buf *b, const struct fnode *n)
 
 /* --- writing a tree back as Lucene text ---------------------------------------- */
 
-/*
- * Backslash before every byte that could end or change a token. The parser
- * removes escapes before it looks for wildcards and comparison prefixes, so
- * only those characters are written bare where they carry meaning.
- */
+/* Literal text: a backslash before every byte that could end or change a token. */
 static void
-put_escaped(struct buf *b, const char *s, const char *bare)
+put_escaped(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
-		if (!isalnum((unsigned char)*s) && strchr(bare, *s) == NULL)
+		if (!isalnum((unsigned char)*s))
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+}
+
+/* A FOP_WILDCARD pattern: its bare * and ? stay bare, \x is a literal x. */
+static void
+put_pattern(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '*' || *s == '?') {
+			buf_putc(b, *s);
+			continue;
+		}
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		if (!isalnum((unsigned char)*s))
 			buf_putc(b, '\\');
 		buf_putc(b, *s);
 	}
@@ -162,8 +195,10 @@ unparse(struct buf *b, const struct fnode *n)
 	case FN_CMP:
 		break;
 	}
-	put_escaped(b, n->field, "");
-	buf_putc(b, ':');
+	if (n->field != NULL) {
+		put_escaped(b, n->field);
+		buf_putc(b, ':');
+	}
 	switch (n->op) {
 	case FOP_EQ:
 		put_phrase(b, n->value);
@@ -174,30 +209,37 @@ unparse(struct buf *b, const struct fnode *n)
 	case FOP_LE:
 		buf_puts(b, n->op == FOP_GT ? ">" : n->op == FOP_GE ? ">=" :
 		    n->op == FOP_LT ? "<" : "<=");
-		put_escaped(b, n->value, "*<>=");
+		put_escaped(b, n->value);
 		break;
 	case FOP_PREFIX:
-		put_escaped(b, n->value, "");
+		put_escaped(b, n->value);
 		buf_putc(b, '*');
 		break;
 	case FOP_SUFFIX:
 	case FOP_CONTAINS:
 		buf_putc(b, '*');
-		put_escaped(b, n->value, "");
+		put_escaped(b, n->value);
 		if (n->op == FOP_CONTAINS)
 			buf_putc(b, '*');
 		break;
 	case FOP_WILDCARD:
-		put_escaped(b, n->value, "*");
+		put_pattern(b, n->value);
 		break;
 	case FOP_PRESENT:
 		buf_putc(b, '*');
 		break;
 	case FOP_RANGE:
+		/* Bounds as phrases (literal), an open end as a bare *. */
 		buf_putc(b, n->lo_incl ? '[' : '{');
-		put_escaped(b, n->value, "*");
+		if (n->value != NULL)
+			put_phrase(b, n->value);
+		else
+			buf_putc(b, '*');
 		buf_puts(b, " TO ");
-		put_escaped(b, n->value2, "*");
+		if (n->value2 != NULL)
+			put_phrase(b, n->value2);
+		else
+			buf_putc(b, '*');
 		buf_putc(b, n->hi_incl ? ']' : '}');
 		break;
 	default:
@@ -248,6 +290,7 @@ check_round_trip(const struct fnode *n)
 static const char *const sql_words[] = {
 	"AND", "OR", "NOT", "IS", "NULL", "LIKE", "ESCAPE", "COLLATE", "TRUE", "IN", "SELECT",
 	"lower", "reverse", "f", "U", "text", "boolean", "bigint", "date", "timestamptz", "uuid",
+	"gatehouse.utc_day",
 	"u.id", "u.t", "u.w", "u.l", "u.l_rev", "u.s", "u.b", "u.i", "u.d", "u.m", "u.e", "u.u",
 };
 /* The only literals: the empty string, LIKE's escape, the top code point, search function arguments. */

@@ -49,8 +49,9 @@ teardown(void **state)
 /*
  * (and A B), (or A B), (not A); a comparison is field, operator, quoted
  * value: title="Ada", id>="5", email^="ada" (prefix), email$="x" (suffix),
- * email~="x" (contains), email*="a*b" (wildcard), title? (present),
- * id["1" TO "5"} (range, brackets as given).
+ * email~="x" (contains), email*="a*b" (wildcard pattern), title? (present),
+ * id["1" TO *} (range, brackets as given, * an open end). A bare term's
+ * field prints as _.
  */
 static void
 print(struct buf *b, const struct fnode *n)
@@ -76,13 +77,17 @@ print(struct buf *b, const struct fnode *n)
 		buf_putc(b, ')');
 		break;
 	case FN_CMP:
+		buf_puts(b, n->field ? n->field : "_");
 		if (n->op == FOP_PRESENT)
-			buf_printf(b, "%s?", n->field);
-		else if (n->op == FOP_RANGE)
-			buf_printf(b, "%s%c\"%s\" TO \"%s\"%c", n->field, n->lo_incl ? '[' : '{',
-			    n->value, n->value2, n->hi_incl ? ']' : '}');
-		else
-			buf_printf(b, "%s%s\"%s\"", n->field, ops[n->op], n->value);
+			buf_putc(b, '?');
+		else if (n->op == FOP_RANGE) {
+			buf_putc(b, n->lo_incl ? '[' : '{');
+			buf_printf(b, n->value ? "\"%s\"" : "*", n->value);
+			buf_puts(b, " TO ");
+			buf_printf(b, n->value2 ? "\"%s\"" : "*", n->value2);
+			buf_putc(b, n->hi_incl ? ']' : '}');
+		} else
+			buf_printf(b, "%s\"%s\"", ops[n->op], n->value);
 		break;
 	}
 }
@@ -143,7 +148,51 @@ static const char *const terms[][2] = {
 	{ "name:a*b",			"name*=\"a*b\"" },
 	{ "name:*a*b",			"name*=\"*a*b\"" },
 	{ "name:a*b*",			"name*=\"a*b*\"" },
+	{ "name:**",			"name?" },
+	{ "name:a?c",			"name*=\"a?c\"" },		/* ? is one character */
+	{ "name:?",			"name*=\"?\"" },
+	{ "name:*a?",			"name*=\"*a?\"" },
+	/* Space around the colon, as Lucene allows. */
+	{ "name: ada",			"name=\"ada\"" },
+	{ "name :ada",			"name=\"ada\"" },
+	{ "name  :  \"a b\"",		"name=\"a b\"" },
+	{ "name: ada OR x:1",		"(or name=\"ada\" x=\"1\")" },
+	/* Characters that only mean something at the start of a term. */
+	{ "name:a-b+c!d",		"name=\"a-b+c!d\"" },
+	{ "name:a[1]",			"name=\"a[1]\"" },
+	{ "name:x&&y",			"name=\"x&&y\"" },	/* one word, as in Lucene */
 };
+
+/* A term without a field is a bare term: the compiler gives it to the fields that take one. */
+static const char *const bare_terms[][2] = {
+	{ "ada",			"_=\"ada\"" },
+	{ "ada*",			"_^=\"ada\"" },
+	{ "*ada*",			"_~=\"ada\"" },
+	{ "\"ada lovelace\"",		"_=\"ada lovelace\"" },
+	{ "[a TO b]",			"_[\"a\" TO \"b\"]" },
+	{ "*",				"_?" },
+	{ "ada OR grace",		"(or _=\"ada\" _=\"grace\")" },
+	{ "ada title:cto",		"(and _=\"ada\" title=\"cto\")" },
+	{ "-ada",			"(not _=\"ada\")" },
+	{ "and",			"_=\"and\"" },		/* operators are upper case */
+	{ "ORG",			"_=\"ORG\"" },
+	/* Inside field:( … ) a term without a field takes the group's. */
+	{ "name:(ada OR grace)",	"(or name=\"ada\" name=\"grace\")" },
+	{ "name:(ada grace)",		"(and name=\"ada\" name=\"grace\")" },
+	{ "name:(ada* -\"x y\")",	"(and name^=\"ada\" (not name=\"x y\"))" },
+	{ "name:(ada OR email:x)",	"(or name=\"ada\" email=\"x\")" },
+	{ "a:(b:(c) d)",		"(and b=\"c\" a=\"d\")" },
+	{ "a:((x OR y) z)",		"(and (or a=\"x\" a=\"y\") a=\"z\")" },
+	{ "a:([1 TO 2] OR *)",		"(or a[\"1\" TO \"2\"] a?)" },
+	{ "a:(x) y",			"(and a=\"x\" _=\"y\")" },	/* the group ends its field */
+	{ "name: (ada OR grace)",	"(or name=\"ada\" name=\"grace\")" },
+};
+
+static void
+bare_terms_and_field_groups(void **state)
+{
+	CHECK_TABLE(*state, parse, bare_terms);
+}
 
 static void
 terms_and_operators(void **state)
@@ -176,6 +225,28 @@ static const char *const escapes[][2] = {
 	{ "name:\\\"x",			"name=\"\"x\"" },
 	{ "a:[x\\ y TO z]",		"a[\"x y\" TO \"z\"]" },
 	{ "a:[x TO y\\]z]",		"a[\"x\" TO \"y]z\"]" },
+	/* Escapes are removed only after wildcards and comparisons are found. */
+	{ "name:a\\*",			"name=\"a*\"" },
+	{ "name:\\*",			"name=\"*\"" },
+	{ "name:\\**",			"name^=\"*\"" },
+	{ "name:*\\*",			"name$=\"*\"" },
+	{ "name:a\\*b*",		"name^=\"a*b\"" },
+	{ "name:*a\\**",		"name~=\"a*\"" },
+	{ "name:a\\?",			"name=\"a?\"" },
+	{ "name:a\\?b*",		"name^=\"a?b\"" },
+	{ "name:a\\*b?",		"name*=\"a\\*b?\"" },	/* the pattern keeps the literal * escaped */
+	{ "name:a\\\\*b?",		"name*=\"a\\\\*b?\"" },	/* an escaped backslash, then a wildcard */
+	{ "name:\\>5",			"name=\">5\"" },
+	{ "name:\\<=5",			"name=\"<=5\"" },
+	{ "name:>\\*",			"name>\"*\"" },
+	{ "name:\\/x/",			"name=\"/x/\"" },
+	{ "name:a\\~",			"name=\"a~\"" },
+	{ "name:a\\^2",			"name=\"a^2\"" },
+	{ "\\-a:1",			"-a=\"1\"" },
+	{ "\\!a:1",			"!a=\"1\"" },
+	{ "\\+a:1",			"+a=\"1\"" },
+	{ "name:\\(x\\)*",		"name^=\"(x)\"" },
+	{ "name:caf\\\xc3\xa9",		"name=\"caf\xc3\xa9\"" },	/* an escaped multibyte character */
 };
 
 static void
@@ -189,8 +260,18 @@ static const char *const ranges[][2] = {
 	{ "age:{1 TO 5}",		"age{\"1\" TO \"5\"}" },
 	{ "age:[1 TO 5}",		"age[\"1\" TO \"5\"}" },
 	{ "age:{1 TO 5]",		"age{\"1\" TO \"5\"]" },
-	{ "age:[* TO 5]",		"age[\"*\" TO \"5\"]" },
-	{ "age:[1 TO *]",		"age[\"1\" TO \"*\"]" },
+	{ "age:[* TO 5]",		"age[* TO \"5\"]" },
+	{ "age:[1 TO *]",		"age[\"1\" TO *]" },
+	{ "age:{* TO 5]",		"age{* TO \"5\"]" },
+	/* Both ends open is Lucene's "has a value", not "anything at all". */
+	{ "age:[* TO *]",		"age?" },
+	{ "age:{* TO *}",		"age?" },
+	/* Quoted bounds are literal, quotes and all removed; a quoted * is a star. */
+	{ "a:[\"x\" TO \"y\"]",		"a[\"x\" TO \"y\"]" },
+	{ "a:[\"a b\" TO \"c\\\"d\"]",	"a[\"a b\" TO \"c\"d\"]" },
+	{ "a:[\"*\" TO *]",		"a[\"*\" TO *]" },
+	{ "a:[x* TO y]",		"a[\"x*\" TO \"y\"]" },	/* no wildcards in a range */
+	{ "a:[1 TO 5]OR b:1",		"(or a[\"1\" TO \"5\"] b=\"1\")" },
 	{ "age:[  1   TO   5  ]",	"age[\"1\" TO \"5\"]" },
 	{ "d:[2024-01-01 TO 2024-12-31]", "d[\"2024-01-01\" TO \"2024-12-31\"]" },
 	{ "a:[1 TO 5] OR b:{a TO z}",	"(or a[\"1\" TO \"5\"] b{\"a\" TO \"z\"})" },
@@ -250,9 +331,24 @@ static const char *const precedence[][2] = {
 	{ "+a:1 -b:2",			"(and a=\"1\" (not b=\"2\"))" },
 	{ "a:1 +b:2",			"(and a=\"1\" b=\"2\")" },
 	{ "-+a:1",			"(not a=\"1\")" },
+	{ "+-a:1",			"(not a=\"1\")" },
+	{ "!a:1",			"(not a=\"1\")" },
+	{ "! a:1",			"(not a=\"1\")" },
+	{ "a:1 !b:2",			"(and a=\"1\" (not b=\"2\"))" },
+	{ "NOT -a:1",			"(not (not a=\"1\"))" },
+	{ "+(a:1 OR b:2)",		"(or a=\"1\" b=\"2\")" },
+	/* || and && are OR and AND, with or without spaces around them. */
+	{ "a:1 || b:2",			"(or a=\"1\" b=\"2\")" },
+	{ "a:1 || b:2 && c:3",		"(or a=\"1\" (and b=\"2\" c=\"3\"))" },
+	{ "a:1 ||b:2",			"(or a=\"1\" b=\"2\")" },
+	{ "a:1 &&b:2 || c:3",		"(or (and a=\"1\" b=\"2\") c=\"3\")" },
+	{ "(a:1)||(b:2)",		"(or a=\"1\" b=\"2\")" },
+	{ "a:1 OR b:2 || c:3",		"(or (or a=\"1\" b=\"2\") c=\"3\")" },
+	{ "NOT a:1 || NOT b:2",		"(or (not a=\"1\") (not b=\"2\"))" },
 	/* A phrase or range ends its term without a space. */
 	{ "a:\"x\"b:2",			"(and a=\"x\" b=\"2\")" },
 	{ "a:[a TO b]c:1",		"(and a[\"a\" TO \"b\"] c=\"1\")" },
+	{ "a:[1 TO 5]x",		"(and a[\"1\" TO \"5\"] _=\"x\")" },
 };
 
 static void
@@ -264,36 +360,63 @@ precedence_and_grouping(void **state)
 /* --- errors --------------------------------------------------------------------- */
 
 static const char *const errors[][2] = {
-	{ "",				"error: expected a term" },
-	{ "   ",			"error: expected a term" },
-	{ "NOT",			"error: expected a term" },
-	{ "-",				"error: expected a term" },
-	{ "()",				"error: expected a term" },
-	{ "a:1 AND",			"error: expected a term" },
-	{ "a:1 OR",			"error: expected a term" },
-	{ "a",				"error: expected field:value" },
-	{ ":1",				"error: expected field:value" },
-	{ "a :1",			"error: expected field:value" },
-	{ "AND a:1",			"error: expected field:value" },
-	{ "OR a:1",			"error: expected field:value" },
-	{ "a:1 AND AND b:2",		"error: expected field:value" },
-	{ "a:1 OR OR b:2",		"error: expected field:value" },
-	{ "a:",				"error: expected a value after ':'" },
-	{ "a:)",			"error: expected a value after ':'" },
-	{ "a:>",			"error: empty value after an operator" },
-	{ "a:<=",			"error: empty value after an operator" },
-	{ "a:\"open",			"error: unterminated quoted phrase" },
-	{ "a:\"a\\\"",			"error: unterminated quoted phrase" },
-	{ "a:[1 5]",			"error: range needs [low TO high]" },
-	{ "a:[ TO 5]",			"error: range needs [low TO high]" },
-	{ "a:[1 TO]",			"error: range needs [low TO high]" },
-	{ "a:[1 TO ]",			"error: range bounds must not be empty" },
-	{ "a:[1 TO 5",			"error: range is not closed with ] or }" },
-	{ "a:[1 TO 2 TO 3]",		"error: range is not closed with ] or }" },
-	{ "(a:1",			"error: missing closing parenthesis" },
-	{ "((a:1) OR b:2",		"error: missing closing parenthesis" },
-	{ "a:1)",			"error: unbalanced closing parenthesis" },
-	{ "a:[1 TO 5]x",		"error: expected field:value" },
+	{ "",				"error: expected a term at character 1" },
+	{ "   ",			"error: expected a term at character 4" },
+	{ "NOT",			"error: expected a term at character 4" },
+	{ "-",				"error: expected a term at character 2" },
+	{ "()",				"error: expected a term at character 2" },
+	{ "a:1 AND",			"error: expected a term at character 8" },
+	{ "a:1 OR",			"error: expected a term at character 7" },
+	{ "a:1 ||",			"error: expected a term at character 7" },
+	{ ":1",				"error: expected a field name before ':' at character 1" },
+	{ "a:1 :2",			"error: expected a field name before ':' at character 5" },
+	{ "AND a:1",			"error: expected a term before AND at character 1" },
+	{ "OR a:1",			"error: expected a term before OR at character 1" },
+	{ "|| a:1",			"error: expected a term before OR at character 1" },
+	{ "&& a:1",			"error: expected a term before AND at character 1" },
+	{ "a:1 AND AND b:2",		"error: expected a term before AND at character 9" },
+	{ "a:1 OR OR b:2",		"error: expected a term before OR at character 8" },
+	{ "a:1 AND OR b:2",		"error: expected a term before OR at character 9" },
+	{ "a:1 OR && b:2",		"error: expected a term before AND at character 8" },
+	{ "a:",				"error: expected a value after ':' at character 3" },
+	{ "a:)",			"error: expected a value after ':' at character 3" },
+	{ "a :",			"error: expected a value after ':' at character 4" },
+	{ "a: AND b:1",			"error: expected a value after ':' at character 4" },
+	{ "a:NOT",			"error: expected a value after ':' at character 3" },
+	{ "a:>",			"error: empty value after an operator at character 3" },
+	{ "a:<=",			"error: empty value after an operator at character 3" },
+	{ "a:>5*",			"error: a comparison takes no wildcards at character 3" },
+	{ "a:\"open",			"error: unterminated quoted phrase at character 3" },
+	{ "a:\"a\\\"",			"error: unterminated quoted phrase at character 3" },
+	{ "a:[1 5]",			"error: range needs [low TO high] at character 6" },
+	{ "a:[ TO 5]",			"error: range needs [low TO high] at character 8" },
+	{ "a:[1 TO]",			"error: range bounds must not be empty at character 8" },
+	{ "a:[1 TO ]",			"error: range bounds must not be empty at character 9" },
+	{ "a:[1 TO 5",			"error: range is not closed with ] or } at character 10" },
+	{ "a:[1 TO 2 TO 3]",		"error: range is not closed with ] or } at character 11" },
+	{ "a:[\"x TO y]",		"error: unterminated quoted phrase at character 4" },
+	{ "(a:1",			"error: missing closing parenthesis at character 1" },
+	{ "((a:1) OR b:2",		"error: missing closing parenthesis at character 1" },
+	{ "a:(x OR y",			"error: missing closing parenthesis at character 3" },
+	{ "a:1)",			"error: unbalanced closing parenthesis at character 4" },
+	{ "a:1 )",			"error: unbalanced closing parenthesis at character 5" },
+	/* A lone backslash at the end escapes nothing (Lucene refuses it too). */
+	{ "a:b\\",			"error: a backslash must be followed by the character it escapes at character 4" },
+	{ "a\\",			"error: a backslash must be followed by the character it escapes at character 2" },
+	{ "a:[x TO y\\",		"error: a backslash must be followed by the character it escapes at character 10" },
+	/* Fuzzy, proximity and boosts are refused, not read as part of a value. */
+	{ "a:foo~",			"error: fuzzy and proximity searches (~) are not supported at character 6" },
+	{ "a:foo~2",			"error: fuzzy and proximity searches (~) are not supported at character 6" },
+	{ "a:\"x y\"~2",		"error: fuzzy and proximity searches (~) are not supported at character 8" },
+	{ "a:foo^2",			"error: boosts (^) are not supported at character 6" },
+	{ "(a:1)^2",			"error: boosts (^) are not supported at character 6" },
+	{ "a:[1 TO 2]^3",		"error: boosts (^) are not supported at character 11" },
+	{ "a:(x)~",			"error: fuzzy and proximity searches (~) are not supported at character 6" },
+	{ "a:/ab+/",			"error: regular expressions (/…/) are not supported at character 3" },
+	{ "/ab+/",			"error: regular expressions (/…/) are not supported at character 1" },
+	/* Positions count characters, not bytes. */
+	{ "n:\xc3\xa9\xc3\xa9 AND",	"error: expected a term at character 9" },
+	{ "\xe2\x82\xac:\"x",		"error: unterminated quoted phrase at character 3" },
 };
 
 static void
@@ -346,13 +469,20 @@ term_limit(void **state)
 
 	assert_null(strstr(parse(f, repeat(f, "a:1", " ", FILTER_MAX_TERMS)), "error"));
 	assert_null(strstr(parse(f, repeat(f, "a:1", " OR ", FILTER_MAX_TERMS)), "error"));
+	/* The error points at the first term past the limit. */
 	assert_string_equal(parse(f, repeat(f, "a:1", " ", FILTER_MAX_TERMS + 1)),
-	    "error: query has too many terms");
+	    "error: query has too many terms at character 257");
 	assert_string_equal(parse(f, repeat(f, "a:1", " OR ", FILTER_MAX_TERMS + 1)),
-	    "error: query has too many terms");
-	/* Ranges are one term each. */
+	    "error: query has too many terms at character 449");
+	/* Ranges, bare terms and terms in field groups are one term each. */
 	assert_string_equal(parse(f, repeat(f, "a:[1 TO 2]", " ", FILTER_MAX_TERMS + 1)),
-	    "error: query has too many terms");
+	    "error: query has too many terms at character 705");
+	assert_string_equal(parse(f, repeat(f, "x", " ", FILTER_MAX_TERMS + 1)),
+	    "error: query has too many terms at character 129");
+	assert_null(strstr(parse(f, nest(f, "a:(", repeat(f, "x", " ", FILTER_MAX_TERMS), ")", 1)),
+	    "error"));
+	assert_string_equal(parse(f, nest(f, "a:(", repeat(f, "x", " ", FILTER_MAX_TERMS + 1), ")", 1)),
+	    "error: query has too many terms at character 132");
 }
 
 static void
@@ -362,17 +492,25 @@ depth_limit(void **state)
 
 	assert_string_equal(parse(f, nest(f, "(", "a:1", ")", FILTER_MAX_DEPTH)), "a=\"1\"");
 	assert_string_equal(parse(f, nest(f, "(", "a:1", ")", FILTER_MAX_DEPTH + 1)),
-	    "error: query nests too deeply");
+	    "error: query nests too deeply at character 17");
 	assert_null(strstr(parse(f, nest(f, "-", "a:1", "", FILTER_MAX_DEPTH)), "error"));
 	assert_string_equal(parse(f, nest(f, "-", "a:1", "", FILTER_MAX_DEPTH + 1)),
-	    "error: query nests too deeply");
+	    "error: query nests too deeply at character 17");
+	assert_string_equal(parse(f, nest(f, "+", "a:1", "", FILTER_MAX_DEPTH + 1)),
+	    "error: query nests too deeply at character 17");
+	assert_string_equal(parse(f, nest(f, "!", "a:1", "", FILTER_MAX_DEPTH + 1)),
+	    "error: query nests too deeply at character 17");
 	assert_null(strstr(parse(f, nest(f, "NOT ", "a:1", "", FILTER_MAX_DEPTH)), "error"));
 	assert_string_equal(parse(f, nest(f, "NOT ", "a:1", "", FILTER_MAX_DEPTH + 1)),
-	    "error: query nests too deeply");
+	    "error: query nests too deeply at character 65");
 	/* NOT and parentheses count together. */
 	assert_null(strstr(parse(f, nest(f, "-(", "a:1", ")", FILTER_MAX_DEPTH / 2)), "error"));
 	assert_string_equal(parse(f, nest(f, "-(", "a:1", ")", FILTER_MAX_DEPTH / 2 + 1)),
-	    "error: query nests too deeply");
+	    "error: query nests too deeply at character 17");
+	/* Field groups nest like parentheses. */
+	assert_null(strstr(parse(f, nest(f, "a:(", "x", ")", FILTER_MAX_DEPTH)), "error"));
+	assert_string_equal(parse(f, nest(f, "a:(", "x", ")", FILTER_MAX_DEPTH + 1)),
+	    "error: query nests too deeply at character 51");
 	/* Depth is nesting, not how many groups there are side by side. */
 	assert_null(strstr(parse(f, repeat(f, nest(f, "(", "a:1", ")", FILTER_MAX_DEPTH), " ", 4)),
 	    "error"));
@@ -391,6 +529,7 @@ length_limit(void **state)
 	q[4096] = 'x';
 	q[4097] = '\0';
 	assert_string_equal(parse(f, q), "error: query is longer than 4096 bytes");
+	assert_int_equal(FILTER_MAX_QUERY, 4096);
 }
 
 /* --- compiler ------------------------------------------------------------------- */
@@ -398,15 +537,17 @@ length_limit(void **state)
 static const char *const statuses[] = { "active", "disabled", NULL };
 
 static const struct ffield fields[] = {
-	{ "id",		"u.id",		FT_INT,   NULL, NULL, NULL, NULL },
-	{ "uid",	"u.uid",	FT_UUID,  NULL, NULL, NULL, NULL },
-	{ "email",	"u.email_lc",	FT_LOWER, NULL, NULL, NULL, "u.email_rev_lc" },
-	{ "username",	"u.username_lc", FT_LOWER, NULL, "u.id IN (SELECT s('username', ", "))", NULL },
-	{ "title",	"u.title",	FT_TEXT,  NULL, NULL, NULL, NULL },
-	{ "active",	"u.active",	FT_BOOL,  NULL, NULL, NULL, NULL },
-	{ "status",	"u.status",	FT_ENUM,  statuses, NULL, NULL, NULL },
-	{ "born",	"u.born",	FT_DATE,  NULL, NULL, NULL, NULL },
-	{ "seen",	"u.seen",	FT_TIME,  NULL, NULL, NULL, NULL },
+	{ .name = "id", .sql = "u.id", .type = FT_INT },
+	{ .name = "uid", .sql = "u.uid", .type = FT_UUID },
+	{ .name = "email", .sql = "u.email_lc", .type = FT_LOWER, .rev_sql = "u.email_rev_lc",
+	  .bare = true },
+	{ .name = "username", .sql = "u.username_lc", .type = FT_LOWER,
+	  .like_pre = "u.id IN (SELECT s('username', ", .like_post = "))" },
+	{ .name = "title", .sql = "u.title", .type = FT_TEXT, .bare = true },
+	{ .name = "active", .sql = "u.active", .type = FT_BOOL },
+	{ .name = "status", .sql = "u.status", .type = FT_ENUM, .choices = statuses },
+	{ .name = "born", .sql = "u.born", .type = FT_DATE },
+	{ .name = "seen", .sql = "u.seen", .type = FT_TIME },
 };
 
 /*
@@ -458,16 +599,27 @@ static const char *const compiled[][2] = {
 				"u.email_rev_lc < reverse(lower($2::text)) COLLATE \"C\" || U&'\\+10FFFF')"
 				" | @x.org | @x.org" },
 	/* Other wildcards are LIKE patterns with %, _ and \ escaped. */
-	{ "email:*ada*",	"lower(u.email_lc) LIKE lower($1) ESCAPE '\\' | %ada%" },
+	{ "email:*ada*",	"u.email_lc LIKE lower($1) ESCAPE '\\' | %ada%" },
 	{ "title:ada*",		"lower(u.title) LIKE lower($1) ESCAPE '\\' | ada%" },
 	{ "title:*ada",		"lower(u.title) LIKE lower($1) ESCAPE '\\' | %ada" },
 	{ "title:a*b",		"lower(u.title) LIKE lower($1) ESCAPE '\\' | a%b" },
 	{ "title:*5%_\\\\*",	"lower(u.title) LIKE lower($1) ESCAPE '\\' | %5\\%\\_\\\\%" },
+	/* ? is one character; escaped wildcards are literal and never LIKE's. */
+	{ "title:a?c",		"lower(u.title) LIKE lower($1) ESCAPE '\\' | a_c" },
+	{ "title:a\\*b*",	"lower(u.title) LIKE lower($1) ESCAPE '\\' | a*b%" },
+	{ "title:*a\\?*b",	"lower(u.title) LIKE lower($1) ESCAPE '\\' | %a?%b" },
+	{ "title:a\\%*?",	"lower(u.title) LIKE lower($1) ESCAPE '\\' | a\\%%_" },
+	{ "title:a\\\\?",	"lower(u.title) LIKE lower($1) ESCAPE '\\' | a\\\\_" },
+	{ "title:a\\*",		"lower(u.title) = lower($1::text) | a*" },
+	{ "email:a_\\*",	"u.email_lc = lower($1::text) COLLATE \"C\" | a_*" },
 	/* A field with a search function gets the pattern through it. */
 	{ "username:*ad",	"u.id IN (SELECT s('username', lower($1::text))) | %ad" },
 	{ "username:a*d*",	"u.id IN (SELECT s('username', lower($1::text))) | a%d%" },
 	{ "title:*",		"(u.title IS NOT NULL AND u.title <> '')" },
 	{ "active:*",		"(u.active IS NOT NULL)" },
+	/* [* TO *] is presence too: never a TRUE that would match NULL. */
+	{ "title:[* TO *]",	"(u.title IS NOT NULL AND u.title <> '')" },
+	{ "id:{* TO *}",	"(u.id IS NOT NULL)" },
 	/* Typed values are checked, cast and canonicalised. */
 	{ "id:42",		"u.id = $1::bigint | 42" },
 	{ "id:0",		"u.id = $1::bigint | 0" },
@@ -481,19 +633,45 @@ static const char *const compiled[][2] = {
 	{ "uid:123e4567-e89b-12d3-a456-426614174000",
 				"u.uid = $1::uuid | 123e4567-e89b-12d3-a456-426614174000" },
 	{ "born:2024-02-29",	"u.born = $1::date | 2024-02-29" },
+	{ "born:2024-02-29T23:30:00-05:00", "u.born = $1::date | 2024-02-29" },	/* its date, as written */
 	{ "born:[2024-01-01 TO 2024-12-31]",
 				"(u.born >= $1::date AND u.born <= $2::date) | 2024-01-01 | 2024-12-31" },
-	/* A date against a timestamp is the whole day. */
-	{ "seen:2024-05-01",	"(u.seen >= $1::date AND u.seen < $2::date + 1) | 2024-05-01 | 2024-05-01" },
-	{ "-seen:2024-05-01",	"NOT ((u.seen >= $1::date AND u.seen < $2::date + 1)) | 2024-05-01 | 2024-05-01" },
+	/* A date against a timestamp is its whole UTC day, in every comparison. */
+	{ "seen:2024-05-01",	"(u.seen >= gatehouse.utc_day($1::date) AND u.seen < gatehouse.utc_day($2::date + 1))"
+				" | 2024-05-01 | 2024-05-01" },
+	{ "-seen:2024-05-01",	"((u.seen >= gatehouse.utc_day($1::date) AND u.seen < "
+				"gatehouse.utc_day($2::date + 1))) IS NOT TRUE | 2024-05-01 | 2024-05-01" },
+	{ "seen:>2024-05-01",	"u.seen >= gatehouse.utc_day($1::date + 1) | 2024-05-01" },
+	{ "seen:>=2024-05-01",	"u.seen >= gatehouse.utc_day($1::date) | 2024-05-01" },
+	{ "seen:<2024-05-01",	"u.seen < gatehouse.utc_day($1::date) | 2024-05-01" },
+	{ "seen:<=2024-05-01",	"u.seen < gatehouse.utc_day($1::date + 1) | 2024-05-01" },
+	{ "seen:[2024-01-01 TO 2024-01-31]",
+				"(u.seen >= gatehouse.utc_day($1::date) AND u.seen < gatehouse.utc_day($2::date + 1))"
+				" | 2024-01-01 | 2024-01-31" },
+	{ "seen:{2024-01-01 TO 2024-01-31}",
+				"(u.seen >= gatehouse.utc_day($1::date + 1) AND u.seen < gatehouse.utc_day($2::date))"
+				" | 2024-01-01 | 2024-01-31" },
+	{ "seen:[2024-05-01T10:00:00Z TO *]", "(u.seen >= $1::timestamptz) | 2024-05-01T10:00:00Z" },
 	{ "seen:2024-05-01T10:00:00Z", "u.seen = $1::timestamptz | 2024-05-01T10:00:00Z" },
+	/* A bare term is tried on every field that takes one (here email and title). */
+	{ "ada",		"(u.email_lc = lower($1::text) COLLATE \"C\" OR lower(u.title) = lower($2::text))"
+				" | ada | ada" },
+	{ "ad*",		"((u.email_lc >= lower($1::text) COLLATE \"C\" AND u.email_lc < lower($2::text) "
+				"COLLATE \"C\" || U&'\\+10FFFF') OR lower(u.title) LIKE lower($3) ESCAPE '\\')"
+				" | ad | ad | ad%" },
+	{ "* id:1",		"(((u.email_lc IS NOT NULL AND u.email_lc <> '') OR (u.title IS NOT NULL AND "
+				"u.title <> '')) AND u.id = $1::bigint) | 1" },
+	/* A field group gives each of its terms the field. */
+	{ "title:(a OR b*)",	"(lower(u.title) = lower($1::text) OR lower(u.title) LIKE lower($2) ESCAPE '\\')"
+				" | a | b%" },
 	/* Structure, and parameters numbered in order. */
 	{ "-(title:a OR email:b) id:3",
-				"(NOT ((lower(u.title) = lower($1::text) OR u.email_lc = lower($2::text) "
-				"COLLATE \"C\")) AND u.id = $3::bigint) | a | b | 3" },
+				"(((lower(u.title) = lower($1::text) OR u.email_lc = lower($2::text) "
+				"COLLATE \"C\")) IS NOT TRUE AND u.id = $3::bigint) | a | b | 3" },
+	/* NOT is "does not match", so a user without the field (NULL) is among them. */
 	{ "title:a OR title:b AND NOT id:3",
 				"(lower(u.title) = lower($1::text) OR (lower(u.title) = lower($2::text) "
-				"AND NOT (u.id = $3::bigint))) | a | b | 3" },
+				"AND (u.id = $3::bigint) IS NOT TRUE)) | a | b | 3" },
 	/* Values never reach the SQL text. */
 	{ "title:\"x') OR 1=1 --\"", "lower(u.title) = lower($1::text) | x') OR 1=1 --" },
 };
@@ -538,7 +716,37 @@ static const char *const refused[][2] = {
 	{ "title:\"\x01\"",	"error title: title must be text" },
 	{ "title:\xff",		"error title: title must be text" },
 	{ "title:*\xc3*",	"error title: title must be text" },
+	{ "id:1?",		"error id: id takes no wildcards" },
+	{ "id:[* TO x]",	"error id: id must be a whole number" },
+	{ "seen:[* TO 2024-02-30]", "error seen: seen must be an ISO 8601 date or time" },
+	{ "active:[true TO *]",	"error active: active can only be compared for equality" },
+	/* A bare term fails on the first of its fields that refuses it. */
+	{ "\"\x01\"",		"error email: email must be text" },
 };
+
+/* A table without fields for bare terms refuses them, naming q. */
+static void
+bare_terms_need_a_field_that_takes_them(void **state)
+{
+	static const struct ffield plain[] = {
+		{ .name = "title", .sql = "u.title", .type = FT_TEXT },
+	};
+	struct fx	*f = *state;
+	struct fnode	*n;
+	struct buf	 sql;
+	struct fsql	 o;
+
+	assert_non_null(n = filter_parse_lucene(&f->a, "title:x OR ada", &f->e));
+	buf_init(&sql);
+	memset(&o, 0, sizeof(o));
+	o.sql = &sql;
+	o.first_param = 1;
+	assert_int_equal(filter_compile(&f->a, n, plain, 1, "not filterable by ", &o, &f->e), -1);
+	assert_int_equal(f->e.status, CORE_INVALID);
+	assert_string_equal(f->e.field, "q");
+	assert_string_equal(f->e.msg, "a term needs a field here (field:value)");
+	buf_free(&sql);
+}
 
 static void
 compile_errors_name_the_field(void **state)
@@ -604,6 +812,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(terms_and_operators, setup, teardown),
+		cmocka_unit_test_setup_teardown(bare_terms_and_field_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(quoted_phrases, setup, teardown),
 		cmocka_unit_test_setup_teardown(backslash_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(range_queries, setup, teardown),
@@ -615,6 +824,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(compiles_to_parameterised_sql, setup, teardown),
 		cmocka_unit_test_setup_teardown(parameters_start_at_first_param, setup, teardown),
 		cmocka_unit_test_setup_teardown(compile_errors_name_the_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(bare_terms_need_a_field_that_takes_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_long_field_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_many_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(most_values_a_query_can_make_fit, setup, teardown),
