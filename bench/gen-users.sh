@@ -67,5 +67,7 @@ awk -v n="$n" -v org="$org_id" -v start="$have" 'BEGIN {
 		    strftime("%Y-%m-%d %H:%M:%S+00", created, 1)
 	}
 }' | psql -X -q "$url" -c "\\copy gatehouse.users (org_id, username, email, first_name, last_name, department, department_id, title, employee_type, status, disabled_reason, access_level, onboarding_status, personnel_status, agent_acknowledged_at, start_date, created_at) FROM STDIN WITH (FORMAT csv, NULL '')"
-psql -X -q "$url" -c "ANALYZE gatehouse.users" >/dev/null
+# As autovacuum would soon after: statistics, the visibility map (index-only
+# scans) and the trigram indexes' pending entries merged.
+psql -X -q "$url" -c "VACUUM ANALYZE gatehouse.users" >/dev/null
 echo "$org_id"

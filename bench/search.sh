@@ -9,6 +9,8 @@
 #   BENCH_WORKERS        the stack's workers: the second concurrency measured (8)
 #   BENCH_SECONDS, BENCH_WARMUP   measured and warm-up seconds per run (10, 2)
 #   BENCH_SEARCH_ONLY    space-separated names of the searches to run (all)
+#   GH_STATE             the stack's service directory (run/, pg/data/, log/), for
+#                        the CPU its processes use and for wrk's raw output
 #
 # For each search: wrk at one connection (p50, p99, req/s) and at BENCH_WORKERS
 # connections; the statements gatehouse ran for it (captured from one plain-CGI
@@ -69,7 +71,8 @@ SEARCHES=(
 	"native_page5000|/api/v1/users?limit=100&cursor=@CURSOR@|native|'@ID@',101,0|page 5,000 by keyset cursor"
 )
 
-OUT=${GH_STATE:-/tmp}/log/bench
+STATE=${GH_STATE:-/tmp}
+OUT=$STATE/log/bench
 mkdir -p "$OUT"
 FAILED=0
 ROWS=()
@@ -133,28 +136,55 @@ SQL
 	    sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'
 }
 
-# wrk_run NAME URL AUTH CONNS: prints "p50_ms p99_ms rps" (or "- - -" after a non-200).
+# The stack's processes: nginx, gatehouse and PostgreSQL, each master and its children.
+stack_pids() {
+	local f pid
+	for f in "$STATE/run/nginx.pid" "$STATE/run/gatehouse.pid" "$STATE/pg/data/postmaster.pid"; do
+		[ -r "$f" ] || continue
+		pid=$(head -n 1 "$f")
+		echo "$pid"
+		grep -l "^PPid:[[:space:]]*$pid\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3
+	done
+}
+
+# CPU time (ms) the stack's processes have used so far.
+stack_cpu_ms() {
+	local pid total=0 t
+	for pid in $(stack_pids); do
+		t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null) || continue
+		total=$((total + t))
+	done
+	echo $((total * 1000 / $(getconf CLK_TCK)))
+}
+
+# wrk_run NAME URL AUTH CONNS: prints "p50_ms p99_ms rps cpu_ms_per_request" (or
+# "- - - -" after a non-200). The CPU is what nginx, gatehouse and PostgreSQL used
+# while wrk measured, per request: on a machine others share it is the one figure
+# their load does not inflate, and at one connection it is about the latency an
+# idle machine would show.
 wrk_run() {
-	local name=$1 url=$2 auth=$3 conns=$4 out code
+	local name=$1 url=$2 auth=$3 conns=$4 out code c0 c1
 	code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: $auth" "$url") || code=000
 	if [ "$code" != 200 ]; then
 		say "$name: probe answered $code"
 		FAILED=1
-		echo "- - -"
+		echo "- - - -"
 		return
 	fi
 	wrk -t1 -c"$conns" -d"${WARMUP}s" -H "Authorization: $auth" "$url" >/dev/null 2>&1 || true
+	c0=$(stack_cpu_ms)
 	out=$(wrk -t1 -c"$conns" -d"${SECONDS_}s" --latency -H "Authorization: $auth" "$url" 2>&1)
+	c1=$(stack_cpu_ms)
 	printf '%s\n' "$out" > "$OUT/search-$name-c$conns.txt"
 	if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
 		say "$name: errors at $conns connections (see $OUT/search-$name-c$conns.txt)"
 		FAILED=1
 	fi
-	awk 'function ms(v,  n, u) { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+	awk -v cpu=$((c1 - c0)) 'function ms(v,  n, u) { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
 			if (u == "us") n /= 1000; else if (u == "s") n *= 1000; return n }
 		$1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-		/^Requests\/sec:/ { rps = $2 }
-		END { printf "%.2f %.2f %.0f\n", p50, p99, rps }' <<<"$out"
+		/^Requests\/sec:/ { rps = $2 } / requests in / { n = $1 }
+		END { printf "%.2f %.2f %.0f %.2f\n", p50, p99, rps, (n > 0 ? cpu / n : 0) }' <<<"$out"
 }
 
 CUR_ID=$(page_end_id 4999)
@@ -169,20 +199,23 @@ for s in "${SEARCHES[@]}"; do
 	auth=$SF_AUTH
 	[ "$kind" = native ] && auth=$NATIVE_AUTH
 	say "search $name: $what"
-	read -r p50 p99 rps <<<"$(wrk_run "$name" "$GATEHOUSE_URL$path" "$auth" 1)"
-	read -r wp50 _ wrps <<<"$(wrk_run "$name" "$GATEHOUSE_URL$path" "$auth" "$WORKERS")"
+	read -r p50 p99 rps cpu <<<"$(wrk_run "$name" "$GATEHOUSE_URL$path" "$auth" 1)"
+	read -r wp50 _ wrps _ <<<"$(wrk_run "$name" "$GATEHOUSE_URL$path" "$auth" "$WORKERS")"
 	sql=$(psql_ms "$path" "$auth" "$values")
 	ratio=$(awk -v a="$p50" -v b="$sql" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f", a / b; else print "-" }')
-	ROWS+=("$name|$p50|$p99|$rps|$wp50|$wrps|$sql|$ratio|$what")
+	ROWS+=("$name|$p50|$p99|$rps|$cpu|$wp50|$wrps|$sql|$ratio|$what")
 done
 
 printf '\nsearch in org %s (wrk -t1 -d%ss after %ss; psql: the same statements prepared afresh, planning included, median of 7)\n' \
 	"$BENCH_ORG_ID" "$SECONDS_" "$WARMUP"
-printf '%-16s %8s %8s %7s %10s %8s %8s %6s  %s\n' search 'c1 p50' 'c1 p99' 'c1 rps' \
+printf 'c1 cpu: CPU milliseconds nginx, gatehouse and PostgreSQL used per request at one connection\n'
+printf '%-16s %8s %8s %7s %7s %10s %8s %8s %6s  %s\n' search 'c1 p50' 'c1 p99' 'c1 rps' 'c1 cpu' \
 	"c$WORKERS p50" "c$WORKERS rps" 'psql ms' 'ratio' ''
 for row in "${ROWS[@]}"; do
-	IFS='|' read -r name p50 p99 rps wp50 wrps sql ratio what <<<"$row"
-	printf '%-16s %8s %8s %7s %10s %8s %8s %6s  %s\n' "$name" "$p50" "$p99" "$rps" "$wp50" "$wrps" \
-		"$sql" "$ratio" "$what"
+	IFS='|' read -r name p50 p99 rps cpu wp50 wrps sql ratio what <<<"$row"
+	printf '%-16s %8s %8s %7s %7s %10s %8s %8s %6s  %s\n' "$name" "$p50" "$p99" "$rps" "$cpu" \
+		"$wp50" "$wrps" "$sql" "$ratio" "$what"
 done
+busy=$(awk '/^some/ { sub("avg300=", "", $4); print $4 }' /proc/pressure/cpu 2>/dev/null || true)
+[ -z "$busy" ] || printf 'CPU pressure on the machine over the last 5 minutes: %s%% (0 is idle)\n' "$busy"
 exit "$FAILED"
