@@ -175,7 +175,8 @@ h_usernames(struct request *r)
 			return;
 		}
 	}
-	if (userattrs_workstation_usernames_set(&c, &ref, names, list->n, NULL, NULL, &e) != CORE_OK) {
+	if (userattrs_workstation_usernames_set(&c, &ref, names, list->n, NULL, NULL, &e) !=
+	    CORE_OK) {
 		if (strcmp(e.field, "usernames") == 0)
 			snprintf(e.field, sizeof(e.field), "computer_usernames");
 		api_fail(r, &e);
@@ -397,7 +398,7 @@ h_users(struct request *r)
 	jsonw_arr_close(&w);
 }
 
-/* GET /user?email_id=: {"policies": [[name], …], "computer_usernames": […], "smartcards": […]}. */
+/* GET /user?email_id=: {"policies": [[name], …], "computer_usernames": […], "smartcards": [{…}]}. */
 static void
 h_user_get(struct request *r)
 {

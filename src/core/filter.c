@@ -845,7 +845,8 @@ compile_on(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 	if (n->op == FOP_RANGE) {
 		if (v == NULL && v2 == NULL)
 			return compile_present(c, f);
-		if ((v != NULL && !value_ok(c->a, f, v, &v)) || (v2 != NULL && !value_ok(c->a, f, v2, &v2)))
+		if ((v != NULL && !value_ok(c->a, f, v, &v)) ||
+		    (v2 != NULL && !value_ok(c->a, f, v2, &v2)))
 			goto bad;
 		buf_putc(s, '(');
 		if (v != NULL && compile_bound(c, f, n->lo_incl ? FOP_GE : FOP_GT, v) != 0)
