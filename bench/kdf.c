@@ -46,7 +46,7 @@ main(int argc, char **argv)
 		pws[i] = pw;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (password_hash_many(pws, (size_t)n, out, 0) != 0) {
+	if (password_hash_many(pws, (size_t)n, out, 0, NULL) != 0) {
 		fprintf(stderr, "kdf: hashing failed\n");
 		return 1;
 	}

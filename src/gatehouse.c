@@ -45,6 +45,8 @@ worker_stop(void)
 static void
 handle(struct request *r)
 {
+	r->deadline = r->started;
+	r->deadline.tv_sec += cfg.request_timeout;
 	router_dispatch(&routes, r, cfg.max_body, &limits);
 	db_request_end();
 }

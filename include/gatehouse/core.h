@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "gatehouse/apikey.h"
 #include "gatehouse/principal.h"
@@ -49,6 +50,13 @@ struct core_ctx {
 	const struct principal	*actor;		/* NULL: the operator CLI */
 	const char		*request_id;
 	const char		*address;
+	/*
+	 * CLOCK_MONOTONIC; zero: none (the CLI). Set below the proxy's timeout:
+	 * work still going past it gives up, and a transaction that would
+	 * commit past it is rolled back, so a client the proxy has already
+	 * answered "failed" was not lying to.
+	 */
+	struct timespec		 deadline;
 };
 
 enum core_status core_fail(struct core_err *, enum core_status, const char *field,
@@ -78,12 +86,18 @@ const char	*core_ready(int *schema_version);
 
 /*
  * One transaction per operation: core_begin sets the tenant; core_commit
- * commits; core_abort rolls back and returns st, for `return core_abort(…)`.
+ * commits, unless the ctx's deadline has passed: then it rolls back and
+ * fails CORE_UNAVAILABLE; core_abort rolls back and returns st, for
+ * `return core_abort(…)`.
  */
 enum core_status core_begin(struct core_ctx *, struct core_err *);
 enum core_status core_commit(struct core_err *);
 enum core_status core_abort(enum core_status st);
 /* Ends the transaction as st says: core_commit when CORE_OK, else core_abort(st). */
 enum core_status core_end(enum core_status st, struct core_err *);
+/* True once the ctx's deadline, if it has one, has passed. */
+bool		 core_late(const struct core_ctx *);
+/* CORE_UNAVAILABLE, saying the request ran out of time and changed nothing. */
+enum core_status core_too_late(struct core_err *);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define PASSWORD_MAX_CHARS	256	/* Unicode code points */
 #define PASSWORD_MIN_DEFAULT	12	/* an org's min_chars when it sets none (0) */
@@ -80,10 +81,12 @@ int		 password_verify(const char *pw, const char *phc, bool *needs_rehash);
  * Hashes pws[0..n) into out[0..n) on up to threads threads (0: one per
  * online CPU; never more than n or 64), the caller's among them. Each
  * scrypt hash holds 128 MiB while it runs. 0 when all succeeded; a failed
- * entry is left empty.
+ * entry is left empty. Once deadline (CLOCK_MONOTONIC; NULL or zero: none)
+ * has passed no further hash is started, and the answer is 1: the caller
+ * has run out of time, and the hashes made are of no use to it.
  */
 int		 password_hash_many(const char *const *pws, size_t n, char (*out)[PHC_MAX],
-		    int threads);
+		    int threads, const struct timespec *deadline);
 /*
  * Writes a PHC string in the current format whose salt and key are random
  * bytes no password was ever derived to: it verifies against nothing, at

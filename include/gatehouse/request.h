@@ -34,6 +34,7 @@ struct request {
 	const char		*remote_addr;
 	char			 id[REQ_ID_MAX + 1];
 	struct timespec		 started;
+	struct timespec		 deadline;	/* CLOCK_MONOTONIC; zero: none */
 
 	const char		*body;
 	size_t			 body_len;

@@ -199,6 +199,7 @@ api_ctx(struct request *r, struct core_ctx *c)
 	c->org_id = r->principal ? r->principal->org_id : 0;
 	c->request_id = r->id;
 	c->address = r->remote_addr;
+	c->deadline = r->deadline;
 }
 
 static bool

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gatehouse/core.h"
+#include "gatehouse/deadline.h"
 #include "gatehouse/db.h"
 #include "gatehouse/validate.h"
 
@@ -40,9 +41,32 @@ core_taken(struct core_err *e, const char *field, const char *what, const char *
 	return core_fail(e, CORE_CONFLICT, field, "%s", msg);
 }
 
+/*
+ * The deadline of the open transaction's request: a worker runs one
+ * transaction at a time, and core_commit, which every write ends in, has no
+ * ctx to ask.
+ */
+static struct timespec txn_deadline;
+
+
+bool
+core_late(const struct core_ctx *c)
+{
+	return deadline_passed(&c->deadline);
+}
+
+enum core_status
+core_too_late(struct core_err *e)
+{
+	return core_fail(e, CORE_UNAVAILABLE, NULL,
+	    "the request ran out of time (request_timeout) and changed nothing; retry it, "
+	    "or send less at once");
+}
+
 enum core_status
 core_begin(struct core_ctx *c, struct core_err *e)
 {
+	txn_deadline = c->deadline;
 	if (db_begin(c->org_id) != DB_OK)
 		return core_db_fail(e, "request");
 	return CORE_OK;
@@ -51,6 +75,10 @@ core_begin(struct core_ctx *c, struct core_err *e)
 enum core_status
 core_commit(struct core_err *e)
 {
+	/* The proxy gives up at its own timeout; nothing may commit after that. */
+	if (deadline_passed(&txn_deadline))
+		return core_abort(core_too_late(e));
+	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	if (db_commit() != DB_OK)
 		return core_db_fail(e, "change");
 	return CORE_OK;
@@ -59,6 +87,7 @@ core_commit(struct core_err *e)
 enum core_status
 core_abort(enum core_status st)
 {
+	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	db_rollback();
 	return st;
 }

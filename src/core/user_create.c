@@ -396,6 +396,7 @@ users_create_many(struct core_ctx *c, const struct user_create *reqs, size_t n, 
 	size_t			*at, npw = 0;	/* pws[k] belongs to item at[k] */
 	char			(*hashes)[PHC_MAX] = NULL, (*packed)[PHC_MAX] = NULL;
 	enum core_status	 st = CORE_OK;
+	int			 hashed;
 
 	*failed = 0;
 	memset(res, 0, (n ? n : 1) * sizeof(*res));
@@ -433,11 +434,17 @@ users_create_many(struct core_ctx *c, const struct user_create *reqs, size_t n, 
 			at[npw++] = i;
 		}
 	}
-	/* The slow part, on every core, before any lock is taken. */
-	if (npw > 0 && password_hash_many(pws, npw, packed, 0) != 0) {
+	/*
+	 * The slow part, on every core, before any lock is taken; it stops at
+	 * the request's deadline, when the proxy is about to give up on it.
+	 */
+	if (npw > 0 && (hashed = password_hash_many(pws, npw, packed, 0, &c->deadline)) != 0) {
 		*failed = at[0];
-		core_fail(&res[at[0]].err, CORE_INTERNAL, NULL, "password hashing failed");
-		st = batch_lost(res, n, at[0], CORE_INTERNAL);
+		if (hashed > 0)
+			core_too_late(&res[at[0]].err);
+		else
+			core_fail(&res[at[0]].err, CORE_INTERNAL, NULL, "password hashing failed");
+		st = batch_lost(res, n, at[0], hashed > 0 ? CORE_UNAVAILABLE : CORE_INTERNAL);
 		goto out;
 	}
 	for (size_t k = 0; k < npw; k++)

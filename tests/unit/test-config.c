@@ -91,6 +91,7 @@ defaults_apply_without_file(void **state)
 	assert_true(f->c.workers >= 1 && f->c.workers <= 1024);
 	assert_int_equal(f->c.max_requests, 100000);
 	assert_int_equal(f->c.max_body, 1 << 20);
+	assert_int_equal(f->c.request_timeout, 25);
 	assert_int_equal(f->c.max_fields, 256);
 	assert_int_equal(f->c.max_field_len, 64 * 1024);
 	assert_int_equal(f->c.json_max_depth, 32);
@@ -249,6 +250,20 @@ max_body_below_one_kilobyte_is_error(void **state)
 
 	assert_int_equal(load(f, "max_body = 1023\n"), -1);
 	assert_non_null(strstr(f->err, "max_body"));
+}
+
+static void
+request_timeout_is_bounded(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, "request_timeout = 0\n"), -1);
+	assert_non_null(strstr(f->err, "request_timeout"));
+	config_free(&f->c);
+	assert_int_equal(load(f, "request_timeout = 3601\n"), -1);
+	config_free(&f->c);
+	assert_int_equal(load(f, "request_timeout = 10\n"), 0);
+	assert_int_equal(f->c.request_timeout, 10);
 }
 
 static void
@@ -435,6 +450,7 @@ main(void)
 		T(number_above_range_is_error_naming_key),
 		T(range_bounds_are_inclusive),
 		T(max_body_below_one_kilobyte_is_error),
+		T(request_timeout_is_bounded),
 		T(negative_number_is_error),
 		T(long_setting_accepts_long_max),
 		T(overflowing_number_is_error),

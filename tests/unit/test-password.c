@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/kdf.h>
@@ -961,7 +962,7 @@ hash_many_hashes_eight_on_two_threads(void **state)
 
 	(void)state;
 	memset(out, 0, sizeof(out));
-	assert_int_equal(password_hash_many(pws, 8, out, 2), 0);
+	assert_int_equal(password_hash_many(pws, 8, out, 2, NULL), 0);
 	for (size_t i = 0; i < 8; i++) {
 		assert_int_equal(password_verify(pws[i], out[i], NULL), 1);
 		assert_int_equal(password_verify(pws[(i + 1) % 8], out[i], NULL), 0);
@@ -975,7 +976,7 @@ hash_many_with_zero_threads_uses_the_cpus(void **state)
 	char		 out[3][PHC_MAX];
 
 	(void)state;
-	assert_int_equal(password_hash_many(pws, 3, out, 0), 0);
+	assert_int_equal(password_hash_many(pws, 3, out, 0, NULL), 0);
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(password_verify(pws[i], out[i], NULL), 1);
 }
@@ -987,7 +988,7 @@ hash_many_with_more_threads_than_passwords(void **state)
 	char		 out[2][PHC_MAX];
 
 	(void)state;
-	assert_int_equal(password_hash_many(pws, 2, out, 16), 0);
+	assert_int_equal(password_hash_many(pws, 2, out, 16, NULL), 0);
 	assert_int_equal(password_verify(pws[0], out[0], NULL), 1);
 	assert_int_equal(password_verify(pws[1], out[1], NULL), 1);
 }
@@ -1000,7 +1001,7 @@ hash_many_reports_a_failed_entry(void **state)
 
 	(void)state;
 	memset(out, 'x', sizeof(out));
-	assert_int_not_equal(password_hash_many(pws, 4, out, 2), 0);
+	assert_int_not_equal(password_hash_many(pws, 4, out, 2, NULL), 0);
 	assert_string_equal(out[1], "");
 	assert_string_equal(out[2], "");
 	assert_int_equal(password_verify(pws[0], out[0], NULL), 1);
@@ -1011,8 +1012,42 @@ static void
 hash_many_of_nothing_succeeds(void **state)
 {
 	(void)state;
-	assert_int_equal(password_hash_many(NULL, 0, NULL, 2), 0);
-	assert_int_not_equal(password_hash_many(NULL, 1, NULL, 2), 0);
+	assert_int_equal(password_hash_many(NULL, 0, NULL, 2, NULL), 0);
+	assert_int_not_equal(password_hash_many(NULL, 1, NULL, 2, NULL), 0);
+}
+
+static void
+hash_many_starts_nothing_past_its_deadline(void **state)
+{
+	const char	*pws[3] = { "violet harbour a", "violet harbour b", "violet harbour c" };
+	char		 out[3][PHC_MAX];
+	struct timespec	 d;
+
+	(void)state;
+	memset(out, 0, sizeof(out));
+	clock_gettime(CLOCK_MONOTONIC, &d);
+	d.tv_sec -= 1;
+	assert_int_equal(password_hash_many(pws, 3, out, 2, &d), 1);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(out[i], "");
+}
+
+static void
+hash_many_finishes_before_a_distant_deadline(void **state)
+{
+	const char	*pws[2] = { "violet harbour a", "violet harbour b" };
+	char		 out[2][PHC_MAX];
+	struct timespec	 d;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &d);
+	d.tv_sec += 3600;
+	assert_int_equal(password_hash_many(pws, 2, out, 2, &d), 0);
+	assert_int_equal(password_verify(pws[1], out[1], NULL), 1);
+	/* A zero deadline is none. */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(password_hash_many(pws, 2, out, 2, &d), 0);
+	assert_int_equal(password_verify(pws[0], out[0], NULL), 1);
 }
 
 /* --- unusable hashes --- */
@@ -1138,6 +1173,8 @@ main(void)
 		cmocka_unit_test(hash_many_with_more_threads_than_passwords),
 		cmocka_unit_test(hash_many_reports_a_failed_entry),
 		cmocka_unit_test(hash_many_of_nothing_succeeds),
+		cmocka_unit_test(hash_many_starts_nothing_past_its_deadline),
+		cmocka_unit_test(hash_many_finishes_before_a_distant_deadline),
 		cmocka_unit_test(unusable_hash_verifies_against_nothing),
 		cmocka_unit_test(unusable_hash_is_well_formed_in_the_current_format),
 		cmocka_unit_test(unusable_hashes_differ),

@@ -1,0 +1,86 @@
+"""test_timeouts.py: a request that runs past request_timeout changes nothing.
+
+The proxy answers 504 at its own timeout (nginx's fastcgi_read_timeout, 30 s);
+gatehouse's request_timeout (25 s) sits below it, so a request either finishes
+in time or is undone: a client told "failed" never finds the work done
+anyway. These tests run their own `gatehouse serve` with a 1 s timeout and the
+production password cost, and speak FastCGI to it directly.
+"""
+import json
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+
+import fcgi
+from gh import ADMIN_KEY, GATEHOUSE, psql, wait_until
+
+
+def _serve(tmp, timeout):
+    sock = os.path.join(tmp, "gh.sock")
+    env = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600",
+               GATEHOUSE_REQUEST_TIMEOUT=str(timeout))
+    env.pop("GATEHOUSE_PASSWORD_COST", None)        # the real cost: ~0.4 s of CPU a hash
+    log = open(os.path.join(tmp, "log"), "wb")
+    p = subprocess.Popen([GATEHOUSE, "serve", "--workers", "1"], env=env, stdout=log, stderr=log)
+    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
+    return p, sock
+
+
+def _post(sock, uri, body):
+    data = json.dumps(body).encode()
+    s = fcgi.connect(sock)
+    s.settimeout(60)
+    try:
+        fcgi.send_head(s, "POST", uri, len(data), {
+            "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Bearer {ADMIN_KEY}"})
+        fcgi.send_body(s, data)
+        status, _, out = fcgi.read_response(s)
+        return status, json.loads(out)
+    finally:
+        s.close()
+
+
+def _existing(emails):
+    listed = ",".join("'" + e + "'" for e in emails)
+    rc, out, err = psql(f"SELECT email FROM gatehouse.users WHERE email IN ({listed})", role="owner")
+    assert rc == 0, err
+    return set(out.split()) if out else set()
+
+
+def test_bulk_passwords_past_the_request_timeout_create_nobody():
+    tag = uuid.uuid4().hex[:10]
+    # 20 hashes at the production cost take ~8 s of CPU: far past 1 s on any machine.
+    items = [{"email": f"late-{tag}-{i}@timeout.example", "password": f"Quiet harbour lantern {i} {tag}"}
+             for i in range(20)]
+    with tempfile.TemporaryDirectory() as tmp:
+        p, sock = _serve(tmp, 1)
+        try:
+            started = time.monotonic()
+            status, body = _post(sock, "/api/v1/users/bulk", items)
+            took = time.monotonic() - started
+            assert status == 503, (status, body)
+            assert "ran out of time" in json.dumps(body), body
+            # It stopped hashing at the deadline rather than finishing the batch.
+            assert took < 8, took
+            assert _existing([i["email"] for i in items]) == set()
+
+            # The same server creates what fits in its time.
+            one = {"email": f"intime-{tag}@timeout.example", "auth_method": "sso"}
+            status, body = _post(sock, "/api/v1/users/bulk", [one])
+            assert status == 201, (status, body)
+            assert _existing([one["email"]]) == {one["email"]}
+        finally:
+            p.terminate()
+            p.wait(timeout=30)
+
+
+def test_request_timeout_is_checked_at_start():
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GATEHOUSE_SOCKET=os.path.join(tmp, "gh.sock"),
+                   GATEHOUSE_REQUEST_TIMEOUT="0")
+        p = subprocess.run([GATEHOUSE, "serve", "--workers", "1"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0
+        assert "request_timeout" in p.stderr, p.stderr
