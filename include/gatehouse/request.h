@@ -31,7 +31,8 @@ struct request {
 	const char		*path;		/* as sent (still percent-encoded), without the query */
 	const char		*query;		/* raw */
 	const char		*content_type;
-	const char		*remote_addr;
+	const char		*remote_addr;	/* REMOTE_ADDR as given, for the access log */
+	const char		*client_ip;	/* remote_addr if an IP address, else NULL */
 	char			 id[REQ_ID_MAX + 1];
 	struct timespec		 started;
 	struct timespec		 deadline;	/* CLOCK_MONOTONIC; zero: none */

@@ -198,7 +198,7 @@ api_ctx(struct request *r, struct core_ctx *c)
 	c->actor = r->principal;
 	c->org_id = r->principal ? r->principal->org_id : 0;
 	c->request_id = r->id;
-	c->address = r->remote_addr;
+	c->address = r->client_ip;
 	c->deadline = r->deadline;
 }
 

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <openssl/rand.h>
 
 #include "gatehouse/arena.h"
@@ -13,6 +16,18 @@
 #include "gatehouse/log.h"
 #include "gatehouse/request.h"
 #include "gatehouse/router.h"
+
+/*
+ * Whether s is an IPv4 or IPv6 address. nginx listening on a unix socket
+ * passes "unix:", which is no address for the audit trail to record.
+ */
+static bool
+is_ip(const char *s)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return s != NULL && (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+}
 
 const char *
 req_env(const struct request *r, const char *name)
@@ -118,6 +133,7 @@ req_init(struct request *r, struct arena *a, char **env, req_read_fn rd, void *i
 	r->head = strcmp(r->method, "HEAD") == 0;
 	r->content_type = req_env(r, "CONTENT_TYPE");
 	r->remote_addr = req_env(r, "REMOTE_ADDR");
+	r->client_ip = is_ip(r->remote_addr) ? r->remote_addr : NULL;
 
 	/* REQUEST_URI is the path as sent; CGI servers may only give SCRIPT_NAME + PATH_INFO. */
 	if ((uri = req_env(r, "REQUEST_URI")) != NULL) {

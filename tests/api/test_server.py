@@ -128,10 +128,8 @@ def _own_stack(tmp, workers):
     conf = (conf.replace("127.0.0.1:@PORT@", f"unix:{http_sock}")
             .replace("@STATE@", tmp).replace("@SOCKET@", sock)
             .replace("@USER@", "user www-data;" if os.getuid() == 0 else "")
-            .replace("@FASTCGI_PARAMS@", "/etc/nginx/fastcgi_params")
-            # A unix-socket client's address is "unix:", which the audit trail
-            # refuses; the first of two same-named parameters is the one read.
-            .replace("\t\t\tinclude ", "\t\t\tfastcgi_param REMOTE_ADDR 127.0.0.1;\n\t\t\tinclude "))
+            # A unix-socket client's address is "unix:": the audit trail records none.
+            .replace("@FASTCGI_PARAMS@", "/etc/nginx/fastcgi_params"))
     conf_path = os.path.join(tmp, "nginx", "nginx.conf")
     with open(conf_path, "w") as f:
         f.write(conf)
