@@ -51,9 +51,11 @@ def _existing(emails):
 
 def test_bulk_passwords_past_the_request_timeout_create_nobody():
     tag = uuid.uuid4().hex[:10]
-    # 20 hashes at the production cost take ~8 s of CPU: far past 1 s on any machine.
+    # 50 hashes at the production cost take ~20 s of CPU (10 s on two idle
+    # cores): far past 1 s on any machine. Stopping costs the deadline and the
+    # hash each thread had begun (0.4 s of CPU: seconds on a busy machine).
     items = [{"email": f"late-{tag}-{i}@timeout.example", "password": f"Quiet harbour lantern {i} {tag}"}
-             for i in range(20)]
+             for i in range(50)]
     with tempfile.TemporaryDirectory() as tmp:
         p, sock = _serve(tmp, 1)
         try:
