@@ -101,6 +101,8 @@ bool	api_begin(struct request *, const char *const *known, struct core_ctx *);
  * absent leaves *out at its default (or dflt) and returns 0.
  */
 int	api_str(struct request *, const char *name, const char **out);
+/* api_str, but a JSON number or boolean is refused: the field is text. */
+int	api_text(struct request *, const char *name, const char **out);
 /* true/false in any case, or 1/0. */
 int	api_bool(struct request *, const char *name, bool dflt, bool *out);
 /* A plain decimal in [min, max]: no sign but '-', no spaces. */

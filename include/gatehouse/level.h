@@ -5,6 +5,8 @@
 enum level { LEVEL_GUEST, LEVEL_USER, LEVEL_ADMIN, LEVEL_SUPER, LEVEL__MAX };
 
 const char	*level_name(enum level);
+/* The name with its article, for messages: "a user", "an admin". */
+const char	*level_a(enum level);
 /* 0 and *out set when s names a level; -1 otherwise (NULL included). */
 int		 level_parse(const char *s, enum level *out);
 

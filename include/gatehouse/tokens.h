@@ -53,6 +53,7 @@ struct token_info {
 	const char		*email;
 	const char		*first_name;
 	bool			 pending;	/* the user has never set a password through a link */
+	bool			 password;	/* the account signs in with a password (auth "local") */
 	const char		*org_name;
 	int			 password_min;	/* the org's policy */
 };

@@ -40,13 +40,14 @@ enum core_status userattrs_smartcards_get(struct core_ctx *, const struct user_r
 
 /*
  * Replaces the user's workstation usernames (each 1–256 characters of text
- * on one line; repeats are dropped; n == 0 clears) and returns the stored
- * set in *out (may be NULL). Errors name "usernames". One transaction; one
- * audit event (user.workstation_usernames) unless nothing changes.
+ * on one line; repeats are dropped, and count once toward the limit; n == 0
+ * clears) and returns the stored set in *out (may be NULL). Errors name
+ * field, the caller's name for the list. One transaction; one audit event
+ * (user.workstation_usernames) unless nothing changes.
  */
 enum core_status userattrs_workstation_usernames_set(struct core_ctx *, const struct user_ref *,
-		    const char *const *names, size_t n, const char ***out, size_t *nout,
-		    struct core_err *);
+		    const char *field, const char *const *names, size_t n, const char ***out,
+		    size_t *nout, struct core_err *);
 enum core_status userattrs_workstation_usernames_get(struct core_ctx *, const struct user_ref *,
 		    const char ***out, size_t *n, struct core_err *);
 

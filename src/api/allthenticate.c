@@ -175,10 +175,8 @@ h_usernames(struct request *r)
 			return;
 		}
 	}
-	if (userattrs_workstation_usernames_set(&c, &ref, names, list->n, NULL, NULL, &e) !=
-	    CORE_OK) {
-		if (strcmp(e.field, "usernames") == 0)
-			snprintf(e.field, sizeof(e.field), "computer_usernames");
+	if (userattrs_workstation_usernames_set(&c, &ref, "computer_usernames", names, list->n,
+	    NULL, NULL, &e) != CORE_OK) {
 		api_fail(r, &e);
 		return;
 	}

@@ -278,6 +278,19 @@ api_str(struct request *r, const char *name, const char **out)
 }
 
 int
+api_text(struct request *r, const char *name, const char **out)
+{
+	const struct json *j = r->json ? json_get(r->json, name) : NULL;
+
+	if (j != NULL && j->type != JSON_STRING && j->type != JSON_NULL &&
+	    j->type != JSON_ARRAY && j->type != JSON_OBJECT) {
+		api_failf(r, CORE_INVALID, name, "%.64s must be a string", name);
+		return -1;
+	}
+	return api_str(r, name, out);
+}
+
+int
 api_int(struct request *r, const char *name, long min, long max, long *out)
 {
 	bool		 bad;
@@ -693,7 +706,7 @@ api_patch_param(struct request *r, struct user_patch *p, int f, const char *name
 	const char	*v = NULL;
 	struct core_err	 e;
 
-	if (api_str(r, name, &v) != 0)
+	if (api_text(r, name, &v) != 0)
 		return -1;
 	if (v != NULL && api_item_patch(r->arena, p, f, name, v, &e) != CORE_OK) {
 		api_fail(r, &e);

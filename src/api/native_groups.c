@@ -420,7 +420,8 @@ h_ws_put(struct request *r)
 			api_bad(r, "usernames", "usernames must be a list of strings");
 			return;
 		}
-	st = userattrs_workstation_usernames_set(&c, &ref, in, list->n, &v, &n, &e);
+	st = userattrs_workstation_usernames_set(&c, &ref, "usernames", in, list->n, &v, &n,
+	    &e);
 	api_reply_list(r, st, &e, "usernames", v, n, sizeof(*v), name_json);
 }
 

@@ -268,6 +268,11 @@ h_users_update(struct request *r)
 		native_reply_user(r, 200, &u);
 }
 
+/* The fields each status operation takes; any other is refused, naming it. */
+static const char *const none[] = { NULL };
+static const char *const with_reason[] = { "reason", NULL };
+static const char *const with_reset[] = { "reset_inactivity", NULL };
+
 static void
 h_users_remove(struct request *r)
 {
@@ -276,9 +281,8 @@ h_users_remove(struct request *r)
 	struct core_err	 e;
 	int		 version;
 
-	if (api_if_match(r, &version) != 0)
+	if (api_if_match(r, &version) != 0 || !api_begin(r, none, &c))
 		return;
-	api_ctx(r, &c);
 	if (users_remove(&c, &ref, version, &e) != CORE_OK)
 		api_fail(r, &e);
 	else
@@ -286,7 +290,7 @@ h_users_remove(struct request *r)
 }
 
 static void
-apply(struct request *r, enum user_op op)
+apply(struct request *r, enum user_op op, const char *const *known)
 {
 	struct user_ref		 ref = ref_of(r, UKEY_UID, "uid");
 	struct user_op_opts	 o = { NULL, false, CORE_ANY_VERSION };
@@ -294,21 +298,21 @@ apply(struct request *r, enum user_op op)
 	struct core_err		 e;
 	struct user		 u;
 
-	if (api_if_match(r, &o.if_version) != 0 || api_str(r, "reason", &o.reason) != 0 ||
+	if (api_if_match(r, &o.if_version) != 0 || !api_begin(r, known, &c) ||
+	    api_str(r, "reason", &o.reason) != 0 ||
 	    api_bool(r, "reset_inactivity", false, &o.reset_inactivity) != 0)
 		return;
-	api_ctx(r, &c);
 	if (users_apply(&c, &ref, op, &o, &u, &e) != CORE_OK)
 		api_fail(r, &e);
 	else
 		native_reply_user(r, 200, &u);
 }
 
-static void h_users_disable(struct request *r) { apply(r, UOP_DISABLE); }
-static void h_users_enable(struct request *r) { apply(r, UOP_ENABLE); }
-static void h_users_suspend(struct request *r) { apply(r, UOP_SUSPEND); }
-static void h_users_unsuspend(struct request *r) { apply(r, UOP_UNSUSPEND); }
-static void h_users_unlock(struct request *r) { apply(r, UOP_UNLOCK); }
+static void h_users_disable(struct request *r) { apply(r, UOP_DISABLE, with_reason); }
+static void h_users_enable(struct request *r) { apply(r, UOP_ENABLE, none); }
+static void h_users_suspend(struct request *r) { apply(r, UOP_SUSPEND, none); }
+static void h_users_unsuspend(struct request *r) { apply(r, UOP_UNSUSPEND, none); }
+static void h_users_unlock(struct request *r) { apply(r, UOP_UNLOCK, with_reset); }
 
 static void
 set_password(struct request *r, struct user_ref *ref)

@@ -284,14 +284,22 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
 		sentence(r->out, msg);
 		buf_puts(r->out, "</a></li>\n</ul>\n</div>\n");
 	}
-	buf_puts(r->out, "<p>Choose a password for ");
+	buf_puts(r->out, t->password ? "<p>Choose a password for " : "<p>Activate ");
 	who(r, t);
-	buf_puts(r->out, ".</p>\n<form method=\"post\" action=\"");
+	buf_puts(r->out, t->password ? ".</p>\n" : ". It has no password here: you sign in "
+	    "through your organisation's own sign-in.</p>\n");
+	buf_puts(r->out, "<form method=\"post\" action=\"");
 	buf_puts(r->out, lp->path);
 	buf_puts(r->out, "\">\n<input type=\"hidden\" name=\"token\" value=\"");
 	html_puts(r->out, token);
 	buf_puts(r->out, "\">\n<input type=\"hidden\" name=\"csrf\" value=\"");
 	html_puts(r->out, csrf);
+	if (!t->password) {
+		buf_printf(r->out, "\">\n<button type=\"submit\">%s</button>\n</form>\n",
+		    lp->submit);
+		page_end(r);
+		return;
+	}
 	/* For password managers: the account the new password belongs to. */
 	buf_puts(r->out, "\">\n<div class=\"field\">\n<label for=\"username\">Username</label>\n"
 	    "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
@@ -379,7 +387,8 @@ submit(struct request *r, enum token_purpose p)
 		buf_puts(r->out, "<p>The account ");
 		who(r, &t);
 		buf_puts(r->out, " ");
-		buf_puts(r->out, lp->done);
+		buf_puts(r->out, t.password ? lp->done : "is active. Sign in through your "
+		    "organisation's own sign-in.");
 		buf_puts(r->out, "</p>\n");
 		page_end(r);
 	} else if (strcmp(e.field, "token") == 0)

@@ -11,6 +11,14 @@ level_name(enum level l)
 	return l >= 0 && l < LEVEL__MAX ? names[l] : "guest";
 }
 
+const char *
+level_a(enum level l)
+{
+	static const char *const with[LEVEL__MAX] = { "a guest", "a user", "an admin", "a super" };
+
+	return l >= 0 && l < LEVEL__MAX ? with[l] : with[LEVEL_GUEST];
+}
+
 int
 level_parse(const char *s, enum level *out)
 {

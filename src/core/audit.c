@@ -158,7 +158,12 @@ static const struct rows_col event_cols[] = {
 static const struct rows_kind event_rows = { "audit event",
 	sizeof(event_cols) / sizeof(event_cols[0]), sizeof(struct audit_event), event_cols, NULL };
 
-/* An action filter as a LIKE pattern (a trailing * is a prefix); NULL stays NULL. */
+/*
+ * An action filter as a LIKE pattern (a trailing * is a prefix); NULL stays
+ * NULL. Any dotted name is taken, ours or not (AttackForge's documented
+ * example is "ProjectController.getProject"): one that names no action of
+ * ours simply matches nothing.
+ */
 static enum core_status
 action_pattern(struct core_ctx *c, const char *action, char **out, struct core_err *e)
 {
@@ -168,7 +173,8 @@ action_pattern(struct core_ctx *c, const char *action, char **out, struct core_e
 	if (action == NULL)
 		return CORE_OK;
 	len = strlen(action);
-	if (len == 0 || len > 64 || strspn(action, "abcdefghijklmnopqrstuvwxyz._*") != len ||
+	if (len == 0 || len > 64 || strspn(action,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._*") != len ||
 	    (strchr(action, '*') && strchr(action, '*') != action + len - 1))
 		return core_fail(e, CORE_INVALID, "action",
 		    "action is a name such as user.create, or a prefix such as user.*");

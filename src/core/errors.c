@@ -72,11 +72,27 @@ core_begin(struct core_ctx *c, struct core_err *e)
 	return CORE_OK;
 }
 
+/* Whether the open transaction has written anything (it has a transaction id then). */
+DB_STMT(st_wrote, 0, "SELECT txid_current_if_assigned() IS NOT NULL");
+
+static bool
+wrote(void)
+{
+	PGresult	*r = db_exec(&st_wrote, NULL);
+	bool		 yes = r == NULL || db_bool(r, 0, 0);	/* unknown: assume so */
+
+	PQclear(r);
+	return yes;
+}
+
 enum core_status
 core_commit(struct core_err *e)
 {
-	/* The proxy gives up at its own timeout; nothing may commit after that. */
-	if (deadline_passed(&txn_deadline))
+	/*
+	 * The proxy gives up at its own timeout; no change may commit after
+	 * that. A transaction that only read changes nothing by committing.
+	 */
+	if (deadline_passed(&txn_deadline) && wrote())
 		return core_abort(core_too_late(e));
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	if (db_commit() != DB_OK)

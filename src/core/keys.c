@@ -75,8 +75,8 @@ may_manage_keys_of(struct core_ctx *c, int64_t user_id, struct core_err *e)
 		l = LEVEL_SUPER;
 	PQclear(r);
 	if (l > core_actor_level(c))
-		return core_fail(e, CORE_FORBIDDEN, NULL, "a %s cannot manage the keys of a %s",
-		    level_name(core_actor_level(c)), level_name(l));
+		return core_fail(e, CORE_FORBIDDEN, NULL, "%s cannot manage the keys of %s",
+		    level_a(core_actor_level(c)), level_a(l));
 	return CORE_OK;
 }
 

@@ -77,7 +77,7 @@ tokens_state(bool found, bool used, bool expired, const char *user_status)
 
 #define TOKEN_BY_ID "SELECT encode(t.digest, 'hex'), t.purpose, t.used_at IS NOT NULL," \
 	" t.expires_at <= now(), u.id, u.uid, u.username, u.email, u.first_name, u.status," \
-	" o.name, o.password_min FROM gatehouse.tokens t" \
+	" o.name, o.password_min, u.auth_method = 'local' FROM gatehouse.tokens t" \
 	" JOIN gatehouse.users u ON u.org_id = t.org_id AND u.id = t.user_id" \
 	" JOIN gatehouse.orgs o ON o.id = t.org_id" \
 	" WHERE t.org_id = gatehouse.current_org() AND t.id = $1::bigint"
@@ -147,6 +147,7 @@ tokens_open(struct core_ctx *c, const char *token, enum token_purpose purpose, b
 	out->pending = strcmp(db_value(r, 0, 9), "pending") == 0;
 	out->org_name = db_text(c->arena, r, 0, 10);
 	out->password_min = (int)db_int(r, 0, 11);
+	out->password = db_bool(r, 0, 12);
 	PQclear(r);
 	if (out->user_uid == NULL || out->username == NULL || out->email == NULL ||
 	    out->org_name == NULL)

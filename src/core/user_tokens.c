@@ -24,7 +24,20 @@ DB_STMT(st_user_redeem, 2,
     " version = version + 1, updated_at = now()"
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
-/* Sets the password and everything that goes with it; inside tokens_open's transaction. */
+/*
+ * An account that signs in elsewhere (SSO, LDAP…) has no password: its
+ * invitation only confirms the address and activates it.
+ */
+DB_STMT(st_user_confirm, 1,
+    "UPDATE gatehouse.users SET status = CASE WHEN status = 'pending' THEN 'active' ELSE status END,"
+    " confirmed_at = coalesce(confirmed_at, now()), version = version + 1, updated_at = now()"
+    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+
+/*
+ * Sets the password (or, for a registration of an account without one,
+ * only activates it) and everything that goes with it; inside tokens_open's
+ * transaction.
+ */
 static enum core_status
 redeem(struct core_ctx *c, enum token_purpose purpose, const char *password,
     struct token_info *t, struct core_err *e)
@@ -41,21 +54,28 @@ redeem(struct core_ctx *c, enum token_purpose purpose, const char *password,
 
 	if ((st = users_reload(c, t->user_id, &old, e)) != CORE_OK)
 		return st;
-	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0) {
-		t->state = TOKEN_INACTIVE;
-		return core_fail(e, CORE_CONFLICT, "token", "this account signs in with %s and has no "
-		    "password", old.val[UF_AUTH_METHOD]);
-	}
-	if (password == NULL || *password == '\0')
-		return core_fail(e, CORE_INVALID, "password", "password is required");
-	if ((st = users_password_min(&min, e)) != CORE_OK ||
-	    (st = users_check_password(password, min, t->username, t->email, e)) != CORE_OK)
-		return st;
-	if (password_hash(password, hash) != 0)
-		return core_fail(e, CORE_INTERNAL, NULL, "password hashing failed");
 	core_id_text(t->user_id, sid);
-	r = db_exec(&st_user_redeem, p);
-	OPENSSL_cleanse(hash, sizeof(hash));
+	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0) {
+		if (purpose != TOKEN_REGISTRATION) {
+			t->state = TOKEN_INACTIVE;
+			return core_fail(e, CORE_CONFLICT, "token", "this account signs in with %s "
+			    "and has no password", old.val[UF_AUTH_METHOD]);
+		}
+		if (password != NULL && *password != '\0')
+			return core_fail(e, CORE_INVALID, "password", "this account signs in with %s "
+			    "and has no password", old.val[UF_AUTH_METHOD]);
+		r = db_exec(&st_user_confirm, p);
+	} else {
+		if (password == NULL || *password == '\0')
+			return core_fail(e, CORE_INVALID, "password", "password is required");
+		if ((st = users_password_min(&min, e)) != CORE_OK ||
+		    (st = users_check_password(password, min, t->username, t->email, e)) != CORE_OK)
+			return st;
+		if (password_hash(password, hash) != 0)
+			return core_fail(e, CORE_INTERNAL, NULL, "password hashing failed");
+		r = db_exec(&st_user_redeem, p);
+		OPENSSL_cleanse(hash, sizeof(hash));
+	}
 	if (r == NULL)
 		return core_db_fail(e, "user");
 	PQclear(r);
@@ -74,7 +94,7 @@ redeem(struct core_ctx *c, enum token_purpose purpose, const char *password,
 	self.level = now.level;
 	c->actor = &self;
 	st = users_audit(c, purpose == TOKEN_REGISTRATION ? "user.register" : "user.password_reset",
-	    &old, &now, "password", e);
+	    &old, &now, t->password ? "password" : NULL, e);
 	c->actor = was;
 	if (st != CORE_OK)
 		return st;

@@ -350,7 +350,8 @@ names_within(const char *const *a, size_t na, const char *const *b, size_t nb)
 
 enum core_status
 userattrs_workstation_usernames_set(struct core_ctx *c, const struct user_ref *ref,
-    const char *const *v, size_t n, const char ***out, size_t *nout, struct core_err *e)
+    const char *field, const char *const *v, size_t n, const char ***out, size_t *nout,
+    struct core_err *e)
 {
 	struct user	 u;
 	struct buf	 want, before, after;
@@ -358,15 +359,16 @@ userattrs_workstation_usernames_set(struct core_ctx *c, const struct user_ref *r
 	size_t		 nu = 0, on, nn;
 	enum core_status st;
 
-	if (n > USER_MAX_WORKSTATION_USERNAMES)
-		return core_fail(e, CORE_INVALID, "usernames", "at most %d workstation usernames",
-		    USER_MAX_WORKSTATION_USERNAMES);
 	for (size_t i = 0; i < n; i++) {
 		if (!ws_name_ok(v[i]))
-			return core_fail(e, CORE_INVALID, "usernames",
-			    "usernames[%zu] must be 1 to 256 characters of text on one line", i);
-		if (!names_within(&v[i], 1, uniq, nu))
-			uniq[nu++] = v[i];
+			return core_fail(e, CORE_INVALID, field,
+			    "%s[%zu] must be 1 to 256 characters of text on one line", field, i);
+		if (names_within(&v[i], 1, uniq, nu))
+			continue;
+		if (nu == USER_MAX_WORKSTATION_USERNAMES)
+			return core_fail(e, CORE_INVALID, field, "at most %d workstation usernames",
+			    USER_MAX_WORKSTATION_USERNAMES);
+		uniq[nu++] = v[i];
 	}
 	if ((st = change_begin(c, ref, &u, e)) != CORE_OK)
 		return st;

@@ -187,8 +187,8 @@ may_touch(const struct core_ctx *c, const struct user *target, struct core_err *
 {
 	if (target->level > core_actor_level(c))
 		return core_fail(e, CORE_FORBIDDEN, NULL,
-		    "a %s cannot change a user with access level %s",
-		    level_name(core_actor_level(c)), level_name(target->level));
+		    "%s cannot change a user with access level %s",
+		    level_a(core_actor_level(c)), level_name(target->level));
 	return CORE_OK;
 }
 
@@ -239,9 +239,18 @@ change_begin(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 	return CORE_OK;
 }
 
+/*
+ * Changes that may take away a super run one at a time per org. Not by
+ * locking the other supers' rows: two such changes, each holding its own
+ * target's row, would wait for each other's. The count is a statement of its
+ * own, so that its snapshot sees what the change before committed.
+ */
+DB_STMT(st_supers_lock, 0,
+    "SELECT pg_advisory_xact_lock(hashtext('gatehouse.supers'),"
+    "  hashtext(gatehouse.current_org()::text))::text");
 DB_STMT(st_other_supers, 1,
-    "SELECT count(*) FROM (SELECT 1 FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
-    " AND access_level = 'super' AND status = 'active' AND id <> $1 FOR UPDATE) s");
+    "SELECT count(*) FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
+    " AND access_level = 'super' AND status = 'active' AND id <> $1");
 
 /*
  * Refuses a change that would leave the org without an active super. The
@@ -252,9 +261,13 @@ keep_a_super(const struct user *u, const char *what, struct core_err *e)
 {
 	enum core_status st;
 	int64_t		 others;
+	PGresult	*r;
 
 	if (u->level != LEVEL_SUPER || u->status != US_ACTIVE)
 		return CORE_OK;
+	if ((r = db_exec(&st_supers_lock, NULL)) == NULL)
+		return core_db_fail(e, "user");
+	PQclear(r);
 	if ((st = rows_int_on(&st_other_supers, u->id, "user", &others, e)) != CORE_OK)
 		return st;
 	if (others == 0)
@@ -535,6 +548,13 @@ diff_json(const struct user *old, const struct user *new, struct buf *out)
 	}
 }
 
+static bool
+same_value(const struct user *a, const struct user *b, int f)
+{
+	return a->val[f] == NULL ? b->val[f] == NULL :
+	    b->val[f] != NULL && strcmp(a->val[f], b->val[f]) == 0;
+}
+
 /* True when any attribute, role or the status differs. */
 static bool
 user_changed(const struct user *a, const struct user *b)
@@ -542,8 +562,7 @@ user_changed(const struct user *a, const struct user *b)
 	if (a->status != b->status || a->level != b->level || a->nroles != b->nroles)
 		return true;
 	for (int f = 0; f < UF__MAX; f++)
-		if ((a->val[f] == NULL) != (b->val[f] == NULL) ||
-		    (a->val[f] != NULL && strcmp(a->val[f], b->val[f]) != 0))
+		if (!same_value(a, b, f))
 			return true;
 	for (size_t i = 0; i < a->nroles; i++)
 		if (strcmp(a->roles[i], b->roles[i]) != 0)
@@ -607,6 +626,15 @@ DB_STMT(st_user_update, 2,
     " FROM (SELECT $2::jsonb AS p) x"
     " WHERE u.org_id = gatehouse.current_org() AND u.id = $1::bigint");
 #undef SETCOL
+
+/*
+ * Ends the user's open links (registration, reset). Also when the e-mail
+ * address changes or someone else sets the password: a link sent to the old
+ * address, or asked for before, must not outlive that.
+ */
+DB_STMT(st_remove_tokens, 1,
+    "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
+    " AND user_id = $1::bigint AND used_at IS NULL");
 
 DB_STMT(st_user_password, 2,
     "UPDATE gatehouse.users SET password_hash = $2, password_changed_at = now(),"
@@ -707,6 +735,9 @@ update_in(struct core_ctx *c, const struct user *old, const struct user_patch *p
 		return users_unique_fail(e);
 	PQclear(r);
 	if ((st = users_reload(c, old->id, out, e)) != CORE_OK)
+		return st;
+	if (!same_value(old, out, UF_EMAIL) &&
+	    (st = rows_exec_on(&st_remove_tokens, old->id, NULL, "tokens", e)) != CORE_OK)
 		return st;
 	if (!user_changed(old, out)) {
 		*out = *old;
@@ -948,9 +979,6 @@ DB_STMT(st_remove_webauthn, 1,
 DB_STMT(st_remove_reports, 1,
     "UPDATE gatehouse.users SET manager_id = NULL, version = version + 1, updated_at = now()"
     " WHERE org_id = gatehouse.current_org() AND manager_id = $1::bigint");
-DB_STMT(st_remove_tokens, 1,
-    "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
-    " AND user_id = $1::bigint AND used_at IS NULL");
 
 enum core_status
 users_end_sessions(struct core_ctx *c, int64_t user_id, struct core_err *e)
@@ -983,17 +1011,36 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 }
 
 DB_STMT(st_password_hash, 1,
-    "SELECT password_hash FROM gatehouse.users WHERE org_id = gatehouse.current_org()"
-    " AND id = $1::bigint");
+    "SELECT password_hash, coalesce(locked_until > now(), false) FROM gatehouse.users"
+    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+/*
+ * One more wrong current password; the tenth in a row locks the account for
+ * 15 minutes (its representation changes then, so its version does).
+ */
+DB_STMT(st_password_guess, 1,
+    "UPDATE gatehouse.users SET failed_logins = failed_logins + 1,"
+    " locked_until = CASE WHEN failed_logins + 1 >= 10"
+    "  THEN now() + interval '15 minutes' ELSE locked_until END,"
+    " version = version + CASE WHEN failed_logins + 1 >= 10 THEN 1 ELSE 0 END"
+    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+DB_STMT(st_password_guessed, 1,
+    "UPDATE gatehouse.users SET failed_logins = 0 WHERE org_id = gatehouse.current_org()"
+    " AND id = $1::bigint AND failed_logins <> 0");
 
-/* A user changing their own password proves they know the current one. */
+/*
+ * A user changing their own password proves they know the current one.
+ * Guesses count like failed sign-ins, and enough of them lock the account:
+ * a leaked key alone must not be an oracle for the password. *wrong: the
+ * guess was wrong, and guessed_wrong must count it.
+ */
 static enum core_status
-check_current(const struct user *u, const char *current, struct core_err *e)
+check_current(const struct user *u, const char *current, bool *wrong, struct core_err *e)
 {
 	PGresult	*r;
-	bool		 rehash;
+	bool		 rehash, locked;
 	int		 ok;
 
+	*wrong = false;
 	if (!u->has_password)
 		return CORE_OK;
 	if (current == NULL)
@@ -1001,11 +1048,35 @@ check_current(const struct user *u, const char *current, struct core_err *e)
 		    "current_password is required to change your own password");
 	if ((r = rows_on(&st_password_hash, u->id, NULL, "user", e)) == NULL)
 		return e->status;
-	ok = PQntuples(r) == 1 && db_value(r, 0, 0) != NULL &&
+	locked = PQntuples(r) == 1 && db_bool(r, 0, 1);
+	/* A locked account is not asked: no hash is spent on guesses. */
+	ok = !locked && PQntuples(r) == 1 && db_value(r, 0, 0) != NULL &&
 	    password_verify(current, db_value(r, 0, 0), &rehash) == 1;
 	PQclear(r);
-	return ok ? CORE_OK : core_fail(e, CORE_FORBIDDEN, "current_password",
-	    "current_password is not correct");
+	if (locked)
+		return core_fail(e, CORE_FORBIDDEN, "current_password",
+		    "too many wrong current passwords: the account is locked for 15 minutes, "
+		    "or until an admin unlocks it");
+	if (ok)
+		return rows_exec_on(&st_password_guessed, u->id, NULL, "user", e);
+	*wrong = true;
+	return core_fail(e, CORE_FORBIDDEN, "current_password", "current_password is not correct");
+}
+
+/* Counts a wrong guess, with its audit event, and commits that alone: the change was refused. */
+static enum core_status
+guessed_wrong(struct core_ctx *c, const struct user *u, struct core_err *e)
+{
+	struct core_err	 e2;
+
+	if (rows_exec_on(&st_password_guess, u->id, NULL, "user", &e2) != CORE_OK)
+		return core_abort(e->status);
+	if (audit_write(c, "user.password_refused", "user", u->uid,
+	    "{\"current_password\":{\"correct\":false}}") != 0)
+		return core_abort(e->status);
+	if (core_commit(&e2) != CORE_OK)
+		*e = e2;
+	return e->status;
 }
 
 enum core_status
@@ -1018,6 +1089,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	const char		*params[2] = { sid, hash };
 	PGresult		*r;
 	size_t			 min;
+	bool			 wrong = false;
 
 	if (pw == NULL)
 		return core_fail(e, CORE_INVALID, "password", "password is required");
@@ -1029,8 +1101,8 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if ((st = users_own_or_admin(c, &old, "set another user's password", e)) != CORE_OK)
 		return core_abort(st);
 	if (c->actor != NULL && c->actor->user_id == old.id &&
-	    (st = check_current(&old, current, e)) != CORE_OK)
-		return core_abort(st);
+	    (st = check_current(&old, current, &wrong, e)) != CORE_OK)
+		return wrong ? guessed_wrong(c, &old, e) : core_abort(st);
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
@@ -1045,7 +1117,8 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (r == NULL)
 		return core_abort(core_db_fail(e, "user"));
 	PQclear(r);
-	if ((st = users_reload(c, old.id, &old, e)) != CORE_OK ||
+	if ((st = rows_exec_on(&st_remove_tokens, old.id, NULL, "tokens", e)) != CORE_OK ||
+	    (st = users_reload(c, old.id, &old, e)) != CORE_OK ||
 	    (st = audit_write(c, "user.password", "user", old.uid, "{\"password\":{\"changed\":true}}")
 	    == 0 ? CORE_OK : core_db_fail(e, "audit event")) != CORE_OK)
 		return core_abort(st);

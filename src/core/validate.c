@@ -52,11 +52,12 @@ invisible(unsigned cp)
 static bool
 visible_text(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), chars = 0;
 
-	if (n == 0 || n > max || !utf8_valid(s, n))
+	if (n == 0 || !utf8_valid(s, n))
 		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; ) {
+	/* max counts characters (code points), as the messages say, not bytes. */
+	for (const unsigned char *p = (const unsigned char *)s; *p; chars++) {
 		unsigned cp;
 		int len = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
 
@@ -67,7 +68,7 @@ visible_text(const char *s, size_t max)
 			return false;
 		p += len;
 	}
-	return true;
+	return chars <= max;
 }
 
 bool
@@ -79,8 +80,13 @@ valid_email(const char *s)
 	if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL || at - s > 64 ||
 	    !visible_text(s, 254))
 		return false;
+	/*
+	 * ASCII only: an address is somewhere mail must reach, and the mailer
+	 * speaks plain SMTP (no SMTPUTF8); an internationalised domain is given
+	 * in its xn-- form.
+	 */
 	for (const char *c = s; *c; c++)
-		if (strchr("\"(),:;<>[\\]", *c))
+		if ((unsigned char)*c >= 0x80 || strchr("\"(),:;<>[\\]", *c))
 			return false;
 	end = s + n;
 	/* The domain needs at least one dot. */

@@ -391,3 +391,15 @@ def test_multipleusers_refuses_an_org_too_large_to_answer_at_once():
     assert "more than 10000 users" in err(at(o, "GET", "/multipleusers"), 400)
     # The guests alone are few enough.
     assert len(entries(o, "?user_tag=GUEST")) == 1
+
+
+def test_allthenticate_modifyallusernames_names_its_own_field_in_errors():
+    """Errors name the field at fault in the caller's words: a bad entry of
+    `computer_usernames` is reported as `usernames[1]`, a field Allthenticate has not."""
+    o = Org()
+    u = make(o)
+    r = at(o, "POST", "/modifyallusernames",
+           json={"email_id": u["id"], "computer_usernames": [{"computer_username": "ok"},
+                                                             {"computer_username": "a\nb"}]})
+    message = err(r, 400)
+    assert message.startswith("computer_usernames[1]"), message

@@ -670,3 +670,30 @@ def test_a_native_user_is_the_same_user_in_attackforge():
     assert af("GET", f"users/{n['uid']}", o.keys["admin"]).json()["user"]["status"] == "Deactivated"
     expect(af("PUT", f"user/{n['uid']}/activate", o.keys["admin"]), 200)
     assert native(o, n["uid"])["status"] == "active"
+
+
+def test_attackforge_auditlogs_answer_the_vendors_own_endpoint_example():
+    """AttackForge's GetUserAuditLogs page: `endpoint (string) (optional) Filter logs by
+    an endpoint`, with the example `?endpoint=ProjectController.getProject`. A client
+    that sends it gets 400 ("action is a name such as user.create …"): Gatehouse records
+    no such endpoint, so the faithful answer is the logs that match it — none."""
+    o = Org()
+    u = made(o)
+    r = af("GET", f"user/{u['id']}/auditlogs?endpoint=ProjectController.getProject",
+           o.keys["admin"])
+    assert r.status == 200, r
+    assert r.json() == {"count": 0, "logs": []}, r.json()
+
+
+def test_attackforge_update_user_refuses_a_number_where_the_vendor_says_string():
+    """The vendor's UpdateUser fields are strings (`first_name (string)`), and
+    CreateUser refuses a number ("first_name must be a string"); UpdateUser stores
+    12 as "12" and moves the version."""
+    o = Org()
+    u = made(o)
+    before = native(o, u["id"])
+    r = af("PUT", f"user/{u['id']}", o.keys["admin"], json={"first_name": 12})
+    assert r.status == 400, r
+    assert "first_name" in r.json()["error"], r.json()
+    after = native(o, u["id"])
+    assert after["first_name"] == before["first_name"] and after["version"] == before["version"]

@@ -312,3 +312,53 @@ def test_reset_links_only_for_accounts_that_have_a_password_to_set():
     ev = expect(o.call("GET", f"/api/v1/audit?target={off['uid']}&action=user.password_reset_link"),
                 200).json()["events"]
     assert ev == []
+
+
+def test_a_reset_link_stops_working_when_the_email_address_changes():
+    """A reset link went to the address the account had then. Once an admin moves the
+    account to another address (the old mailbox was someone else's, or lost), the old
+    mailbox must not be able to set the account's password; it still can."""
+    o = Org()
+    u = expect(o.create(), 201).json()
+    path, _, _ = reset_link(o, u)
+    expect(o.call("PATCH", f"/api/v1/users/{u['uid']}",
+                  json={"email": f"{unique('moved')}@example.com"}), 200)
+    version = expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()["version"]
+    b = Browser()
+    page = b.get(path)
+    if page.status == 200:
+        pw = "a wholly new pass phrase 7"
+        r = b.post("/reset", {"token": hidden(page.body, "token"), "csrf": hidden(page.body, "csrf"),
+                              "password": pw, "password_confirm": pw})
+        assert r.status in (403, 404, 410), f"the old address's link set the password: {r!r}"
+    else:
+        assert page.status in (403, 404, 410), page
+    assert expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()["version"] == version
+
+
+def test_an_invitation_to_an_sso_account_activates_it_without_a_password():
+    """An account that signs in through SSO (or LDAP, SAML, OAuth2) has no password:
+    its invitation link confirms the address and activates it, and offers no
+    password to set (before, the page asked for one and then refused it)."""
+    o = Org()
+    r = o.create(email=f"{unique('sso')}@example.com", invite=True, auth_method="sso")
+    assert r.status == 201, r
+    u = r.json()
+    [m] = wait_mails(u["email"], template="invitation")
+    path, _ = mail_link(m, "/register")
+    b = Browser()
+    page = b.get(path)
+    assert page.status == 200, page
+    assert b'type="password"' not in page.body, page.body
+    token, csrf = hidden(page.body, "token"), hidden(page.body, "csrf")
+    # A password is no part of such an account.
+    r = b.post("/register", {"token": token, "csrf": csrf, "password": "a first pass phrase here",
+                             "password_confirm": "a first pass phrase here"})
+    assert r.status == 422, r
+    assert expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()["status"] == "pending"
+    r = b.post("/register", {"token": token, "csrf": csrf})
+    assert r.status == 200 and b"is active" in r.body, r
+    now = expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()
+    assert now["status"] == "active" and now["has_password"] is False, now
+    # Once.
+    assert b.post("/register", {"token": token, "csrf": csrf}).status == 410

@@ -639,3 +639,181 @@ def test_list_filters_by_the_personnel_attributes():
     assert matched("agent_acknowledged_at:>=2024-05-02") == []
     assert matched("agent_acknowledged_at:<=2024-05-01") == [b["email"]]
     assert matched("Lee OR name:*nn*") == [a["email"]]
+
+
+# --- defects found by probing the running stack (session 3) ------------------------------
+
+def test_status_operations_refuse_unknown_fields_and_change_nothing():
+    """DESIGN: bad input gets a 4xx naming the field and changes nothing. PATCH, the
+    password operations and DELETE …/mfa refuse an unknown field; disable, enable,
+    suspend, unsuspend, unlock and DELETE /users/{uid} ignore it and carry out the
+    change (src/api/native_users.c: apply() and h_users_remove() never check the
+    names they were given)."""
+    o = Org()
+    u = expect(o.create(), 201).json()
+    for op, status in (("disable", "active"), ("suspend", "active")):
+        r = o.call("POST", f"/api/v1/users/{u['uid']}/{op}", json={"colour": "red"})
+        assert r.status == 400, f"{op} with an unknown field: {r!r}"
+        assert r.json()["field"] == "colour", r.json()
+        now = expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()
+        assert now["status"] == status and now["version"] == u["version"], now
+    # A field of another operation is as unknown: `reason` belongs to disable only.
+    expect(o.call("POST", f"/api/v1/users/{u['uid']}/disable"), 200)
+    r = o.call("POST", f"/api/v1/users/{u['uid']}/enable", json={"reason": "bogus"})
+    assert r.status == 400 and r.json()["field"] == "reason", r
+    assert expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()["status"] == "disabled"
+    # DELETE likewise removes the user whatever else the request says.
+    r = o.call("DELETE", f"/api/v1/users/{u['uid']}?colour=red")
+    assert r.status == 400 and r.json()["field"] == "colour", r
+    expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200)
+
+
+def test_an_email_address_the_mailer_could_not_send_to_is_refused():
+    """The mailer speaks plain SMTP: a non-ASCII address was taken (201) and its
+    invitation then failed to compose, leaving the account pending with no way in."""
+    o = Org()
+    for addr in (f"jürgen.{unique('')}@example.com", f"a{unique('')}@bücher.example"):
+        r = o.create(email=addr, invite=True)
+        assert r.status == 400 and r.json()["field"] == "email", r
+    # The same domain in its xn-- form is an address.
+    expect(o.create(email=f"a{unique('')}@xn--bcher-kva.example", invite=True), 201)
+
+
+def test_a_username_of_100_characters_is_taken_whatever_their_script():
+    """The docs and the error say "1 to 100 characters"; the check counts bytes, so a
+    username of 60 characters in any script beyond ASCII ("é" is two bytes) is refused
+    with a message that its length is wrong."""
+    o = Org()
+    name = "é" * 60 + unique("")
+    r = o.create(username=name)
+    assert r.status == 201, r
+    assert r.json()["username"] == name
+
+    r = o.create(username="é" * 101)
+    assert r.status == 400 and r.json()["field"] == "username", r
+
+
+def test_guessing_current_password_with_a_key_is_throttled():
+    """PUT /api/v1/me/password asks for current_password "so a leaked key alone cannot
+    take over the account" (openapi.yaml), but wrong guesses are unlimited: nothing
+    counts them (failed_logins is never raised), nothing locks, and the right one still
+    works after any number of wrong ones. NIST SP 800-63B 5.2.2 caps failed attempts
+    at 100; this allows up to that many before it expects a refusal."""
+    o = Org()
+    me = expect(o.call("GET", "/api/v1/me", "user"), 200).json()["user"]
+    expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "the first pass phrase"}), 204)
+    refused = None
+    for i in range(100):
+        r = o.call("PUT", "/api/v1/me/password", "user",
+                   json={"password": "a brand new pass phrase", "current_password": f"guess {i} x"})
+        if r.status != 403:
+            refused = r
+            break
+        u = expect(o.call("GET", f"/api/v1/users/{me['uid']}", "super"), 200).json()
+        if u["locked_until"] is not None:
+            refused = u
+            break
+    assert refused is not None, "100 wrong current_password guesses and no lockout or 429"
+    r = o.call("PUT", "/api/v1/me/password", "user",
+               json={"password": "a brand new pass phrase", "current_password": "the first pass phrase"})
+    assert r.status != 204, "the right password still works straight after the guessing"
+
+
+def test_ten_wrong_current_passwords_lock_until_an_admin_unlocks():
+    o = Org()
+    me = expect(o.call("GET", "/api/v1/me", "user"), 200).json()["user"]
+    expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "the first pass phrase"}), 204)
+    for i in range(9):
+        r = o.call("PUT", "/api/v1/me/password", "user",
+                   json={"password": "a brand new pass phrase", "current_password": f"guess {i}"})
+        assert r.status == 403 and r.json()["detail"] == "current_password is not correct", r
+    u = expect(o.call("GET", f"/api/v1/users/{me['uid']}", "super"), 200).json()
+    assert u["locked_until"] is None, u
+    expect(o.call("PUT", "/api/v1/me/password", "user",
+                  json={"password": "a brand new pass phrase", "current_password": "tenth"}), 403)
+    u = expect(o.call("GET", f"/api/v1/users/{me['uid']}", "super"), 200).json()
+    assert u["locked_until"] is not None, u
+    rc, out, err = psql(f"SELECT count(*) FROM gatehouse.audit_events WHERE action = "
+                        f"'user.password_refused' AND target_id = '{me['uid']}'", role="owner")
+    assert rc == 0 and out == "10", (out, err)
+    # Locked: the right password is not even asked.
+    r = o.call("PUT", "/api/v1/me/password", "user",
+               json={"password": "a brand new pass phrase", "current_password": "the first pass phrase"})
+    assert r.status == 403 and "locked" in r.json()["detail"], r
+    expect(o.call("POST", f"/api/v1/users/{me['uid']}/unlock", "super"), 200)
+    expect(o.call("PUT", "/api/v1/me/password", "user",
+                  json={"password": "a brand new pass phrase", "current_password": "the first pass phrase"}),
+           204)
+
+
+def test_two_supers_demoted_at_once_while_a_third_remains_both_succeed():
+    """Demoting two of three supers at the same time leaves one: both are allowed. The
+    last-super check (keep_a_super, src/core/users.c) locks every other super after the
+    target row is already locked, so the two transactions lock each other's targets in
+    opposite orders: PostgreSQL breaks the deadlock after deadlock_timeout (1 s) and one
+    caller gets 409 "concurrent change to user, try again"."""
+    
+    failures = []
+    for _ in range(10):
+        org, _ = make_org()
+        emails = [make_user(org, "super") for _ in range(3)]
+        key = make_key(org, emails[0])
+        uids = [expect(get(f"/api/v1/users/by-email/{urllib.parse.quote(e, safe='')}", key=key), 200).json()["uid"]
+                for e in emails]
+        answers = []
+        start = threading.Barrier(2)
+
+        def demote(uid):
+            start.wait()
+            answers.append(request("PATCH", f"/api/v1/users/{uid}", key=key,
+                                   json={"access_level": "user"}))
+        threads = [threading.Thread(target=demote, args=(u,)) for u in uids[1:]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        failures += [r for r in answers if r.status != 200]
+    assert not failures, failures
+
+
+def test_two_supers_demoting_each_other_at_once_leave_one():
+    """The last-super rule still holds when the two changes race."""
+    for _ in range(5):
+        org, _ = make_org()
+        a, b = make_user(org, "super"), make_user(org, "super")
+        ka, kb = make_key(org, a), make_key(org, b)
+        ua = expect(get(f"/api/v1/users/by-email/{urllib.parse.quote(a, safe='')}", key=ka), 200).json()
+        ub = expect(get(f"/api/v1/users/by-email/{urllib.parse.quote(b, safe='')}", key=kb), 200).json()
+        start = threading.Barrier(2)
+        answers = []
+
+        def demote(uid, key):
+            start.wait()
+            answers.append(request("PATCH", f"/api/v1/users/{uid}", key=key,
+                                   json={"access_level": "admin"}))
+        threads = [threading.Thread(target=demote, args=(ub["uid"], ka)),
+                   threading.Thread(target=demote, args=(ua["uid"], kb))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(r.status for r in answers) in ([200, 409], [200, 403]), answers
+        rc, out, err = psql("SELECT count(*) FROM gatehouse.users u JOIN gatehouse.orgs o ON o.id = "
+                            f"u.org_id WHERE o.name = '{org}' AND u.access_level = 'super' "
+                            "AND u.status = 'active'", role="owner")
+        assert rc == 0 and out == "1", (out, err)
+
+
+def test_refusals_by_level_read_as_english():
+    """The core's refusals are shown verbatim by every surface (native detail,
+    AttackForge and Allthenticate "error", Secureframe "detail"); they read "a admin
+    cannot change a user with access level super" and "a admin cannot manage the keys of
+    a super" (src/core/users.c, src/core/keys.c build them as "a %s")."""
+    o = Org()
+    sup = expect(o.call("GET", "/api/v1/me", "super"), 200).json()["user"]
+    r = o.call("POST", f"/api/v1/users/{sup['uid']}/disable", "admin")
+    assert r.status == 403, r
+    assert r.json()["detail"] == "an admin cannot change a user with access level super", r.json()
+    r = o.call("POST", "/api/v1/api-keys", "admin", json={"name": "k", "user": sup["uid"]})
+    assert r.status == 403, r
+    assert r.json()["detail"] == "an admin cannot manage the keys of a super", r.json()
