@@ -49,7 +49,9 @@ sf_error(struct request *r, int status, const char *field, const char *detail)
 	struct jsonw	w;
 	char		code[8];
 
-	(void)field;
+	/* The vendor's words for a 404 of the resource itself, an unknown path's too. */
+	if (status == 404 && (field == NULL || *field == '\0'))
+		detail = "Resource not found";
 	snprintf(code, sizeof(code), "%d", status);
 	api_json_begin(r, status, &w);
 	jsonw_obj_open(&w);
@@ -68,10 +70,7 @@ sf_error(struct request *r, int status, const char *field, const char *detail)
 static void
 sf_fail(struct request *r, const struct core_err *e)
 {
-	if (e->status == CORE_NOT_FOUND && e->field[0] == '\0')
-		sf_error(r, 404, NULL, "Resource not found");
-	else
-		sf_error(r, api_vendor_status(e->status), e->field, e->msg);
+	sf_error(r, api_vendor_status(e->status), e->field, e->msg);
 }
 
 static const struct dialect dialect_secureframe = {

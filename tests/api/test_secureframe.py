@@ -434,3 +434,9 @@ def test_injection_attempts_are_refused_or_literal_never_500():
     got = listed(o, "q=" + q("title:\"x') OR 1=1 --\""))
     assert [a["id"] for a in got] == [u["uid"]]
     assert listed(o, "title=" + q("%_%")) == []
+
+
+def test_an_unknown_path_is_the_vendors_404():
+    o = Org()
+    for path in ("/nothing-here", "/users/extra/segments"):
+        assert errors_of(sf(o, "GET", path), 404) == "Resource not found"
