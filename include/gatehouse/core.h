@@ -77,13 +77,22 @@ void		 core_id_text(int64_t id, char buf[CORE_ID_LEN]);
 const char	*core_ready(int *schema_version);
 
 /*
- * One transaction per operation: core_begin sets the tenant; core_commit
+ * One transaction per change: core_begin sets the tenant; core_commit
  * commits; core_abort rolls back and returns st, for `return core_abort(…)`.
+ * A read needs none: see core_read.
  */
 enum core_status core_begin(struct core_ctx *, struct core_err *);
 enum core_status core_commit(struct core_err *);
 enum core_status core_abort(enum core_status st);
 /* Ends the transaction as st says: core_commit when CORE_OK, else core_abort(st). */
 enum core_status core_end(enum core_status st, struct core_err *);
+/*
+ * Runs the queries in one round trip (db_read): inside the open transaction,
+ * or outside one as a read of its own, read-only, with the context's org as
+ * the tenant. A failure is named what. Each query's res is the caller's.
+ */
+struct db_query;
+enum core_status core_read(struct core_ctx *, struct db_query *, size_t n, const char *what,
+		    struct core_err *);
 
 #endif

@@ -101,7 +101,8 @@ static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct us
 
 /*
  * Loads one user, optionally locking its row for the rest of the
- * transaction. Values that cannot name anyone are simply not found.
+ * transaction (outside one, a read of its own). Values that cannot name
+ * anyone are simply not found.
  */
 static enum core_status
 load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, struct core_err *e)
@@ -128,11 +129,7 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 enum core_status
 users_get(struct core_ctx *c, const struct user_ref *ref, struct user *u, struct core_err *e)
 {
-	enum core_status st;
-
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	return core_end(load(c, ref, false, u, e), e);
+	return load(c, ref, false, u, e);	/* a read of its own: one round trip */
 }
 
 enum core_status
@@ -550,17 +547,24 @@ users_reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 	return load(c, &ref, false, u, e);
 }
 
+enum core_status
+users_take(struct core_ctx *c, PGresult *r, struct user *u, struct core_err *e)
+{
+	return rows_take_one(c, r, &user_rows, u, NULL, "no such user", e);
+}
+
 DB_STMT(st_password_min, 0, "SELECT password_min FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 
 enum core_status
-users_password_min(size_t *min, struct core_err *e)
+users_password_min(struct core_ctx *c, size_t *min, struct core_err *e)
 {
-	PGresult *r;
+	struct db_query	 q = DB_QUERY(&st_password_min, NULL);
+	enum core_status st;
 
-	if ((r = db_exec(&st_password_min, NULL)) == NULL)
-		return core_db_fail(e, "org");
-	*min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : PASSWORD_MIN_DEFAULT;
-	PQclear(r);
+	if ((st = core_read(c, &q, 1, "org", e)) != CORE_OK)
+		return st;
+	*min = PQntuples(q.res) == 1 ? (size_t)db_int(q.res, 0, 0) : PASSWORD_MIN_DEFAULT;
+	PQclear(q.res);
 	return CORE_OK;
 }
 
@@ -589,7 +593,6 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	enum core_status	 st;
 	char			 sid[24];
 	const char		*params[2];
-	PGresult		*r;
 
 	if ((st = change_begin(c, ref, if_version, &old, e)) != CORE_OK)
 		return st;
@@ -614,12 +617,12 @@ users_update(struct core_ctx *c, const struct user_ref *ref, const struct user_p
 	core_id_text(old.id, sid);
 	params[0] = sid;
 	params[1] = json.data;
-	r = db_exec(&st_user_update, params);
+	/* The update travels with the reload: one round trip, whose failure may be the update's. */
+	if (db_defer(&st_user_update, params) != DB_OK ||
+	    ((st = users_reload(c, old.id, out, e)) != CORE_OK && db_status() != DB_OK))
+		st = users_unique_fail(e);
 	buf_free(&json);
-	if (r == NULL)
-		return core_abort(users_unique_fail(e));
-	PQclear(r);
-	if ((st = users_reload(c, old.id, out, e)) != CORE_OK)
+	if (st != CORE_OK)
 		return core_abort(st);
 	if (!user_changed(&old, out)) {
 		/* Nothing differs: undo the version bump, record nothing. */
@@ -672,7 +675,6 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 	const char		*reason = NULL, *summary = "keep", *params[5];
 	char			 sid[24];
 	bool			 clear_lock = false;
-	PGresult		*r;
 
 	if (o == NULL)
 		o = &none;
@@ -739,14 +741,10 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 	params[2] = to == US_DISABLED ? reason : NULL;
 	params[3] = summary;
 	params[4] = clear_lock ? "true" : "false";
-	if ((r = db_exec(&st_user_status, params)) == NULL)
+	/* The updates travel with the reload: one round trip. */
+	if (db_defer(&st_user_status, params) != DB_OK ||
+	    (op == UOP_UNLOCK && o->reset_inactivity && db_defer(&st_user_touch_login, params) != DB_OK))
 		return core_abort(core_db_fail(e, "user"));
-	PQclear(r);
-	if (op == UOP_UNLOCK && o->reset_inactivity) {
-		if ((r = db_exec(&st_user_touch_login, params)) == NULL)
-			return core_abort(core_db_fail(e, "user"));
-		PQclear(r);
-	}
 	if ((st = users_reload(c, old.id, out, e)) != CORE_OK ||
 	    (st = users_audit(c, op_names[op], &old, out, NULL, e)) != CORE_OK ||
 	    (st = disabled_notice(c, &old, out, e)) != CORE_OK)
@@ -812,8 +810,9 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 		return st;
 	if ((st = keep_a_super(&old, "remove", e)) != CORE_OK)
 		return core_abort(st);
+	/* None is read: they travel with the audit row and the COMMIT, one round trip. */
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if ((st = rows_exec_on(steps[i], old.id, NULL, "user", e)) != CORE_OK)
+		if ((st = rows_defer_on(steps[i], old.id, "user", e)) != CORE_OK)
 			return core_abort(st);
 	gone = old;
 	gone.status = US_REMOVED;
@@ -854,7 +853,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	enum core_status	 st;
 	char			 hash[PHC_MAX], sid[24];
 	const char		*params[2] = { sid, hash };
-	PGresult		*r;
+	enum db_status		 deferred;
 	size_t			 min;
 
 	if (pw == NULL)
@@ -872,17 +871,17 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
-	if ((st = users_password_min(&min, e)) != CORE_OK ||
+	if ((st = users_password_min(c, &min, e)) != CORE_OK ||
 	    (st = users_check_password(pw, min, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
 		return core_abort(st);
 	if (password_hash(pw, hash) != 0)
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "password hashing failed"));
 	core_id_text(old.id, sid);
-	r = db_exec(&st_user_password, params);
+	/* The update travels with the reload: one round trip. */
+	deferred = db_defer(&st_user_password, params);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	if (r == NULL)
+	if (deferred != DB_OK)
 		return core_abort(core_db_fail(e, "user"));
-	PQclear(r);
 	if ((st = users_reload(c, old.id, &old, e)) != CORE_OK ||
 	    (st = audit_write(c, "user.password", "user", old.uid, "{\"password\":{\"changed\":true}}")
 	    == 0 ? CORE_OK : core_db_fail(e, "audit event")) != CORE_OK)
@@ -892,20 +891,30 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
-/* Runs a page built by users_list_sql (and its count) inside the transaction. */
+/*
+ * Reads a page built by users_list_sql, and its count, in one round trip.
+ */
 static enum core_status
 list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const char *count,
     const struct fsql *f, const struct user_list_plan *plan, struct user_page *page,
     struct core_err *e)
 {
+	struct db_query	 rq[2] = {
+		{ NULL, sql, f->nparams, f->params, NULL },
+		{ NULL, count, plan->count_params, f->params, NULL },
+	};
+	enum core_status st;
 	PGresult	*r;
 	size_t		 got;
 
-	if ((r = db_exec_sql(sql, f->nparams, f->params)) == NULL)
-		return core_db_fail(e, "user list");
+	if ((st = core_read(c, rq, plan->count ? 2 : 1, "user list", e)) != CORE_OK)
+		return st;
+	r = rq[0].res;
 	got = (size_t)PQntuples(r);
 	page->n = got > (size_t)q->limit ? (size_t)q->limit : got;
 	page->users = arena_alloc(c->arena, (page->n ? page->n : 1) * sizeof(*page->users));
+	page->total = plan->count ? db_int(rq[1].res, 0, 0) : -1;
+	PQclear(rq[1].res);
 	if (page->users == NULL) {
 		PQclear(r);
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
@@ -916,13 +925,6 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
 		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
 		    db_value(r, (int)page->n - 1, USER_NCOLS), page->users[page->n - 1].id);
 	PQclear(r);
-	page->total = -1;
-	if (plan->count) {
-		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)
-			return core_db_fail(e, "user count");
-		page->total = db_int(r, 0, 0);
-		PQclear(r);
-	}
 	return CORE_OK;
 }
 
@@ -938,13 +940,8 @@ users_list(struct core_ctx *c, const struct user_query *q, struct user_page *pag
 	memset(page, 0, sizeof(*page));
 	buf_init(&sql);
 	buf_init(&count);
-	if ((st = users_list_sql(c->arena, q, &sql, &count, &f, &plan, e)) == CORE_OK &&
-	    (st = core_begin(c, e)) == CORE_OK) {
-		if ((st = list_page(c, q, sql.data, count.data, &f, &plan, page, e)) != CORE_OK)
-			core_abort(st);
-		else
-			st = core_commit(e);
-	}
+	if ((st = users_list_sql(c->arena, q, &sql, &count, &f, &plan, e)) == CORE_OK)
+		st = list_page(c, q, sql.data, count.data, &f, &plan, page, e);
 	buf_free(&sql);
 	buf_free(&count);
 	return st;

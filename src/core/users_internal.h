@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "gatehouse/filter.h"
 #include "gatehouse/users.h"
 
@@ -41,10 +43,14 @@ enum user_status user_status_parse(const char *);
 	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
 	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version, u.mfa_required"
 #define USER_NCOLS 34
+#define USER_TEAM \
+	" LEFT JOIN gatehouse.teams t ON t.org_id = u.org_id AND t.id = u.team_id"
 #define USER_FROM \
-	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
-	" ON t.org_id = u.org_id AND t.id = u.team_id" \
+	" FROM gatehouse.users u" USER_TEAM \
 	" WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
+/* An INSERT or UPDATE of users that answers the rows it wrote, as USER_COLS. */
+#define USER_RETURNING(dml) \
+	"WITH u AS (" dml " RETURNING *) SELECT " USER_COLS " FROM u" USER_TEAM
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 
@@ -84,8 +90,8 @@ enum core_status users_patch_json(struct core_ctx *, const struct user_patch *, 
 		    struct users_lookup *cache, struct jsonw *w, struct core_err *);
 /* Maps a uniqueness violation to the field it concerns. */
 enum core_status users_unique_fail(struct core_err *);
-/* The org's password minimum in characters (inside a transaction). */
-enum core_status users_password_min(size_t *min, struct core_err *);
+/* The org's password minimum in characters (in the transaction, or a read of its own). */
+enum core_status users_password_min(struct core_ctx *, size_t *min, struct core_err *);
 /* Checks a password against the policy: at least min characters, and the rest of password_check. */
 enum core_status users_check_password(const char *pw, size_t min, const char *username,
 		    const char *email, struct core_err *);
@@ -93,6 +99,8 @@ enum core_status users_check_password(const char *pw, size_t min, const char *us
 void		 users_from_row(struct arena *, struct pg_result *, int row, struct user *u);
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
+/* Fills u from r, one row of USER_COLS (none: not found); clears r. */
+enum core_status users_take(struct core_ctx *, struct pg_result *r, struct user *, struct core_err *);
 /*
  * Records action on the user: each field that differs between old (NULL:
  * created) and new, and extra_key (a secret) as changed without its value.
