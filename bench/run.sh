@@ -395,6 +395,29 @@ printf '\nlist_dept in psql, the same statement (median of 7): execution %s ms, 
 	"$(printf '%s\n' "$sql_times" | median Execution)" "$(printf '%s\n' "$sql_times" | median Planning)"
 printf 'users in org bench: %s\n' "$USERS"
 
+# --- a page through the API against its SQL alone (issue 11) -------------------
+# One request at a time: the list_dept page through nginx (wrk, one connection,
+# median latency) and its statement prepared in one psql session and executed
+# 50 times (\timing, median; the rows reach psql, as they reach the worker).
+# First the workers finish what create_pw left them (up to a minute).
+page=("$GATEHOUSE_URL/api/v1/users?department=eng&limit=100" -H "Authorization: Bearer $BENCH_ORG_KEY")
+for i in $(seq 1 60); do
+	t=$(curl -s -o /dev/null -w '%{time_total}' "${page[@]}") || t=9
+	awk -v t="$t" 'BEGIN { exit !(t < 0.1) }' && break
+	sleep 1
+done
+wrk -t1 -c1 -d"${WARMUP}s" "${page[@]}" >/dev/null 2>&1 || true
+page_ms=$(to_ms "$(wrk -t1 -c1 -d5s --latency "${page[@]}" | awk '$1 == "50%" { print $2 }')")
+psql_ms=$({ printf 'BEGIN;\nSET LOCAL gatehouse.org_id = %s;\nPREPARE q AS %s;\n\\timing on\n' \
+		"$BENCH_ORG_ID" "$list_sql"
+	for i in $(seq 1 50); do echo "EXECUTE q('eng', 101, 0);"; done
+	printf '\\timing off\nROLLBACK;\n'; } |
+	psql -X -At -o /dev/null "$GATEHOUSE_DATABASE_URL" 2>/dev/null |
+	sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n |
+	awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)] }')
+printf 'list_dept one at a time: %s ms through the API, %s ms in psql (%s)\n' "$page_ms" "$psql_ms" \
+	"$(awk -v a="$page_ms" -v b="$psql_ms" 'BEGIN { if (b > 0) printf "%.2f x", a / b; else print "-" }')"
+
 # CreateUsers beside the KDF alone: a scenario of its own file (bench/createusers.sh).
 . "$GH_ROOT/bench/createusers.sh"
 createusers_scenario
