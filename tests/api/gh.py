@@ -153,6 +153,11 @@ def wait_until(fn, timeout=15.0, interval=0.1):
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
+def pgctl(action):
+    """Stops, starts or restarts the test stack's PostgreSQL."""
+    subprocess.run([str(ROOT / "dev"), "_pgctl", str(STATE), action], check=True, timeout=60)
+
+
 def own_server(tmp, *args, env=None):
     """`gatehouse serve` of the build under test on a socket in tmp, with env
     added to ours; the caller stops it. Returns (process, socket path)."""

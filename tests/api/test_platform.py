@@ -9,8 +9,8 @@ import time
 
 import fcgi
 from gh import (ADMIN_KEY, GATEHOUSE, ROOT, STATE, children, ctl, expect, get, kill_worker, make_key,
-                make_org, make_user, master_pid, own_server, post, psql, request, split_key, update,
-                wait_until)
+                make_org, make_user, master_pid, own_server, pgctl, post, psql, request, split_key,
+                update, wait_until)
 
 
 # --- health -----------------------------------------------------------------
@@ -384,21 +384,17 @@ def test_sighup_replaces_workers_and_keeps_serving():
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
 
 
-def _pgctl(action):
-    subprocess.run([str(ROOT / "dev"), "_pgctl", str(STATE), action], check=True, timeout=60)
-
-
 def test_postgres_restart_recovers_without_restarting_gatehouse():
     master = master_pid()
     workers = children(master)
-    _pgctl("stop")
+    pgctl("stop")
     try:
         r = get("/readyz")
         assert r.status == 503 and r.json()["reason"] == "database unreachable", r
         r = get("/api/v1/me", key=ADMIN_KEY)
         assert r.status == 503 and r.headers.get("retry-after") == "1", r
     finally:
-        _pgctl("start")
+        pgctl("start")
     wait_until(lambda: get("/readyz").status == 200)
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
@@ -408,7 +404,7 @@ def test_postgres_restart_recovers_without_restarting_gatehouse():
 def test_postgres_restart_under_idle_connections_costs_no_request():
     for _ in range(10):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
-    _pgctl("restart")
+    pgctl("restart")
     # Each worker's connection died with the server; the first use reconnects and retries.
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)

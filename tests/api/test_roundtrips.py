@@ -15,7 +15,7 @@ import tempfile
 import urllib.parse
 
 import fcgi
-from gh import expect, own_server, psql, unique
+from gh import expect, own_server, pgctl, psql, unique
 from pgproxy import Proxy
 from test_users import Org
 
@@ -164,6 +164,17 @@ def test_a_write_is_one_transaction_without_a_round_trip_for_begin_or_the_tenant
             assert trips[-1].tags[-1] == "COMMIT", f"{method} {path}: {tags}"
             assert all(t.tags and not t.errors for t in trips), f"{method} {path}: {tags}"
             assert sum(t.tags.count("BEGIN") for t in trips) == 1, f"{method} {path}: {tags}"
+
+
+def test_a_statement_that_finds_its_connection_dead_is_sent_again_on_a_new_one():
+    o, u, _, _ = populated_org()
+    with worker() as w:
+        body, _ = w.trips("GET", f"/api/v1/users/{u['uid']}", o.keys["admin"])
+        assert body["uid"] == u["uid"]
+        pgctl("restart")
+        # /readyz checks no key first: its statement is the first to meet the dead connection.
+        assert fcgi.get(w.sock, "/readyz")[0] == 200
+        assert w.call("GET", f"/api/v1/users/{u['uid']}", o.keys["admin"])[0] == 200
 
 
 # --- row-level security whatever the order ------------------------------------------
