@@ -54,7 +54,10 @@ db_init(const char *ci)
 	conninfo = strdup(ci);
 }
 
-/* Closes the connection under a transaction, which can then only end. */
+/*
+ * Closes the connection. A transaction part of which had gone to it can then
+ * only end; one of which nothing had gone starts on the next connection.
+ */
 static void
 drop(void)
 {
@@ -62,7 +65,8 @@ drop(void)
 		PQfinish(conn);		/* anything unsent goes with it */
 	conn = NULL;
 	npend = 0;
-	tx_failed = in_tx;
+	if (in_tx && tx_sent)
+		tx_failed = true;
 }
 
 void
@@ -148,7 +152,7 @@ db_connect(void)
 
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return true;
-	db_close();
+	drop();
 	if (conninfo == NULL)
 		return false;
 	conn = PQconnectdbParams(keys, vals, 1);
@@ -165,13 +169,13 @@ db_connect(void)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		log_error("LISTEN failed: %s", PQresultErrorMessage(res));
 		PQclear(res);
-		db_close();
+		drop();
 		return false;
 	}
 	PQclear(res);
 	if (PQenterPipelineMode(conn) != 1) {
 		log_error("pipeline mode refused: %s", PQerrorMessage(conn));
-		db_close();
+		drop();
 		return false;
 	}
 	conn_gen++;
