@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "gatehouse/filter.h"
 #include "gatehouse/users.h"
 
