@@ -104,6 +104,36 @@ def test_a_read_is_one_round_trip():
         assert trips[0].tags[-1] == "SELECT 1"
 
 
+def test_the_dialects_reads_count_as_the_native_ones_they_share():
+    # The vendor surfaces read through the same core calls: a user is one read;
+    # a user's groups, sign-ins or audit trail two (the user, then its rows);
+    # a whole directory (users_list_all) one transaction, its pages in order.
+    o, u, _, _ = populated_org()
+    af = "/attackforge/api/ss"
+    reads = [
+        ("HTTP_X_SSAPI_KEY", f"{af}/users/{u['uid']}", 1),
+        ("HTTP_X_SSAPI_KEY", f"{af}/users/email/{q(u['email'])}", 1),
+        ("HTTP_X_SSAPI_KEY", f"{af}/user/{u['uid']}/groups", 2),
+        ("HTTP_X_SSAPI_KEY", f"{af}/user/{u['uid']}/logins", 2),
+        ("HTTP_X_SSAPI_KEY", f"{af}/user/{u['uid']}/auditlogs", 2),
+        ("HTTP_X_SSAPI_KEY", f"{af}/users", 2),
+        ("HTTP_FACTION_API_KEY", "/faction/api/users/all", 2),
+    ]
+    key = o.keys["super"]
+    with worker() as w:
+        for header, path, want in reads:
+            assert w.call("GET", "/api/v1/me", key)[0] == 200
+            mark = w.px.mark()
+            status, _, body = fcgi.request(w.sock, "GET", path, b"", {header: key})
+            trips = w.px.since(mark)
+            assert status == 200 and jsonlib.loads(body), f"GET {path}: {status} {body}"
+            assert len(trips) == want, f"GET {path}: {[t.tags for t in trips]}"
+            if want == 2 and "BEGIN" in trips[0].tags:
+                assert trips[1].tags == ["COMMIT"], f"GET {path}: {[t.tags for t in trips]}"
+            else:
+                assert all(is_read(t) for t in trips), f"GET {path}: {trips}"
+
+
 def test_a_statement_new_to_the_connection_is_prepared_in_the_same_round_trip():
     o, u, _, _ = populated_org()
     with worker() as w:
