@@ -12,11 +12,12 @@ runs minutes apart. CPU time per request moves much less. Run beside
 It reads the processes of that bench stack from /proc (PostgreSQL of its
 cluster, the gatehouse workers, its nginx; for the ceiling the noop workers
 and the ceiling's nginx; never wrk), takes their CPU time as each scenario
-starts (the "==> NAME: warm-up" lines) and when the table appears, and
-divides each scenario's by its requests (req/s times warm-up plus measured
-seconds). The last column is the ceiling's CPU per request over the
-scenario's: what share of the ceiling the scenario could reach on an idle
-machine, where CPU is the limit (wrk's own CPU left aside).
+starts (the "==> NAME at N connections: warm-up" lines, the table's and the
+sweep's) and when the table appears, and divides each run's by its requests
+(req/s times warm-up plus measured seconds). The last column is the
+ceiling's CPU per request at the same connections over the scenario's: what
+share of the ceiling the scenario could reach on an idle machine, where CPU
+is the limit (wrk's own CPU left aside).
 """
 import os
 import re
@@ -100,11 +101,12 @@ def main(log_path, state):
         except OSError:
             lines = []
         for line in lines[seen:]:
-            m = re.match(r"==> (\S+): warm-up", line)
+            m = re.match(r"==> (\S+) at (\d+) connections: warm-up", line)
             if m:
-                marks.append((m.group(1), snapshot(state, root)))
+                marks.append(((m.group(1), int(m.group(2))), snapshot(state, root)))
             elif line.startswith("scenario ") and marks:
-                marks.append(("end", snapshot(state, root)))
+                # run.sh prints its table once every run, the sweep's too, is over.
+                marks.append((("end", 0), snapshot(state, root)))
                 done = True
                 break
         seen = len(lines)
@@ -113,25 +115,33 @@ def main(log_path, state):
     time.sleep(1)
     with open(log_path) as f:
         text = f.read()
-    m = re.search(r"-d(\d+)s .*\(after (\d+)s warm-up\)", text)
-    seconds = int(m.group(1)) + int(m.group(2))
-    rps = {n: int(r) for n, r in re.findall(r"^(\S+)(?: \(noop\))?\s+(\d+)\s+\S+ms", text, re.M)}
-    rows = []
-    for (name, a), (_, b) in zip(marks, marks[1:]):
+    m = re.search(r"-c(\d+) -d(\d+)s .*\(after (\d+)s warm-up\)", text)
+    conns, seconds = int(m.group(1)), int(m.group(2)) + int(m.group(3))
+    # The table's rows (at BENCH_CONNECTIONS) and the sweep's ("conns scenario req/s …").
+    rps = {(n, conns, "table"): int(r) for n, r in
+           re.findall(r"^(\S+)(?: \(noop\))?\s+(\d+)\s+[\d.]+\s", text, re.M)}
+    rps.update({(n, int(c), "sweep"): int(r) for c, n, r in
+                re.findall(r"^\s+(\d+) (\S+)\s+(\d+)\s+[\d.]+\s", text, re.M)})
+    # The table's runs come first, all at its connections; the sweep's after.
+    phase, seen_keys, rows = "table", set(), []
+    for (key, a), (_, b) in zip(marks, marks[1:]):
+        if key in seen_keys or key[1] != conns:
+            phase = "sweep"
+        seen_keys.add(key)
         used = spent(a, b)
-        n = rps.get(name, 0) * seconds
+        n = rps.get((*key, phase), 0) * seconds
         if n == 0:
             continue
-        sides = ("ceiling-web", "ceiling-app") if name == "ceiling" else ("web", "app", "db")
+        sides = ("ceiling-web", "ceiling-app") if key[0] == "ceiling" else ("web", "app", "db")
         per = {s: used.get(s, 0.0) / n * 1e6 for s in sides}
-        rows.append((name, n, per))
-    ceiling = next((sum(p.values()) for name, _, p in rows if name == "ceiling"), None)
-    print(f"{'scenario':<14} {'requests':>9}  CPU µs per request (server side)")
-    for name, n, per in rows:
+        rows.append(((*key, phase), n, per))
+    ceilings = {(c, ph): sum(p.values()) for (name, c, ph), _, p in rows if name == "ceiling"}
+    print(f"{'scenario':<14} {'conns':>5} {'requests':>9}  CPU µs per request (server side)")
+    for (name, c, ph), n, per in rows:
         total = sum(per.values())
         parts = "  ".join(f"{s} {v:.0f}" for s, v in per.items())
-        share = f"{100 * ceiling / total:.0f}% of ceiling" if ceiling else ""
-        print(f"{name:<14} {n:>9}  {total:6.0f}  ({parts})  {share}")
+        share = f"{100 * ceilings[(c, ph)] / total:.0f}% of ceiling" if (c, ph) in ceilings else ""
+        print(f"{name:<14} {c:>5} {n:>9}  {total:6.0f}  ({parts})  {share}")
 
 
 if __name__ == "__main__":
