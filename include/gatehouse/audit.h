@@ -11,7 +11,9 @@ struct jsonw;
 
 /*
  * Records action on target with changes (a JSON object text, "{}" when none;
- * never secrets). Must run inside db_begin(ctx->org_id). 0 on success.
+ * never secrets). Must run inside db_begin(ctx->org_id). 0 on success. The
+ * row goes with the transaction's next round trip (db_defer), usually the
+ * COMMIT, which then fails if it does.
  */
 int	audit_write(struct core_ctx *, const char *action, const char *target_type,
 	    const char *target_id, const char *changes_json);

@@ -21,6 +21,8 @@ void	 buf_wipe(struct buf *);
 void	 buf_append(struct buf *, const void *, size_t);
 void	 buf_puts(struct buf *, const char *);
 void	 buf_putc(struct buf *, char);
+/* The decimal digits of v, without printf's cost (a response has several). */
+void	 buf_putint(struct buf *, int64_t);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* NUL-terminated view of the contents (valid until the next append). */

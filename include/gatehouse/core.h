@@ -85,10 +85,10 @@ void		 core_id_text(int64_t id, char buf[CORE_ID_LEN]);
 const char	*core_ready(int *schema_version);
 
 /*
- * One transaction per operation: core_begin sets the tenant; core_commit
- * commits, unless the ctx's deadline has passed: then it rolls back and
- * fails CORE_UNAVAILABLE; core_abort rolls back and returns st, for
- * `return core_abort(…)`.
+ * One transaction per change: core_begin sets the tenant; core_commit
+ * commits, unless the ctx's deadline has passed and the transaction wrote:
+ * then it rolls back and fails CORE_UNAVAILABLE; core_abort rolls back and
+ * returns st, for `return core_abort(…)`. A read needs none: see core_read.
  */
 enum core_status core_begin(struct core_ctx *, struct core_err *);
 enum core_status core_commit(struct core_err *);
@@ -99,5 +99,13 @@ enum core_status core_end(enum core_status st, struct core_err *);
 bool		 core_late(const struct core_ctx *);
 /* CORE_UNAVAILABLE, saying the request ran out of time and changed nothing. */
 enum core_status core_too_late(struct core_err *);
+/*
+ * Runs the queries in one round trip (db_read): inside the open transaction,
+ * or outside one as a read of its own, read-only, with the context's org as
+ * the tenant. A failure is named what. Each query's res is the caller's.
+ */
+struct db_query;
+enum core_status core_read(struct core_ctx *, struct db_query *, size_t n, const char *what,
+		    struct core_err *);
 
 #endif

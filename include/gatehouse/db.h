@@ -1,4 +1,4 @@
-/* db.h: the worker's one PostgreSQL connection, lazily prepared statements, tenant transactions. */
+/* db.h: the worker's one PostgreSQL connection, lazily prepared statements, tenant transactions and reads. */
 #ifndef GATEHOUSE_DB_H
 #define GATEHOUSE_DB_H
 
@@ -34,10 +34,16 @@ enum db_status {
 void		 db_init(const char *conninfo);
 void		 db_close(void);
 /*
- * Runs stmt with text parameters (NULL = SQL NULL). Returns the result
- * (tuples or command OK; caller PQclears) or NULL with db_status() set.
- * Outside a transaction a statement that hit a dead connection is retried
- * once on a fresh one.
+ * Every call below that waits for the server costs one round trip: what has
+ * to go first (a transaction's BEGIN and tenant, the Parse of a statement new
+ * to this connection, statements deferred with db_defer) travels in the same
+ * flush (libpq's pipeline mode).
+ *
+ * Runs stmt with text parameters (NULL = SQL NULL): in the open transaction,
+ * or outside one on its own, without a tenant. Returns the result (tuples or
+ * command OK; caller PQclears) or NULL with db_status() set. A statement that
+ * finds the connection dead (a server restart) is sent once more on a fresh
+ * one, unless part of its transaction had already reached the old one.
  */
 PGresult	*db_exec(struct db_stmt *, const char *const *params);
 /*
@@ -45,6 +51,32 @@ PGresult	*db_exec(struct db_stmt *, const char *const *params);
  * $n placeholders only). Same result contract as db_exec.
  */
 PGresult	*db_exec_sql(const char *sql, int nparams, const char *const *params);
+
+/* One query of a read: a prepared statement, or SQL from the filter compiler. */
+struct db_query {
+	struct db_stmt		*stmt;		/* or NULL, and: */
+	const char		*sql;		/* whitelisted names and $n only */
+	int			 nparams;	/* of sql */
+	const char *const	*params;
+	PGresult		*res;		/* its answer (caller PQclears); NULL after a failure */
+};
+#define DB_QUERY(s, p)	((struct db_query){ (s), NULL, 0, (p), NULL })
+/*
+ * Runs the queries, in order, in one round trip. In the open transaction they
+ * run in it; outside one they are a read of their own: one implicit
+ * transaction, read-only, whose first statement makes org the tenant — so
+ * row-level security holds exactly as in a transaction of db_begin, and the
+ * tenant ends with it. Returns DB_OK with every res set, or the failure with
+ * none. At most 20 queries.
+ */
+enum db_status	 db_read(int64_t org_id, struct db_query *, size_t n);
+/*
+ * Queues stmt in the open transaction without waiting for it: it goes to the
+ * server with the next call that waits (a statement, COMMIT), and a failure
+ * of it is that call's failure. For statements whose answer nobody reads
+ * (audit rows, deletions). Outside a transaction it runs at once, like db_exec.
+ */
+enum db_status	 db_defer(struct db_stmt *, const char *const *params);
 enum db_status	 db_status(void);
 
 /*
@@ -87,10 +119,18 @@ int		 db_auth_notifications(void (*fn)(const char *payload, void *arg), void *ar
  */
 int		 db_wait(const char *channel, int timeout_ms);
 
-/* BEGIN and make org the tenant for row-level security until COMMIT/ROLLBACK. */
+/*
+ * A transaction with org as the tenant for row-level security until
+ * COMMIT/ROLLBACK. Nothing is sent until its first statement, which carries
+ * BEGIN and the tenant; one in which nothing ran ends without a word.
+ */
 enum db_status	 db_begin(int64_t org_id);
-/* Makes org the tenant for the rest of the open transaction (found after BEGIN). */
+/*
+ * Makes org the tenant for the rest of the open transaction (found after
+ * BEGIN); it travels with the next statement, whose failure it shares.
+ */
 enum db_status	 db_tenant(int64_t org_id);
+/* Commits (one round trip, carrying what was deferred); a failure rolls back. */
 enum db_status	 db_commit(void);
 void		 db_rollback(void);
 bool		 db_in_tx(void);

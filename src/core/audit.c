@@ -26,7 +26,6 @@ audit_write_many(struct core_ctx *c, const char *action, const char *target_type
 {
 	char		 org[CORE_ID_LEN], uid[CORE_ID_LEN], kid[CORE_ID_LEN];
 	const char	*p[9] = { org, NULL, NULL, "operator" };
-	PGresult	*r;
 
 	core_id_text(c->org_id, org);
 	if (c->actor != NULL) {
@@ -46,9 +45,9 @@ audit_write_many(struct core_ctx *c, const char *action, const char *target_type
 	p[6] = events_json;
 	p[7] = c->request_id ? c->request_id : "";
 	p[8] = c->address;
-	if ((r = db_exec(&st_audit_insert_many, p)) == NULL)
+	/* Nobody reads its answer: it goes with the COMMIT, a failure of it failing that. */
+	if (db_defer(&st_audit_insert_many, p) != DB_OK)
 		return core_db_fail(e, "audit event");
-	PQclear(r);
 	return CORE_OK;
 }
 
@@ -191,6 +190,7 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 {
 	char		 lim[16], *action = NULL;
 	const char	*p[7];
+	struct db_query	 rq = DB_QUERY(&st_audit_list, p);
 	PGresult	*r;
 	enum core_status st;
 	size_t		 rows;
@@ -218,22 +218,21 @@ audit_list(struct core_ctx *c, const struct audit_query *q, struct audit_event *
 	p[4] = q->until;
 	p[5] = q->cursor;
 	p[6] = lim;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_read(c, &rq, 1, "audit log", e)) != CORE_OK)
 		return st;
-	if ((r = db_exec(&st_audit_list, p)) == NULL)
-		return core_abort(core_db_fail(e, "audit log"));
+	r = rq.res;
 	rows = (size_t)PQntuples(r);
 	*n = rows > (size_t)q->limit ? (size_t)q->limit : rows;
 	if ((*out = arena_alloc(c->arena, (*n ? *n : 1) * sizeof(**out))) == NULL) {
 		PQclear(r);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < *n; i++)
 		rows_fill(&event_rows, c->arena, r, (int)i, &(*out)[i]);
 	if (rows > (size_t)q->limit && *n > 0)
 		*next = (*out)[*n - 1].id;
 	PQclear(r);
-	return core_commit(e);
+	return CORE_OK;
 }
 
 /* The events by user $1 (its id) or about it ($2, its uid), of action $3 (NULL: any). */
@@ -261,15 +260,13 @@ audit_of_user(struct core_ctx *c, const struct user_ref *ref, const char *action
 	*total = 0;
 	if ((st = core_check_offset_page(offset, limit, e)) != CORE_OK ||
 	    (st = action_pattern(c, action, &pattern, e)) != CORE_OK ||
-	    (st = core_begin(c, e)) != CORE_OK)
+	    (st = users_load(c, ref, false, &u, e)) != CORE_OK)	/* a read of its own */
 		return st;
-	if ((st = users_load(c, ref, false, &u, e)) != CORE_OK)
-		return core_abort(st);
 	core_id_text(u.id, id);
 	p[1] = u.uid;
 	p[2] = pattern;
 	snprintf(off, sizeof(off), "%d", offset);
 	snprintf(lim, sizeof(lim), "%d", limit);
-	return core_end(rows_page(c, &st_audit_user, &st_audit_user_count, p, &event_rows,
-	    "audit log", (void **)out, n, total, e), e);
+	return rows_page(c, &st_audit_user, &st_audit_user_count, p, &event_rows,
+	    "audit log", (void **)out, n, total, e);
 }

@@ -115,6 +115,14 @@ core_end(enum core_status st, struct core_err *e)
 }
 
 enum core_status
+core_read(struct core_ctx *c, struct db_query *q, size_t n, const char *what, struct core_err *e)
+{
+	if (db_read(c->org_id, q, n) != DB_OK)
+		return core_db_fail(e, what);
+	return CORE_OK;
+}
+
+enum core_status
 core_check_line(const char *v, const char *field, size_t max, struct core_err *e)
 {
 	if (v == NULL || *v == '\0')

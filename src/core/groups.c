@@ -108,18 +108,29 @@ static const struct rows_col group_cols[GROUP_NCOLS] = {
 static const struct rows_kind group_rows = { "group", GROUP_NCOLS, sizeof(struct group),
 	group_cols, NULL };
 
-/* Reads one group by key with stmt (plain, shared or locked) inside the transaction. */
+/* CORE_NOT_FOUND naming the group, when no group has key. */
+static enum core_status
+no_group(const char *key, struct core_err *e)
+{
+	return core_fail(e, CORE_NOT_FOUND, "group", "no group with key \"%.100s\"", key ? key : "");
+}
+
+/*
+ * Reads one group by key with stmt (plain, shared or locked) inside the
+ * transaction, or outside one as a read of its own.
+ */
 static enum core_status
 group_load(struct core_ctx *c, struct db_stmt *stmt, const char *key, struct group *g,
     struct core_err *e)
 {
 	const char	*p[1] = { key };
-	char		 msg[128];
+	enum core_status st;
 
-	snprintf(msg, sizeof(msg), "no group with key \"%.100s\"", key ? key : "");
 	if (!key_ok(key))
-		return core_fail(e, CORE_NOT_FOUND, "group", "%s", msg);
-	return rows_one(c, stmt, p, &group_rows, g, "group", msg, e);
+		return no_group(key, e);
+	if ((st = rows_one(c, stmt, p, &group_rows, g, "group", "", e)) == CORE_NOT_FOUND)
+		return no_group(key, e);
+	return st;
 }
 
 enum core_status
@@ -138,7 +149,6 @@ groups_create(struct core_ctx *c, const char *key, const char *name, struct grou
 {
 	const char	*p[2] = { key, name ? name : key };
 	enum core_status st;
-	PGresult	*r;
 
 	if (key == NULL || *key == '\0')
 		return core_fail(e, CORE_INVALID, "key", "key is required");
@@ -148,11 +158,12 @@ groups_create(struct core_ctx *c, const char *key, const char *name, struct grou
 	if ((st = core_check_line(p[1], "name", 100, e)) != CORE_OK ||
 	    (st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((r = db_exec(&st_group_insert, p)) == NULL)
+	/* The insert travels with the read back: one round trip, whose failure may be the insert's. */
+	if (db_defer(&st_group_insert, p) != DB_OK ||
+	    ((st = group_load(c, &st_group_get, key, out, e)) != CORE_OK && db_status() != DB_OK))
 		return core_abort(core_taken(e, "key", "group",
 		    "a group with key \"%.100s\" already exists", key));
-	PQclear(r);
-	if ((st = group_load(c, &st_group_get, key, out, e)) != CORE_OK)
+	if (st != CORE_OK)
 		return core_abort(st);
 	{
 		const char *const ch[][3] = { { "key", NULL, out->key }, { "name", NULL, out->name } };
@@ -166,17 +177,13 @@ groups_create(struct core_ctx *c, const char *key, const char *name, struct grou
 enum core_status
 groups_get(struct core_ctx *c, const char *key, struct group *out, struct core_err *e)
 {
-	enum core_status st;
-
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	return core_end(group_load(c, &st_group_get, key, out, e), e);
+	return group_load(c, &st_group_get, key, out, e);	/* a read of its own */
 }
 
 enum core_status
 groups_list(struct core_ctx *c, struct group **out, size_t *n, struct core_err *e)
 {
-	return rows_list(c, &st_group_list, NULL, &group_rows, "list", (void **)out, n, e);
+	return rows_read(c, &st_group_list, NULL, &group_rows, "list", (void **)out, n, e);
 }
 
 /*
@@ -213,7 +220,7 @@ groups_delete_reaching(struct core_ctx *c, const struct groups_reach *k, int64_t
 	core_id_text(held, count);
 	snprintf(action, sizeof(action), "%s.delete", k->type);
 	if ((st = groups_none_above_actor(c, k->levels, id, e)) != CORE_OK ||
-	    (st = rows_exec_on(k->del, id, NULL, k->type, e)) != CORE_OK)
+	    (st = rows_defer_on(k->del, id, k->type, e)) != CORE_OK)
 		return st;
 	return audit_changes(c, action, k->type, target, ch, 2, e);
 }
@@ -253,10 +260,12 @@ DB_STMT(st_member_delete, 2,
     "DELETE FROM gatehouse.group_members"
     " WHERE org_id = gatehouse.current_org() AND group_id = $1::bigint AND user_id = $2::bigint"
     " RETURNING role");
+/* By the group's key, so the page is read together with the group itself (st_group_get). */
 DB_STMT(st_member_page, 3,
     "SELECT u.id, u.uid, u.username, u.email, m.role, gatehouse.iso(m.created_at), m.access"
     " FROM gatehouse.group_members m JOIN gatehouse.users u ON u.org_id = m.org_id AND u.id = m.user_id"
-    " WHERE m.org_id = gatehouse.current_org() AND m.group_id = $1::bigint"
+    " WHERE m.org_id = gatehouse.current_org() AND m.group_id = (SELECT g.id FROM gatehouse.groups g"
+    "  WHERE g.org_id = gatehouse.current_org() AND lower(g.key) = lower($1))"
     " AND u.status <> 'removed' AND u.id > $2::bigint ORDER BY u.id LIMIT $3::int");
 DB_STMT(st_user_groups, 1,
     "SELECT g.key, g.name, m.role, gatehouse.iso(m.created_at), m.access, gatehouse.iso(m.updated_at)"
@@ -471,8 +480,9 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
     struct member_page *out, struct core_err *e)
 {
 	struct group	 g;
-	char		 gid[24], lim[16];
-	const char	*p[3] = { gid, cursor ? cursor : "0", lim };
+	char		 lim[16];
+	const char	*p[3] = { key, cursor ? cursor : "0", lim };
+	struct db_query	 q[2] = { DB_QUERY(&st_group_get, p), DB_QUERY(&st_member_page, p) };
 	enum core_status st;
 	PGresult	*r;
 	size_t		 got;
@@ -482,20 +492,23 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 		return st;
 	if (cursor != NULL && !valid_id(cursor))
 		return core_fail(e, CORE_INVALID, "cursor", "cursor is not from this list");
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	if ((st = group_load(c, &st_group_get, key, &g, e)) != CORE_OK)
-		return core_abort(st);
-	core_id_text(g.id, gid);
+	if (!key_ok(key))
+		return no_group(key, e);
 	snprintf(lim, sizeof(lim), "%d", limit + 1);	/* one more tells whether a page follows */
-	if ((r = db_exec(&st_member_page, p)) == NULL)
-		return core_abort(core_db_fail(e, "group members"));
+	/* The group and the page together: one round trip. */
+	if ((st = core_read(c, q, 2, "group members", e)) != CORE_OK)
+		return st;
+	r = q[1].res;
+	if ((st = rows_take_one(c, q[0].res, &group_rows, &g, "group", "", e)) != CORE_OK) {
+		PQclear(r);
+		return st == CORE_NOT_FOUND ? no_group(key, e) : st;
+	}
 	got = (size_t)PQntuples(r);
 	out->n = got > (size_t)limit ? (size_t)limit : got;
 	if ((out->members = arena_alloc(c->arena, (out->n ? out->n : 1) * sizeof(*out->members)))
 	    == NULL) {
 		PQclear(r);
-		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "out of memory"));
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < out->n; i++) {
 		struct group_member *m = &out->members[i];
@@ -513,7 +526,7 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 		out->next_cursor = arena_printf(c->arena, "%lld",
 		    (long long)out->members[out->n - 1].user_id);
 	PQclear(r);
-	return core_commit(e);
+	return CORE_OK;
 }
 
 static void
@@ -540,14 +553,13 @@ groups_of_user(struct core_ctx *c, const struct user_ref *ref, struct user_group
 	char		 uid[24];
 	enum core_status st;
 
+	/*
+	 * Two reads of their own: each statement of a READ COMMITTED transaction
+	 * takes its own snapshot, so one transaction would not make them agree more.
+	 */
 	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
 	if ((st = userattrs_user(c, ref, false, &u, e)) != CORE_OK)
-		return core_abort(st);
+		return st;
 	core_id_text(u.id, uid);
-	if ((st = rows_read(c, &st_user_groups, uid, &user_group_rows, "list", (void **)out, n, e))
-	    != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return rows_read(c, &st_user_groups, uid, &user_group_rows, "list", (void **)out, n, e);
 }

@@ -198,6 +198,6 @@ keys_list(struct core_ctx *c, bool all, struct api_key **out, size_t *n, struct 
 	if (all && core_actor_level(c) < LEVEL_ADMIN)
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may list every key");
 	core_id_text((c->actor ? c->actor->user_id : 0), uid);
-	return rows_list(c, all ? &st_keys_all : &st_keys_mine, all ? NULL : uid, &key_rows,
+	return rows_read(c, all ? &st_keys_all : &st_keys_mine, all ? NULL : uid, &key_rows,
 	    "api keys", (void **)out, n, e);
 }

@@ -88,13 +88,17 @@ settings_from_row(struct arena *a, PGresult *r, struct org_settings *o)
 	o->reset_token_hours = (int)db_int(r, 0, 10);
 }
 
+/* The org's settings, locked for the transaction when lock (else, outside one, a read of its own). */
 static enum core_status
 load(struct core_ctx *c, bool lock, struct org_settings *o, struct core_err *e)
 {
-	PGresult *r = db_exec(lock ? &st_org_get_lock : &st_org_get, NULL);
+	struct db_query	 q = DB_QUERY(lock ? &st_org_get_lock : &st_org_get, NULL);
+	enum core_status st;
+	PGresult	*r;
 
-	if (r == NULL)
-		return core_db_fail(e, "org");
+	if ((st = core_read(c, &q, 1, "org", e)) != CORE_OK)
+		return st;
+	r = q.res;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		return core_fail(e, CORE_NOT_FOUND, NULL, "no such org");
@@ -107,11 +111,7 @@ load(struct core_ctx *c, bool lock, struct org_settings *o, struct core_err *e)
 enum core_status
 org_get(struct core_ctx *c, struct org_settings *o, struct core_err *e)
 {
-	enum core_status st;
-
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	return core_end(load(c, false, o, e), e);
+	return load(c, false, o, e);
 }
 
 /* The settings besides the tier, in st_org_update's order, and as text for it and the audit. */

@@ -14,16 +14,14 @@ int
 outbox_queue(struct core_ctx *c, const char *to, const char *template, const char *payload)
 {
 	const char	*p[3] = { to, template, payload };
-	PGresult	*r;
 
 	(void)c;
-	if ((r = db_exec(&st_outbox_insert, p)) == NULL)
+	/*
+	 * Delivered to the mailer at commit, and only if the transaction commits;
+	 * nobody reads either answer, so both go with the transaction's next round trip.
+	 */
+	if (db_defer(&st_outbox_insert, p) != DB_OK || db_defer(&st_outbox_notify, NULL) != DB_OK)
 		return -1;
-	PQclear(r);
-	/* Delivered to the mailer at commit, and only if the transaction commits. */
-	if ((r = db_exec(&st_outbox_notify, NULL)) == NULL)
-		return -1;
-	PQclear(r);
 	return 0;
 }
 

@@ -100,7 +100,10 @@ static const struct rows_col assignment_cols[ASSIGN_NCOLS] = {
 static const struct rows_kind assignment_rows = { "policy assignment", ASSIGN_NCOLS,
 	sizeof(struct policy_assignment), assignment_cols, NULL };
 
-/* Reads one policy by id with stmt (plain, shared or locked) inside the transaction. */
+/*
+ * Reads one policy by id with stmt (plain, shared or locked) inside the
+ * transaction, or outside one as a read of its own.
+ */
 static enum core_status
 policy_load(struct core_ctx *c, struct db_stmt *stmt, const char *id, struct policy *p,
     struct core_err *e)
@@ -177,7 +180,7 @@ policies_create(struct core_ctx *c, const char *name, const char *description, s
 enum core_status
 policies_list(struct core_ctx *c, struct policy **out, size_t *n, struct core_err *e)
 {
-	return rows_list(c, &st_policy_list, NULL, &policy_rows, "list", (void **)out, n, e);
+	return rows_read(c, &st_policy_list, NULL, &policy_rows, "list", (void **)out, n, e);
 }
 
 enum core_status
@@ -309,17 +312,22 @@ enum core_status
 policies_assignments(struct core_ctx *c, const char *id, struct policy_assignment **out,
     size_t *n, struct core_err *e)
 {
+	const char	*q[1] = { id };
+	struct db_query	 rq[2] = { DB_QUERY(&st_policy_get, q), DB_QUERY(&st_assignment_list, q) };
 	struct policy	 p;
-	char		 pid[24];
 	enum core_status st;
 
 	*n = 0;
-	if ((st = policy_begin(c, &st_policy_get, id, &p, pid, e)) != CORE_OK)
+	if (id == NULL || !valid_id(id))
+		return core_fail(e, CORE_NOT_FOUND, NULL, "no such policy");
+	/* The policy and its assignments together: one round trip. */
+	if ((st = core_read(c, rq, 2, "list", e)) != CORE_OK)
 		return st;
-	if ((st = rows_read(c, &st_assignment_list, pid, &assignment_rows, "list", (void **)out, n,
-	    e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	if ((st = rows_take_one(c, rq[0].res, &policy_rows, &p, NULL, "no such policy", e)) != CORE_OK) {
+		PQclear(rq[1].res);
+		return st;
+	}
+	return rows_take(c, rq[1].res, &assignment_rows, (void **)out, n, e);
 }
 
 /* Folds the rows of st_user_policies (ordered by policy) into one entry per policy. */
@@ -366,20 +374,17 @@ policies_of_user(struct core_ctx *c, const struct user_ref *ref, struct user_pol
 	struct user	 u;
 	char		 uid[24];
 	const char	*q[1] = { uid };
+	struct db_query	 rq = DB_QUERY(&st_user_policies, q);
 	enum core_status st;
-	PGresult	*r;
 
+	/* Two reads of their own, as groups_of_user. */
 	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
 	if ((st = userattrs_user(c, ref, false, &u, e)) != CORE_OK)
-		return core_abort(st);
+		return st;
 	core_id_text(u.id, uid);
-	if ((r = db_exec(&st_user_policies, q)) == NULL)
-		return core_abort(core_db_fail(e, "policies"));
-	st = fold_user_policies(c->arena, r, out, n, e);
-	PQclear(r);
-	if (st != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	if ((st = core_read(c, &rq, 1, "policies", e)) != CORE_OK)
+		return st;
+	st = fold_user_policies(c->arena, rq.res, out, n, e);
+	PQclear(rq.res);
+	return st;
 }

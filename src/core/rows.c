@@ -33,20 +33,48 @@ rows_fill(const struct rows_kind *k, struct arena *a, PGresult *r, int row, void
 }
 
 enum core_status
+rows_take_one(struct core_ctx *c, PGresult *r, const struct rows_kind *k, void *out,
+    const char *field, const char *msg, struct core_err *e)
+{
+	enum core_status st = CORE_OK;
+
+	if (PQntuples(r) != 1 || PQnfields(r) != k->ncols)
+		st = core_fail(e, CORE_NOT_FOUND, field, "%s", msg);
+	else
+		rows_fill(k, c->arena, r, 0, out);
+	PQclear(r);
+	return st;
+}
+
+enum core_status
+rows_take(struct core_ctx *c, PGresult *r, const struct rows_kind *k, void **out, size_t *n,
+    struct core_err *e)
+{
+	char *v;
+
+	*n = (size_t)PQntuples(r);
+	if ((v = arena_alloc(c->arena, (*n ? *n : 1) * k->size)) == NULL) {
+		*n = 0;
+		PQclear(r);
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < *n; i++)
+		rows_fill(k, c->arena, r, (int)i, v + i * k->size);
+	PQclear(r);
+	*out = v;
+	return CORE_OK;
+}
+
+enum core_status
 rows_one(struct core_ctx *c, struct db_stmt *stmt, const char *const *p,
     const struct rows_kind *k, void *out, const char *field, const char *msg, struct core_err *e)
 {
-	PGresult *r;
+	struct db_query	 q = DB_QUERY(stmt, p);
+	enum core_status st;
 
-	if ((r = db_exec(stmt, p)) == NULL)
-		return core_db_fail(e, field ? field : k->what);
-	if (PQntuples(r) != 1 || PQnfields(r) != k->ncols) {
-		PQclear(r);
-		return core_fail(e, CORE_NOT_FOUND, field, "%s", msg);
-	}
-	rows_fill(k, c->arena, r, 0, out);
-	PQclear(r);
-	return CORE_OK;
+	if ((st = core_read(c, &q, 1, field ? field : k->what, e)) != CORE_OK)
+		return st;
+	return rows_take_one(c, q.res, k, out, field, msg, e);
 }
 
 enum core_status
@@ -62,34 +90,30 @@ enum core_status
 rows_fetch(struct core_ctx *c, struct db_stmt *stmt, const char *const *params,
     const struct rows_kind *k, const char *what, void **out, size_t *n, struct core_err *e)
 {
-	PGresult	*r;
-	char		*v;
-
-	*n = 0;
-	if ((r = db_exec(stmt, params)) == NULL)
-		return core_db_fail(e, what);
-	*n = (size_t)PQntuples(r);
-	if ((v = arena_alloc(c->arena, (*n ? *n : 1) * k->size)) == NULL) {
-		PQclear(r);
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	}
-	for (size_t i = 0; i < *n; i++)
-		rows_fill(k, c->arena, r, (int)i, v + i * k->size);
-	PQclear(r);
-	*out = v;
-	return CORE_OK;
-}
-
-enum core_status
-rows_list(struct core_ctx *c, struct db_stmt *stmt, const char *param, const struct rows_kind *k,
-    const char *what, void **out, size_t *n, struct core_err *e)
-{
+	struct db_query	 q = DB_QUERY(stmt, params);
 	enum core_status st;
 
 	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = core_read(c, &q, 1, what, e)) != CORE_OK)
 		return st;
-	return core_end(rows_read(c, stmt, param, k, what, out, n, e), e);
+	return rows_take(c, q.res, k, out, n, e);
+}
+
+enum core_status
+rows_page(struct core_ctx *c, struct db_stmt *list, struct db_stmt *count,
+    const char *const *params, const struct rows_kind *k, const char *what, void **out, size_t *n,
+    int64_t *total, struct core_err *e)
+{
+	struct db_query	 q[2] = { DB_QUERY(list, params), DB_QUERY(count, params) };
+	enum core_status st;
+
+	*n = 0;
+	*total = 0;
+	if ((st = core_read(c, q, 2, what, e)) != CORE_OK)
+		return st;
+	*total = db_int(q[1].res, 0, 0);
+	PQclear(q[1].res);
+	return rows_take(c, q[0].res, k, out, n, e);
 }
 
 PGresult *
@@ -118,6 +142,18 @@ rows_exec_on(struct db_stmt *stmt, int64_t id, const char *arg, const char *what
 }
 
 enum core_status
+rows_defer_on(struct db_stmt *stmt, int64_t id, const char *what, struct core_err *e)
+{
+	char		 sid[CORE_ID_LEN];
+	const char	*p[1] = { sid };
+
+	core_id_text(id, sid);
+	if (db_defer(stmt, p) != DB_OK)
+		return core_db_fail(e, what);
+	return CORE_OK;
+}
+
+enum core_status
 rows_int_on(struct db_stmt *stmt, int64_t id, const char *what, int64_t *out, struct core_err *e)
 {
 	PGresult *r;
@@ -125,24 +161,6 @@ rows_int_on(struct db_stmt *stmt, int64_t id, const char *what, int64_t *out, st
 	if ((r = rows_on(stmt, id, NULL, what, e)) == NULL)
 		return e->status;
 	*out = db_int(r, 0, 0);
-	PQclear(r);
-	return CORE_OK;
-}
-
-enum core_status
-rows_page(struct core_ctx *c, struct db_stmt *list, struct db_stmt *count,
-    const char *const *params, const struct rows_kind *k, const char *what, void **out, size_t *n,
-    int64_t *total, struct core_err *e)
-{
-	enum core_status st;
-	PGresult	*r;
-
-	*total = 0;
-	if ((st = rows_fetch(c, list, params, k, what, out, n, e)) != CORE_OK)
-		return st;
-	if ((r = db_exec(count, params)) == NULL)
-		return core_db_fail(e, what);
-	*total = db_int(r, 0, 0);
 	PQclear(r);
 	return CORE_OK;
 }

@@ -1,7 +1,7 @@
 /*
- * rows.h: statement results into core records — one row, every row, or a
- * whole list in its own transaction — for the modules of src/core (not in
- * include/: no surface reads rows).
+ * rows.h: statement results into core records — one row or every row, in
+ * the caller's transaction or as a read of their own — for the modules of
+ * src/core (not in include/: no surface reads rows).
  */
 #ifndef GATEHOUSE_ROWS_H
 #define GATEHOUSE_ROWS_H
@@ -49,9 +49,18 @@ struct rows_kind {
 void	rows_fill(const struct rows_kind *, struct arena *, PGresult *, int row, void *out);
 
 /*
- * Runs stmt, which must answer one row of the kind's columns, and fills out.
- * No such row is CORE_NOT_FOUND with msg, naming field (or none). Inside the
- * caller's transaction.
+ * Fills out from r, which must hold one row of the kind's columns; no such
+ * row is CORE_NOT_FOUND with msg, naming field (or none). Clears r.
+ */
+enum core_status rows_take_one(struct core_ctx *, PGresult *r, const struct rows_kind *,
+		    void *out, const char *field, const char *msg, struct core_err *);
+/* Fills an arena array with every row of r; clears r. */
+enum core_status rows_take(struct core_ctx *, PGresult *r, const struct rows_kind *, void **out,
+		    size_t *n, struct core_err *);
+/*
+ * Runs stmt, which must answer one row of the kind's columns, and fills out
+ * (rows_take_one). Inside the caller's transaction, or outside one as a read
+ * of its own (core_read): one round trip either way.
  */
 enum core_status rows_one(struct core_ctx *, struct db_stmt *, const char *const *params,
 		    const struct rows_kind *, void *out, const char *field, const char *msg,
@@ -59,7 +68,7 @@ enum core_status rows_one(struct core_ctx *, struct db_stmt *, const char *const
 /*
  * Runs stmt (one parameter, or none when param is NULL) and fills an arena
  * array with every row; what names the list in a database failure. Inside
- * the caller's transaction.
+ * the caller's transaction, or outside one as a read of its own.
  */
 enum core_status rows_read(struct core_ctx *, struct db_stmt *, const char *param,
 		    const struct rows_kind *, const char *what, void **out, size_t *n,
@@ -69,28 +78,30 @@ enum core_status rows_fetch(struct core_ctx *, struct db_stmt *, const char *con
 		    const struct rows_kind *, const char *what, void **out, size_t *n,
 		    struct core_err *);
 /*
- * One page of a list and the total it is a page of: list fills the array as
- * rows_fetch does, count answers the total in one cell; both take params
- * (count reads only its own first ones). Inside the caller's transaction.
+ * One page of a list and the total it is a page of, in one round trip: list
+ * fills the array as rows_fetch does, count answers the total in one cell;
+ * both take params (count reads only its own first ones). Inside the
+ * caller's transaction, or outside one as a read of its own.
  */
 enum core_status rows_page(struct core_ctx *, struct db_stmt *list, struct db_stmt *count,
 		    const char *const *params, const struct rows_kind *, const char *what,
 		    void **out, size_t *n, int64_t *total, struct core_err *);
-/* rows_read in a transaction of its own. */
-enum core_status rows_list(struct core_ctx *, struct db_stmt *, const char *param,
-		    const struct rows_kind *, const char *what, void **out, size_t *n,
-		    struct core_err *);
 
 /*
- * Runs stmt on one record: $1 is id, and $2, for statements that take it,
- * arg. The result (the caller PQclears it), or NULL with the failure, named
- * what, in e.
+ * Runs stmt on one record inside the caller's transaction: $1 is id, and $2,
+ * for statements that take it, arg. The result (the caller PQclears it), or
+ * NULL with the failure, named what, in e.
  */
 PGresult	*rows_on(struct db_stmt *, int64_t id, const char *arg, const char *what,
 		    struct core_err *);
 /* rows_on for the statement's effect alone. */
 enum core_status rows_exec_on(struct db_stmt *, int64_t id, const char *arg, const char *what,
 		    struct core_err *);
+/*
+ * rows_exec_on without waiting: the statement goes with the transaction's
+ * next round trip (db_defer), and a failure of it is that one's.
+ */
+enum core_status rows_defer_on(struct db_stmt *, int64_t id, const char *what, struct core_err *);
 /* rows_on for the integer (a count) in the first cell of its answer. */
 enum core_status rows_int_on(struct db_stmt *, int64_t id, const char *what, int64_t *out,
 		    struct core_err *);

@@ -165,7 +165,7 @@ enum core_status
 teams_list(struct core_ctx *c, struct team **out, size_t *n, struct core_err *e)
 {
 	*out = NULL;
-	return rows_list(c, &st_team_list, NULL, &team_rows, "team list", (void **)out, n, e);
+	return rows_read(c, &st_team_list, NULL, &team_rows, "team list", (void **)out, n, e);
 }
 
 enum core_status

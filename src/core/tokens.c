@@ -42,10 +42,8 @@ tokens_issue(struct core_ctx *c, int64_t user_id, enum token_purpose purpose, in
 	if (secret_new(secret, sizeof(secret), digest) != 0)
 		return -1;
 	secret_hex(digest, hex);
-	if ((r = db_exec(&st_token_retire, p)) == NULL)
-		goto out;
-	PQclear(r);
-	if ((r = db_exec(&st_token_insert, p)) == NULL)
+	/* The retirement travels with the insert: one round trip. */
+	if (db_defer(&st_token_retire, p) != DB_OK || (r = db_exec(&st_token_insert, p)) == NULL)
 		goto out;
 	if (PQntuples(r) == 1) {
 		rc = secret_format(out, SECRET_TOKEN_MAX, "gt", c->org_id, db_int(r, 0, 0), secret);

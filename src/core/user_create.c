@@ -176,19 +176,19 @@ password_policies(struct core_ctx *c, const struct user_create *reqs,
     const struct user_patch *effs, struct user_result *res, size_t n, struct core_err *e)
 {
 	enum core_status st;
-	size_t		 org_min;
+	size_t		 org_min = 0;
+	bool		 read = false;
 
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	st = users_password_min(&org_min, e);
-	db_rollback();
-	if (st != CORE_OK)
-		return st;
 	for (size_t i = 0; i < n; i++) {
-		size_t min = reqs[i].password_min > org_min ? reqs[i].password_min : org_min;
+		size_t min;
 
 		if (res[i].status != CORE_OK || reqs[i].password == NULL)
 			continue;
+		/* Read once, and only when a password needs it: a read of its own. */
+		if (!read && (st = users_password_min(c, &org_min, e)) != CORE_OK)
+			return st;
+		read = true;
+		min = reqs[i].password_min > org_min ? reqs[i].password_min : org_min;
 		res[i].status = users_check_password(reqs[i].password, min,
 		    effs[i].val[UF_USERNAME], effs[i].val[UF_EMAIL], &res[i].err);
 	}

@@ -36,13 +36,11 @@ users_logins(struct core_ctx *c, const struct user_ref *ref, int offset, int lim
 	*n = 0;
 	*total = 0;
 	if ((st = core_check_offset_page(offset, limit, e)) != CORE_OK ||
-	    (st = core_begin(c, e)) != CORE_OK)
+	    (st = users_load(c, ref, false, &u, e)) != CORE_OK)	/* a read of its own */
 		return st;
-	if ((st = users_load(c, ref, false, &u, e)) != CORE_OK)
-		return core_abort(st);
 	core_id_text(u.id, id);
 	snprintf(off, sizeof(off), "%d", offset);
 	snprintf(lim, sizeof(lim), "%d", limit);
-	return core_end(rows_page(c, &st_logins, &st_logins_count, p, &login_rows, "sign-ins",
-	    (void **)out, n, total, e), e);
+	return rows_page(c, &st_logins, &st_logins_count, p, &login_rows, "sign-ins",
+	    (void **)out, n, total, e);
 }

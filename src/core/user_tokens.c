@@ -68,7 +68,7 @@ redeem(struct core_ctx *c, enum token_purpose purpose, const char *password,
 	} else {
 		if (password == NULL || *password == '\0')
 			return core_fail(e, CORE_INVALID, "password", "password is required");
-		if ((st = users_password_min(&min, e)) != CORE_OK ||
+		if ((st = users_password_min(c, &min, e)) != CORE_OK ||
 		    (st = users_check_password(password, min, t->username, t->email, e)) != CORE_OK)
 			return st;
 		if (password_hash(password, hash) != 0)

@@ -29,18 +29,25 @@ userattrs_user(struct core_ctx *c, const struct user_ref *ref, bool change, stru
 }
 
 /*
- * Runs stmt with the user's id and copies column 0 (and 1, when the result
- * has it) of each row into arena strings: v0[i], v1[i].
+ * Runs stmt with the user's id (in the transaction, or as a read of its own)
+ * and copies column 0 (and 1, when the result has it) of each row into arena
+ * strings: v0[i], v1[i].
  */
 static enum core_status
 read_set(struct core_ctx *c, struct db_stmt *stmt, int64_t user_id, const char ***v0,
     const char ***v1, size_t *n, struct core_err *e)
 {
+	char		 sid[CORE_ID_LEN];
+	const char	*p[1] = { sid };
+	struct db_query	 q = DB_QUERY(stmt, p);
+	enum core_status st;
 	PGresult	*r;
 	size_t		 rows;
 
-	if ((r = rows_on(stmt, user_id, NULL, "user", e)) == NULL)
-		return e->status;
+	core_id_text(user_id, sid);
+	if ((st = core_read(c, &q, 1, "user", e)) != CORE_OK)
+		return st;
+	r = q.res;
 	rows = (size_t)PQntuples(r);
 	*v0 = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(**v0));
 	if (v1 != NULL)
@@ -72,7 +79,7 @@ change_begin(struct core_ctx *c, const struct user_ref *ref, struct user *u, str
 	return CORE_OK;
 }
 
-/* Reads one user's set in its own transaction. */
+/* Reads one user's set: the user, then the set, each a read of its own (as groups_of_user). */
 static enum core_status
 read_user_set(struct core_ctx *c, const struct user_ref *ref, struct db_stmt *stmt,
     const char ***v0, const char ***v1, size_t *n, struct core_err *e)
@@ -81,12 +88,9 @@ read_user_set(struct core_ctx *c, const struct user_ref *ref, struct db_stmt *st
 	enum core_status st;
 
 	*n = 0;
-	if ((st = core_begin(c, e)) != CORE_OK)
+	if ((st = userattrs_user(c, ref, false, &u, e)) != CORE_OK)
 		return st;
-	if ((st = userattrs_user(c, ref, false, &u, e)) != CORE_OK ||
-	    (st = read_set(c, stmt, u.id, v0, v1, n, e)) != CORE_OK)
-		return core_abort(st);
-	return core_commit(e);
+	return read_set(c, stmt, u.id, v0, v1, n, e);
 }
 
 /* Writes the audit record {"<key>": {"old": old, "new": new}} of a set replaced on user u. */
@@ -468,7 +472,7 @@ userattrs_mfa_reset(struct core_ctx *c, const struct user_ref *ref, enum mfa_kin
 		*out = u;
 		return core_commit(e);		/* nothing to remove or record */
 	}
-	if ((st = rows_exec_on(&st_mfa_touch, u.id, NULL, "user", e)) != CORE_OK ||
+	if ((st = rows_defer_on(&st_mfa_touch, u.id, "user", e)) != CORE_OK ||
 	    (st = users_load(c, &self, false, out, e)) != CORE_OK)
 		return core_abort(st);
 	/* What was removed, as facts: never a secret or a credential id. */

@@ -138,11 +138,7 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 enum core_status
 users_get(struct core_ctx *c, const struct user_ref *ref, struct user *u, struct core_err *e)
 {
-	enum core_status st;
-
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	return core_end(load(c, ref, false, u, e), e);
+	return load(c, ref, false, u, e);	/* a read of its own: one round trip */
 }
 
 DB_STMT(st_by_uids, 1, USER_BY("u.uid = ANY($1::uuid[])") " ORDER BY u.id");
@@ -166,7 +162,7 @@ users_get_many(struct core_ctx *c, const char *const *uids, size_t n, struct use
 			buf_printf(&lit, "%s%s", k++ ? "," : "", uids[i]);
 	buf_putc(&lit, '}');
 	st = lit.failed ? core_fail(e, CORE_INTERNAL, NULL, "out of memory") :
-	    rows_list(c, &st_by_uids, buf_cstr(&lit), &user_rows, "users", &v, nout, e);
+	    rows_read(c, &st_by_uids, buf_cstr(&lit), &user_rows, "users", &v, nout, e);
 	buf_free(&lit);
 	*out = v;
 	return st;
@@ -655,14 +651,15 @@ users_reload(struct core_ctx *c, int64_t id, struct user *u, struct core_err *e)
 DB_STMT(st_password_min, 0, "SELECT password_min FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 
 enum core_status
-users_password_min(size_t *min, struct core_err *e)
+users_password_min(struct core_ctx *c, size_t *min, struct core_err *e)
 {
-	PGresult *r;
+	struct db_query	 q = DB_QUERY(&st_password_min, NULL);
+	enum core_status st;
 
-	if ((r = db_exec(&st_password_min, NULL)) == NULL)
-		return core_db_fail(e, "org");
-	*min = PQntuples(r) == 1 ? (size_t)db_int(r, 0, 0) : PASSWORD_MIN_DEFAULT;
-	PQclear(r);
+	if ((st = core_read(c, &q, 1, "org", e)) != CORE_OK)
+		return st;
+	*min = PQntuples(q.res) == 1 ? (size_t)db_int(q.res, 0, 0) : PASSWORD_MIN_DEFAULT;
+	PQclear(q.res);
 	return CORE_OK;
 }
 
@@ -1106,7 +1103,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (strcmp(old.val[UF_AUTH_METHOD], "local") != 0)
 		return core_abort(core_fail(e, CORE_INVALID, "password",
 		    "accounts with %s sign-in have no password", old.val[UF_AUTH_METHOD]));
-	if ((st = users_password_min(&min, e)) != CORE_OK ||
+	if ((st = users_password_min(c, &min, e)) != CORE_OK ||
 	    (st = users_check_password(pw, min, old.val[UF_USERNAME], old.val[UF_EMAIL], e)) != CORE_OK)
 		return core_abort(st);
 	if (password_hash(pw, hash) != 0)

@@ -98,8 +98,8 @@ enum core_status users_patch_json(struct core_ctx *, const struct user_patch *, 
 		    struct users_lookup *cache, struct jsonw *w, struct core_err *);
 /* Maps a uniqueness violation to the field it concerns. */
 enum core_status users_unique_fail(struct core_err *);
-/* The org's password minimum in characters (inside a transaction). */
-enum core_status users_password_min(size_t *min, struct core_err *);
+/* The org's password minimum in characters (in the transaction, or a read of its own). */
+enum core_status users_password_min(struct core_ctx *, size_t *min, struct core_err *);
 /* Checks a password against the policy: at least min characters, and the rest of password_check. */
 enum core_status users_check_password(const char *pw, size_t min, const char *username,
 		    const char *email, struct core_err *);
@@ -107,6 +107,7 @@ enum core_status users_check_password(const char *pw, size_t min, const char *us
 void		 users_from_row(struct arena *, struct pg_result *, int row, struct user *u);
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
+/* Fills u from r, one row of USER_COLS (none: not found); clears r. */
 /*
  * Records action on the user: each field that differs between old (NULL:
  * created) and new, and extra_key (a secret) as changed without its value.

@@ -1,4 +1,4 @@
-/* db.c: connection management, prepared statements and transactions for one worker. */
+/* db.c: the worker's connection in pipeline mode, prepared statements, transactions and reads. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -9,13 +9,43 @@
 #include "gatehouse/db.h"
 #include "gatehouse/log.h"
 
+/*
+ * The connection stays in libpq's pipeline mode. What a call needs goes into
+ * libpq's output buffer — a transaction's BEGIN and tenant if they have not
+ * gone out yet, the Parse of a statement not yet prepared on this connection,
+ * statements deferred by earlier calls, the statement itself — and leaves with
+ * one Sync, after which the answers are read in order (run). Each call that
+ * waits for the server therefore costs one round trip, whatever rides along.
+ */
 static PGconn		*conn;
 static char		*conninfo;
 static unsigned		 conn_gen;	/* bumped on every new connection */
 static unsigned		 stmt_seq;	/* names statements s1, s2, … */
-static bool		 in_tx;
 static enum db_status	 last_status;
 static char		 last_constraint[64];
+
+/*
+ * The caller's transaction: open, whether its BEGIN has gone to the server,
+ * and whether it can no longer commit (a statement failed, or the connection
+ * went: it stays open, refusing every statement, until COMMIT or ROLLBACK, so
+ * nothing after a failure runs outside it).
+ */
+static bool		 in_tx, tx_sent, tx_failed;
+static int64_t		 tx_org;
+
+struct dyn;
+
+/* An answer to read after the next Sync; pend[] is in the order things were sent. */
+struct pend {
+	const char	*what;		/* statement name or command, for the log */
+	struct db_stmt	*parse;		/* a Parse of this statement: forgotten if it fails */
+	struct dyn	*dparse;	/* likewise for a dynamic statement */
+	PGresult	**out;		/* the caller's, or NULL: checked and cleared */
+	bool		 commit;	/* COMMIT: any other command tag is a failure */
+};
+#define PEND_MAX	64
+static struct pend	 pend[PEND_MAX];
+static size_t		 npend;
 
 void
 db_init(const char *ci)
@@ -24,13 +54,26 @@ db_init(const char *ci)
 	conninfo = strdup(ci);
 }
 
+/*
+ * Closes the connection. A transaction part of which had gone to it can then
+ * only end; one of which nothing had gone starts on the next connection.
+ */
+static void
+drop(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);		/* anything unsent goes with it */
+	conn = NULL;
+	npend = 0;
+	if (in_tx && tx_sent)
+		tx_failed = true;
+}
+
 void
 db_close(void)
 {
-	if (conn != NULL)
-		PQfinish(conn);
-	conn = NULL;
-	in_tx = false;
+	drop();
+	in_tx = tx_sent = tx_failed = false;
 }
 
 const char *
@@ -89,8 +132,7 @@ db_in_tx(void)
 bool
 db_tx_failed(void)
 {
-	return in_tx && (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
-	    PQtransactionStatus(conn) != PQTRANS_INTRANS);
+	return in_tx && tx_failed;
 }
 
 static void
@@ -110,7 +152,7 @@ db_connect(void)
 
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return true;
-	db_close();
+	drop();
 	if (conninfo == NULL)
 		return false;
 	conn = PQconnectdbParams(keys, vals, 1);
@@ -127,10 +169,15 @@ db_connect(void)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		log_error("LISTEN failed: %s", PQresultErrorMessage(res));
 		PQclear(res);
-		db_close();
+		drop();
 		return false;
 	}
 	PQclear(res);
+	if (PQenterPipelineMode(conn) != 1) {
+		log_error("pipeline mode refused: %s", PQerrorMessage(conn));
+		drop();
+		return false;
+	}
 	conn_gen++;
 	return true;
 }
@@ -148,7 +195,7 @@ db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg)
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return -1;
-	/* One non-blocking read of whatever the server has pushed. */
+	/* One non-blocking read of whatever the server has pushed (idle: nothing is pending). */
 	if (PQconsumeInput(conn) == 0)
 		return -1;
 	while ((n = PQnotifies(conn)) != NULL) {
@@ -195,56 +242,7 @@ result_ok(PGresult *res)
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
-static PGresult *
-exec_once(struct db_stmt *s, const char *const *params)
-{
-	PGresult *res;
-
-	if (!db_connect()) {
-		last_status = DB_UNAVAILABLE;
-		return NULL;
-	}
-	if (s->gen != conn_gen) {
-		if (s->name[0] == '\0')
-			snprintf(s->name, sizeof(s->name), "s%u", ++stmt_seq);
-		res = PQprepare(conn, s->name, s->sql, s->nparams, NULL);
-		if (!result_ok(res)) {
-			last_status = classify(res, s->name);
-			if (last_status != DB_UNAVAILABLE)
-				log_error("prepare %s failed: %s", s->name, PQresultErrorMessage(res));
-			PQclear(res);
-			return NULL;
-		}
-		PQclear(res);
-		s->gen = conn_gen;
-	}
-	res = PQexecPrepared(conn, s->name, s->nparams, params, NULL, NULL, 0);
-	if (!result_ok(res)) {
-		last_status = classify(res, s->name);
-		PQclear(res);
-		return NULL;
-	}
-	last_status = DB_OK;
-	last_constraint[0] = '\0';
-	return res;
-}
-
-PGresult *
-db_exec(struct db_stmt *s, const char *const *params)
-{
-	PGresult *res = exec_once(s, params);
-
-	/* A server restart kills the connection: retry once, unless a transaction was open. */
-	if (res == NULL && last_status == DB_UNAVAILABLE && !in_tx && conn != NULL &&
-	    PQstatus(conn) != CONNECTION_OK) {
-		db_close();
-		res = exec_once(s, params);
-	}
-	if (res == NULL && last_status == DB_UNAVAILABLE && in_tx) {
-		db_close();		/* the transaction is gone with the connection */
-	}
-	return res;
-}
+/* --- the pipeline ------------------------------------------------------------- */
 
 /*
  * Statements built by the filter compiler repeat: the text depends on the
@@ -263,13 +261,154 @@ static struct dyn {
 static unsigned long dyn_clock;
 static unsigned dyn_seq;
 
-/* The prepared statement for sql on this connection, preparing it if needed; NULL on failure. */
+/* Records an answer to expect; the caller has made room (room). */
+static void
+expect(const char *what, struct db_stmt *parse, struct dyn *dparse, PGresult **out, bool commit)
+{
+	struct pend *p = &pend[npend++];
+
+	p->what = what;
+	p->parse = parse;
+	p->dparse = dparse;
+	p->out = out;
+	p->commit = commit;
+	if (out != NULL)
+		*out = NULL;
+}
+
+/*
+ * The connection failed under a call (a send refused, answers missing):
+ * what was queued is lost with it, and so is the transaction.
+ */
+static enum db_status
+lost(void)
+{
+	for (size_t i = 0; i < npend; i++)
+		if (pend[i].out != NULL) {
+			PQclear(*pend[i].out);
+			*pend[i].out = NULL;
+		}
+	log_warn("database connection lost: %s", conn ? PQerrorMessage(conn) : "not connected");
+	drop();
+	last_constraint[0] = '\0';
+	return last_status = DB_UNAVAILABLE;
+}
+
+/*
+ * Sends the Sync and reads every queued answer: one round trip. Returns
+ * DB_OK, or the first failure (the server skipped the rest); on failure no
+ * answer is kept. A Parse that failed or was skipped is forgotten, so its
+ * statement is prepared again on next use.
+ */
+static enum db_status
+run(void)
+{
+	enum db_status	 st = DB_OK;
+	PGresult	*r;
+
+	if (PQpipelineSync(conn) != 1)
+		return lost();
+	for (size_t i = 0; i < npend; i++) {
+		struct pend *p = &pend[i];
+
+		if ((r = PQgetResult(conn)) == NULL || PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return lost();
+		}
+		if (!result_ok(r)) {
+			if (st == DB_OK && PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+				st = classify(r, p->what);
+			if (p->parse != NULL)
+				p->parse->gen = 0;
+			if (p->dparse != NULL) {
+				free(p->dparse->sql);
+				p->dparse->sql = NULL;
+			}
+			PQclear(r);
+			r = NULL;
+		} else if (p->commit && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+			/* COMMIT of a failed transaction "succeeds" as a ROLLBACK: that is a failure. */
+			log_error("COMMIT rolled back a failed transaction");
+			if (st == DB_OK)
+				st = DB_ERROR;
+		}
+		if (p->out != NULL)
+			*p->out = r;
+		else
+			PQclear(r);
+		while ((r = PQgetResult(conn)) != NULL)	/* the NULL that ends each answer */
+			PQclear(r);
+	}
+	if ((r = PQgetResult(conn)) == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		return lost();
+	}
+	PQclear(r);
+	if (st != DB_OK)
+		for (size_t i = 0; i < npend; i++)
+			if (pend[i].out != NULL) {
+				PQclear(*pend[i].out);
+				*pend[i].out = NULL;
+			}
+	npend = 0;
+	if (st == DB_OK)
+		last_constraint[0] = '\0';
+	else if (st == DB_UNAVAILABLE)
+		drop();			/* the server is going away: start afresh next time */
+	else if (in_tx)
+		tx_failed = true;
+	return last_status = st;
+}
+
+/* Makes room for n more answers, running what is queued if need be. */
+static enum db_status
+room(size_t n)
+{
+	if (npend + n <= PEND_MAX)
+		return DB_OK;
+	return run();
+}
+
+static bool
+send_text(const char *sql, bool commit)
+{
+	if (!PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+		return false;
+	expect(sql, NULL, NULL, NULL, commit);
+	return true;
+}
+
+static bool
+send_stmt(struct db_stmt *s, const char *const *params, PGresult **out)
+{
+	if (s->gen != conn_gen) {
+		if (s->name[0] == '\0')
+			snprintf(s->name, sizeof(s->name), "s%u", ++stmt_seq);
+		if (!PQsendPrepare(conn, s->name, s->sql, s->nparams, NULL))
+			return false;
+		s->gen = conn_gen;
+		expect(s->name, s, NULL, NULL, false);
+	}
+	if (!PQsendQueryPrepared(conn, s->name, s->nparams, params, NULL, NULL, 0))
+		return false;
+	expect(s->name, NULL, NULL, out, false);
+	return true;
+}
+
+/*
+ * The slot that holds sql prepared on this connection, queuing its Parse (and
+ * the DEALLOCATE of the statement it evicts) when it is new; NULL when it
+ * cannot be kept (too long, out of memory): it then runs unprepared.
+ */
 static struct dyn *
-dyn_prepare(const char *sql, int nparams)
+dyn_slot(const char *sql, int nparams, bool *ok)
 {
 	struct dyn	*d = NULL, *victim = &dyn[0];
-	PGresult	*res;
+	char		*copy;
 
+	*ok = true;
+	if (strlen(sql) >= DYN_SQL_MAX)
+		return NULL;
 	for (size_t i = 0; i < DYN_SLOTS; i++) {
 		if (dyn[i].sql != NULL && dyn[i].gen == conn_gen && strcmp(dyn[i].sql, sql) == 0) {
 			d = &dyn[i];
@@ -282,120 +421,193 @@ dyn_prepare(const char *sql, int nparams)
 		d->used = ++dyn_clock;
 		return d;
 	}
+	if ((copy = strdup(sql)) == NULL)
+		return NULL;
 	d = victim;
 	if (d->sql != NULL && d->gen == conn_gen) {
 		char dealloc[32];
 
 		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", d->name);
-		PQclear(PQexec(conn, dealloc));
+		if (!PQsendQueryParams(conn, dealloc, 0, NULL, NULL, NULL, NULL, 0)) {
+			free(copy);
+			*ok = false;
+			return NULL;
+		}
+		expect("DEALLOCATE", NULL, NULL, NULL, false);
 	}
 	free(d->sql);
-	d->sql = NULL;
+	d->sql = copy;
 	snprintf(d->name, sizeof(d->name), "d%u", ++dyn_seq);
-	res = PQprepare(conn, d->name, sql, nparams, NULL);
-	if (!result_ok(res)) {
-		last_status = classify(res, "dynamic query");
-		PQclear(res);
-		return NULL;
-	}
-	PQclear(res);
-	if ((d->sql = strdup(sql)) == NULL) {
-		char dealloc[32];
-
-		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", d->name);
-		PQclear(PQexec(conn, dealloc));
-		return NULL;
-	}
 	d->gen = conn_gen;
 	d->used = ++dyn_clock;
+	if (!PQsendPrepare(conn, d->name, sql, nparams, NULL)) {
+		*ok = false;
+		return NULL;
+	}
+	expect("dynamic query", NULL, d, NULL, false);
 	return d;
+}
+
+static bool
+send_sql(const char *sql, int nparams, const char *const *params, PGresult **out)
+{
+	struct dyn	*d;
+	bool		 ok;
+
+	log_debug("dynamic query: %s", sql);	/* whitelisted names and $n only: no values */
+	d = dyn_slot(sql, nparams, &ok);
+	if (!ok)
+		return false;
+	if (!(d != NULL ? PQsendQueryPrepared(conn, d->name, nparams, params, NULL, NULL, 0) :
+	    PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)))
+		return false;
+	expect("dynamic query", NULL, NULL, out, false);
+	return true;
+}
+
+/*
+ * The tenant for row-level security, local to the transaction it runs in. A
+ * read of its own (outside a transaction) is made read-only too, so a
+ * statement that would write fails instead.
+ */
+DB_STMT(st_tx_tenant, 1, "SELECT set_config('gatehouse.org_id', $1, true)");
+DB_STMT(st_read_tenant, 1, "SELECT set_config('gatehouse.org_id', $1, true),"
+    " set_config('transaction_read_only', 'on', true)");
+
+static bool
+send_tenant(struct db_stmt *s, int64_t org_id)
+{
+	char		 org[24];
+	const char	*p[1] = { org };
+
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	return send_stmt(s, p, NULL);
+}
+
+/* The open transaction's BEGIN and tenant, unless they have gone out. */
+static bool
+send_begin(void)
+{
+	if (tx_sent)
+		return true;
+	tx_sent = true;
+	return send_text("BEGIN", false) && send_tenant(&st_tx_tenant, tx_org);
+}
+
+/* A statement in a transaction that can no longer commit: refused unsent. */
+static enum db_status
+refused(void)
+{
+	log_warn("statement refused: its transaction has already failed");
+	return last_status = last_status != DB_OK ? last_status : DB_ERROR;
+}
+
+/*
+ * Runs the queries in one round trip: in the open transaction (its BEGIN and
+ * tenant first if they have not gone out), or outside one in an implicit
+ * transaction of their own — the statements between two Syncs commit or roll
+ * back together — with org, when given, as the tenant of a read. When the
+ * connection turns out dead (a server restart) and nothing sent before this
+ * call is lost with it, the queries are sent once more on a new connection:
+ * nothing of them can have taken effect.
+ */
+static enum db_status
+batch(const int64_t *org, struct db_query *q, size_t n)
+{
+	bool		 tx = in_tx, fresh = !(in_tx && tx_sent), reused, ok;
+	enum db_status	 st;
+
+	for (size_t i = 0; i < n; i++)
+		q[i].res = NULL;
+	if (in_tx && tx_failed)
+		return refused();
+	if (3 * n + 3 > PEND_MAX) {
+		log_error("a batch of %zu queries is more than one flush may carry", n);
+		return last_status = DB_ERROR;
+	}
+	for (int attempt = 0;; attempt++) {
+		reused = conn != NULL;
+		if (!db_connect())
+			return last_status = DB_UNAVAILABLE;
+		if ((st = room(3 * n + 3)) != DB_OK)
+			return st;
+		if (in_tx)
+			ok = send_begin();
+		else
+			ok = org == NULL || send_tenant(&st_read_tenant, *org);
+		for (size_t i = 0; i < n && ok; i++)
+			ok = q[i].stmt != NULL ? send_stmt(q[i].stmt, q[i].params, &q[i].res) :
+			    send_sql(q[i].sql, q[i].nparams, q[i].params, &q[i].res);
+		st = ok ? run() : lost();
+		if (st != DB_UNAVAILABLE || !fresh || !reused || attempt > 0)
+			return st;
+		in_tx = tx;		/* its BEGIN went nowhere: the transaction starts over */
+		tx_sent = tx_failed = false;
+	}
+}
+
+PGresult *
+db_exec(struct db_stmt *s, const char *const *params)
+{
+	struct db_query q = DB_QUERY(s, params);
+
+	return batch(NULL, &q, 1) == DB_OK ? q.res : NULL;
 }
 
 PGresult *
 db_exec_sql(const char *sql, int nparams, const char *const *params)
 {
-	PGresult	*res;
-	struct dyn	*d = NULL;
+	struct db_query q = { NULL, sql, nparams, params, NULL };
 
-	if (!db_connect()) {
-		last_status = DB_UNAVAILABLE;
-		return NULL;
-	}
-	log_debug("dynamic query: %s", sql);	/* whitelisted names and $n only: no values */
-	if (strlen(sql) < DYN_SQL_MAX) {
-		last_status = DB_OK;
-		if ((d = dyn_prepare(sql, nparams)) == NULL && last_status != DB_OK) {
-			if (last_status == DB_UNAVAILABLE && in_tx)
-				db_close();
-			return NULL;	/* the prepare's failure is the query's */
-		}
-	}
-	res = d != NULL ? PQexecPrepared(conn, d->name, nparams, params, NULL, NULL, 0) :
-	    PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (!result_ok(res)) {
-		last_status = classify(res, "dynamic query");
-		PQclear(res);
-		if (last_status == DB_UNAVAILABLE && in_tx)
-			db_close();
-		return NULL;
-	}
-	last_status = DB_OK;
-	return res;
+	return batch(NULL, &q, 1) == DB_OK ? q.res : NULL;
 }
 
-static enum db_status
-simple(const char *sql)
+enum db_status
+db_read(int64_t org_id, struct db_query *q, size_t n)
 {
-	PGresult *res;
+	return batch(&org_id, q, n);
+}
 
-	if (!db_connect())
-		return last_status = DB_UNAVAILABLE;
-	res = PQexec(conn, sql);
-	if (!result_ok(res)) {
-		last_status = classify(res, sql);
-		PQclear(res);
+enum db_status
+db_defer(struct db_stmt *s, const char *const *params)
+{
+	PGresult *r;
+
+	if (!in_tx) {
+		if ((r = db_exec(s, params)) != NULL)
+			PQclear(r);
 		return last_status;
 	}
-	PQclear(res);
+	if (tx_failed)
+		return refused();
+	if (!db_connect())
+		return last_status = DB_UNAVAILABLE;
+	if (room(5) != DB_OK)
+		return last_status;
+	if (!send_begin() || !send_stmt(s, params, NULL))
+		return lost();
 	return last_status = DB_OK;
 }
-
-DB_STMT(st_set_tenant, 1, "SELECT set_config('gatehouse.org_id', $1, true)");
 
 enum db_status
 db_tenant(int64_t org_id)
 {
-	char		 org[24];
-	const char	*p[1] = { org };
-	PGresult	*res;
-	enum db_status	 st;
-
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
-	if ((res = db_exec(&st_set_tenant, p)) == NULL) {
-		st = last_status;
-		db_rollback();
-		return last_status = st;
+	if (!in_tx) {
+		log_error("a tenant set outside a transaction");
+		return last_status = DB_ERROR;
 	}
-	PQclear(res);
-	return DB_OK;
-}
-
-enum db_status
-db_begin(int64_t org_id)
-{
-	enum db_status st;
-
-	if (in_tx)
-		db_rollback();
-	st = simple("BEGIN");
-	if (st == DB_UNAVAILABLE && conn != NULL && PQstatus(conn) != CONNECTION_OK) {
-		db_close();
-		st = simple("BEGIN");
-	}
-	if (st != DB_OK)
-		return st;
-	in_tx = true;
-	return db_tenant(org_id);
+	tx_org = org_id;
+	if (!tx_sent)
+		return last_status = DB_OK;	/* the BEGIN to come carries it */
+	if (tx_failed)
+		return refused();
+	if (conn == NULL)
+		return last_status = DB_UNAVAILABLE;
+	if (room(2) != DB_OK)
+		return last_status;
+	if (!send_tenant(&st_tx_tenant, org_id))
+		return lost();
+	return last_status = DB_OK;
 }
 
 /* Drains the notifications libpq has read; true when one was on channel. */
@@ -418,8 +630,7 @@ db_wait(const char *channel, int timeout_ms)
 	static unsigned	 listen_gen;
 	struct pollfd	 pfd;
 	char		*sql, *id;
-	PGresult	*res;
-	bool		 ok;
+	enum db_status	 st;
 
 	if (in_tx || !db_connect())
 		return -1;
@@ -433,11 +644,9 @@ db_wait(const char *channel, int timeout_ms)
 		PQfreemem(id);
 		if (sql == NULL)
 			return -1;
-		res = PQexec(conn, sql);
+		st = send_text(sql, false) ? run() : lost();
 		free(sql);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-		PQclear(res);
-		if (!ok) {
+		if (st != DB_OK) {
 			log_warn("LISTEN %s failed", channel);
 			db_close();
 			return -1;
@@ -468,36 +677,73 @@ lost:
 	return -1;
 }
 
+/*
+ * Ends whatever transaction the server still has open on this connection
+ * (after a failure the server skips everything up to the Sync, a ROLLBACK
+ * too), keeping the status of the failure that led here.
+ */
+static void
+settle(void)
+{
+	enum db_status	 keep = last_status;
+	char		 cons[sizeof(last_constraint)];
+
+	memcpy(cons, last_constraint, sizeof(cons));
+	for (int i = 0; i < 2 && conn != NULL && (npend > 0 ||
+	    PQtransactionStatus(conn) != PQTRANS_IDLE); i++) {
+		if (room(1) != DB_OK)
+			continue;
+		if (!send_text("ROLLBACK", false))
+			lost();
+		else
+			run();
+	}
+	last_status = keep;
+	memcpy(last_constraint, cons, sizeof(cons));
+}
+
+enum db_status
+db_begin(int64_t org_id)
+{
+	if (in_tx)
+		db_rollback();
+	in_tx = true;
+	tx_sent = tx_failed = false;
+	tx_org = org_id;
+	return last_status = DB_OK;
+}
+
 enum db_status
 db_commit(void)
 {
-	PGresult	*res;
+	bool		 sent = in_tx && tx_sent, failed = in_tx && tx_failed;
 	enum db_status	 st;
 
-	in_tx = false;
-	if (!db_connect())
+	in_tx = tx_sent = tx_failed = false;
+	if (failed) {
+		st = refused();
+		settle();
+		return last_status = st;
+	}
+	if (!sent)
+		return last_status = DB_OK;	/* nothing reached the server: nothing to commit */
+	if (conn == NULL)
 		return last_status = DB_UNAVAILABLE;
-	res = PQexec(conn, "COMMIT");
-	if (!result_ok(res))
-		st = classify(res, "COMMIT");
-	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK: that is a failure. */
-	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		log_error("COMMIT rolled back a failed transaction");
-		st = DB_ERROR;
-	} else
-		st = DB_OK;
-	PQclear(res);
+	if ((st = room(1)) == DB_OK)
+		st = send_text("COMMIT", true) ? run() : lost();
+	if (st != DB_OK)
+		settle();
 	return last_status = st;
 }
 
 void
 db_rollback(void)
 {
-	if (in_tx && conn != NULL && PQstatus(conn) == CONNECTION_OK) {
-		PGresult *res = PQexec(conn, "ROLLBACK");
-		PQclear(res);
-	}
-	in_tx = false;
+	bool sent = in_tx && tx_sent;
+
+	in_tx = tx_sent = tx_failed = false;
+	if (sent)
+		settle();
 }
 
 void

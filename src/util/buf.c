@@ -87,6 +87,20 @@ buf_putc(struct buf *b, char c)
 }
 
 void
+buf_putint(struct buf *b, int64_t v)
+{
+	char		 d[24], *p = d + sizeof(d);
+	uint64_t	 m = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + m % 10);
+	while ((m /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list	ap;
@@ -162,6 +176,20 @@ utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * The bytes that go out as they are: printable ASCII but for the ones
+ * json_escape rewrites. Most of a response is these, and a look-up here
+ * instead of the switch below halved the cost of rendering a user.
+ */
+#define PLAIN(c)	((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\' && \
+	(c) != '<' && (c) != '>' && (c) != '&')
+#define PLAIN4(c)	PLAIN(c), PLAIN((c) + 1), PLAIN((c) + 2), PLAIN((c) + 3)
+#define PLAIN16(c)	PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
+static const bool json_plain[256] = {
+	PLAIN16(0x00), PLAIN16(0x10), PLAIN16(0x20), PLAIN16(0x30),
+	PLAIN16(0x40), PLAIN16(0x50), PLAIN16(0x60), PLAIN16(0x70),	/* 0x80 up: UTF-8, checked */
+};
+
 void
 json_escape(struct buf *b, const char *s, size_t n)
 {
@@ -174,6 +202,12 @@ json_escape(struct buf *b, const char *s, size_t n)
 		unsigned char c = u[i];
 		const char *rep = NULL;
 		size_t replen = 2, adv = 1;
+
+		if (json_plain[c]) {
+			run++;
+			i++;
+			continue;
+		}
 
 		switch (c) {
 		case '"':  rep = "\\\""; break;
@@ -295,7 +329,7 @@ void
 jsonw_int(struct jsonw *w, int64_t v)
 {
 	jsonw_sep(w);
-	buf_printf(w->b, "%lld", (long long)v);
+	buf_putint(w->b, v);
 }
 
 void

@@ -76,11 +76,16 @@ def read_response(s):
     return status, headers, body
 
 
-def get(path, uri, headers=None):
+def request(path, method, uri, body=b"", headers=None):
+    """One request on a connection of its own; returns (status, headers, body)."""
     s = connect(path)
     try:
-        send_head(s, "GET", uri, 0, headers)
-        send_body(s, b"")
+        send_head(s, method, uri, len(body), headers)
+        send_body(s, body)
         return read_response(s)
     finally:
         s.close()
+
+
+def get(path, uri, headers=None):
+    return request(path, "GET", uri, b"", headers)

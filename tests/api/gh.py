@@ -13,6 +13,8 @@ import time
 import urllib.parse
 import uuid
 
+import fcgi
+
 URL = os.environ.get("GATEHOUSE_URL", "http://127.0.0.1:18080")
 ADMIN_KEY = os.environ.get("GATEHOUSE_ADMIN_KEY", "")
 ROOT = pathlib.Path(os.environ.get("GH_ROOT", pathlib.Path(__file__).resolve().parents[2]))
@@ -160,6 +162,22 @@ def wait_until(fn, timeout=15.0, interval=0.1):
             last = e
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def pgctl(action):
+    """Stops, starts or restarts the test stack's PostgreSQL."""
+    subprocess.run([str(ROOT / "dev"), "_pgctl", str(STATE), action], check=True, timeout=60)
+
+
+def own_server(tmp, *args, env=None):
+    """`gatehouse serve` of the build under test on a socket in tmp, with env
+    added to ours; the caller stops it. Returns (process, socket path)."""
+    sock = os.path.join(tmp, "gh.sock")
+    env = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600", **(env or {}))
+    log = open(os.path.join(tmp, "log"), "wb")
+    p = subprocess.Popen([GATEHOUSE, "serve", *args], env=env, stdout=log, stderr=log)
+    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
+    return p, sock
 
 
 def _is_gatehouse(pid):

@@ -9,7 +9,8 @@ import time
 
 import fcgi
 from gh import (ADMIN_KEY, GATEHOUSE, ROOT, STATE, children, ctl, expect, get, kill_worker, make_key,
-                make_org, make_user, master_pid, post, psql, request, split_key, update, wait_until)
+                make_org, make_user, master_pid, own_server, pgctl, post, psql, request, split_key,
+                update, wait_until)
 
 
 # --- health -----------------------------------------------------------------
@@ -383,21 +384,17 @@ def test_sighup_replaces_workers_and_keeps_serving():
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
 
 
-def _pgctl(action):
-    subprocess.run([str(ROOT / "dev"), "_pgctl", str(STATE), action], check=True, timeout=60)
-
-
 def test_postgres_restart_recovers_without_restarting_gatehouse():
     master = master_pid()
     workers = children(master)
-    _pgctl("stop")
+    pgctl("stop")
     try:
         r = get("/readyz")
         assert r.status == 503 and r.json()["reason"] == "database unreachable", r
         r = get("/api/v1/me", key=ADMIN_KEY)
         assert r.status == 503 and r.headers.get("retry-after") == "1", r
     finally:
-        _pgctl("start")
+        pgctl("start")
     wait_until(lambda: get("/readyz").status == 200)
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
@@ -407,24 +404,15 @@ def test_postgres_restart_recovers_without_restarting_gatehouse():
 def test_postgres_restart_under_idle_connections_costs_no_request():
     for _ in range(10):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
-    _pgctl("restart")
+    pgctl("restart")
     # Each worker's connection died with the server; the first use reconnects and retries.
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
 
 
-def _own_server(tmp, *args):
-    sock = os.path.join(tmp, "gh.sock")
-    env = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600")
-    log = open(os.path.join(tmp, "log"), "wb")
-    p = subprocess.Popen([GATEHOUSE, "serve", *args], env=env, stdout=log, stderr=log)
-    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
-    return p, sock
-
-
 def test_sigterm_drains_an_in_flight_request():
     with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _own_server(tmp, "--workers", "1")
+        p, sock = own_server(tmp, "--workers", "1")
         try:
             s = fcgi.connect(sock)
             body = b'{"a":1}'
@@ -446,7 +434,7 @@ def test_sigterm_drains_an_in_flight_request():
 
 def test_worker_is_recycled_after_max_requests():
     with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _own_server(tmp, "--workers", "1", "--max-requests", "3")
+        p, sock = own_server(tmp, "--workers", "1", "--max-requests", "3")
         try:
             first = children(p.pid)
             for _ in range(7):
@@ -460,7 +448,7 @@ def test_worker_is_recycled_after_max_requests():
 
 def test_a_recycled_worker_never_drops_a_request_on_its_kept_connection():
     with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _own_server(tmp, "--workers", "1", "--max-requests", "2")
+        p, sock = own_server(tmp, "--workers", "1", "--max-requests", "2")
         try:
             first = wait_until(lambda: children(p.pid))
             s = fcgi.connect(sock)
@@ -479,7 +467,7 @@ def test_a_recycled_worker_never_drops_a_request_on_its_kept_connection():
 
 def test_reload_right_after_a_crash_keeps_the_worker_count():
     with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _own_server(tmp, "--workers", "2")
+        p, sock = own_server(tmp, "--workers", "2")
         try:
             before = wait_until(lambda: len(children(p.pid)) == 2 and children(p.pid))
             os.kill(before[0], signal.SIGKILL)

@@ -474,6 +474,48 @@ nesting_past_writer_depth_fails(void **state)
 	assert_true(f->b.failed);
 }
 
+/* Each byte alone: printable ASCII passes but for five, the rest is escaped (JSON and HTML). */
+static void
+every_byte_passes_or_is_escaped_as_the_rules_say(void **state)
+{
+	struct fx *f = *state;
+
+	for (int c = 0; c < 256; c++) {
+		char		 in = (char)c;
+		const char	*out = esc(f, &in, 1);
+		int		 plain = c >= 0x20 && c < 0x7f && strchr("\"\\<>&", c) == NULL;
+
+		if (plain) {
+			assert_int_equal(strlen(out), 1);
+			assert_int_equal((unsigned char)out[0], c);
+		} else {
+			assert_int_equal(out[0], '\\');
+			if (c >= 0x80)
+				assert_string_equal(out, "\\ufffd");
+		}
+	}
+}
+
+static void
+putint_writes_decimal_digits(void **state)
+{
+	struct fx *f = *state;
+
+	buf_putint(&f->b, 0);
+	buf_putc(&f->b, ' ');
+	buf_putint(&f->b, 7);
+	buf_putc(&f->b, ' ');
+	buf_putint(&f->b, -42);
+	buf_putc(&f->b, ' ');
+	buf_putint(&f->b, 1000000);
+	buf_putc(&f->b, ' ');
+	buf_putint(&f->b, INT64_MAX);
+	buf_putc(&f->b, ' ');
+	buf_putint(&f->b, INT64_MIN);
+	assert_string_equal(buf_cstr(&f->b),
+	    "0 7 -42 1000000 9223372036854775807 -9223372036854775808");
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -502,6 +544,8 @@ main(void)
 		T(utf8_passes_through_and_del_is_escaped),
 		T(invalid_utf8_becomes_replacement_character),
 		T(escape_at_both_ends_keeps_runs_intact),
+		T(every_byte_passes_or_is_escaped_as_the_rules_say),
+		T(putint_writes_decimal_digits),
 		T(empty_object_and_array),
 		T(object_members_are_comma_separated),
 		T(nested_containers_place_commas_per_level),
