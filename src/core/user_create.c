@@ -386,6 +386,12 @@ lost:
 	return batch_lost(res, n, *failed, st);
 }
 
+static bool
+local(const struct user_patch *eff)
+{
+	return !eff->set[UF_AUTH_METHOD] || strcmp(eff->val[UF_AUTH_METHOD], "local") == 0;
+}
+
 enum core_status
 users_create_many(struct core_ctx *c, const struct user_create *reqs, size_t n, bool atomic,
     struct user_result *res, size_t *failed)
@@ -450,7 +456,9 @@ users_create_many(struct core_ctx *c, const struct user_create *reqs, size_t n, 
 	for (size_t k = 0; k < npw; k++)
 		memcpy(hashes[at[k]], packed[k], PHC_MAX);
 	for (size_t i = 0; i < n; i++)
-		if (res[i].status == CORE_OK && reqs[i].invite && password_unusable(hashes[i]) != 0) {
+		/* An invited local account holds a hash nobody knows until its link sets one. */
+		if (res[i].status == CORE_OK && reqs[i].invite && local(&effs[i]) &&
+		    password_unusable(hashes[i]) != 0) {
 			*failed = i;
 			core_fail(&res[i].err, CORE_INTERNAL, NULL, "random number generator failed");
 			st = batch_lost(res, n, i, CORE_INTERNAL);

@@ -30,6 +30,7 @@ DB_STMT(st_user_redeem, 2,
  */
 DB_STMT(st_user_confirm, 1,
     "UPDATE gatehouse.users SET status = CASE WHEN status = 'pending' THEN 'active' ELSE status END,"
+    " password_hash = NULL,"
     " confirmed_at = coalesce(confirmed_at, now()), version = version + 1, updated_at = now()"
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 

@@ -718,23 +718,18 @@ update_in(struct core_ctx *c, const struct user *old, const struct user_patch *p
 		buf_free(&json);
 		return st;
 	}
-	if ((r = db_exec(&st_patch_savepoint, NULL)) == NULL) {
-		buf_free(&json);
-		return core_db_fail(e, "user");
-	}
-	PQclear(r);
 	core_id_text(old->id, sid);
 	params[0] = sid;
 	params[1] = json.data;
-	r = db_exec(&st_user_update, params);
+	/* The savepoint and the update travel with the reload: one round trip, whose failure may be the update's. */
+	if (db_defer(&st_patch_savepoint, NULL) != DB_OK || db_defer(&st_user_update, params) != DB_OK ||
+	    ((st = users_reload(c, old->id, out, e)) != CORE_OK && db_status() != DB_OK))
+		st = users_unique_fail(e);
 	buf_free(&json);
-	if (r == NULL)
-		return users_unique_fail(e);
-	PQclear(r);
-	if ((st = users_reload(c, old->id, out, e)) != CORE_OK)
+	if (st != CORE_OK)
 		return st;
 	if (!same_value(old, out, UF_EMAIL) &&
-	    (st = rows_exec_on(&st_remove_tokens, old->id, NULL, "tokens", e)) != CORE_OK)
+	    (st = rows_defer_on(&st_remove_tokens, old->id, "tokens", e)) != CORE_OK)
 		return st;
 	if (!user_changed(old, out)) {
 		*out = *old;
@@ -835,7 +830,6 @@ apply_in(struct core_ctx *c, const struct user *old, enum user_op op, const stru
 	const char		*reason, *summary = "keep", *params[5];
 	char			 sid[24];
 	bool			 clear_lock = false;
-	PGresult		*r;
 
 	/* The operations that choose by the current state. */
 	if (op == UOP_TOGGLE_SUSPENSION)
@@ -893,14 +887,10 @@ apply_in(struct core_ctx *c, const struct user *old, enum user_op op, const stru
 	params[2] = to == US_DISABLED ? reason : NULL;
 	params[3] = summary;
 	params[4] = clear_lock ? "true" : "false";
-	if ((r = db_exec(&st_user_status, params)) == NULL)
+	/* The updates travel with the reload: one round trip. */
+	if (db_defer(&st_user_status, params) != DB_OK ||
+	    (op == UOP_UNLOCK && o->reset_inactivity && db_defer(&st_user_touch_login, params) != DB_OK))
 		return core_db_fail(e, "user");
-	PQclear(r);
-	if (op == UOP_UNLOCK && o->reset_inactivity) {
-		if ((r = db_exec(&st_user_touch_login, params)) == NULL)
-			return core_db_fail(e, "user");
-		PQclear(r);
-	}
 	if ((st = users_reload(c, old->id, out, e)) != CORE_OK ||
 	    (st = users_audit(c, op_names[op], old, out, NULL, e)) != CORE_OK)
 		return st;
@@ -999,8 +989,9 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 		return st;
 	if ((st = keep_a_super(&old, "remove", e)) != CORE_OK)
 		return core_abort(st);
+	/* None is read: they travel with the audit row and the COMMIT, one round trip. */
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if ((st = rows_exec_on(steps[i], old.id, NULL, "user", e)) != CORE_OK)
+		if ((st = rows_defer_on(steps[i], old.id, "user", e)) != CORE_OK)
 			return core_abort(st);
 	gone = old;
 	gone.status = US_REMOVED;
@@ -1084,7 +1075,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	enum core_status	 st;
 	char			 hash[PHC_MAX], sid[24];
 	const char		*params[2] = { sid, hash };
-	PGresult		*r;
+	enum db_status		 deferred;
 	size_t			 min;
 	bool			 wrong = false;
 
@@ -1109,12 +1100,12 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (password_hash(pw, hash) != 0)
 		return core_abort(core_fail(e, CORE_INTERNAL, NULL, "password hashing failed"));
 	core_id_text(old.id, sid);
-	r = db_exec(&st_user_password, params);
+	/* The update and the links' end travel with the reload: one round trip. */
+	deferred = db_defer(&st_user_password, params);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	if (r == NULL)
+	if (deferred != DB_OK)
 		return core_abort(core_db_fail(e, "user"));
-	PQclear(r);
-	if ((st = rows_exec_on(&st_remove_tokens, old.id, NULL, "tokens", e)) != CORE_OK ||
+	if ((st = rows_defer_on(&st_remove_tokens, old.id, "tokens", e)) != CORE_OK ||
 	    (st = users_reload(c, old.id, &old, e)) != CORE_OK ||
 	    (st = audit_write(c, "user.password", "user", old.uid, "{\"password\":{\"changed\":true}}")
 	    == 0 ? CORE_OK : core_db_fail(e, "audit event")) != CORE_OK)
@@ -1145,6 +1136,8 @@ page_records(struct core_ctx *c, PGresult *ids, size_t n, struct user_page *page
 	struct buf	 lit;
 	struct user	*got, key;
 	const char	*p[1];
+	struct db_query	 rq;
+	enum core_status st;
 	PGresult	*r;
 	size_t		 k = 0, rows;
 
@@ -1160,10 +1153,13 @@ page_records(struct core_ctx *c, PGresult *ids, size_t n, struct user_page *page
 	p[0] = buf_cstr(&lit);
 	/* The statement's text (no values), for benchmarks that run it in psql too. */
 	log_debug("list records: %s", st_by_ids.sql);
-	r = lit.failed ? NULL : db_exec(&st_by_ids, p);
+	rq = DB_QUERY(&st_by_ids, p);
+	st = lit.failed ? core_fail(e, CORE_INTERNAL, NULL, "out of memory") :
+	    core_read(c, &rq, 1, "user list", e);
 	buf_free(&lit);
-	if (r == NULL)
-		return core_db_fail(e, "user list");
+	if (st != CORE_OK)
+		return st;
+	r = rq.res;
 	rows = (size_t)PQntuples(r);
 	got = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*got));
 	page->users = arena_alloc(c->arena, (n ? n : 1) * sizeof(*page->users));
@@ -1195,12 +1191,20 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
     const struct fsql *f, const struct user_list_plan *plan, struct user_page *page,
     struct core_err *e)
 {
+	/* The ids and the count in one round trip; the records by id in a second. */
+	struct db_query	 rq[2] = {
+		{ NULL, sql, f->nparams, f->params, NULL },
+		{ NULL, count, plan->count_params, f->params, NULL },
+	};
 	PGresult	*r;
 	size_t		 got, n;
 	enum core_status st;
 
-	if ((r = db_exec_sql(sql, f->nparams, f->params)) == NULL)
-		return core_db_fail(e, "user list");
+	if ((st = core_read(c, rq, plan->count ? 2 : 1, "user list", e)) != CORE_OK)
+		return st;
+	r = rq[0].res;
+	page->total = plan->count ? db_int(rq[1].res, 0, 0) : -1;
+	PQclear(rq[1].res);
 	got = (size_t)PQntuples(r);
 	n = got > (size_t)q->limit ? (size_t)q->limit : got;
 	if (got > n && n > 0)
@@ -1208,16 +1212,7 @@ list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const
 		    db_value(r, (int)n - 1, 1), db_int(r, (int)n - 1, 0));
 	st = page_records(c, r, n, page, e);
 	PQclear(r);
-	if (st != CORE_OK)
-		return st;
-	page->total = -1;
-	if (plan->count) {
-		if ((r = db_exec_sql(count, plan->count_params, f->params)) == NULL)
-			return core_db_fail(e, "user count");
-		page->total = db_int(r, 0, 0);
-		PQclear(r);
-	}
-	return CORE_OK;
+	return st;
 }
 
 enum core_status
@@ -1243,12 +1238,8 @@ enum core_status
 users_list(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
 {
-	enum core_status st;
-
-	memset(page, 0, sizeof(*page));
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	return core_end(users_list_in(c, q, page, e), e);
+	/* A read of its own (no transaction): the ids, then their records. */
+	return users_list_in(c, q, page, e);
 }
 
 enum core_status

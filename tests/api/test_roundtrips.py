@@ -88,8 +88,6 @@ def test_a_read_is_one_round_trip():
     reads = [
         f"/api/v1/users/{u['uid']}", f"/api/v1/users/by-id/{u['id']}",
         f"/api/v1/users/by-username/{q(u['username'])}", f"/api/v1/users/by-email/{q(u['email'])}",
-        "/api/v1/users?limit=100", "/api/v1/users?department=eng&limit=100",
-        "/api/v1/users?q=email:*%40example.com&limit=100&sort=-email",
         f"/api/v1/groups/{g['key']}", "/api/v1/groups", f"/api/v1/groups/{g['key']}/members",
         "/api/v1/teams", "/api/v1/policies", f"/api/v1/policies/{p['id']}/assignments",
         "/api/v1/org", "/api/v1/api-keys", "/api/v1/audit?action=user.*&limit=5",
@@ -99,6 +97,15 @@ def test_a_read_is_one_round_trip():
             for attempt in ("first", "again"):     # first: its statements are new to the connection
                 body, trips = w.trips("GET", path, o.keys["super"])
                 assert len(trips) == 1 and is_read(trips[0]), f"{attempt} GET {path}: {trips}"
+        # A page of users is two reads: the filtered ids (and the count), then
+        # the records by id through a prepared statement (issue 8: the filtered
+        # statement stays cheap to plan and index-served at a million users).
+        for path in ("/api/v1/users?limit=100", "/api/v1/users?department=eng&limit=100",
+                     "/api/v1/users?q=email:*%40example.com&limit=100&sort=-email"):
+            for attempt in ("first", "again"):
+                body, trips = w.trips("GET", path, o.keys["super"])
+                assert len(trips) == 2 and all(is_read(t) for t in trips), \
+                    f"{attempt} GET {path}: {trips}"
         # The reads found what they were asked for, so the counts are of real answers.
         _, trips = w.trips("GET", f"/api/v1/groups/{g['key']}/members", o.keys["super"])
         assert trips[0].tags[-1] == "SELECT 1"
@@ -107,7 +114,8 @@ def test_a_read_is_one_round_trip():
 def test_the_dialects_reads_count_as_the_native_ones_they_share():
     # The vendor surfaces read through the same core calls: a user is one read;
     # a user's groups, sign-ins or audit trail two (the user, then its rows);
-    # a whole directory (users_list_all) one transaction, its pages in order.
+    # a whole directory (users_list_all) one transaction: the size check, then
+    # for each page its ids and its records, then COMMIT.
     o, u, _, _ = populated_org()
     af = "/attackforge/api/ss"
     reads = [
@@ -116,8 +124,8 @@ def test_the_dialects_reads_count_as_the_native_ones_they_share():
         ("HTTP_X_SSAPI_KEY", f"{af}/user/{u['uid']}/groups", 2),
         ("HTTP_X_SSAPI_KEY", f"{af}/user/{u['uid']}/logins", 2),
         ("HTTP_X_SSAPI_KEY", f"{af}/user/{u['uid']}/auditlogs", 2),
-        ("HTTP_X_SSAPI_KEY", f"{af}/users", 2),
-        ("HTTP_FACTION_API_KEY", "/faction/api/users/all", 2),
+        ("HTTP_X_SSAPI_KEY", f"{af}/users", 4),
+        ("HTTP_FACTION_API_KEY", "/faction/api/users/all", 4),
     ]
     key = o.keys["super"]
     with worker() as w:
@@ -128,8 +136,8 @@ def test_the_dialects_reads_count_as_the_native_ones_they_share():
             trips = w.px.since(mark)
             assert status == 200 and jsonlib.loads(body), f"GET {path}: {status} {body}"
             assert len(trips) == want, f"GET {path}: {[t.tags for t in trips]}"
-            if want == 2 and "BEGIN" in trips[0].tags:
-                assert trips[1].tags == ["COMMIT"], f"GET {path}: {[t.tags for t in trips]}"
+            if "BEGIN" in trips[0].tags:
+                assert trips[-1].tags == ["COMMIT"], f"GET {path}: {[t.tags for t in trips]}"
             else:
                 assert all(is_read(t) for t in trips), f"GET {path}: {trips}"
 
