@@ -395,8 +395,9 @@ enum core_status users_provision_create(struct core_ctx *, const struct user_pro
 		    struct user *out, struct core_err *);
 /*
  * Applies a directory's view to an existing user: the attributes, the
- * sign-in e-mail and the state, in one transaction with one audit event
- * (user.update; none when nothing changes). if_version as users_update.
+ * sign-in e-mail and the state, in one transaction: user.update for the
+ * attributes (none when nothing changes), then user.disable or user.enable
+ * for the state as users_apply records them. if_version as users_update.
  * Enabling leaves a suspended user suspended: suspension is Gatehouse's own.
  */
 enum core_status users_provision_update(struct core_ctx *, const struct user_ref *,

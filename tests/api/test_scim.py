@@ -669,14 +669,18 @@ def test_patch_answers_200_with_the_resource_as_the_attribute_lists_show_it():
 
 def test_manager_is_a_user_of_the_org_given_by_id_or_bare():
     o = shared()
-    boss, u = new_user(o), new_user(o)
+    boss, boss2, u = new_user(o), new_user(o), new_user(o)
     path = f"/Users/{u['id']}"
     got = ok(patch(o, path, {"op": "Add", "path": f"{ENT}:manager", "value": boss["id"]}))
     assert got[ENT]["manager"]["value"] == boss["id"]
     assert got[ENT]["manager"]["$ref"].endswith(f"/scim/v2/Users/{boss['id']}")
     assert native_user(o, u["id"])["manager"] == boss["id"]
-    got = ok(patch(o, path, {"op": "replace", "path": ENT, "value": {"manager": {"value": u["id"]}}}))
-    assert got[ENT]["manager"]["value"] == u["id"]
+    got = ok(patch(o, path, {"op": "replace", "path": ENT, "value": {"manager": {"value": boss2["id"]}}}))
+    assert got[ENT]["manager"]["value"] == boss2["id"]
+    # The core's rule, whatever the surface: nobody is their own manager.
+    err(patch(o, path, {"op": "replace", "path": f"{ENT}:manager", "value": u["id"]}), 400,
+        "invalidValue")
+    assert native_user(o, u["id"])["manager"] == boss2["id"]
     other = Org()
     stranger = new_user(other)
     err(patch(o, path, {"op": "replace", "path": f"{ENT}:manager.value", "value": stranger["id"]}), 400,
@@ -799,7 +803,7 @@ def test_native_changes_show_over_scim_and_scim_changes_natively():
     assert native_user(o, u["id"])["display_name"] == "From SCIM"
 
 
-def test_each_write_is_one_audit_event_naming_the_scim_surface():
+def test_each_write_is_one_transaction_its_events_naming_the_scim_surface():
     o = Org()
     u = new_user(o)
     ok(patch(o, f"/Users/{u['id']}", {"op": "add", "path": "title", "value": "a"},
@@ -807,10 +811,19 @@ def test_each_write_is_one_audit_event_naming_the_scim_surface():
     scim(o, "DELETE", f"/Users/{u['id']}")
     rows = sql(o, f"SELECT action || ':' || surface FROM gatehouse.audit_events "
                   f"WHERE target_id = '{u['id']}' ORDER BY id").split()
-    assert rows == ["user.create:scim", "user.update:scim", "user.remove:scim"], rows
+    # A deactivation is recorded as user.disable, as through every surface, in
+    # the same transaction (and request) as the attributes that came with it.
+    assert rows == ["user.create:scim", "user.update:scim", "user.disable:scim",
+                    "user.remove:scim"], rows
     changes = jsonlib.loads(sql(o, f"SELECT changes FROM gatehouse.audit_events "
                                    f"WHERE target_id = '{u['id']}' AND action = 'user.update'"))
-    assert changes["title"]["new"] == "a" and changes["status"]["new"] == "disabled"
+    assert changes["title"]["new"] == "a" and "status" not in changes
+    changes = jsonlib.loads(sql(o, f"SELECT changes FROM gatehouse.audit_events "
+                                   f"WHERE target_id = '{u['id']}' AND action = 'user.disable'"))
+    assert changes["status"]["new"] == "disabled"
+    reqs = sql(o, f"SELECT count(DISTINCT request_id) FROM gatehouse.audit_events "
+                  f"WHERE target_id = '{u['id']}' AND action IN ('user.update', 'user.disable')")
+    assert reqs == "1", reqs
     native = expect(o.call("GET", f"/api/v1/audit?target={u['id']}&limit=10"), 200).json()
     assert {e["surface"] for e in native["events"]} == {"scim"}
 
