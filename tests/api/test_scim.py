@@ -89,17 +89,6 @@ def find(o, filt, path="/Users"):
     return ok(scim(o, "GET", f"{path}?filter={q(filt)}"))
 
 
-def once(make):
-    """A function answering make()'s result, made on the first call: fixtures tests share."""
-    made = []
-
-    def get():
-        if not made:
-            made.append(make())
-        return made[0]
-    return get
-
-
 shared = once(Org)      # one org for tests that only read what they make
 
 
