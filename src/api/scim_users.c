@@ -47,7 +47,7 @@ static const struct scim_fmap fmap[] = {
 	{ "id", "uid" }, { "userName", "username" }, { "externalId", "external_id" },
 	{ "displayName", "display_name" }, { "name.givenName", "first_name" },
 	{ "name.familyName", "last_name" }, { "name.middleName", "middle_name" },
-	{ "title", "title" }, { "active", "active" }, { "emails", "emails" },
+	{ "title", "title" }, { "active", "enabled" }, { "emails", "emails" },
 	{ "emails.value", "emails.value" }, { "emails.type", "emails.type" },
 	{ "emails.display", "emails.display" }, { "emails.primary", "emails.primary" },
 	{ "meta.created", "created_at" }, { "meta.lastModified", "updated_at" },

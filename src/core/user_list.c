@@ -49,6 +49,8 @@ const struct ffield user_filter_fields[] = {
 	{ .name = "status",	.sql = "u.status",	.type = FT_ENUM, .choices = user_statuses },
 	/* Not deactivated: pending (invited) users are active until someone disables them. */
 	{ .name = "active",	.sql = "(u.status IN ('active', 'pending'))", .type = FT_BOOL },
+	/* Not disabled: what a directory controls (SCIM's "active"); suspension is Gatehouse's own. */
+	{ .name = "enabled",	.sql = "(u.status <> 'disabled')", .type = FT_BOOL },
 	{ .name = "invited",	.sql = "(u.invited_at IS NOT NULL)", .type = FT_BOOL },
 	{ .name = "onboarding_status", .sql = "u.onboarding_status", .type = FT_ENUM,
 	  .choices = user_onboarding_statuses },

@@ -9,7 +9,7 @@ native API; and an Entra-style and an Okta-style provisioning sequence.
 import json as jsonlib
 import urllib.parse
 
-from gh import expect, psql, request, unique
+from gh import expect, once, psql, request, split_key, unique
 from routes import routes
 from test_users import Org
 
@@ -778,6 +778,86 @@ def test_a_user_removed_through_the_native_api_is_404_over_scim():
     expect(o.call("DELETE", f"/api/v1/users/{u['id']}"), 204)
     err(scim(o, "GET", f"/Users/{u['id']}"), 404)
     err(patch(o, f"/Users/{u['id']}", {"op": "add", "path": "title", "value": "x"}), 404)
+
+
+def _dialect_views(o, u):
+    """What Faction, AttackForge, Secureframe and Allthenticate say of a user's state."""
+    n = native_user(o, u["id"])
+    admin = o.keys["admin"]
+    fa = expect(request("GET", "/faction/api/users/all", headers={"FACTION-API-KEY": admin}), 200).json()
+    fa, = [x for x in fa if x["username"] == n["username"]]
+    af = expect(request("GET", f"/attackforge/api/ss/users/{u['id']}",
+                        headers={"X-SSAPI-KEY": admin}), 200).json()["user"]
+    ref, secret = split_key(admin)
+    sf = expect(request("GET", f"/secureframe/users?id={u['id']}",
+                        headers={"Authorization": f"{ref} {secret}"}), 200).json()
+    at = expect(request("GET", "/allthenticate/multipleusers", key=admin), 200).json()
+    at, = [x for x in at if x["email_id"] == n["id"]]
+    return {"native": n["status"], "faction": fa["inactive"], "attackforge": af["status"],
+            "secureframe": [d["data"]["attributes"]["active"] for d in sf],
+            "allthenticate": at["ad_status"]}
+
+
+def test_a_user_deactivated_by_an_idp_patch_is_disabled_through_every_dialect():
+    o = Org()
+    u = new_user(o)
+    assert _dialect_views(o, u) == {"native": "active", "faction": False, "attackforge": "Active",
+                                    "secureframe": [True], "allthenticate": "ACTIVE"}
+    # Entra's form: a capitalised op, the boolean as text, no path.
+    ok(patch(o, f"/Users/{u['id']}", {"op": "Replace", "value": {"active": "False"}}))
+    assert _dialect_views(o, u) == {"native": "disabled", "faction": True,
+                                    "attackforge": "Deactivated", "secureframe": [False],
+                                    "allthenticate": "DISABLED"}
+    ok(patch(o, f"/Users/{u['id']}", {"op": "replace", "path": "active", "value": True}))
+    assert _dialect_views(o, u)["attackforge"] == "Active"
+
+
+def test_a_user_removed_through_a_dialect_is_404_over_scim():
+    o = Org()
+    a, b = new_user(o), new_user(o)
+    r = request("PUT", f"/attackforge/api/ss/user/{a['id']}", headers={"X-SSAPI-KEY": o.keys["admin"]},
+                json={"is_deleted": True})
+    assert r.status == 200 and r.json()["user"]["status"] == "Deleted"
+    err(scim(o, "GET", f"/Users/{a['id']}"), 404)
+    err(patch(o, f"/Users/{a['id']}", {"op": "replace", "path": "active", "value": False}), 404)
+    nb = native_user(o, b["id"])
+    expect(request("DELETE", f"/allthenticate/user?email_id={nb['id']}", key=o.keys["admin"]), 200)
+    err(scim(o, "GET", f"/Users/{b['id']}"), 404)
+    filt = q(f'userName eq "{b["userName"]}"')
+    assert ok(scim(o, "GET", f"/Users?filter={filt}"))["totalResults"] == 0
+
+
+def test_a_suspension_is_gatehouses_own_hold_which_a_directory_neither_sees_nor_lifts():
+    """SCIM's active is the directory's administrative status: a user suspended in
+    Gatehouse (Allthenticate's, or the native API's) stays active: true, the filter
+    agrees, active: true leaves the suspension, and active: false disables."""
+    o = Org()
+    u = new_user(o)
+    expect(o.call("POST", f"/api/v1/users/{u['id']}/suspend"), 200)
+    assert ok(scim(o, "GET", f"/Users/{u['id']}"))["active"] is True
+    for f, want in (("true", [u["id"]]), ("false", [])):
+        found = ok(scim(o, "GET", "/Users?filter=" +
+                        q(f'active eq {f} and userName eq "{u["userName"]}"')))
+        assert [x["id"] for x in found["Resources"]] == want, f
+    got = ok(patch(o, f"/Users/{u['id']}", {"op": "replace", "path": "active", "value": True}))
+    assert got["active"] is True and native_user(o, u["id"])["status"] == "suspended"
+    got = ok(patch(o, f"/Users/{u['id']}", {"op": "replace", "path": "active", "value": False}))
+    assert got["active"] is False and native_user(o, u["id"])["status"] == "disabled"
+    found = ok(scim(o, "GET", "/Users?filter=" + q(f'active eq false and userName eq "{u["userName"]}"')))
+    assert [x["id"] for x in found["Resources"]] == [u["id"]]
+
+
+def test_a_group_made_over_scim_is_the_group_attackforge_shows():
+    o = Org()
+    u = new_user(o)
+    g = new_group(o, "Red Team", members=[u])
+    key = expect(o.call("GET", "/api/v1/groups"), 200).json()["groups"]
+    key, = [x["key"] for x in key if x["uid"] == g["id"]]
+    r = request("GET", f"/attackforge/api/ss/user/{u['id']}/groups", headers={"X-SSAPI-KEY": o.keys["admin"]})
+    assert [(x["group_name"], x["group_id"]) for x in r.json()["groups"]] == [("Red Team", key)]
+    ok(patch(o, f"/Groups/{g['id']}", {"op": "remove", "path": f"members[value eq \"{u['id']}\"]"}))
+    r = request("GET", f"/attackforge/api/ss/user/{u['id']}/groups", headers={"X-SSAPI-KEY": o.keys["admin"]})
+    assert r.json()["groups"] == []
 
 
 def test_native_changes_show_over_scim_and_scim_changes_natively():
