@@ -218,7 +218,7 @@ def test_another_orgs_resources_are_not_found():
             continue
         err(scim(w.b, method, w.path(pattern), w.body(method, pattern), level="super"), 404)
         reached += 1
-    assert reached == 8, reached
+    assert reached == 16, reached    # with and without a trailing slash
     ok(scim(w.a, "GET", f"/Users/{w.user['id']}"))
     ok(scim(w.a, "GET", f"/Groups/{w.group['id']}"))
 
@@ -239,6 +239,23 @@ def test_unknown_paths_and_methods_answer_in_scim_shape():
     r = scim(o, "DELETE", "/Users")
     err(r, 405)
     assert "GET" in r.headers["allow"] and "POST" in r.headers["allow"]
+
+
+def test_a_trailing_slash_is_accepted_on_collections_and_resources():
+    o = Org()
+    u = ok(scim(o, "POST", "/Users/", user_body()), 201)
+    assert ok(scim(o, "GET", f"/Users/{u['id']}/"))["id"] == u["id"]
+    got = ok(patch(o, f"/Users/{u['id']}/", {"op": "Replace", "path": "title", "value": "T"}))
+    assert got["title"] == "T"
+    put = user_body(u["userName"], title="U")
+    assert ok(scim(o, "PUT", f"/Users/{u['id']}/", put))["title"] == "U"
+    g = ok(scim(o, "POST", "/Groups/", {"schemas": [GROUP], "displayName": unique("slash")}), 201)
+    assert ok(scim(o, "GET", f"/Groups/{g['id']}/?excludedAttributes=members"))["id"] == g["id"]
+    ok(patch(o, f"/Groups/{g['id']}/", {"op": "Add", "path": "members", "value": [{"value": u["id"]}]}))
+    assert member_ids(ok(scim(o, "GET", f"/Groups/{g['id']}/"))) == [u["id"]]
+    assert scim(o, "DELETE", f"/Groups/{g['id']}/").status == 204
+    assert scim(o, "DELETE", f"/Users/{u['id']}/").status == 204
+    err(scim(o, "GET", f"/Users/{u['id']}/"), 404)
 
 
 def test_a_request_without_schemas_is_invalid_syntax():
