@@ -864,7 +864,14 @@ def test_a_suspension_is_gatehouses_own_hold_which_a_directory_neither_sees_nor_
     assert [x["id"] for x in found["Resources"]] == [u["id"]]
 
 
-def test_a_group_made_over_scim_is_the_group_attackforge_shows():
+def _allthenticate_groups(o, u):
+    n = native_user(o, u["id"])
+    rows = expect(request("GET", "/allthenticate/multipleusers", key=o.keys["admin"]), 200).json()
+    row, = [x for x in rows if x["email_id"] == n["id"]]
+    return row["groups"]
+
+
+def test_a_group_made_over_scim_is_the_group_attackforge_and_allthenticate_show():
     o = Org()
     u = new_user(o)
     g = new_group(o, "Red Team", members=[u])
@@ -872,9 +879,11 @@ def test_a_group_made_over_scim_is_the_group_attackforge_shows():
     key, = [x["key"] for x in key if x["uid"] == g["id"]]
     r = request("GET", f"/attackforge/api/ss/user/{u['id']}/groups", headers={"X-SSAPI-KEY": o.keys["admin"]})
     assert [(x["group_name"], x["group_id"]) for x in r.json()["groups"]] == [("Red Team", key)]
+    assert _allthenticate_groups(o, u) == [["Red Team"]]
     ok(patch(o, f"/Groups/{g['id']}", {"op": "remove", "path": f"members[value eq \"{u['id']}\"]"}))
     r = request("GET", f"/attackforge/api/ss/user/{u['id']}/groups", headers={"X-SSAPI-KEY": o.keys["admin"]})
     assert r.json()["groups"] == []
+    assert _allthenticate_groups(o, u) == []
 
 
 def test_native_changes_show_over_scim_and_scim_changes_natively():
