@@ -66,7 +66,7 @@ static int
 allowed_word(const char *s, size_t n)
 {
 	static const char keywords[] = "AND OR NOT IS NULL LIKE ESCAPE COLLATE TRUE IN SELECT "
-	    "EXISTS FROM WHERE lower U text boolean timestamptz date C";
+	    "EXISTS FROM WHERE lower U text boolean timestamptz date C gatehouse.utc_day";
 
 	if (word_of(keywords, s, n))
 		return 1;
