@@ -23,15 +23,16 @@
 
 /* Short names the fuzzer finds; v is one value of the multi-valued "m". */
 static const struct ffield fields[] = {
-	{ "x",		"u.x",		FT_EXACT, NULL, NULL, NULL, NULL },
-	{ "l",		"u.l",		FT_LOWER, NULL, NULL, NULL, NULL },
-	{ "t",		"u.t",		FT_TEXT,  NULL, NULL, NULL, NULL },
-	{ "b",		"u.b",		FT_BOOL,  NULL, NULL, NULL, NULL },
-	{ "d",		"u.d",		FT_TIME,  NULL, NULL, NULL, NULL },
-	{ "m",		"j(u.m) v WHERE TRUE", FT_VALUES, NULL, "u.id IN (SELECT f(", "))", NULL },
-	{ "m.value",	"v.value",	FT_TEXT,  NULL, NULL, NULL, NULL },
-	{ "m.type",	"v.type",	FT_EXACT, NULL, NULL, NULL, NULL },
-	{ "m.primary",	"v.primary",	FT_BOOL,  NULL, NULL, NULL, NULL },
+	{ .name = "x",		.sql = "u.x",		.type = FT_EXACT },
+	{ .name = "l",		.sql = "u.l",		.type = FT_LOWER },
+	{ .name = "t",		.sql = "u.t",		.type = FT_TEXT },
+	{ .name = "b",		.sql = "u.b",		.type = FT_BOOL },
+	{ .name = "d",		.sql = "u.d",		.type = FT_TIME },
+	{ .name = "m",		.sql = "j(u.m) v WHERE TRUE", .type = FT_VALUES,
+	  .like_pre = "u.id IN (SELECT f(", .like_post = "))" },
+	{ .name = "m.value",	.sql = "v.value",	.type = FT_TEXT },
+	{ .name = "m.type",	.sql = "v.type",	.type = FT_EXACT },
+	{ .name = "m.primary",	.sql = "v.primary",	.type = FT_BOOL },
 };
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 

@@ -389,15 +389,15 @@ patch_paths(void **state)
 /* --- compiling what SCIM added ------------------------------------------------------ */
 
 static const struct ffield fields[] = {
-	{ "ext",	"u.ext",	FT_EXACT, NULL, NULL, NULL, NULL },
-	{ "name",	"u.name_lc",	FT_LOWER, NULL, NULL, NULL, NULL },
-	{ "emails",	"jsonb_array_elements(u.emails) v WHERE TRUE", FT_VALUES, NULL,
-	  "u.id IN (SELECT f(", "))", NULL },
-	{ "emails.value", "(v->>'value')", FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "emails.type", "(v->>'type')", FT_TEXT, NULL, NULL, NULL, NULL },
-	{ "emails.primary", "(v->>'primary')::boolean", FT_BOOL, NULL, NULL, NULL, NULL },
-	{ "phones",	"p WHERE p.u = u.id", FT_VALUES, NULL, NULL, NULL, NULL },
-	{ "phones.value", "p.v", FT_TEXT, NULL, NULL, NULL, NULL },
+	{ .name = "ext",	.sql = "u.ext",		.type = FT_EXACT },
+	{ .name = "name",	.sql = "u.name_lc",	.type = FT_LOWER },
+	{ .name = "emails",	.sql = "jsonb_array_elements(u.emails) v WHERE TRUE", .type = FT_VALUES,
+	  .like_pre = "u.id IN (SELECT f(", .like_post = "))" },
+	{ .name = "emails.value", .sql = "(v->>'value')", .type = FT_TEXT },
+	{ .name = "emails.type", .sql = "(v->>'type')", .type = FT_TEXT },
+	{ .name = "emails.primary", .sql = "(v->>'primary')::boolean", .type = FT_BOOL },
+	{ .name = "phones",	.sql = "p WHERE p.u = u.id", .type = FT_VALUES },
+	{ .name = "phones.value", .sql = "p.v",	.type = FT_TEXT },
 };
 
 /*
