@@ -24,16 +24,26 @@ ALTER TABLE gatehouse.users
 	ADD COLUMN addresses jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(addresses) = 'array');
 -- SCIM's enterprise "manager" is 007's manager_id.
 
+-- The filterable copies are NULL where the attribute is empty, and their
+-- indexes hold only the users that have one. An index over every user of an
+-- org would be the smallest there is (one key, deduplicated, for all those
+-- without the attribute), and with statistics that lag a bulk insert the
+-- planner took it to walk the org's users for joins that look a user up by
+-- id (the manager's, once per row inserted). A comparison with a value
+-- implies IS NOT NULL, so these partial indexes still serve the filters.
 ALTER TABLE gatehouse.users
-	ADD COLUMN display_name_lc text COLLATE "C" GENERATED ALWAYS AS (lower(display_name)) STORED,
+	ADD COLUMN external_id_key text COLLATE "C" GENERATED ALWAYS AS (nullif(external_id, '')) STORED,
+	ADD COLUMN display_name_lc text COLLATE "C"
+	    GENERATED ALWAYS AS (nullif(lower(display_name), '')) STORED,
 	ADD COLUMN employee_number_lc text COLLATE "C"
-	    GENERATED ALWAYS AS (lower(employee_number)) STORED;
+	    GENERATED ALWAYS AS (nullif(lower(employee_number), '')) STORED;
 
-CREATE INDEX users_external_id_idx ON gatehouse.users (org_id, external_id) WHERE status <> 'removed';
+CREATE INDEX users_external_id_idx ON gatehouse.users (org_id, external_id_key)
+	WHERE status <> 'removed' AND external_id_key IS NOT NULL;
 CREATE INDEX users_display_name_idx ON gatehouse.users (org_id, display_name_lc)
-	WHERE status <> 'removed';
+	WHERE status <> 'removed' AND display_name_lc IS NOT NULL;
 CREATE INDEX users_employee_number_idx ON gatehouse.users (org_id, employee_number_lc)
-	WHERE status <> 'removed';
+	WHERE status <> 'removed' AND employee_number_lc IS NOT NULL;
 
 -- The lowercased `value`s of a multi-valued attribute, for an index.
 CREATE FUNCTION gatehouse.values_lc(jsonb) RETURNS text[]

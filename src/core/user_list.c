@@ -65,7 +65,7 @@ const struct ffield user_filter_fields[] = {
 	{ .name = "invited_at",	.sql = "u.invited_at",	.type = FT_TIME },
 	{ .name = "agent_acknowledged_at", .sql = "u.agent_acknowledged_at", .type = FT_TIME },
 	/* A directory's attributes (sql/009_scim.sql), each served by an index. */
-	{ .name = "external_id", .sql = "u.external_id", .type = FT_EXACT },
+	{ .name = "external_id", .sql = "u.external_id_key", .type = FT_EXACT },
 	{ .name = "display_name", .sql = "u.display_name_lc", .type = FT_LOWER },
 	{ .name = "employee_number", .sql = "u.employee_number_lc", .type = FT_LOWER },
 	/* The provider's e-mails (a jsonb array); v is one of them. */
