@@ -386,7 +386,7 @@ sql_times=$(for i in 1 2 3 4 5 6 7; do
 BEGIN;
 SET LOCAL gatehouse.org_id = '$BENCH_ORG_ID';
 PREPARE q AS $list_sql;
-EXPLAIN (ANALYZE) EXECUTE q('eng', 101, 0);
+EXPLAIN (ANALYZE) EXECUTE q('eng', 101);
 ROLLBACK;
 SQL
 done)

@@ -117,6 +117,8 @@ SELECT '{' || string_agg(id::text, ',') || '}' FROM (SELECT id FROM page LIMIT 1
 ROLLBACK;
 SQL
 )
+	# A page of one user is read by its id alone (page_records in src/core/users.c).
+	[[ $p2 == *'ANY('* ]] || ids=${ids//[\{\}]/}
 	# One session, warmed by a first round that is not counted (a new backend
 	# first fills its catalog caches, which is not this query's cost); then each
 	# round prepares afresh, so every EXECUTE plans (a custom plan) as well as runs.

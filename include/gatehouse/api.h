@@ -16,6 +16,7 @@
 
 #include "gatehouse/core.h"
 #include "gatehouse/router.h"
+#include "gatehouse/users.h"
 
 struct arena;
 struct request;
@@ -24,6 +25,7 @@ struct json;
 struct user;
 struct user_patch;
 struct user_ref;
+struct arena;
 
 /* --- surfaces ----------------------------------------------------------------------- */
 
@@ -81,6 +83,8 @@ void	api_problem(struct request *, int status, const char *field, const char *de
 int	api_authenticate_key(struct request *, const char *key);
 /* The key of "Authorization: Bearer <key>" (scheme in any case), or NULL. */
 const char *api_bearer(struct request *);
+/* A guard: the key of Authorization: Bearer <key> (public routes pass), then api_authenticate_key. */
+int	api_guard_bearer(struct request *);
 
 /* --- the request ---------------------------------------------------------------------- */
 
@@ -195,8 +199,23 @@ void	api_item_fail(struct request *, const char *list, size_t i, struct core_err
 
 /* --- users ------------------------------------------------------------------------- */
 
+/*
+ * A multi-valued user attribute (emails, phone_numbers, addresses) from a
+ * JSON array of objects with SCIM's sub-attribute names in any case
+ * ("value", "type", "streetAddress", …; "primary" true or false), into p.
+ */
+enum core_status api_user_values(struct arena *, struct user_patch *, enum ufield,
+		    const struct json *, struct core_err *);
 /* A user by uid, id, username or e-mail: 0, or the failure rendered and -1. */
 int	api_user_get(struct request *, const struct user_ref *, struct user *out);
+/*
+ * DELETE of what path parameter param names, with If-Match (CORE_ANY_VERSION
+ * when absent): fn(ctx, value, version), then 204 or its failure.
+ */
+void	api_delete(struct request *, const char *param,
+	    enum core_status (*fn)(struct core_ctx *, const char *, int, struct core_err *));
+/* api_delete of the user whose uid path parameter param names (users_remove). */
+void	api_user_remove(struct request *, const char *param);
 
 /*
  * Sets user field f (enum ufield) of a patch from a dialect's field called

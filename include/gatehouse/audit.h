@@ -48,6 +48,7 @@ struct audit_event {
 	const char	*changes;	/* JSON object text */
 	const char	*request_id;
 	const char	*address;
+	const char	*surface;	/* the API it came through, "" for the CLI and the sweep */
 };
 
 /* Filters are optional (NULL); action may end in * for a prefix ("user.*"). */

@@ -57,6 +57,7 @@ struct core_ctx {
 	 * answered "failed" was not lying to.
 	 */
 	struct timespec		 deadline;
+	const char		*surface;	/* the API it came through ("native", "scim"); NULL: none */
 };
 
 enum core_status core_fail(struct core_err *, enum core_status, const char *field,

@@ -9,7 +9,12 @@ struct arena;
 struct buf;
 struct core_err;
 
-enum fnode_kind { FN_AND, FN_OR, FN_NOT, FN_CMP };
+/*
+ * FN_VALUE (SCIM's value path, emails[type eq "work"]): field names a
+ * multi-valued attribute (FT_VALUES) and `a` a filter over the sub-attributes
+ * of one of its values; it holds when some value matches.
+ */
+enum fnode_kind { FN_AND, FN_OR, FN_NOT, FN_CMP, FN_VALUE };
 
 enum fop {
 	FOP_EQ,		/* equal (text: case-insensitive) */
@@ -32,7 +37,7 @@ enum fop {
  */
 struct fnode {
 	enum fnode_kind	 kind;
-	struct fnode	*a, *b;		/* AND/OR: both; NOT: a */
+	struct fnode	*a, *b;		/* AND/OR: both; NOT, VALUE: a */
 	const char	*field;
 	enum fop	 op;
 	const char	*value, *value2;
@@ -42,9 +47,12 @@ struct fnode {
 /*
  * FT_TEXT compares case-insensitively through lower(); FT_LOWER is a column
  * that already holds lowercase text collated "C", so comparisons stay
- * leakproof and indexed under row-level security.
+ * leakproof and indexed under row-level security. FT_EXACT compares text
+ * as it is (case-sensitively) on a "C"-collated column. FT_VALUES is a
+ * multi-valued attribute (see struct ffield).
  */
-enum ftype { FT_TEXT, FT_LOWER, FT_BOOL, FT_INT, FT_DATE, FT_TIME, FT_ENUM, FT_UUID };
+enum ftype { FT_TEXT, FT_LOWER, FT_BOOL, FT_INT, FT_DATE, FT_TIME, FT_ENUM, FT_UUID,
+	FT_EXACT, FT_VALUES };
 
 /* A filterable field: the client-facing name and the trusted SQL it stands for. */
 struct ffield {
@@ -64,6 +72,17 @@ struct ffield {
 	bool			 bare;
 };
 
+/*
+ * A multi-valued attribute (FT_VALUES, say "emails") has sql of the form
+ * "<from list> WHERE <correlation>" over its values: a value filter becomes
+ * EXISTS (SELECT 1 FROM sql AND <filter>). The fields of one value are the
+ * rows of the same table named "emails.<sub>", whose sql reads the value
+ * the from list names. "emails.value eq x" is the value filter
+ * emails[value eq x]. like_pre/like_post, when set, wrap lowercase text that
+ * some value's "value" equals: an indexed pre-filter added when a value
+ * filter's top-level conjunction has value eq.
+ */
+
 #define FILTER_MAX_QUERY	4096	/* bytes of a q */
 #define FILTER_MAX_TERMS	64
 #define FILTER_MAX_DEPTH	16
@@ -80,6 +99,33 @@ struct ffield {
  * counted from 1 in code points) on a syntax error.
  */
 struct fnode	*filter_parse_lucene(struct arena *, const char *q, struct core_err *);
+/*
+ * SCIM filter (RFC 7644 §3.4.2.2): attrPath op value, pr, and, or, not,
+ * parentheses and value paths attr[filter], plus attr[filter].sub op value
+ * (read as attr[filter and sub op value]). Operators and keywords are matched
+ * in any case; attribute paths are kept as written (with a schema URN
+ * prefix if given) for the caller to map; eq null and ne null test presence.
+ * An unquoted value that is not true, false, null or a number is read as a
+ * string (identity providers send them). NULL with err (field "filter") on
+ * an invalid filter.
+ */
+struct fnode	*filter_parse_scim(struct arena *, const char *filter, struct core_err *);
+
+/*
+ * A SCIM PATCH path (RFC 7644 §3.5.2): attrPath, or attr[valFilter] with an
+ * optional .subAttr. uri is a schema URN prefix or NULL; sub NULL when none;
+ * filter the value filter (names relative to attr) or NULL.
+ */
+struct fpath {
+	const char	*uri;
+	const char	*attr;
+	const char	*sub;
+	struct fnode	*filter;
+};
+/* 0, or -1 with err (field "path") on an invalid path. */
+int		 filter_scim_path(struct arena *, const char *path, struct fpath *out,
+		    struct core_err *);
+
 /* Conjunction helper: a AND b (either may be NULL). */
 struct fnode	*filter_and(struct arena *, struct fnode *a, struct fnode *b);
 struct fnode	*filter_cmp(struct arena *, const char *field, enum fop, const char *value);

@@ -33,6 +33,10 @@ struct group {
 	const char	*name;
 	int64_t		 members;	/* not counting removed users */
 	const char	*created_at;
+	const char	*uid;		/* never reused, unlike a key (SCIM's id) */
+	const char	*external_id;	/* a directory's own id for it, or "" */
+	int64_t		 version;	/* changes with every change, its members' too */
+	const char	*updated_at;
 };
 
 /*
@@ -105,10 +109,95 @@ struct user_group {
 	enum group_access access;
 	const char	*since;
 	const char	*updated;	/* when the role or the access last changed */
+	const char	*uid;		/* the group's */
+	int64_t		 user_id;
 };
 
 /* The groups of a user by key; *out lives in the context's arena. */
 enum core_status groups_of_user(struct core_ctx *, const struct user_ref *,
 		    struct user_group **out, size_t *n, struct core_err *);
+/*
+ * The memberships of the users with these ids, by user id then key: inside
+ * the caller's transaction, or outside one as a read of its own.
+ */
+enum core_status groups_of_users(struct core_ctx *, const int64_t *ids, size_t nids,
+		    struct user_group **out, size_t *n, struct core_err *);
+
+/* --- groups as a directory provisions them (SCIM) ------------------------------ */
+
+/*
+ * A directory names groups by uid and changes a whole group at once: its
+ * name, its external id and its members (users named by uid, as members
+ * with role member; a role given elsewhere is kept). Each request is one
+ * transaction with one audit event naming the context's surface. Acting on
+ * a member is acting on that user: nobody adds or removes a user above
+ * their own level, and a guest cannot join.
+ */
+#define GROUP_MAX_MEMBERS_LISTED	10000	/* members one representation lists */
+#define GROUP_MAX_MEMBERS_CHANGED	10000	/* users one change names */
+
+enum core_status groups_get_uid(struct core_ctx *, const char *uid, struct group *out,
+		    struct core_err *);
+/*
+ * Creates a group named name, with an external id ("" for none) and members.
+ * Its key is the name with spaces, "/" and "," made "-", or that with a
+ * random suffix when taken.
+ */
+enum core_status groups_provision_create(struct core_ctx *, const char *name,
+		    const char *external_id, const char *const *uids, size_t n,
+		    struct group *out, struct core_err *);
+
+enum group_change_kind { GCH_NAME, GCH_EXTERNAL_ID, GCH_ADD, GCH_REMOVE, GCH_SET };
+struct group_change {
+	enum group_change_kind	 kind;
+	const char		*value;		/* GCH_NAME, GCH_EXTERNAL_ID */
+	const char *const	*uids;		/* GCH_ADD, GCH_REMOVE, GCH_SET (the whole set) */
+	size_t			 n;
+	bool			 strict;	/* GCH_REMOVE: none a member is CORE_NOT_FOUND */
+};
+/*
+ * Applies changes in order (group.update; nothing recorded when nothing
+ * changes). Removing a user who is not a member changes nothing (unless
+ * strict: CORE_NOT_FOUND on "members" when none was); adding one
+ * who is not a user of the org is CORE_INVALID on "members". if_version as
+ * users_update.
+ */
+enum core_status groups_provision_change(struct core_ctx *, const char *uid,
+		    const struct group_change *, size_t n, int if_version, struct group *out,
+		    struct core_err *);
+enum core_status groups_delete_uid(struct core_ctx *, const char *uid, int if_version,
+		    struct core_err *);
+
+/* A member as a directory shows it: the user's uid and display name (else username). */
+struct group_entry {
+	const char	*uid;
+	const char	*display;
+};
+/*
+ * Every member of the group, by user id; CORE_TOO_LARGE naming "members"
+ * when there are more than GROUP_MAX_MEMBERS_LISTED.
+ */
+enum core_status groups_entries(struct core_ctx *, const char *uid, struct group_entry **out,
+		    size_t *n, struct core_err *);
+/* The entries of several groups (by id) at once: *owner[i] is entry i's group id. */
+enum core_status groups_entries_of(struct core_ctx *, const int64_t *ids, size_t nids,
+		    struct group_entry **out, int64_t **owner, size_t *n, struct core_err *);
+
+/* A filtered page of groups (filter over group_filter_fields). */
+struct group_query {
+	const struct fnode	*filter;
+	const char		*sort;		/* "name" or "created_at" (default), "-" descending */
+	int			 limit;		/* 1..CORE_PAGE_MAX */
+	int			 offset;
+};
+struct group_page {
+	struct group	*groups;
+	size_t		 n;
+	int64_t		 total;		/* matching groups in all */
+};
+enum core_status groups_find(struct core_ctx *, const struct group_query *, struct group_page *,
+		    struct core_err *);
+extern const struct ffield	group_filter_fields[];
+extern const size_t		group_filter_nfields;
 
 #endif

@@ -31,6 +31,9 @@ struct dialect {
 
 #define ROUTE_PUBLIC	(-1)		/* no authentication */
 
+extern const char *const route_any_shape[];
+#define ROUTE_ANY_SHAPE	route_any_shape
+
 struct route {
 	const char		*method;
 	const char		*pattern;	/* "/api/v1/users/{uid}" */
@@ -40,7 +43,9 @@ struct route {
 	unsigned		 flags;		/* dialect-defined (e.g. tier exclusions) */
 	/*
 	 * Every other field is a scalar: given once, never as a JSON array or
-	 * object. These may repeat or be lists (NULL-terminated; NULL: none).
+	 * object. These may repeat or be lists (NULL-terminated; NULL: none;
+	 * ROUTE_ANY_SHAPE: any field, for a surface that checks the shape of
+	 * its documents itself, as SCIM does by its schemas).
 	 */
 	const char *const	*lists;
 	bool			 array_body;	/* a JSON array is accepted as the whole body */

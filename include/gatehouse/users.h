@@ -18,15 +18,20 @@ enum ufield {
 	UF_ACCESS_LEVEL, UF_ROLES, UF_NOTE, UF_SUMMARY_EMAIL, UF_MFA_REQUIRED,
 	UF_DEPARTMENT_ID, UF_ACCESS_ROLE, UF_ONBOARDING_STATUS, UF_PERSONNEL_STATUS,
 	UF_AGENT_ACKNOWLEDGED_AT, UF_MANAGER,
+	/* A directory's attributes (SCIM, sql/009_scim.sql). */
+	UF_EXTERNAL_ID, UF_DISPLAY_NAME, UF_FORMATTED_NAME, UF_PREFERRED_LANGUAGE,
+	UF_EMPLOYEE_NUMBER, UF_EMAILS, UF_PHONE_NUMBERS, UF_ADDRESSES,
 	UF__MAX
 };
 
 /*
  * UFK_LINE: 1 to max bytes on one line, "" clears; UFK_TIME: an ISO 8601
- * date or date-time; UFK_USER: another user of the org, by uid ("" clears).
+ * date or date-time; UFK_USER: another user of the org, by uid ("" clears);
+ * UFK_VALUES: a multi-valued attribute (struct user_value), whose text is
+ * its JSON array.
  */
 enum ufkind { UFK_TEXT, UFK_USERNAME, UFK_EMAIL, UFK_ENUM, UFK_DATE, UFK_BOOL, UFK_LEVEL,
-	UFK_ROLES, UFK_TEAM, UFK_LINE, UFK_TIME, UFK_USER };
+	UFK_ROLES, UFK_TEAM, UFK_LINE, UFK_TIME, UFK_USER, UFK_VALUES };
 
 struct ufield_def {
 	const char		*name;
@@ -56,9 +61,33 @@ struct user_patch {
  * Validates value for field f and records it in the patch. value NULL means
  * "clear" (refused for fields that cannot be empty). For UF_ROLES, value is
  * one role and may be given repeatedly (the first call resets the list).
+ * UFK_VALUES fields are set with user_patch_set_values, not here.
  */
 enum core_status user_patch_set(struct arena *, struct user_patch *, enum ufield,
 		    const char *value, struct core_err *);
+
+/*
+ * One value of a multi-valued attribute (emails, phone_numbers, addresses),
+ * with SCIM's sub-attributes (RFC 7643 §4.1.2). NULL is absent. Addresses
+ * have no value or display; e-mails and phone numbers no address parts.
+ */
+enum uvsub { UV_VALUE, UV_DISPLAY, UV_TYPE, UV_FORMATTED, UV_STREET_ADDRESS, UV_LOCALITY,
+	UV_REGION, UV_POSTAL_CODE, UV_COUNTRY, UV__MAX };
+extern const char *const user_value_names[UV__MAX];	/* "value", "streetAddress", … */
+struct user_value {
+	const char	*sub[UV__MAX];
+	bool		 primary;
+};
+#define USER_MAX_VALUES	32		/* values of one attribute */
+
+/*
+ * Validates n values of the multi-valued field f (each sub-attribute a line
+ * of at most 256 bytes, `formatted` and `streetAddress` 1024 bytes of text;
+ * no sub-attribute the attribute does not have; primary at most once) and
+ * records them, as given, in the patch. n == 0 clears the attribute.
+ */
+enum core_status user_patch_set_values(struct arena *, struct user_patch *, enum ufield,
+		    const struct user_value *, size_t n, struct core_err *);
 
 enum user_status { US_PENDING, US_ACTIVE, US_DISABLED, US_SUSPENDED, US_REMOVED, US__MAX };
 const char	*user_status_name(enum user_status);
@@ -261,13 +290,17 @@ struct user_query {
 	const char		*cursor;	/* opaque, from a previous page */
 	int			 offset;	/* alternative to cursor for dialects that page by number */
 	bool			 count;		/* also compute the total */
+	bool			 groups;	/* also read the page's memberships (SCIM's "groups") */
 };
 
+struct user_group;
 struct user_page {
 	struct user	*users;
 	size_t		 n;
 	const char	*next_cursor;	/* NULL on the last page */
 	int64_t		 total;		/* when requested */
+	struct user_group *groups;	/* when requested: by user id, then group key */
+	size_t		 ngroups;
 };
 
 enum core_status users_list(struct core_ctx *, const struct user_query *, struct user_page *out,
@@ -325,5 +358,50 @@ enum core_status users_directory(struct core_ctx *, const struct fnode *filter,
 /* The filterable fields of users, for dialects that expose the same names. */
 extern const struct ffield	user_filter_fields[];
 extern const size_t		user_filter_nfields;
+
+/* --- provisioning by an identity provider (SCIM) ------------------------------ */
+
+/*
+ * A directory's view of a user replaces the user's own attributes; what it
+ * says of the sign-in e-mail and the account's state is a request the core
+ * decides on. The sign-in e-mail (UF_EMAIL) stays unique and valid: it is the
+ * first of `emails` (best first) that is a valid address not used by another
+ * user, or, on an update, the current one when none is; a new user without
+ * one gets an address under USER_NO_EMAIL_DOMAIN, which can receive nothing.
+ * A provider's values are kept as given (UF_EMAILS) whatever is chosen.
+ */
+#define USER_NO_EMAIL_DOMAIN	"no-email.invalid"	/* RFC 2606: never deliverable */
+#define USER_MAX_SIGNIN		(USER_MAX_VALUES + 1)
+
+enum user_activity { UACT_KEEP, UACT_ENABLE, UACT_DISABLE };
+
+struct user_provision {
+	struct user_patch	 p;		/* the attributes the directory sets (not UF_EMAIL) */
+	const char		*emails[USER_MAX_SIGNIN];	/* sign-in candidates, best first */
+	size_t			 nemails;
+	enum user_activity	 activity;	/* enable: not disabled; disable: disabled */
+};
+
+/* True when the sign-in e-mail is a placeholder (under USER_NO_EMAIL_DOMAIN). */
+bool		 user_email_placeholder(const char *email);
+
+/*
+ * Creates a provisioned user: active, signing in through the provider
+ * (auth_method sso unless the patch says otherwise), with no password and no
+ * invitation; disabled in the same transaction when asked. One transaction;
+ * its audit events name the context's surface.
+ */
+enum core_status users_provision_create(struct core_ctx *, const struct user_provision *,
+		    struct user *out, struct core_err *);
+/*
+ * Applies a directory's view to an existing user: the attributes, the
+ * sign-in e-mail and the state, in one transaction: user.update for the
+ * attributes (none when nothing changes), then user.disable or user.enable
+ * for the state as users_apply records them. if_version as users_update.
+ * Enabling leaves a suspended user suspended: suspension is Gatehouse's own.
+ */
+enum core_status users_provision_update(struct core_ctx *, const struct user_ref *,
+		    const struct user_provision *, int if_version, struct user *out,
+		    struct core_err *);
 
 #endif

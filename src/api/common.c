@@ -188,6 +188,14 @@ api_bearer(struct request *r)
 	return h;
 }
 
+int
+api_guard_bearer(struct request *r)
+{
+	if (r->route->need == ROUTE_PUBLIC)
+		return 0;
+	return api_authenticate_key(r, api_bearer(r));
+}
+
 /* --- the request ---------------------------------------------------------------------- */
 
 void
@@ -200,6 +208,7 @@ api_ctx(struct request *r, struct core_ctx *c)
 	c->request_id = r->id;
 	c->address = r->client_ip;
 	c->deadline = r->deadline;
+	c->surface = r->route ? r->route->dialect->name : NULL;
 }
 
 static bool
@@ -667,6 +676,52 @@ api_item_fail(struct request *r, const char *list, size_t i, struct core_err *e)
 
 /* --- users ------------------------------------------------------------------------- */
 
+enum core_status
+api_user_values(struct arena *a, struct user_patch *p, enum ufield f, const struct json *arr,
+    struct core_err *e)
+{
+	struct user_value	 v[USER_MAX_VALUES];
+	const char		*name = ufields[f].name;
+
+	if (arr == NULL || arr->type != JSON_ARRAY)
+		return core_fail(e, CORE_INVALID, name, "%s must be a list of objects", name);
+	if (arr->n > USER_MAX_VALUES)
+		return core_fail(e, CORE_INVALID, name, "%s has at most %d values", name,
+		    USER_MAX_VALUES);
+	memset(v, 0, sizeof(v));
+	for (size_t i = 0; i < arr->n; i++) {
+		const struct json *o = arr->items[i];
+
+		if (o->type != JSON_OBJECT)
+			return core_fail(e, CORE_INVALID, name, "%s[%zu] must be an object", name, i);
+		for (size_t k = 0; k < o->n; k++) {
+			const struct json	*x = o->items[k];
+			int			 sub = -1, b;
+
+			if (strcasecmp(o->keys[k], "primary") == 0) {
+				if ((x->type != JSON_BOOL && x->type != JSON_STRING) ||
+				    (b = bool_text(x->str)) < 0)
+					return core_fail(e, CORE_INVALID, name,
+					    "%s[%zu].primary must be true or false", name, i);
+				v[i].primary = b == 1;
+				continue;
+			}
+			for (int s = 0; s < UV__MAX; s++)
+				if (strcasecmp(o->keys[k], user_value_names[s]) == 0)
+					sub = s;
+			if (sub < 0)
+				return core_fail(e, CORE_INVALID, name, "%s[%zu] has no %.40s", name, i,
+				    o->keys[k]);
+			if (x->type == JSON_NULL)
+				continue;
+			if ((v[i].sub[sub] = api_json_scalar(x)) == NULL)
+				return core_fail(e, CORE_INVALID, name, "%s[%zu].%s must be text", name, i,
+				    user_value_names[sub]);
+		}
+	}
+	return user_patch_set_values(a, p, f, v, arr->n, e);
+}
+
 int
 api_user_get(struct request *r, const struct user_ref *ref, struct user *out)
 {
@@ -713,4 +768,33 @@ api_patch_param(struct request *r, struct user_patch *p, int f, const char *name
 		return -1;
 	}
 	return 0;
+}
+
+void
+api_delete(struct request *r, const char *param,
+    enum core_status (*fn)(struct core_ctx *, const char *, int, struct core_err *))
+{
+	struct core_ctx	c;
+	struct core_err	e;
+	int		version;
+	static const char *const none[] = { NULL };
+
+	/* A deletion takes no fields: one given is refused, naming it, and nothing goes. */
+	if (api_if_match(r, &version) != 0 || !api_begin(r, none, &c))
+		return;
+	api_reply_none(r, fn(&c, req_path_param(r, param), version, &e), &e);
+}
+
+static enum core_status
+remove_uid(struct core_ctx *c, const char *uid, int version, struct core_err *e)
+{
+	struct user_ref ref = { UKEY_UID, uid };
+
+	return users_remove(c, &ref, version, e);
+}
+
+void
+api_user_remove(struct request *r, const char *param)
+{
+	api_delete(r, param, remove_uid);
 }

@@ -9,15 +9,6 @@
 
 #include "native.h"
 
-/* Authorization: Bearer <key>. */
-static int
-native_guard(struct request *r)
-{
-	if (r->route->need == ROUTE_PUBLIC)
-		return 0;
-	return api_authenticate_key(r, api_bearer(r));
-}
-
 /* Problem details (RFC 9457) for every failure; the core's are mapped by api_http_status. */
 static void
 native_error(struct request *r, int status, const char *field, const char *detail)
@@ -30,7 +21,7 @@ native_error(struct request *r, int status, const char *field, const char *detai
 const struct dialect dialect_native = {
 	.name = "native",
 	.prefix = "/api/v1",
-	.guard = native_guard,
+	.guard = api_guard_bearer,
 	.error = native_error,
 };
 

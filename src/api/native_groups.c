@@ -122,6 +122,10 @@ static const struct api_member group_members[] = {
 	API_MEMBER(struct group, "name", API_STR, name),
 	API_MEMBER(struct group, "members", API_INT, members),
 	API_MEMBER(struct group, "created_at", API_STR, created_at),
+	API_MEMBER(struct group, "uid", API_STR, uid),
+	API_MEMBER(struct group, "external_id", API_STR, external_id),
+	API_MEMBER(struct group, "version", API_INT, version),
+	API_MEMBER(struct group, "updated_at", API_STR, updated_at),
 };
 API_OBJECT_FN(group_json, group_members)
 

@@ -124,6 +124,7 @@ static const struct api_member event_members[] = {
 	API_MEMBER(struct audit_event, "changes", API_RAW, changes),
 	API_MEMBER(struct audit_event, "request_id", API_STR, request_id),
 	API_MEMBER(struct audit_event, "address", API_STR, address),
+	API_MEMBER(struct audit_event, "surface", API_STR, surface),
 };
 API_OBJECT_FN(event_json, event_members)
 

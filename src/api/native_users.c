@@ -31,6 +31,8 @@ native_user_json(struct jsonw *w, const struct user *u)
 			jsonw_arr_close(w);
 		} else if (ufields[f].kind == UFK_BOOL)
 			jsonw_bool(w, v != NULL && strcmp(v, "true") == 0);
+		else if (ufields[f].kind == UFK_VALUES)
+			jsonw_raw(w, v ? v : "[]", v ? strlen(v) : 2);
 		else
 			jsonw_str(w, v);
 	}
@@ -84,6 +86,22 @@ patch_field(struct arena *a, struct user_patch *p, const char *name, const char 
 	return core_fail(e, CORE_INVALID, name, "unknown field %.64s", name);
 }
 
+/* The multi-valued attributes (lists of objects, not in the parameter view) of a JSON object. */
+static enum core_status
+values_of(struct arena *a, const struct json *o, struct user_patch *p, struct core_err *e)
+{
+	for (int f = 0; o != NULL && f < UF__MAX; f++) {
+		const struct json *v = ufields[f].kind == UFK_VALUES ? json_get(o, ufields[f].name) :
+		    NULL;
+		enum core_status st;
+
+		if (v != NULL && v->type == JSON_ARRAY &&
+		    (st = api_user_values(a, p, (enum ufield)f, v, e)) != CORE_OK)
+			return st;
+	}
+	return CORE_OK;
+}
+
 /* Reads user attributes from the parameter view (query, form or JSON object body). */
 static int
 read_patch(struct request *r, struct user_patch *p, const char *const *extra)
@@ -104,6 +122,10 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 	/* An empty JSON array puts no parameter in the view, but means "no roles". */
 	if (roles != NULL && roles->type == JSON_ARRAY && roles->n == 0)
 		user_patch_set(r->arena, p, UF_ROLES, "", &e);
+	if (values_of(r->arena, r->json, p, &e) != CORE_OK) {
+		api_fail(r, &e);
+		return -1;
+	}
 	return 0;
 }
 
@@ -123,6 +145,9 @@ read_item(struct arena *a, const struct json *o, struct user_create *req, struct
 		v = o->items[i];
 		if (v->type == JSON_OBJECT)
 			st = core_fail(e, CORE_INVALID, o->keys[i], "%s cannot be an object", o->keys[i]);
+		else if (v->type == JSON_ARRAY && ufield_find(o->keys[i]) >= 0 &&
+		    ufields[ufield_find(o->keys[i])].kind == UFK_VALUES)
+			st = api_user_values(a, &req->p, (enum ufield)ufield_find(o->keys[i]), v, e);
 		else if (v->type == JSON_ARRAY) {
 			if (strcmp(o->keys[i], "roles") != 0)
 				st = core_fail(e, CORE_INVALID, o->keys[i], "%s cannot be a list", o->keys[i]);
@@ -273,21 +298,7 @@ static const char *const none[] = { NULL };
 static const char *const with_reason[] = { "reason", NULL };
 static const char *const with_reset[] = { "reset_inactivity", NULL };
 
-static void
-h_users_remove(struct request *r)
-{
-	struct user_ref	 ref = ref_of(r, UKEY_UID, "uid");
-	struct core_ctx	 c;
-	struct core_err	 e;
-	int		 version;
-
-	if (api_if_match(r, &version) != 0 || !api_begin(r, none, &c))
-		return;
-	if (users_remove(&c, &ref, version, &e) != CORE_OK)
-		api_fail(r, &e);
-	else
-		resp_start(r, 204, "application/json");
-}
+static void h_users_remove(struct request *r) { api_user_remove(r, "uid"); }
 
 static void
 apply(struct request *r, enum user_op op, const char *const *known)
@@ -426,7 +437,7 @@ h_users_list(struct request *r)
 }
 
 /* Fields that are lists: the rest of a request's fields must be scalars, given once. */
-static const char *const roles_list[] = { "roles", NULL };
+static const char *const roles_list[] = { "roles", "emails", "phone_numbers", "addresses", NULL };
 static const char *const bulk_list[] = { "users", NULL };
 
 #define A	LEVEL_ADMIN

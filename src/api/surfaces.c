@@ -13,6 +13,7 @@ extern const struct surface surface_faction;
 extern const struct surface surface_attackforge;
 extern const struct surface surface_secureframe;
 extern const struct surface surface_allthenticate;
+extern const struct surface surface_scim;
 
 const struct surface *const api_surfaces[] = {
 	&surface_native,	/* first: paths under no surface's prefix answer in its shape */
@@ -21,5 +22,6 @@ const struct surface *const api_surfaces[] = {
 	&surface_attackforge,
 	&surface_secureframe,
 	&surface_allthenticate,
+	&surface_scim,
 	NULL,
 };

@@ -13,11 +13,14 @@
 #include "gatehouse/validate.h"
 #include "rows.h"
 
-/* The actor is $1–$4: org, user id, key id, and its display form, kept if the user goes. */
-DB_STMT(st_audit_insert_many, 9,
+/*
+ * The actor is $1–$4: org, user id, key id, and its display form, kept if
+ * the user goes; $10 the surface the change came through ('' for none).
+ */
+DB_STMT(st_audit_insert_many, 10,
     "INSERT INTO gatehouse.audit_events (org_id, actor_user_id, actor_key_id, actor, action,"
-    " target_type, target_id, changes, request_id, address)"
-    " SELECT $1, $2, $3, $4, $5, $6, ev->>'target', ev->'changes', $8, $9::inet"
+    " target_type, target_id, changes, request_id, address, surface)"
+    " SELECT $1, $2, $3, $4, $5, $6, ev->>'target', ev->'changes', $8, $9::inet, coalesce($10, '')"
     " FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY x(ev, o) ORDER BY o");
 
 enum core_status
@@ -25,7 +28,7 @@ audit_write_many(struct core_ctx *c, const char *action, const char *target_type
     const char *events_json, struct core_err *e)
 {
 	char		 org[CORE_ID_LEN], uid[CORE_ID_LEN], kid[CORE_ID_LEN];
-	const char	*p[9] = { org, NULL, NULL, "operator" };
+	const char	*p[10] = { org, NULL, NULL, "operator" };
 
 	core_id_text(c->org_id, org);
 	if (c->actor != NULL) {
@@ -45,6 +48,7 @@ audit_write_many(struct core_ctx *c, const char *action, const char *target_type
 	p[6] = events_json;
 	p[7] = c->request_id ? c->request_id : "";
 	p[8] = c->address;
+	p[9] = c->surface;
 	/* Nobody reads its answer: it goes with the COMMIT, a failure of it failing that. */
 	if (db_defer(&st_audit_insert_many, p) != DB_OK)
 		return core_db_fail(e, "audit event");
@@ -135,7 +139,7 @@ audit_changes(struct core_ctx *c, const char *action, const char *target_type,
 
 DB_STMT(st_audit_list, 7,
     "SELECT a.id, gatehouse.iso(a.at), a.actor, u.uid, a.action, a.target_type, a.target_id,"
-    " a.changes::text, a.request_id, host(a.address)"
+    " a.changes::text, a.request_id, host(a.address), a.surface"
     " FROM gatehouse.audit_events a LEFT JOIN gatehouse.users u"
     "  ON u.org_id = a.org_id AND u.id = a.actor_user_id"
     " WHERE a.org_id = gatehouse.current_org()"
@@ -153,6 +157,7 @@ static const struct rows_col event_cols[] = {
 	ROWS_TEXT(struct audit_event, action), ROWS_TEXT(struct audit_event, target_type),
 	ROWS_TEXT(struct audit_event, target_id), ROWS_TEXT(struct audit_event, changes),
 	ROWS_TEXT(struct audit_event, request_id), ROWS_TEXT(struct audit_event, address),
+	ROWS_TEXT(struct audit_event, surface),
 };
 static const struct rows_kind event_rows = { "audit event",
 	sizeof(event_cols) / sizeof(event_cols[0]), sizeof(struct audit_event), event_cols, NULL };

@@ -568,6 +568,7 @@ struct fcomp {
 	struct fsql		*out;
 	struct core_err		*e;
 	struct arena		*a;
+	const struct ffield	*values;	/* inside a value filter: its attribute */
 };
 
 /* Adds a parameter and writes pre $n post (a cast, a function around it). */
@@ -659,7 +660,10 @@ value_ok(struct arena *a, const struct ffield *f, const char *v, const char **ca
 	switch (f->type) {
 	case FT_TEXT:
 	case FT_LOWER:
+	case FT_EXACT:
 		return valid_text(v, 1024);
+	case FT_VALUES:
+		return false;
 	case FT_BOOL:
 		if (strcasecmp(v, "true") == 0)
 			*canon = "true";
@@ -720,7 +724,7 @@ type_name(enum ftype t)
 static bool
 is_text(const struct ffield *f)
 {
-	return f->type == FT_TEXT || f->type == FT_LOWER;
+	return f->type == FT_TEXT || f->type == FT_LOWER || f->type == FT_EXACT;
 }
 
 /* Presence: a value, and for text a value that is not empty. */
@@ -775,6 +779,13 @@ compile_like(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 		core_fail(c->e, CORE_INVALID, "q", "query too large");
 		return -1;
 	}
+	if (f->type == FT_EXACT) {
+		buf_printf(s, "%s LIKE ", f->sql);
+		if (param(c, pat, "::text") != 0)
+			return -1;
+		buf_puts(s, " ESCAPE '\\'");
+		return 0;
+	}
 	if (f->like_pre != NULL) {
 		buf_printf(s, "%slower(", f->like_pre);
 		if (param(c, pat, "::text") != 0)
@@ -809,6 +820,10 @@ compile_bound(struct fcomp *c, const struct ffield *f, enum fop op, const char *
 	if (f->type == FT_LOWER) {
 		buf_printf(s, "%s %s ", f->sql, op_sql[op]);
 		return param_for(c, f, v, "");
+	}
+	if (f->type == FT_EXACT) {
+		buf_printf(s, "%s %s ", f->sql, op_sql[op]);
+		return param(c, v, "::text");
 	}
 	if (is_text(f) && (op == FOP_EQ || op == FOP_NE)) {
 		buf_printf(s, "lower(%s) %s ", f->sql, op_sql[op]);
@@ -877,9 +892,150 @@ bad:
 	return -1;
 }
 
+static int compile(struct fcomp *, const struct fnode *, int);
+
+/* --- multi-valued attributes (SCIM value paths) ------------------------------- */
+
+/* The field named exactly name, or NULL. */
+static const struct ffield *
+field_named(const struct fcomp *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (strcmp(c->fields[i].name, name) == 0)
+			return &c->fields[i];
+	return NULL;
+}
+
+/* The multi-valued attribute a dotted name is a sub-attribute of ("emails.value"), or NULL. */
+static const struct ffield *
+values_parent(const struct fcomp *c, const char *name)
+{
+	const char		*dot = strchr(name, '.');
+	const struct ffield	*f;
+	char			 head[64];
+
+	if (dot == NULL || (size_t)(dot - name) >= sizeof(head))
+		return NULL;
+	memcpy(head, name, (size_t)(dot - name));
+	head[dot - name] = '\0';
+	f = field_named(c, head);
+	return f != NULL && f->type == FT_VALUES ? f : NULL;
+}
+
+/* The text a top-level conjunct of n compares the sub-field "value" equal to, or NULL. */
+static const char *
+value_eq(const struct fnode *n)
+{
+	const char *v;
+
+	if (n->kind == FN_AND)
+		return (v = value_eq(n->a)) != NULL ? v : value_eq(n->b);
+	if (n->kind == FN_CMP && n->op == FOP_EQ && n->field != NULL &&
+	    strcmp(n->field, "value") == 0)
+		return n->value;
+	return NULL;
+}
+
+/*
+ * EXISTS a value of attribute f for which sub holds, sub's field names read
+ * as f's sub-attributes (c->values is f while it compiles).
+ */
+static int
+compile_values(struct fcomp *c, const struct ffield *f, const struct fnode *sub, int depth)
+{
+	struct buf	*s = c->out->sql;
+	const char	*v;
+
+	if (c->values != NULL) {
+		core_fail(c->e, CORE_INVALID, f->name, "value filters cannot nest");
+		return -1;
+	}
+	buf_putc(s, '(');
+	if (f->like_pre != NULL && (v = value_eq(sub)) != NULL && valid_text(v, 1024)) {
+		buf_printf(s, "%slower(", f->like_pre);
+		if (param(c, v, "::text") != 0)
+			return -1;
+		buf_printf(s, ")%s AND ", f->like_post);
+	}
+	buf_printf(s, "EXISTS (SELECT 1 FROM %s AND ", f->sql);
+	c->values = f;
+	if (compile(c, sub, depth + 1) != 0)
+		return -1;
+	c->values = NULL;
+	buf_puts(s, "))");
+	return 0;
+}
+
+/*
+ * The attribute itself: present when it has a value; any other comparison
+ * is of its values' "value" (RFC 7644's emails co "example.com").
+ */
+static int
+compile_values_cmp(struct fcomp *c, const struct ffield *f, const struct fnode *n, int depth)
+{
+	struct fnode sub = *n;
+
+	if (n->op == FOP_PRESENT) {
+		buf_printf(c->out->sql, "EXISTS (SELECT 1 FROM %s)", f->sql);
+		return 0;
+	}
+	sub.field = "value";
+	return compile_values(c, f, &sub, depth);
+}
+
+/* A value path, attr[filter]: attr must have several values. */
+static int
+compile_value_path(struct fcomp *c, const struct fnode *n, int depth)
+{
+	const struct ffield *f = c->values || n->field == NULL ? NULL : field_named(c, n->field);
+
+	if (f == NULL && c->values == NULL) {
+		core_fail(c->e, CORE_INVALID, n->field ? n->field : "filter", "%s%.64s",
+		    c->unknown_prefix, n->field ? n->field : "");
+		return -1;
+	}
+	if (f == NULL || f->type != FT_VALUES) {
+		core_fail(c->e, CORE_INVALID, n->field, "%.64s takes no [filter]: it has one value",
+		    n->field);
+		return -1;
+	}
+	return compile_values(c, f, n->a, depth);
+}
+
+/*
+ * A comparison on a named field: inside a value filter, a sub-attribute of
+ * the attribute filtered; outside, any field but those. A comparison of
+ * "emails.value" outside becomes the value filter emails[value …]; one of
+ * a multi-valued attribute itself, of its values' "value".
+ */
+static int
+compile_named(struct fcomp *c, const struct fnode *n, int depth)
+{
+	const struct ffield	*f;
+	const char		*name;
+	struct fnode		 sub;
+
+	if (c->values != NULL) {
+		name = arena_printf(c->a, "%s.%s", c->values->name, n->field);
+		f = name ? field_named(c, name) : NULL;
+	} else if ((f = values_parent(c, n->field)) != NULL) {
+		sub = *n;
+		sub.field = n->field + strlen(f->name) + 1;
+		return compile_values(c, f, &sub, depth);
+	} else
+		f = field_named(c, n->field);
+	if (f == NULL) {
+		core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
+		return -1;
+	}
+	if (f->type == FT_VALUES)
+		return compile_values_cmp(c, f, n, depth);
+	return compile_on(c, f, n);
+}
+
 /* A comparison: on its field, or (a bare term) on each field that takes bare terms, ORed. */
 static int
-compile_cmp(struct fcomp *c, const struct fnode *n)
+compile_cmp(struct fcomp *c, const struct fnode *n, int depth)
 {
 	size_t k = 0;
 
@@ -901,11 +1057,7 @@ compile_cmp(struct fcomp *c, const struct fnode *n)
 		}
 		return 0;
 	}
-	for (size_t i = 0; i < c->nfields; i++)
-		if (strcmp(c->fields[i].name, n->field) == 0)
-			return compile_on(c, &c->fields[i], n);
-	core_fail(c->e, CORE_INVALID, n->field, "%s%.64s", c->unknown_prefix, n->field);
-	return -1;
+	return compile_named(c, n, depth);
 }
 
 static int
@@ -920,7 +1072,9 @@ compile(struct fcomp *c, const struct fnode *n, int depth)
 	}
 	switch (n->kind) {
 	case FN_CMP:
-		return compile_cmp(c, n);
+		return compile_cmp(c, n, depth);
+	case FN_VALUE:
+		return compile_value_path(c, n, depth);
 	case FN_NOT:
 		/*
 		 * Lucene's NOT matches what does not match, a user without the
@@ -949,7 +1103,7 @@ int
 filter_compile(struct arena *a, const struct fnode *n, const struct ffield *fields,
     size_t nfields, const char *unknown_prefix, struct fsql *out, struct core_err *e)
 {
-	struct fcomp c = { fields, nfields, unknown_prefix, out, e, a };
+	struct fcomp c = { fields, nfields, unknown_prefix, out, e, a, NULL };
 
 	return compile(&c, n, 0);
 }

@@ -68,23 +68,14 @@ access_of(const char *s)
 	return i < 0 ? GROUP_VIEW : (enum group_access)i;
 }
 
-/* A key travels in paths and in comma-separated lists: no whitespace, "/" or ",". */
-static bool
-key_ok(const char *key)
+bool
+groups_key_ok(const char *key)
 {
 	return key != NULL && valid_username(key) && strpbrk(key, "/,") == NULL;
 }
 
 /* --- groups ------------------------------------------------------------------- */
 
-#define GROUP_COLS \
-	"g.id, g.key, g.name, gatehouse.iso(g.created_at)," \
-	" (SELECT count(*) FROM gatehouse.group_members m JOIN gatehouse.users u" \
-	"   ON u.org_id = m.org_id AND u.id = m.user_id" \
-	"   WHERE m.org_id = g.org_id AND m.group_id = g.id AND u.status <> 'removed')"
-#define GROUP_NCOLS 5
-#define GROUP_SELECT \
-	"SELECT " GROUP_COLS " FROM gatehouse.groups g WHERE g.org_id = gatehouse.current_org()"
 
 DB_STMT(st_group_insert, 2,
     "INSERT INTO gatehouse.groups (org_id, key, name) VALUES (gatehouse.current_org(), $1, $2)");
@@ -104,8 +95,10 @@ DB_STMT(st_group_member_levels, 1,
 static const struct rows_col group_cols[GROUP_NCOLS] = {
 	ROWS_INT(struct group, id), ROWS_TEXT(struct group, key), ROWS_TEXT(struct group, name),
 	ROWS_TEXT(struct group, created_at), ROWS_INT(struct group, members),
+	ROWS_TEXT(struct group, uid), ROWS_TEXT(struct group, external_id),
+	ROWS_INT(struct group, version), ROWS_TEXT(struct group, updated_at),
 };
-static const struct rows_kind group_rows = { "group", GROUP_NCOLS, sizeof(struct group),
+const struct rows_kind groups_rows = { "group", GROUP_NCOLS, sizeof(struct group),
 	group_cols, NULL };
 
 /* CORE_NOT_FOUND naming the group, when no group has key. */
@@ -126,9 +119,9 @@ group_load(struct core_ctx *c, struct db_stmt *stmt, const char *key, struct gro
 	const char	*p[1] = { key };
 	enum core_status st;
 
-	if (!key_ok(key))
+	if (!groups_key_ok(key))
 		return no_group(key, e);
-	if ((st = rows_one(c, stmt, p, &group_rows, g, "group", "", e)) == CORE_NOT_FOUND)
+	if ((st = rows_one(c, stmt, p, &groups_rows, g, "group", "", e)) == CORE_NOT_FOUND)
 		return no_group(key, e);
 	return st;
 }
@@ -152,7 +145,7 @@ groups_create(struct core_ctx *c, const char *key, const char *name, struct grou
 
 	if (key == NULL || *key == '\0')
 		return core_fail(e, CORE_INVALID, "key", "key is required");
-	if (!key_ok(key))
+	if (!groups_key_ok(key))
 		return core_fail(e, CORE_INVALID, "key",
 		    "key must be 1 to 100 bytes without spaces, \"/\" or \",\"");
 	if ((st = core_check_line(p[1], "name", 100, e)) != CORE_OK ||
@@ -183,7 +176,7 @@ groups_get(struct core_ctx *c, const char *key, struct group *out, struct core_e
 enum core_status
 groups_list(struct core_ctx *c, struct group **out, size_t *n, struct core_err *e)
 {
-	return rows_read(c, &st_group_list, NULL, &group_rows, "list", (void **)out, n, e);
+	return rows_read(c, &st_group_list, NULL, &groups_rows, "list", (void **)out, n, e);
 }
 
 /*
@@ -267,10 +260,13 @@ DB_STMT(st_member_page, 3,
     " WHERE m.org_id = gatehouse.current_org() AND m.group_id = (SELECT g.id FROM gatehouse.groups g"
     "  WHERE g.org_id = gatehouse.current_org() AND lower(g.key) = lower($1))"
     " AND u.status <> 'removed' AND u.id > $2::bigint ORDER BY u.id LIMIT $3::int");
-DB_STMT(st_user_groups, 1,
-    "SELECT g.key, g.name, m.role, gatehouse.iso(m.created_at), m.access, gatehouse.iso(m.updated_at)"
-    " FROM gatehouse.group_members m JOIN gatehouse.groups g ON g.org_id = m.org_id AND g.id = m.group_id"
-    " WHERE m.org_id = gatehouse.current_org() AND m.user_id = $1::bigint ORDER BY lower(g.key)");
+#define USER_GROUPS(cond) \
+    "SELECT g.key, g.name, m.role, gatehouse.iso(m.created_at), m.access, gatehouse.iso(m.updated_at)," \
+    " g.uid, m.user_id" \
+    " FROM gatehouse.group_members m JOIN gatehouse.groups g ON g.org_id = m.org_id AND g.id = m.group_id" \
+    " WHERE m.org_id = gatehouse.current_org() AND " cond " ORDER BY m.user_id, lower(g.key)"
+DB_STMT(st_user_groups, 1, USER_GROUPS("m.user_id = $1::bigint"));
+DB_STMT(st_users_groups, 1, USER_GROUPS("m.user_id = ANY($1::bigint[])"));
 
 static enum core_status
 check_keys(const char *const *keys, size_t n, struct core_err *e)
@@ -492,14 +488,14 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 		return st;
 	if (cursor != NULL && !valid_id(cursor))
 		return core_fail(e, CORE_INVALID, "cursor", "cursor is not from this list");
-	if (!key_ok(key))
+	if (!groups_key_ok(key))
 		return no_group(key, e);
 	snprintf(lim, sizeof(lim), "%d", limit + 1);	/* one more tells whether a page follows */
 	/* The group and the page together: one round trip. */
 	if ((st = core_read(c, q, 2, "group members", e)) != CORE_OK)
 		return st;
 	r = q[1].res;
-	if ((st = rows_take_one(c, q[0].res, &group_rows, &g, "group", "", e)) != CORE_OK) {
+	if ((st = rows_take_one(c, q[0].res, &groups_rows, &g, "group", "", e)) != CORE_OK) {
 		PQclear(r);
 		return st == CORE_NOT_FOUND ? no_group(key, e) : st;
 	}
@@ -540,9 +536,11 @@ fill_user_group(struct arena *a, PGresult *r, int row, void *v)
 	ug->since = db_text(a, r, row, 3);
 	ug->access = access_of(db_value(r, row, 4));
 	ug->updated = db_text(a, r, row, 5);
+	ug->uid = db_text(a, r, row, 6);
+	ug->user_id = db_int(r, row, 7);
 }
 
-static const struct rows_kind user_group_rows = { "group", 6, sizeof(struct user_group), NULL,
+static const struct rows_kind user_group_rows = { "group", 8, sizeof(struct user_group), NULL,
 	fill_user_group };
 
 enum core_status
@@ -562,4 +560,34 @@ groups_of_user(struct core_ctx *c, const struct user_ref *ref, struct user_group
 		return st;
 	core_id_text(u.id, uid);
 	return rows_read(c, &st_user_groups, uid, &user_group_rows, "list", (void **)out, n, e);
+}
+
+/*
+ * The memberships of users (by id): inside the caller's transaction, or
+ * outside one as a read of its own (rows_read).
+ */
+enum core_status
+groups_of_users(struct core_ctx *c, const int64_t *ids, size_t nids, struct user_group **out,
+    size_t *n, struct core_err *e)
+{
+	struct buf	 lit;
+	enum core_status st;
+
+	*out = NULL;
+	*n = 0;
+	if (nids == 0)
+		return CORE_OK;
+	buf_init(&lit);
+	buf_putc(&lit, '{');
+	for (size_t i = 0; i < nids; i++)
+		buf_printf(&lit, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_putc(&lit, '}');
+	if (lit.failed) {
+		buf_free(&lit);
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	}
+	st = rows_read(c, &st_users_groups, buf_cstr(&lit), &user_group_rows, "list", (void **)out, n,
+	    e);
+	buf_free(&lit);
+	return st;
 }

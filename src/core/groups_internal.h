@@ -2,11 +2,29 @@
 #ifndef GATEHOUSE_GROUPS_INTERNAL_H
 #define GATEHOUSE_GROUPS_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gatehouse/groups.h"
 
 struct db_stmt;
+struct rows_kind;
+
+/* A group's columns, in the order groups_rows reads them (g is the group). */
+#define GROUP_COLS \
+	"g.id, g.key, g.name, gatehouse.iso(g.created_at)," \
+	" (SELECT count(*) FROM gatehouse.group_members m JOIN gatehouse.users u" \
+	"   ON u.org_id = m.org_id AND u.id = m.user_id" \
+	"   WHERE m.org_id = g.org_id AND m.group_id = g.id AND u.status <> 'removed')," \
+	" g.uid, g.external_id, g.version, gatehouse.iso(g.updated_at)"
+#define GROUP_NCOLS 9
+#define GROUP_SELECT \
+	"SELECT " GROUP_COLS " FROM gatehouse.groups g WHERE g.org_id = gatehouse.current_org()"
+/* A row of GROUP_COLS into a struct group. */
+extern const struct rows_kind groups_rows;
+
+/* A key travels in paths and in comma-separated lists: no whitespace, "/" or ",". */
+bool		 groups_key_ok(const char *key);
 
 /*
  * Reads a group by key and holds its row (FOR KEY SHARE) so it cannot

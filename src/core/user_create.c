@@ -31,7 +31,8 @@ DB_STMT(st_user_insert, 1,
     " last_name, preferred_first_name, title, department, employee_type, start_date, end_date,"
     " in_audit_scope, auth_method, team_id, access_level, roles, note, summary_email, mfa_required,"
     " department_id, access_role, onboarding_status, personnel_status, agent_acknowledged_at,"
-    " manager_id, status, password_hash, invited_at, confirmed_at)"
+    " manager_id, status, password_hash, invited_at, confirmed_at, external_id, display_name,"
+    " formatted_name, preferred_language, employee_number, emails, phone_numbers, addresses)"
     " SELECT gatehouse.current_org(), p->>'username', p->>'email',"
     "  coalesce(p->>'first_name', ''), coalesce(p->>'middle_name', ''), coalesce(p->>'last_name', ''),"
     "  coalesce(p->>'preferred_first_name', ''), coalesce(p->>'title', ''),"
@@ -46,7 +47,11 @@ DB_STMT(st_user_insert, 1,
     "  (p->>'agent_acknowledged_at')::timestamptz, (p->>'manager_id')::bigint,"
     "  p->>'status', p->>'hash',"
     "  CASE WHEN p->>'status' = 'pending' THEN now() END,"
-    "  CASE WHEN p->>'status' = 'active' THEN now() END"
+    "  CASE WHEN p->>'status' = 'active' THEN now() END,"
+    "  coalesce(p->>'external_id', ''), coalesce(p->>'display_name', ''),"
+    "  coalesce(p->>'formatted_name', ''), coalesce(p->>'preferred_language', ''),"
+    "  coalesce(p->>'employee_number', ''), coalesce(p->'emails', '[]'),"
+    "  coalesce(p->'phone_numbers', '[]'), coalesce(p->'addresses', '[]')"
     " FROM src ORDER BY o ON CONFLICT DO NOTHING RETURNING *)"
     " SELECT " USER_COLS ", k.o FROM u"
     " JOIN (SELECT min(o) AS o, lower(p->>'username') COLLATE \"C\" AS un,"
@@ -306,16 +311,17 @@ audit_items(struct core_ctx *c, const struct user_create *reqs, const struct use
 }
 
 /*
- * Inserts the checked items in one transaction, with one statement for the
- * users and one for their audit events (and an invitation for each pending
- * one). atomic: the first failure ends it. Otherwise an item fails alone,
- * leaving nothing: a patch the org refuses (team, roles, level) is found
- * before the insert, and a taken name inserts nothing and fails no
- * statement; only a failed statement (the database went, or a bug) spoils
- * the transaction, and then the whole batch.
+ * Inserts the checked items inside the caller's transaction, with one
+ * statement for the users and one for their audit events (and an invitation
+ * for each pending one). atomic: the first failure ends it. Otherwise an
+ * item fails alone, leaving nothing: a patch the org refuses (team, roles,
+ * level) is found before the insert, and a taken name inserts nothing and
+ * fails no statement; only a failed statement (the database went, or a bug)
+ * spoils the transaction, and then the whole batch. On a failure that ends
+ * it, *failed is the item whose result says why, and the caller aborts.
  */
 static enum core_status
-create_batch(struct core_ctx *c, const struct user_create *reqs, const struct user_patch *effs,
+create_rows(struct core_ctx *c, const struct user_create *reqs, const struct user_patch *effs,
     const enum level *lvls, char (*hashes)[PHC_MAX], size_t n, bool atomic,
     struct user_result *res, size_t *failed)
 {
@@ -328,12 +334,9 @@ create_batch(struct core_ctx *c, const struct user_create *reqs, const struct us
 
 	*failed = 0;
 	if (cache == NULL || pos == NULL || done == NULL)
-		return batch_lost(res, n, 0, core_fail(&res[0].err, CORE_INTERNAL, NULL,
-		    "out of memory"));
+		return core_fail(&res[0].err, CORE_INTERNAL, NULL, "out of memory");
 	memset(cache, 0, sizeof(*cache));
 	memset(done, 0, n * sizeof(*done));
-	if ((st = core_begin(c, &res[0].err)) != CORE_OK)
-		return batch_lost(res, n, 0, st);
 	buf_init(&items);
 	jsonw_init(&w, &items);
 	jsonw_arr_open(&w);
@@ -376,14 +379,56 @@ create_batch(struct core_ctx *c, const struct user_create *reqs, const struct us
 		*failed = pos[0];
 		goto lost;
 	}
-	if ((st = core_commit(&res[0].err)) != CORE_OK)
-		return batch_lost(res, n, 0, st);	/* item 0's own failure gives way to it */
 	return CORE_OK;
 lost:
 	buf_wipe(&items);
 	buf_free(&items);
-	core_abort(st);
-	return batch_lost(res, n, *failed, st);
+	return st;
+}
+
+/* create_rows in a transaction of its own. */
+static enum core_status
+create_batch(struct core_ctx *c, const struct user_create *reqs, const struct user_patch *effs,
+    const enum level *lvls, char (*hashes)[PHC_MAX], size_t n, bool atomic,
+    struct user_result *res, size_t *failed)
+{
+	enum core_status st;
+
+	*failed = 0;
+	if ((st = core_begin(c, &res[0].err)) != CORE_OK)
+		return batch_lost(res, n, 0, st);
+	if ((st = create_rows(c, reqs, effs, lvls, hashes, n, atomic, res, failed)) != CORE_OK) {
+		core_abort(st);
+		return batch_lost(res, n, *failed, st);
+	}
+	if ((st = core_commit(&res[0].err)) != CORE_OK)
+		return batch_lost(res, n, 0, st);	/* item 0's own failure gives way to it */
+	return CORE_OK;
+}
+
+enum core_status
+users_insert(struct core_ctx *c, const struct user_create *req, struct user *out,
+    struct core_err *e)
+{
+	struct user_patch	 eff;
+	struct user_result	 res;
+	enum level		 level;
+	enum core_status	 st;
+	char			 hash[1][PHC_MAX] = { "" };
+	size_t			 failed;
+
+	/* A password is hashed before any lock, and an invitation needs an unusable one. */
+	if (req->password != NULL || req->invite)
+		return core_fail(e, CORE_INTERNAL, NULL, "users_insert takes neither");
+	if ((st = create_checks(c, req, &eff, &level, e)) != CORE_OK)
+		return st;
+	memset(&res, 0, sizeof(res));
+	if ((st = create_rows(c, req, &eff, &level, hash, 1, true, &res, &failed)) != CORE_OK) {
+		*e = res.err;
+		return st;
+	}
+	*out = res.user;
+	return CORE_OK;
 }
 
 static bool

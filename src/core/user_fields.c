@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
 #include "users_internal.h"
@@ -43,6 +44,21 @@ const struct ufield_def ufields[UF__MAX] = {
 	[UF_AGENT_ACKNOWLEDGED_AT] = { "agent_acknowledged_at", UFK_TIME, 0, NULL, true },
 	[UF_MANAGER]		= { "manager",		UFK_USER,	0, NULL, true },
 	[UF_MFA_REQUIRED]	= { "mfa_required",	UFK_BOOL,	0, NULL, false },
+	[UF_EXTERNAL_ID]	= { "external_id",	UFK_TEXT,	256, NULL, false },
+	[UF_DISPLAY_NAME]	= { "display_name",	UFK_TEXT,	256, NULL, false },
+	[UF_FORMATTED_NAME]	= { "formatted_name",	UFK_TEXT,	400, NULL, false },
+	[UF_PREFERRED_LANGUAGE]	= { "preferred_language", UFK_TEXT,	100, NULL, false },
+	[UF_EMPLOYEE_NUMBER]	= { "employee_number",	UFK_TEXT,	100, NULL, false },
+	[UF_EMAILS]		= { "emails",		UFK_VALUES,	0, NULL, false },
+	[UF_PHONE_NUMBERS]	= { "phone_numbers",	UFK_VALUES,	0, NULL, false },
+	[UF_ADDRESSES]		= { "addresses",	UFK_VALUES,	0, NULL, false },
+};
+
+const char *const user_value_names[UV__MAX] = {
+	[UV_VALUE] = "value", [UV_DISPLAY] = "display", [UV_TYPE] = "type",
+	[UV_FORMATTED] = "formatted", [UV_STREET_ADDRESS] = "streetAddress",
+	[UV_LOCALITY] = "locality", [UV_REGION] = "region", [UV_POSTAL_CODE] = "postalCode",
+	[UV_COUNTRY] = "country",
 };
 
 static const char *const status_names[US__MAX] = { "pending", "active", "disabled", "suspended",
@@ -179,6 +195,9 @@ user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char 
 		if (!valid_text(v, d->max))
 			return core_fail(e, CORE_INVALID, d->name, "team must be a team name");
 		break;
+	case UFK_VALUES:
+		return core_fail(e, CORE_INVALID, d->name,
+		    "%s must be a list of objects (a JSON array)", d->name);
 	case UFK_ROLES:
 		if (!p->set[f])
 			p->nroles = 0;
@@ -199,4 +218,76 @@ user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char 
 	p->set[f] = true;
 	p->val[f] = v ? arena_strdup(a, v) : NULL;
 	return CORE_OK;
+}
+
+/* The sub-attributes each multi-valued attribute has (RFC 7643 §4.1.2). */
+static bool
+value_sub_allowed(enum ufield f, enum uvsub k)
+{
+	if (f == UF_ADDRESSES)
+		return k != UV_VALUE && k != UV_DISPLAY;
+	return k == UV_VALUE || k == UV_DISPLAY || k == UV_TYPE;
+}
+
+enum core_status
+user_patch_set_values(struct arena *a, struct user_patch *p, enum ufield f,
+    const struct user_value *v, size_t n, struct core_err *e)
+{
+	const char	*name = ufields[f].name;
+	struct buf	 b;
+	struct jsonw	 w;
+	size_t		 primaries = 0;
+
+	if (ufields[f].kind != UFK_VALUES)
+		return core_fail(e, CORE_INVALID, name, "%s is not a list of values", name);
+	if (n > USER_MAX_VALUES)
+		return core_fail(e, CORE_INVALID, name, "%s has at most %d values", name,
+		    USER_MAX_VALUES);
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < UV__MAX; k++) {
+			const char *s = v[i].sub[k];
+			bool long_text = k == UV_FORMATTED || k == UV_STREET_ADDRESS;
+
+			if (s == NULL)
+				continue;
+			if (!value_sub_allowed(f, (enum uvsub)k))
+				return core_fail(e, CORE_INVALID, name, "%s values have no %s", name,
+				    user_value_names[k]);
+			if (long_text ? !valid_text(s, 1024) : !valid_line(s, 256))
+				return core_fail(e, CORE_INVALID, name,
+				    "%s.%s must be at most %d bytes of text%s", name,
+				    user_value_names[k], long_text ? 1024 : 256,
+				    long_text ? "" : " on one line");
+		}
+		primaries += v[i].primary;
+	}
+	if (primaries > 1)
+		return core_fail(e, CORE_INVALID, name, "at most one of %s can be primary", name);
+	buf_init(&b);
+	jsonw_init(&w, &b);
+	jsonw_arr_open(&w);
+	for (size_t i = 0; i < n; i++) {
+		jsonw_obj_open(&w);
+		for (int k = 0; k < UV__MAX; k++)
+			if (v[i].sub[k] != NULL)
+				jsonw_kstr(&w, user_value_names[k], v[i].sub[k]);
+		if (v[i].primary)
+			jsonw_kbool(&w, "primary", true);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	p->set[f] = true;
+	p->val[f] = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_free(&b);
+	if (p->val[f] == NULL)
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	return CORE_OK;
+}
+
+bool
+user_email_placeholder(const char *email)
+{
+	size_t n = email ? strlen(email) : 0, d = strlen("@" USER_NO_EMAIL_DOMAIN);
+
+	return n > d && strcasecmp(email + n - d, "@" USER_NO_EMAIL_DOMAIN) == 0;
 }

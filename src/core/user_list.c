@@ -49,6 +49,8 @@ const struct ffield user_filter_fields[] = {
 	{ .name = "status",	.sql = "u.status",	.type = FT_ENUM, .choices = user_statuses },
 	/* Not deactivated: pending (invited) users are active until someone disables them. */
 	{ .name = "active",	.sql = "(u.status IN ('active', 'pending'))", .type = FT_BOOL },
+	/* Not disabled: what a directory controls (SCIM's "active"); suspension is Gatehouse's own. */
+	{ .name = "enabled",	.sql = "(u.status <> 'disabled')", .type = FT_BOOL },
 	{ .name = "invited",	.sql = "(u.invited_at IS NOT NULL)", .type = FT_BOOL },
 	{ .name = "onboarding_status", .sql = "u.onboarding_status", .type = FT_ENUM,
 	  .choices = user_onboarding_statuses },
@@ -62,6 +64,18 @@ const struct ffield user_filter_fields[] = {
 	{ .name = "last_login_at", .sql = "u.last_login_at", .type = FT_TIME },
 	{ .name = "invited_at",	.sql = "u.invited_at",	.type = FT_TIME },
 	{ .name = "agent_acknowledged_at", .sql = "u.agent_acknowledged_at", .type = FT_TIME },
+	/* A directory's attributes (sql/009_scim.sql), each served by an index. */
+	{ .name = "external_id", .sql = "u.external_id_key", .type = FT_EXACT },
+	{ .name = "display_name", .sql = "u.display_name_lc", .type = FT_LOWER },
+	{ .name = "employee_number", .sql = "u.employee_number_lc", .type = FT_LOWER },
+	/* The provider's e-mails (a jsonb array); v is one of them. */
+	{ .name = "emails", .sql = "jsonb_array_elements(u.emails) v WHERE TRUE", .type = FT_VALUES,
+	  .like_pre = "u.id IN (SELECT gatehouse.user_ids_email_value(", .like_post = "))" },
+	{ .name = "emails.value", .sql = "(v->>'value')", .type = FT_TEXT },
+	{ .name = "emails.display", .sql = "(v->>'display')", .type = FT_TEXT },
+	{ .name = "emails.type", .sql = "(v->>'type')", .type = FT_TEXT },
+	{ .name = "emails.primary", .sql = "coalesce((v->>'primary')::boolean, false)",
+	  .type = FT_BOOL },
 };
 #undef LIKE_VIA
 const size_t user_filter_nfields = sizeof(user_filter_fields) / sizeof(user_filter_fields[0]);
@@ -209,7 +223,13 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	lim = arena_printf(a, "%d", q->limit + 1);
 	off = arena_printf(a, "%d", q->offset > 0 ? q->offset : 0);
 	buf_printf(sql, " LIMIT $%d::int", fsql_param(f, lim));
-	buf_printf(sql, " OFFSET $%d::int", fsql_param(f, off));
+	/*
+	 * OFFSET only when there is one: PostgreSQL costs a generic plan with an
+	 * OFFSET parameter as if it skipped rows, prefers a custom plan, and so
+	 * plans the statement again on every run (~0.5 ms at a million users).
+	 */
+	if (q->offset > 0)
+		buf_printf(sql, " OFFSET $%d::int", fsql_param(f, off));
 	if (lim == NULL || off == NULL || sql->failed || count->failed)
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	return CORE_OK;

@@ -43,8 +43,10 @@ enum user_status user_status_parse(const char *);
 	" gatehouse.iso(u.locked_until), gatehouse.iso(u.agent_acknowledged_at)," \
 	" gatehouse.iso(u.created_at), gatehouse.iso(u.updated_at), u.version, u.mfa_required," \
 	" u.department_id, u.access_role, u.onboarding_status, u.personnel_status, m.uid," \
-	" gatehouse.full_name(u.first_name, u.last_name), gatehouse.full_name(m.first_name, m.last_name)"
-#define USER_NCOLS 41
+	" gatehouse.full_name(u.first_name, u.last_name), gatehouse.full_name(m.first_name, m.last_name)," \
+	" u.external_id, u.display_name, u.formatted_name, u.preferred_language, u.employee_number," \
+	" u.emails::text, u.phone_numbers::text, u.addresses::text"
+#define USER_NCOLS 49
 /* A removed manager is no manager (users_remove also clears it). */
 #define USER_FROM \
 	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
@@ -105,6 +107,33 @@ enum core_status users_check_password(const char *pw, size_t min, const char *us
 		    const char *email, struct core_err *);
 /* Copies row of a result of USER_COLS into u, strings into the arena. */
 void		 users_from_row(struct arena *, struct pg_result *, int row, struct user *u);
+/*
+ * Begins a change to one user: the transaction, the user's row locked, the
+ * version the change expects (If-Match), and nobody acting above their own
+ * level. On failure the transaction is over.
+ */
+enum core_status users_change_begin(struct core_ctx *, const struct user_ref *, int if_version,
+		    struct user *old, struct core_err *);
+/*
+ * Applies a patch to old (locked by users_change_begin): the rules, the
+ * write, the audit event, *out reloaded; a patch that changes nothing
+ * leaves *out = *old and records nothing. No commit.
+ */
+enum core_status users_update_in(struct core_ctx *, const struct user *old,
+		    const struct user_patch *, struct user *out, struct core_err *);
+/*
+ * Moves old (locked) by a status operation: the transition's rules, the
+ * write, the audit event, *out reloaded; a move to where it is leaves
+ * *out = *old. No commit.
+ */
+enum core_status users_apply_in(struct core_ctx *, const struct user *old, enum user_op,
+		    const struct user_op_opts *, struct user *out, struct core_err *);
+/*
+ * Creates one user without a password inside the caller's transaction: the
+ * checks of users_create, the row, any invitation and the audit event.
+ */
+enum core_status users_insert(struct core_ctx *, const struct user_create *, struct user *out,
+		    struct core_err *);
 /* Reloads a user by id after a change. */
 enum core_status users_reload(struct core_ctx *, int64_t id, struct user *, struct core_err *);
 /* Fills u from r, one row of USER_COLS (none: not found); clears r. */

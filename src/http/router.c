@@ -89,9 +89,13 @@ router_match(const struct route_table *t, struct request *r, char *allow, size_t
 	return path_seen ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
 }
 
+const char *const route_any_shape[] = { "*", NULL };
+
 static bool
 listed(const char *const *names, const char *name)
 {
+	if (names == route_any_shape)
+		return true;
 	for (; names != NULL && *names != NULL; names++)
 		if (strcmp(*names, name) == 0)
 			return true;

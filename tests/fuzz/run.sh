@@ -38,6 +38,9 @@ sources() {
 			    "src/http/multipart.c src/http/json.c src/http/request.c" ;;
 	lucene)		echo "src/util/arena.c src/util/buf.c src/core/fail.c src/core/validate.c" \
 			    "src/core/filter.c" ;;
+	scimfilter)	echo "src/util/arena.c src/util/buf.c src/core/fail.c src/core/validate.c" \
+			    "src/core/filter.c src/core/filter_scim.c" ;;
+	scimpath)	echo "src/util/arena.c src/util/buf.c src/core/fail.c src/core/filter_scim.c" ;;
 	cursor)		echo "src/util/arena.c src/util/base64.c src/core/cursor.c" ;;
 	etag)		echo "src/http/etag.c" ;;
 	userlist)	echo "src/util/arena.c src/util/base64.c src/util/buf.c src/core/cursor.c" \
@@ -75,7 +78,8 @@ explain() {
 
 passed=0
 failed=0
-for name in form multipart json query body reqid lucene cursor etag apikey userlist html mime; do
+for name in form multipart json query body reqid lucene cursor etag apikey userlist html mime \
+    scimfilter scimpath; do
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"

@@ -76,6 +76,11 @@ print(struct buf *b, const struct fnode *n)
 		print(b, n->a);
 		buf_putc(b, ')');
 		break;
+	case FN_VALUE:		/* SCIM's; the Lucene parser makes none */
+		buf_printf(b, "%s[", n->field);
+		print(b, n->a);
+		buf_putc(b, ']');
+		break;
 	case FN_CMP:
 		buf_puts(b, n->field ? n->field : "_");
 		if (n->op == FOP_PRESENT)
