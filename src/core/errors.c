@@ -8,6 +8,8 @@
 #include "gatehouse/db.h"
 #include "gatehouse/validate.h"
 
+#include "hold.h"
+
 enum core_status
 core_db_fail(struct core_err *e, const char *what)
 {
@@ -47,7 +49,8 @@ core_taken(struct core_err *e, const char *field, const char *what, const char *
  * ctx to ask.
  */
 static struct timespec txn_deadline;
-
+/* An outer transaction (see hold.h) that the operations inside join. */
+static bool held;
 
 bool
 core_late(const struct core_ctx *c)
@@ -66,6 +69,13 @@ core_too_late(struct core_err *e)
 enum core_status
 core_begin(struct core_ctx *c, struct core_err *e)
 {
+	if (held) {
+		/* A step before failed and rolled the whole of it back: nothing may go on. */
+		if (!db_in_tx())
+			return core_fail(e, CORE_INTERNAL, NULL,
+			    "the request's transaction ended early; it changed nothing");
+		return CORE_OK;
+	}
 	txn_deadline = c->deadline;
 	if (db_begin(c->org_id) != DB_OK)
 		return core_db_fail(e, "request");
@@ -78,6 +88,8 @@ core_commit(struct core_err *e)
 	/* The proxy gives up at its own timeout; nothing may commit after that. */
 	if (deadline_passed(&txn_deadline))
 		return core_abort(core_too_late(e));
+	if (held)
+		return db_tx_failed() ? core_abort(core_db_fail(e, "change")) : CORE_OK;
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	if (db_commit() != DB_OK)
 		return core_db_fail(e, "change");
@@ -87,9 +99,30 @@ core_commit(struct core_err *e)
 enum core_status
 core_abort(enum core_status st)
 {
+	/* Held or not, a failure undoes everything: the outer work fails with it. */
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	db_rollback();
 	return st;
+}
+
+enum core_status
+core_hold(struct core_ctx *c, struct core_err *e)
+{
+	enum core_status st;
+
+	held = false;
+	if ((st = core_begin(c, e)) == CORE_OK)
+		held = true;
+	return st;
+}
+
+enum core_status
+core_release(enum core_status st, struct core_err *e)
+{
+	held = false;
+	if (!db_in_tx())
+		return st == CORE_OK ? core_fail(e, CORE_INTERNAL, NULL, "transaction lost") : st;
+	return core_end(st, e);
 }
 
 enum core_status

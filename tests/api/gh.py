@@ -203,6 +203,23 @@ def children(pid):
     return sorted(out)
 
 
+def job_runner(pid):
+    """The job runner among pid's children (it names itself gh-jobs), or None."""
+    for c in children(pid):
+        try:
+            if pathlib.Path(f"/proc/{c}/comm").read_text().strip() == "gh-jobs":
+                return c
+        except OSError:
+            pass
+    return None
+
+
+def workers(pid):
+    """The FastCGI workers among pid's children: every child but its job runner."""
+    runner = job_runner(pid)
+    return [c for c in children(pid) if c != runner]
+
+
 # --- delivered mail -----------------------------------------------------------
 
 def mails(directory=MAIL_DIR):
