@@ -61,7 +61,4 @@ enum core_status idem_begin(struct core_ctx *, int64_t key_id, const char *key,
 enum core_status idem_finish(struct core_ctx *, bool keep, const struct idem_answer *,
 		    struct core_err *);
 
-/* Deletes claims older than IDEM_TTL_HOURS in every org; the number deleted, or -1. */
-long		 idem_purge(void);
-
 #endif

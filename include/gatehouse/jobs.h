@@ -87,7 +87,11 @@ typedef enum core_status (*job_item_fn)(struct core_ctx *, const char *payload,
 int		 jobs_wait(int timeout_ms);
 /* Tells the database this runner is alive; 0, or -1. */
 int		 jobs_beat(void);
-/* Forgets ended jobs older than JOBS_KEEP_DAYS; the number, or -1. */
+/*
+ * The runner's housekeeping, in every org: forgets ended jobs older than
+ * JOBS_KEEP_DAYS and Idempotency-Key answers older than IDEM_TTL_HOURS; how
+ * many went, or -1.
+ */
 long		 jobs_purge(void);
 /* Claims the oldest job this runner may run: CORE_OK with *found. */
 enum core_status jobs_claim(struct core_ctx *, struct job_run *, bool *found, struct core_err *);

@@ -7,7 +7,6 @@
 #include "gatehouse/api.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
-#include "gatehouse/idempotency.h"
 #include "gatehouse/jobs.h"
 #include "gatehouse/json.h"
 #include "gatehouse/log.h"
@@ -90,10 +89,12 @@ h_jobs_list(struct request *r)
 	api_reply_list(r, st, &e, "jobs", jobs, n, sizeof(*jobs), job_json);
 }
 
+/* A job with its results, after cancelling it when cancel is set. */
 static void
-h_jobs_get(struct request *r)
+job_answer(struct request *r, bool cancel)
 {
 	static const char *const known[] = { NULL };
+	const char		*id = req_path_param(r, "id");
 	struct core_ctx		 c;
 	struct core_err		 e;
 	struct job		 j;
@@ -102,7 +103,8 @@ h_jobs_get(struct request *r)
 
 	if (!api_begin(r, known, &c))
 		return;
-	if (jobs_get(&c, req_path_param(r, "id"), &j, &res, &n, &e) != CORE_OK) {
+	if ((cancel && jobs_cancel(&c, id, &j, &e) != CORE_OK) ||
+	    jobs_get(&c, id, &j, &res, &n, &e) != CORE_OK) {
 		api_fail(r, &e);
 		return;
 	}
@@ -110,23 +112,15 @@ h_jobs_get(struct request *r)
 }
 
 static void
+h_jobs_get(struct request *r)
+{
+	job_answer(r, false);
+}
+
+static void
 h_jobs_cancel(struct request *r)
 {
-	static const char *const known[] = { NULL };
-	struct core_ctx		 c;
-	struct core_err		 e;
-	struct job		 j;
-	struct job_result	*res;
-	size_t			 n;
-
-	if (!api_begin(r, known, &c))
-		return;
-	if (jobs_cancel(&c, req_path_param(r, "id"), &j, &e) != CORE_OK ||
-	    jobs_get(&c, req_path_param(r, "id"), &j, &res, &n, &e) != CORE_OK) {
-		api_fail(r, &e);
-		return;
-	}
-	reply_job(r, 200, &j, res, n);
+	job_answer(r, true);
 }
 
 void
@@ -237,7 +231,7 @@ runner_chores(time_t *beat, time_t *purge)
 		*beat = now;
 	}
 	if (now - *purge >= PURGE_SECONDS) {
-		if (idem_purge() < 0 || jobs_purge() < 0)
+		if (jobs_purge() < 0)
 			log_warn("job runner: could not purge expired jobs and idempotency keys");
 		*purge = now;
 	}

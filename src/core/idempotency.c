@@ -31,7 +31,6 @@ DB_STMT(st_idem_answer, 6,
     "UPDATE gatehouse.idempotency_keys SET status = $3::integer, content_type = $4,"
     " headers = $5, body = $6"
     " WHERE org_id = gatehouse.current_org() AND key_id = $1::bigint AND idem_key = $2");
-DB_STMT(st_idem_purge, 0, "SELECT gatehouse.idempotency_purge()");
 
 /* The claim whose transaction is held (a worker serves one request at a time). */
 static struct {
@@ -164,17 +163,4 @@ idem_finish(struct core_ctx *c, bool keep, const struct idem_answer *a, struct c
 		return core_release(core_db_fail(e, "Idempotency-Key"), e);
 	PQclear(r);
 	return core_release(CORE_OK, e);
-}
-
-long
-idem_purge(void)
-{
-	PGresult	*r;
-	long		 n;
-
-	if ((r = db_exec(&st_idem_purge, NULL)) == NULL)
-		return -1;
-	n = (long)db_int(r, 0, 0);
-	PQclear(r);
-	return n;
 }

@@ -60,7 +60,7 @@ DB_STMT(st_job_cancel, 1,
     "  finished_at = now()"
     " WHERE org_id = gatehouse.current_org() AND job_id = (SELECT id FROM c) AND status = 'pending'");
 DB_STMT(st_runner_beat, 1, "SELECT gatehouse.job_runner_beat($1)");
-DB_STMT(st_jobs_purge, 0, "SELECT gatehouse.jobs_purge()");
+DB_STMT(st_jobs_purge, 0, "SELECT gatehouse.jobs_purge() + gatehouse.idempotency_purge()");
 DB_STMT(st_job_claim, 1, "SELECT org_id, id FROM gatehouse.job_claim($1) WHERE id IS NOT NULL");
 DB_STMT(st_job_actor, 1,
     "SELECT actor_key_id, actor_user_id, actor_level, actor_ref, request_id"

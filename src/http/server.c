@@ -72,6 +72,32 @@ worker_serve(FCGX_Request *fr, void *arg)
 }
 
 /*
+ * A child's signals: the master's mask and dispositions are inherited, so
+ * start from a clean slate; term, when set, handles SIGTERM and SIGINT from
+ * before they are unblocked.
+ */
+static void
+child_signals(void (*term)(int))
+{
+	struct sigaction	sa;
+	sigset_t		none;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	if (term != NULL) {
+		sa.sa_handler = term;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
  * Worker loop shared by prefork workers and spawned workers: co says where to
  * accept and when to recycle; the requests go to app.
  */
@@ -79,19 +105,9 @@ static int
 worker_loop(struct connset_opts co, const struct server_app *app)
 {
 	struct worker		w = { .app = app };
-	struct sigaction	sa;
-	sigset_t		none;
 	int			rc;
 
-	/* The master's mask and dispositions are inherited: start from a clean slate. */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_signals(NULL);
 	connset_signals();	/* before anything slow: a SIGTERM now drains at once */
 
 	if (app->worker_start != NULL && app->worker_start() != 0)
@@ -253,21 +269,8 @@ runner_signal(int sig)
 static int
 runner_main(int listen_fd, const struct server_app *app)
 {
-	struct sigaction	sa;
-	sigset_t		none;
-
 	close(listen_fd);	/* it serves no connection, and must not hold the socket open */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = runner_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_signals(runner_signal);
 	return app->runner(&runner_stop);
 }
 

@@ -13,6 +13,8 @@ import time
 import urllib.parse
 import uuid
 
+import fcgi
+
 URL = os.environ.get("GATEHOUSE_URL", "http://127.0.0.1:18080")
 ADMIN_KEY = os.environ.get("GATEHOUSE_ADMIN_KEY", "")
 ROOT = pathlib.Path(os.environ.get("GH_ROOT", pathlib.Path(__file__).resolve().parents[2]))
@@ -201,6 +203,28 @@ def children(pid):
         if ppid == pid:
             out.append(int(d.name))
     return sorted(out)
+
+
+def serve(directory, *args, env=None, drop=()):
+    """Starts a `gatehouse serve` of its own on a socket in directory (its log
+    beside it), against the test stack's database, with env added to and the
+    variables in drop taken from the environment; returns (process, socket)
+    once it answers. Stop it with stop()."""
+    sock = os.path.join(directory, "gh.sock")
+    e = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600", **(env or {}))
+    for name in drop:
+        e.pop(name, None)
+    with open(os.path.join(directory, "log"), "ab") as log:
+        p = subprocess.Popen([GATEHOUSE, "serve", *args], env=e, stdout=log, stderr=log)
+    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
+    return p, sock
+
+
+def stop(p):
+    """Stops a server serve() started: SIGTERM, and waits for its drain."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=60)
 
 
 def job_runner(pid):

@@ -7,17 +7,16 @@ transaction, and the job reports progress and every item's result. The
 tests that need a job to be slow run their own `gatehouse serve` at the
 production password cost (~0.4 s a hash) and speak FastCGI to it.
 """
+import contextlib
 import json
 import os
 import signal
-import subprocess
 import tempfile
-import time
 import uuid
 
 import fcgi
-from gh import (ADMIN_KEY, GATEHOUSE, expect, get, job_runner, make_key, make_org, make_user,
-                psql, request, unique, wait_until)
+from gh import (ADMIN_KEY, expect, get, job_runner, make_key, make_org, make_user, psql, request,
+                serve, stop, wait_until)
 
 PW = "correct horse battery staple"
 OVER = 51       # one more password than a synchronous request may hash
@@ -150,20 +149,9 @@ def test_a_retried_job_request_with_its_idempotency_key_makes_one_job():
 # --- slow jobs on a server of their own, at the production password cost ------------------
 
 def _serve(tmp):
-    sock = os.path.join(tmp, "gh.sock")
-    env = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600")
-    env.pop("GATEHOUSE_PASSWORD_COST", None)
-    log = open(os.path.join(tmp, "log"), "ab")
-    p = subprocess.Popen([GATEHOUSE, "serve", "--workers", "1"], env=env, stdout=log, stderr=log)
-    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
+    p, sock = serve(tmp, "--workers", "1", drop=["GATEHOUSE_PASSWORD_COST"])
     wait_until(lambda: job_runner(p.pid))
     return p, sock
-
-
-def _stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=60)
 
 
 def _call(sock, method, uri, body=None):
@@ -180,6 +168,27 @@ def _call(sock, method, uri, body=None):
         s.close()
 
 
+def _slow_job(sock, items):
+    """Posts items to the server at sock as a job; its Location once two items are done."""
+    status, headers, body = _call(sock, "POST", "/api/v1/users/bulk", items)
+    assert status == 202, body
+    location = headers["location"]
+    wait_until(lambda: _job(location)["done"] >= 2, timeout=60, interval=0.2)
+    return location
+
+
+@contextlib.contextmanager
+def _slow_server_job(items):
+    """A server of its own at the production cost, running items as a job: (server, socket,
+    the job's Location once two items are done); the server is stopped afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p, sock = _serve(tmp)
+        try:
+            yield p, sock, _slow_job(sock, items)
+        finally:
+            stop(p)
+
+
 def _job(location):
     """Reads a job through the test stack (any server reads the same rows)."""
     return expect(get(location, key=ADMIN_KEY), 200).json()
@@ -190,71 +199,51 @@ def _ended(location, timeout):
                       timeout=timeout, interval=0.5)
 
 
+def _made_are_the_succeeded(items, job):
+    made = _existing([i["email"] for i in items])
+    assert made == {x["user"]["email"] for x in job["results"] if x["status"] == "succeeded"}
+
+
 def test_a_cancelled_job_stops_between_items_and_accounts_for_every_one():
     items = _items(OVER)
-    with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _serve(tmp)
-        try:
-            status, headers, body = _call(sock, "POST", "/api/v1/users/bulk", items)
-            assert status == 202, body
-            location = headers["location"]
-            wait_until(lambda: _job(location)["done"] >= 2, timeout=60, interval=0.2)
-            # What waits holds no password in the clear: the payload lacks it, sealed hides it.
-            rc, out, err = psql("SELECT payload::text, encode(sealed, 'escape') FROM gatehouse.job_items"
-                                f" WHERE job_id = {body['id']} AND status = 'pending'", role="owner")
-            assert rc == 0 and out.count("\n") > 10, (out, err)
-            assert PW not in out and '"password"' not in out
-            status, _, job = _call(sock, "POST", location + "/cancel")
-            assert status == 200 and job["status"] == "cancelled", job
-        finally:
-            _stop(p)
-    time.sleep(1)
+    with _slow_server_job(items) as (_, sock, location):
+        # What waits holds no password in the clear: the payload lacks it, sealed hides it.
+        rc, out, err = psql("SELECT payload::text, encode(sealed, 'escape')"
+                            f" FROM gatehouse.job_items WHERE job_id = {location.rsplit('/', 1)[1]}"
+                            " AND status = 'pending'", role="owner")
+        assert rc == 0 and out.count("\n") > 10, (out, err)
+        assert PW not in out and '"password"' not in out
+        status, _, job = _call(sock, "POST", location + "/cancel")
+        assert status == 200 and job["status"] == "cancelled", job
     job = _job(location)
     _accounted(job)
     assert job["status"] == "cancelled" and job["cancelled"] > 0 and job["succeeded"] >= 2, job
-    made = _existing([i["email"] for i in items])
-    assert made == {x["user"]["email"] for x in job["results"] if x["status"] == "succeeded"}
+    _made_are_the_succeeded(items, job)
     assert all("code" not in x for x in job["results"] if x["status"] == "cancelled")
 
 
 def test_a_killed_runner_is_restarted_and_resumes_the_job():
     items = _items(OVER)
-    with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _serve(tmp)
-        try:
-            status, headers, body = _call(sock, "POST", "/api/v1/users/bulk", items)
-            assert status == 202, body
-            location = headers["location"]
-            wait_until(lambda: _job(location)["done"] >= 2, timeout=60, interval=0.2)
-            runner = job_runner(p.pid)
-            os.kill(runner, signal.SIGKILL)
-            before = _job(location)["done"]
-            wait_until(lambda: job_runner(p.pid) not in (None, runner), timeout=30)
-            # The new runner (same server, same key) goes on where the old one stopped.
-            wait_until(lambda: _job(location)["done"] >= before + 2, timeout=60, interval=0.2)
-            status, _, job = _call(sock, "POST", location + "/cancel")
-            assert status == 200, job
-        finally:
-            _stop(p)
+    with _slow_server_job(items) as (p, sock, location):
+        runner = job_runner(p.pid)
+        os.kill(runner, signal.SIGKILL)
+        before = _job(location)["done"]
+        wait_until(lambda: job_runner(p.pid) not in (None, runner), timeout=30)
+        # The new runner (same server, same key) goes on where the old one stopped.
+        wait_until(lambda: _job(location)["done"] >= before + 2, timeout=60, interval=0.2)
+        status, _, job = _call(sock, "POST", location + "/cancel")
+        assert status == 200, job
     job = _job(location)
     _accounted(job)
     assert job["failed"] == 0, [x for x in job["results"] if x["status"] == "failed"]
-    made = _existing([i["email"] for i in items])
-    assert made == {x["user"]["email"] for x in job["results"] if x["status"] == "succeeded"}
     assert job["succeeded"] >= before + 2
+    _made_are_the_succeeded(items, job)
 
 
 def test_a_restarted_server_fails_the_passwords_it_can_no_longer_open():
     items = _items(OVER)
-    with tempfile.TemporaryDirectory() as tmp:
-        p, sock = _serve(tmp)
-        try:
-            status, headers, body = _call(sock, "POST", "/api/v1/users/bulk", items)
-            assert status == 202, body
-            location = headers["location"]
-            wait_until(lambda: _job(location)["done"] >= 2, timeout=60, interval=0.2)
-        finally:
-            _stop(p)    # its runner stops between items; its key is gone with it
+    with _slow_server_job(items) as (_, _, location):
+        pass        # stopped on leaving: its runner stops between items, its key gone with it
     stopped = _job(location)
     assert stopped["status"] == "running" and stopped["done"] < OVER, stopped
     # Another server's runner takes over once the key's runner has been silent 15 s.
@@ -264,5 +253,4 @@ def test_a_restarted_server_fails_the_passwords_it_can_no_longer_open():
     assert len(lost) == OVER - stopped["done"], job
     assert all(x["code"] == 503 and x["error"]["field"] == "password" and
                "send this user again" in x["error"]["detail"] for x in lost)
-    made = _existing([i["email"] for i in items])
-    assert made == {x["user"]["email"] for x in job["results"] if x["status"] == "succeeded"}
+    _made_are_the_succeeded(items, job)
