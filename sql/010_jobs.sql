@@ -108,6 +108,9 @@ CREATE TABLE gatehouse.job_runners (
 	seal_key	text PRIMARY KEY CHECK (seal_key ~ '^[0-9a-f]{16}$'),
 	seen_at		timestamptz NOT NULL DEFAULT now()
 );
+-- No tenant's, and no policy: the service role reaches it only through the
+-- functions below, which run as the owner.
+ALTER TABLE gatehouse.job_runners ENABLE ROW LEVEL SECURITY;
 
 CREATE FUNCTION gatehouse.job_runner_beat(p_key text) RETURNS void
 	LANGUAGE sql SECURITY DEFINER SET search_path = gatehouse, pg_temp

@@ -180,7 +180,8 @@ h_users_create(struct request *r)
 /*
  * POST /api/v1/users/bulk: a JSON array of users (or {"users": [...]}),
  * created all or nothing; passwords (at most USERS_BULK_PASSWORDS_MAX) are
- * hashed on every core first.
+ * hashed on every core first. More passwords than that, once every item
+ * reads well, are a job (native_jobs.c) when this server runs one.
  */
 static void
 h_users_bulk(struct request *r)

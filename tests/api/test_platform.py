@@ -390,7 +390,7 @@ def _pgctl(action):
 
 def test_postgres_restart_recovers_without_restarting_gatehouse():
     master = master_pid()
-    workers = workers(master)
+    before = workers(master)
     _pgctl("stop")
     try:
         r = get("/readyz")
@@ -402,7 +402,7 @@ def test_postgres_restart_recovers_without_restarting_gatehouse():
     wait_until(lambda: get("/readyz").status == 200)
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
-    assert workers(master) == workers, "no worker was restarted"
+    assert workers(master) == before, "no worker was restarted"
 
 
 def test_postgres_restart_under_idle_connections_costs_no_request():
