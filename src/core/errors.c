@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "gatehouse/core.h"
 #include "gatehouse/deadline.h"
 #include "gatehouse/db.h"
@@ -51,11 +53,37 @@ core_taken(struct core_err *e, const char *field, const char *what, const char *
 static struct timespec txn_deadline;
 /* An outer transaction (see hold.h) that the operations inside join. */
 static bool held;
+/* Inside it, the savepoint of the operation running now. */
+static bool inner;
+
+DB_STMT(st_savepoint, 0, "SAVEPOINT core_op");
+DB_STMT(st_savepoint_release, 0, "RELEASE SAVEPOINT core_op");
+DB_STMT(st_savepoint_rollback, 0, "ROLLBACK TO SAVEPOINT core_op");
+
+/* Runs a savepoint statement: 0, or -1. */
+static int
+savepoint(struct db_stmt *s)
+{
+	PGresult *r = db_exec(s, NULL);
+
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
 
 bool
 core_late(const struct core_ctx *c)
 {
 	return deadline_passed(&c->deadline);
+}
+
+/* The held transaction went with its connection: nothing it did was kept. */
+static enum core_status
+core_lost(struct core_err *e)
+{
+	return core_fail(e, CORE_UNAVAILABLE, NULL,
+	    "the database connection was lost; nothing was changed, try again");
 }
 
 enum core_status
@@ -70,10 +98,12 @@ enum core_status
 core_begin(struct core_ctx *c, struct core_err *e)
 {
 	if (held) {
-		/* A step before failed and rolled the whole of it back: nothing may go on. */
 		if (!db_in_tx())
-			return core_fail(e, CORE_INTERNAL, NULL,
-			    "the request's transaction ended early; it changed nothing");
+			return core_lost(e);
+		/* Operations do not nest (unheld, a second BEGIN would end the first): one joins. */
+		if (!inner && savepoint(&st_savepoint) != 0)
+			return core_db_fail(e, "request");
+		inner = true;
 		return CORE_OK;
 	}
 	txn_deadline = c->deadline;
@@ -88,8 +118,13 @@ core_commit(struct core_err *e)
 	/* The proxy gives up at its own timeout; nothing may commit after that. */
 	if (deadline_passed(&txn_deadline))
 		return core_abort(core_too_late(e));
-	if (held)
-		return db_tx_failed() ? core_abort(core_db_fail(e, "change")) : CORE_OK;
+	if (held) {
+		/* The operation's work stays, to commit (or not) with the outer transaction. */
+		if (inner && (db_tx_failed() || savepoint(&st_savepoint_release) != 0))
+			return core_abort(core_db_fail(e, "change"));
+		inner = false;
+		return CORE_OK;
+	}
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	if (db_commit() != DB_OK)
 		return core_db_fail(e, "change");
@@ -99,7 +134,13 @@ core_commit(struct core_err *e)
 enum core_status
 core_abort(enum core_status st)
 {
-	/* Held or not, a failure undoes everything: the outer work fails with it. */
+	if (held) {
+		/* Undo the failed operation alone; if even that fails, everything goes. */
+		if (inner && savepoint(&st_savepoint_rollback) != 0)
+			db_rollback();
+		inner = false;
+		return st;
+	}
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	db_rollback();
 	return st;
@@ -110,7 +151,7 @@ core_hold(struct core_ctx *c, struct core_err *e)
 {
 	enum core_status st;
 
-	held = false;
+	held = inner = false;
 	if ((st = core_begin(c, e)) == CORE_OK)
 		held = true;
 	return st;
@@ -119,9 +160,9 @@ core_hold(struct core_ctx *c, struct core_err *e)
 enum core_status
 core_release(enum core_status st, struct core_err *e)
 {
-	held = false;
+	held = inner = false;
 	if (!db_in_tx())
-		return st == CORE_OK ? core_fail(e, CORE_INTERNAL, NULL, "transaction lost") : st;
+		return st == CORE_OK ? core_lost(e) : st;
 	return core_end(st, e);
 }
 

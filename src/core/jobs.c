@@ -70,9 +70,6 @@ DB_STMT(st_item_next, 1,
     "SELECT pos, payload::text, encode(sealed, 'hex') FROM gatehouse.job_items"
     " WHERE org_id = gatehouse.current_org() AND job_id = $1::bigint AND status = 'pending'"
     " ORDER BY pos LIMIT 1 FOR UPDATE");
-DB_STMT(st_item_relock, 2,
-    "SELECT 1 FROM gatehouse.job_items WHERE org_id = gatehouse.current_org()"
-    " AND job_id = $1::bigint AND pos = $2::integer AND status = 'pending' FOR UPDATE");
 DB_STMT(st_item_done, 5,
     "UPDATE gatehouse.job_items SET status = $3, result_status = $4::integer, result = $5::jsonb,"
     " payload = NULL, sealed = NULL, finished_at = now()"
@@ -462,23 +459,10 @@ jobs_step(struct core_ctx *c, const struct job_run *j, job_item_fn fn, void *arg
 		buf_free(&result);
 		return core_release(st, e);	/* the item runs again later */
 	}
-	/* The item's own failure rolled its work back, and the claim with it: take it again. */
+	/* The item's own failure rolled back its work alone (core_abort inside a hold). */
 	if (!db_in_tx()) {
-		core_release(CORE_CONFLICT, e);
-		if ((st = core_hold(c, e)) != CORE_OK) {
-			buf_free(&result);
-			return st;
-		}
-		r = db_exec(&st_item_relock, (const char *const[]){ job, pos });
-		if (r == NULL || PQntuples(r) != 1) {
-			/* No row: the job was cancelled meanwhile, and the item with it. */
-			st = r == NULL ? core_db_fail(e, "job item") : CORE_OK;
-			PQclear(r);
-			buf_free(&result);
-			core_release(CORE_CONFLICT, e);
-			return st;
-		}
-		PQclear(r);
+		buf_free(&result);
+		return core_release(CORE_OK, e);	/* the connection went: it runs again */
 	}
 	st = item_record(job, pos, code, &result, e);
 	buf_free(&result);

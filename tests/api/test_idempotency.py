@@ -174,6 +174,43 @@ def test_attackforge_create_users_honours_the_key():
     expect(request("POST", path, json=items, headers=h), 422)
 
 
+def test_faction_add_user_honours_the_key():
+    # addUser first looks the username up (not found is its way forward): that
+    # lookup's failure must not undo the claim of the key held around it.
+    org, idem = Org(), _key()
+    team = unique("team")
+    expect(request("POST", "/api/v1/teams", key=org.key, json={"name": team}), 201)
+    name = unique("fu")
+    form = {"username": name, "email": f"{name}@faction.example", "fname": "Fay", "lname": "Tion",
+            "team": team, "authMethod": "SAML", "verify": "false"}
+    h = {"FACTION-API-KEY": org.key, "Idempotency-Key": idem}
+    first = expect(request("POST", "/faction/api/users/addUser", form=form, headers=h), 200)
+    again = expect(request("POST", "/faction/api/users/addUser", form=form, headers=h), 200)
+    assert again.body == first.body and again.headers.get("idempotent-replayed") == "true"
+    assert _count_users(form["email"]) == 1
+    form["fname"] = "Other"
+    expect(request("POST", "/faction/api/users/addUser", form=form, headers=h), 422)
+
+
+def test_every_native_create_replays_its_first_answer():
+    org = Org()
+    user = expect(_create(org.key, _key()), 201).json()
+    group = unique("g")
+    policy = expect(request("POST", "/api/v1/policies", key=org.key,
+                            json={"name": unique("p")}), 201).json()
+    expect(request("POST", "/api/v1/groups", key=org.key, json={"key": group}), 201)
+    for path, body in (("/api/v1/teams", {"name": unique("t")}),
+                       ("/api/v1/groups", {"key": unique("g")}),
+                       ("/api/v1/policies", {"name": unique("p")}),
+                       (f"/api/v1/groups/{group}/members", {"user": user["uid"], "role": "member"}),
+                       (f"/api/v1/policies/{policy['id']}/assignments", {"user": user["uid"]})):
+        h = {"Idempotency-Key": _key()}
+        first = expect(request("POST", path, key=org.key, json=body, headers=h), 201)
+        again = expect(request("POST", path, key=org.key, json=body, headers=h), 201)
+        assert again.body == first.body, path
+        assert again.headers.get("idempotent-replayed") == "true", path
+
+
 def _fcgi_create(sock, idem, body):
     data = json.dumps(body).encode()
     s = fcgi.connect(sock)

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -31,6 +32,18 @@ sealed_text_opens_to_itself(void **state)
 	assert_string_equal(plain, PW);
 }
 
+/* True when the n bytes of s hold word. */
+static bool
+holds(const unsigned char *s, size_t n, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (size_t i = 0; i + len <= n; i++)
+		if (memcmp(s + i, word, len) == 0)
+			return true;
+	return false;
+}
+
 static void
 sealed_text_hides_the_plain_text_and_differs_each_time(void **state)
 {
@@ -39,7 +52,7 @@ sealed_text_hides_the_plain_text_and_differs_each_time(void **state)
 	(void)state;
 	assert_int_equal(seal(PW, strlen(PW), AAD, a), 0);
 	assert_int_equal(seal(PW, strlen(PW), AAD, b), 0);
-	assert_null(memmem(a, sizeof(a), "horse", 5));
+	assert_false(holds(a, sizeof(a), "horse"));
 	assert_memory_not_equal(a, b, sizeof(a));	/* a fresh nonce each time */
 }
 
