@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "gatehouse/api.h"
 #include "gatehouse/config.h"
@@ -9,6 +12,7 @@
 #include "gatehouse/log.h"
 #include "gatehouse/request.h"
 #include "gatehouse/router.h"
+#include "gatehouse/seal.h"
 #include "gatehouse/server.h"
 
 static struct config		 cfg;
@@ -51,6 +55,21 @@ handle(struct request *r)
 	db_request_end();
 }
 
+/* The job runner's child: a connection of its own, no FastCGI connection held. */
+static int
+runner(volatile sig_atomic_t *stop)
+{
+	int rc;
+
+#ifdef __linux__
+	prctl(PR_SET_NAME, "gh-jobs");	/* for ps and top: which child it is */
+#endif
+	db_init(cfg.database_url);
+	rc = api_jobs_run(stop, &limits);
+	db_close();
+	return rc;
+}
+
 static int
 reload(struct server_opts *o)
 {
@@ -82,6 +101,7 @@ static const struct server_app app = {
 	.handle = handle,
 	.worker_stop = worker_stop,
 	.reload = reload,
+	.runner = runner,
 };
 
 static void
@@ -143,6 +163,11 @@ main(int argc, char *argv[])
 		return 1;
 
 	if (serve) {
+		/* The key of the jobs' passwords: the master's, inherited by every child, never stored. */
+		if (seal_init() != 0) {
+			log_error("no random key for jobs");
+			return 1;
+		}
 		o.socket = cfg.socket;
 		o.socket_mode = cfg.socket_mode;
 		o.workers = cfg.workers;
@@ -150,7 +175,7 @@ main(int argc, char *argv[])
 		return server_prefork(&o, &app);
 	}
 	if (server_inherited_socket())
-		return server_single(0, cfg.max_requests, &app);
+		return server_single(0, cfg.max_requests, &app);	/* no runner: no jobs */
 	if (getenv("GATEWAY_INTERFACE") != NULL)
 		return server_cgi(&app);
 	usage(stderr);

@@ -11,6 +11,7 @@
 #ifndef GATEHOUSE_API_H
 #define GATEHOUSE_API_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -52,6 +53,11 @@ extern const struct surface *const api_surfaces[];
 
 /* Builds a route table from surfaces (NULL-terminated); called once per process. */
 int	api_routes(const struct surface *const *, struct route_table *);
+/*
+ * The job runner's loop (src/api/native_jobs.c): claims jobs and runs their
+ * items until *stop; lim bounds the items it reads back. Returns 0.
+ */
+int	api_jobs_run(volatile sig_atomic_t *stop, const struct parse_limits *lim);
 
 /* --- errors ------------------------------------------------------------------------- */
 
@@ -97,6 +103,22 @@ void	api_ctx(struct request *, struct core_ctx *);
 int	api_known_only(struct request *, const char *const *known);
 /* api_known_only, then api_ctx: false when a 400 was rendered. */
 bool	api_begin(struct request *, const char *const *known, struct core_ctx *);
+
+/*
+ * Runs the create handler fn under the request's Idempotency-Key, if it has
+ * one (src/core/idempotency.c): the first successful answer commits with the
+ * work and is replayed to a retry with the same request; the same key with
+ * another request is 422; a bad key is 400 naming Idempotency-Key. secret:
+ * the answer shows a secret once, so a retry gets 409 saying so instead.
+ */
+void	api_idempotent(struct request *, route_handler fn, bool secret);
+/* Defines `static void name(struct request *)` running fn under api_idempotent. */
+#define API_IDEMPOTENT(name, fn, secret)					\
+static void								\
+name(struct request *r)							\
+{									\
+	api_idempotent(r, fn, secret);					\
+}
 
 /*
  * Parameter readers. Each reads an optional field from the query string, a

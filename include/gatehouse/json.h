@@ -25,5 +25,8 @@ struct json	*json_parse(struct arena *, const struct parse_limits *,
 		    const char *data, size_t len, struct parse_error *);
 /* Member of an object by name, or NULL (also when j is not an object). */
 const struct json *json_get(const struct json *, const char *key);
+/* Writes j back as JSON text, leaving out the object members of its top level named in skip. */
+struct jsonw;
+void		 json_write(struct jsonw *, const struct json *, const char *const *skip);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef GATEHOUSE_SERVER_H
 #define GATEHOUSE_SERVER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct request;
@@ -21,6 +22,13 @@ struct server_app {
 	void	(*worker_stop)(void);
 	/* Master, on SIGHUP: re-read configuration into *opts; 0 on success. */
 	int	(*reload)(struct server_opts *opts);
+	/*
+	 * When set, the prefork master also runs this in a child of its own,
+	 * supervised like a worker (restarted with back-off when it dies) but
+	 * never accepting connections: long work, away from kept ones. It
+	 * returns (the exit code) soon after *stop becomes non-zero (SIGTERM).
+	 */
+	int	(*runner)(volatile sig_atomic_t *stop);
 };
 
 /* Binds the socket, forks and supervises workers until SIGTERM/SIGINT. Returns an exit code. */

@@ -164,6 +164,8 @@ struct user_result {
  */
 enum core_status users_bulk_check(const struct user_create *, size_t n, const char *field,
 		    struct core_err *);
+/* How many of the n requests carry a password. */
+size_t		 users_bulk_passwords(const struct user_create *, size_t n);
 
 /*
  * Creates n users (users_bulk_check first), hashing their passwords on

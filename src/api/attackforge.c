@@ -462,9 +462,13 @@ static void h_activate(struct request *r) { set_active(r, UOP_ENABLE, "User Acti
 static void h_deactivate(struct request *r) { set_active(r, UOP_DISABLE, "User Deactivated"); }
 
 #define A	LEVEL_ADMIN
+/* Creates that honour Idempotency-Key (a retry gets the first answer). */
+API_IDEMPOTENT(h_create_user_once, h_create_user, false)
+API_IDEMPOTENT(h_create_users_once, h_create_users, false)
+
 static const struct route routes[] = {
-	{ "POST", "/attackforge/api/ss/user",			h_create_user,	&dialect_attackforge, A, 0, NULL, false },
-	{ "POST", "/attackforge/api/ss/users",			h_create_users,	&dialect_attackforge, A, 0, NULL, true },
+	{ "POST", "/attackforge/api/ss/user",			h_create_user_once,	&dialect_attackforge, A, 0, NULL, false },
+	{ "POST", "/attackforge/api/ss/users",			h_create_users_once,	&dialect_attackforge, A, 0, NULL, true },
 	{ "GET",  "/attackforge/api/ss/users",			h_get_users,	&dialect_attackforge, A, 0, NULL, false },
 	{ "GET",  "/attackforge/api/ss/users/email/{email}",	h_get_by_email,	&dialect_attackforge, A, 0, NULL, false },
 	{ "GET",  "/attackforge/api/ss/users/username/{username}", h_get_by_username, &dialect_attackforge, A, 0, NULL, false },

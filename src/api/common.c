@@ -12,6 +12,7 @@
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/etag.h"
+#include "gatehouse/idempotency.h"
 #include "gatehouse/json.h"
 #include "gatehouse/principal.h"
 #include "gatehouse/request.h"
@@ -245,6 +246,92 @@ api_begin(struct request *r, const char *const *known, struct core_ctx *c)
 		return false;
 	api_ctx(r, c);
 	return true;
+}
+
+/* The answer as rendered so far, as a kept answer. */
+static void
+idem_answer_of(struct request *r, struct idem_answer *a)
+{
+	a->status = r->status;
+	a->content_type = r->out_type ? r->out_type : "application/json";
+	a->headers = r->hdr->len ? buf_cstr(r->hdr) : "";
+	a->body = r->out->len ? buf_cstr(r->out) : "";
+}
+
+/* What a retry of a create whose answer held a secret gets: the secret is never kept. */
+static void
+idem_secret_answer(struct request *r, struct buf *body, struct idem_answer *a)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, body);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "type", "about:blank");
+	jsonw_kstr(&w, "title", http_reason(409));
+	jsonw_kint(&w, "status", 409);
+	jsonw_kstr(&w, "detail", "the request first sent with this Idempotency-Key succeeded; its "
+	    "answer held a secret, which is shown only once: find what it made in the list, "
+	    "and revoke it if the secret was lost");
+	jsonw_kstr(&w, "field", "Idempotency-Key");
+	jsonw_kstr(&w, "request_id", r->id);
+	jsonw_obj_close(&w);
+	a->status = 409;
+	a->content_type = "application/problem+json";
+	a->headers = "";
+	a->body = body->failed ? "" : buf_cstr(body);
+}
+
+void
+api_idempotent(struct request *r, route_handler fn, bool secret)
+{
+	const char		*key = req_header(r, "Idempotency-Key");
+	struct idem_request	 q = { r->method, r->path, r->query, r->body, r->body_len };
+	struct idem_answer	 a, kept;
+	enum idem_state		 state;
+	struct core_ctx		 c;
+	struct core_err		 e;
+	struct buf		 body;
+	enum core_status	 st;
+	bool			 ok;
+
+	if (key == NULL) {
+		fn(r);
+		return;
+	}
+	api_ctx(r, &c);
+	if (idem_begin(&c, r->principal ? r->principal->key_id : 0, key, &q, &state, &a,
+	    &e) != CORE_OK) {
+		api_fail(r, &e);
+		return;
+	}
+	switch (state) {
+	case IDEM_MISMATCH:
+		r->route->dialect->error(r, 422, "Idempotency-Key", "this Idempotency-Key was "
+		    "first sent with another request; use a new key for a new request");
+		return;
+	case IDEM_REPLAY:
+		resp_start(r, a.status, a.content_type);
+		buf_puts(r->hdr, a.headers);
+		buf_puts(r->out, a.body);
+		resp_header(r, "Idempotent-Replayed", "true");
+		return;
+	case IDEM_NEW:
+		break;
+	}
+	fn(r);
+	buf_init(&body);
+	idem_answer_of(r, &a);
+	kept = a;
+	ok = a.status >= 200 && a.status <= 299;
+	if (secret && ok)
+		idem_secret_answer(r, &body, &kept);
+	st = idem_finish(&c, ok, &kept, &e);
+	buf_free(&body);
+	if (st != CORE_OK) {
+		/* The work did not commit: its answer must not go out. */
+		buf_reset(r->hdr);
+		api_fail(r, &e);
+	}
 }
 
 /*

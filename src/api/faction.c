@@ -278,8 +278,11 @@ h_all_users(struct request *r)
 }
 
 #define A	LEVEL_ADMIN
+/* Creates that honour Idempotency-Key (a retry gets the first answer). */
+API_IDEMPOTENT(h_add_user_once, h_add_user, false)
+
 static const struct route routes[] = {
-	{ "POST", "/faction/api/users/addUser",	    h_add_user,	    &dialect_faction, A, 0, NULL, false },
+	{ "POST", "/faction/api/users/addUser",	    h_add_user_once,	    &dialect_faction, A, 0, NULL, false },
 	{ "POST", "/faction/api/users/disableUser", h_disable_user, &dialect_faction, A, 0, NULL, false },
 	{ "POST", "/faction/api/users/unlockUser",  h_unlock_user,  &dialect_faction, A, 0, NULL, false },
 	{ "GET",  "/faction/api/users/all",	    h_all_users,    &dialect_faction, LEVEL_GUEST,

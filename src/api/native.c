@@ -98,7 +98,8 @@ static const struct route native_routes[] = {
 };
 static const struct route_list native_base = ROUTE_LIST(native_routes);
 static const struct route_list *const native_lists[] = {
-	&native_base, &native_user_routes, &native_group_routes, &native_org_routes, NULL,
+	&native_base, &native_user_routes, &native_group_routes, &native_org_routes,
+	&native_job_routes, NULL,
 };
 
 const struct surface surface_native = { &dialect_native, native_lists };

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "gatehouse/core.h"
 #include "gatehouse/router.h"
 
 struct jsonw;
@@ -12,8 +13,22 @@ struct user;
 struct route_list;
 
 extern const struct dialect	 dialect_native;
-/* The route tables of native_users.c, native_groups.c and native_org.c. */
-extern const struct route_list	 native_user_routes, native_group_routes, native_org_routes;
+/* The route tables of native_users.c, native_groups.c, native_org.c and native_jobs.c. */
+extern const struct route_list	 native_user_routes, native_group_routes, native_org_routes,
+				 native_job_routes;
+
+struct arena;
+struct json;
+struct user_create;
+
+/* One JSON object (a bulk item) read into a create request. */
+enum core_status native_user_item(struct arena *, const struct json *, struct user_create *,
+	    struct core_err *);
+/*
+ * Accepts a bulk create too long for one request as a job: 202 with the job
+ * and its Location. list: the items as sent; reqs: as read (their passwords).
+ */
+void	native_bulk_job(struct request *, const struct json *list, const struct user_create *reqs);
 
 /* The native representation of a user. */
 void	native_user_json(struct jsonw *, const struct user *);

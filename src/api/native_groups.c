@@ -460,24 +460,31 @@ static const char *const cards_list[] = { "smartcards", NULL };
 static const char *const names_list[] = { "usernames", NULL };
 
 #define A	LEVEL_ADMIN
+/* Creates that honour Idempotency-Key (a retry gets the first answer). */
+API_IDEMPOTENT(h_teams_create_once, h_teams_create, false)
+API_IDEMPOTENT(h_groups_create_once, h_groups_create, false)
+API_IDEMPOTENT(h_members_add_once, h_members_add, false)
+API_IDEMPOTENT(h_policies_create_once, h_policies_create, false)
+API_IDEMPOTENT(h_assignments_create_once, h_assignments_create, false)
+
 static const struct route routes[] = {
 	{ "GET",    "/api/v1/teams",				h_teams_list,	      &dialect_native, A, 0, NULL, false },
-	{ "POST",   "/api/v1/teams",				h_teams_create,	      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/teams",				h_teams_create_once,	      &dialect_native, A, 0, NULL, false },
 	{ "PATCH",  "/api/v1/teams/{id}",			h_teams_rename,	      &dialect_native, A, 0, NULL, false },
 	{ "DELETE", "/api/v1/teams/{id}",			h_teams_delete,	      &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/groups",				h_groups_list,	      &dialect_native, A, 0, NULL, false },
-	{ "POST",   "/api/v1/groups",				h_groups_create,      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/groups",				h_groups_create_once,      &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/groups/{key}",			h_groups_get,	      &dialect_native, A, 0, NULL, false },
 	{ "DELETE", "/api/v1/groups/{key}",			h_groups_delete,      &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/groups/{key}/members",		h_members_list,	      &dialect_native, A, 0, NULL, false },
-	{ "POST",   "/api/v1/groups/{key}/members",		h_members_add,	      &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/groups/{key}/members",		h_members_add_once,	      &dialect_native, A, 0, NULL, false },
 	{ "PUT",    "/api/v1/groups/{key}/members/{uid}",	h_members_put,	      &dialect_native, A, 0, NULL, false },
 	{ "DELETE", "/api/v1/groups/{key}/members/{uid}",	h_members_remove,     &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/policies",				h_policies_list,      &dialect_native, A, 0, NULL, false },
-	{ "POST",   "/api/v1/policies",				h_policies_create,    &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/policies",				h_policies_create_once,    &dialect_native, A, 0, NULL, false },
 	{ "DELETE", "/api/v1/policies/{id}",			h_policies_delete,    &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/policies/{id}/assignments",	h_assignments_list,   &dialect_native, A, 0, NULL, false },
-	{ "POST",   "/api/v1/policies/{id}/assignments",	h_assignments_create, &dialect_native, A, 0, NULL, false },
+	{ "POST",   "/api/v1/policies/{id}/assignments",	h_assignments_create_once, &dialect_native, A, 0, NULL, false },
 	{ "DELETE", "/api/v1/policies/{id}/assignments/{assignment_id}", h_assignments_delete,
 	    &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/users/{uid}/groups",		h_user_groups,	      &dialect_native, A, 0, NULL, false },

@@ -219,11 +219,14 @@ h_audit(struct request *r)
 
 #define A	LEVEL_ADMIN
 #define U	LEVEL_USER
+/* Creates that honour Idempotency-Key (a retry gets the first answer). */
+API_IDEMPOTENT(h_keys_create_once, h_keys_create, true)
+
 static const struct route routes[] = {
 	{ "GET",    "/api/v1/org",		h_org_get,	&dialect_native, A, 0, NULL, false },
 	{ "PATCH",  "/api/v1/org",		h_org_update,	&dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/api-keys",		h_keys_list,	&dialect_native, U, 0, NULL, false },
-	{ "POST",   "/api/v1/api-keys",		h_keys_create,	&dialect_native, U, 0, NULL, false },
+	{ "POST",   "/api/v1/api-keys",		h_keys_create_once,	&dialect_native, U, 0, NULL, false },
 	{ "DELETE", "/api/v1/api-keys/{id}",	h_keys_revoke,	&dialect_native, U, 0, NULL, false },
 	{ "GET",    "/api/v1/audit",		h_audit,	&dialect_native, A, 0, NULL, false },
 };

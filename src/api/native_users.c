@@ -8,6 +8,7 @@
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/filter.h"
+#include "gatehouse/jobs.h"
 #include "gatehouse/json.h"
 #include "gatehouse/request.h"
 #include "gatehouse/users.h"
@@ -129,9 +130,8 @@ read_patch(struct request *r, struct user_patch *p, const char *const *extra)
 	return 0;
 }
 
-/* Reads one JSON object (a bulk item) into a create request. */
-static enum core_status
-read_item(struct arena *a, const struct json *o, struct user_create *req, struct core_err *e)
+enum core_status
+native_user_item(struct arena *a, const struct json *o, struct user_create *req, struct core_err *e)
 {
 	static const char *const extra[] = { "password", "invite", "send_email", NULL };
 	const struct json *v;
@@ -205,7 +205,8 @@ h_users_create(struct request *r)
 /*
  * POST /api/v1/users/bulk: a JSON array of users (or {"users": [...]}),
  * created all or nothing; passwords (at most USERS_BULK_PASSWORDS_MAX) are
- * hashed on every core first.
+ * hashed on every core first. More passwords than that, once every item
+ * reads well, are a job (native_jobs.c) when this server runs one.
  */
 static void
 h_users_bulk(struct request *r)
@@ -236,10 +237,15 @@ h_users_bulk(struct request *r)
 		return;
 	}
 	for (size_t i = 0; i < list->n; i++)
-		if (read_item(r->arena, list->items[i], &reqs[i], &e) != CORE_OK) {
+		if (native_user_item(r->arena, list->items[i], &reqs[i], &e) != CORE_OK) {
 			api_item_fail(r, "users", i, &e);
 			return;
 		}
+	/* More hashing than one request may do: a job, where a runner can do it. */
+	if (users_bulk_passwords(reqs, list->n) > USERS_BULK_PASSWORDS_MAX && jobs_available()) {
+		native_bulk_job(r, list, reqs);
+		return;
+	}
 	if (users_bulk_check(reqs, list->n, "users", &e) != CORE_OK) {
 		api_fail(r, &e);
 		return;
@@ -441,10 +447,14 @@ static const char *const roles_list[] = { "roles", "emails", "phone_numbers", "a
 static const char *const bulk_list[] = { "users", NULL };
 
 #define A	LEVEL_ADMIN
+/* Creates that honour Idempotency-Key (a retry gets the first answer). */
+API_IDEMPOTENT(h_users_create_once, h_users_create, false)
+API_IDEMPOTENT(h_users_bulk_once, h_users_bulk, false)
+
 static const struct route routes[] = {
 	{ "GET",    "/api/v1/users",				h_users_list,	   &dialect_native, A, 0, NULL, false },
-	{ "POST",   "/api/v1/users",				h_users_create,	   &dialect_native, A, 0, roles_list, false },
-	{ "POST",   "/api/v1/users/bulk",			h_users_bulk,	   &dialect_native, A, 0, bulk_list, true },
+	{ "POST",   "/api/v1/users",				h_users_create_once,	   &dialect_native, A, 0, roles_list, false },
+	{ "POST",   "/api/v1/users/bulk",			h_users_bulk_once,	   &dialect_native, A, 0, bulk_list, true },
 	{ "GET",    "/api/v1/users/by-id/{id}",			h_users_by_id,	   &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/users/by-username/{username}",	h_users_by_username, &dialect_native, A, 0, NULL, false },
 	{ "GET",    "/api/v1/users/by-email/{email}",		h_users_by_email,  &dialect_native, A, 0, NULL, false },

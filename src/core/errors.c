@@ -3,10 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "gatehouse/core.h"
 #include "gatehouse/deadline.h"
 #include "gatehouse/db.h"
 #include "gatehouse/validate.h"
+
+#include "hold.h"
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)
@@ -47,12 +51,39 @@ core_taken(struct core_err *e, const char *field, const char *what, const char *
  * ctx to ask.
  */
 static struct timespec txn_deadline;
+/* An outer transaction (see hold.h) that the operations inside join. */
+static bool held;
+/* Inside it, the savepoint of the operation running now. */
+static bool inner;
 
+DB_STMT(st_savepoint, 0, "SAVEPOINT core_op");
+DB_STMT(st_savepoint_release, 0, "RELEASE SAVEPOINT core_op");
+DB_STMT(st_savepoint_rollback, 0, "ROLLBACK TO SAVEPOINT core_op");
+
+/* Runs a savepoint statement: 0, or -1. */
+static int
+savepoint(struct db_stmt *s)
+{
+	PGresult *r = db_exec(s, NULL);
+
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
 
 bool
 core_late(const struct core_ctx *c)
 {
 	return deadline_passed(&c->deadline);
+}
+
+/* The held transaction went with its connection: nothing it did was kept. */
+static enum core_status
+core_lost(struct core_err *e)
+{
+	return core_fail(e, CORE_UNAVAILABLE, NULL,
+	    "the database connection was lost; nothing was changed, try again");
 }
 
 enum core_status
@@ -66,6 +97,15 @@ core_too_late(struct core_err *e)
 enum core_status
 core_begin(struct core_ctx *c, struct core_err *e)
 {
+	if (held) {
+		if (!db_in_tx())
+			return core_lost(e);
+		/* Operations do not nest (unheld, a second BEGIN would end the first): one joins. */
+		if (!inner && savepoint(&st_savepoint) != 0)
+			return core_db_fail(e, "request");
+		inner = true;
+		return CORE_OK;
+	}
 	txn_deadline = c->deadline;
 	if (db_begin(c->org_id) != DB_OK)
 		return core_db_fail(e, "request");
@@ -94,6 +134,13 @@ core_commit(struct core_err *e)
 	 */
 	if (deadline_passed(&txn_deadline) && wrote())
 		return core_abort(core_too_late(e));
+	if (held) {
+		/* The operation's work stays, to commit (or not) with the outer transaction. */
+		if (inner && (db_tx_failed() || savepoint(&st_savepoint_release) != 0))
+			return core_abort(core_db_fail(e, "change"));
+		inner = false;
+		return CORE_OK;
+	}
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	if (db_commit() != DB_OK)
 		return core_db_fail(e, "change");
@@ -103,9 +150,36 @@ core_commit(struct core_err *e)
 enum core_status
 core_abort(enum core_status st)
 {
+	if (held) {
+		/* Undo the failed operation alone; if even that fails, everything goes. */
+		if (inner && savepoint(&st_savepoint_rollback) != 0)
+			db_rollback();
+		inner = false;
+		return st;
+	}
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	db_rollback();
 	return st;
+}
+
+enum core_status
+core_hold(struct core_ctx *c, struct core_err *e)
+{
+	enum core_status st;
+
+	held = inner = false;
+	if ((st = core_begin(c, e)) == CORE_OK)
+		held = true;
+	return st;
+}
+
+enum core_status
+core_release(enum core_status st, struct core_err *e)
+{
+	held = inner = false;
+	if (!db_in_tx())
+		return st == CORE_OK ? core_lost(e) : st;
+	return core_end(st, e);
 }
 
 enum core_status

@@ -200,18 +200,26 @@ password_policies(struct core_ctx *c, const struct user_create *reqs,
 	return CORE_OK;
 }
 
+size_t
+users_bulk_passwords(const struct user_create *reqs, size_t n)
+{
+	size_t npw = 0;
+
+	for (size_t i = 0; i < n; i++)
+		npw += reqs[i].password != NULL;
+	return npw;
+}
+
 enum core_status
 users_bulk_check(const struct user_create *reqs, size_t n, const char *field, struct core_err *e)
 {
-	size_t npw = 0;
+	size_t npw = users_bulk_passwords(reqs, n);
 
 	if (n == 0)
 		return core_fail(e, CORE_INVALID, field, "%s must name at least one user", field);
 	if (n > USERS_BULK_MAX)
 		return core_fail(e, CORE_TOO_LARGE, field, "at most %d users in one request",
 		    USERS_BULK_MAX);
-	for (size_t i = 0; i < n; i++)
-		npw += reqs[i].password != NULL;
 	if (npw > USERS_BULK_PASSWORDS_MAX)
 		return core_fail(e, CORE_TOO_LARGE, field,
 		    "at most %d users with a password in one request (this has %zu): hashing takes"

@@ -411,3 +411,47 @@ json_body_parse(struct arena *a, struct params *p, const struct parse_limits *li
 	}
 	return PARSE_OK;
 }
+
+static bool
+skipped(const char *const *skip, const char *name)
+{
+	for (; skip != NULL && *skip != NULL; skip++)
+		if (strcmp(*skip, name) == 0)
+			return true;
+	return false;
+}
+
+void
+json_write(struct jsonw *w, const struct json *j, const char *const *skip)
+{
+	switch (j->type) {
+	case JSON_NULL:
+		jsonw_null(w);
+		break;
+	case JSON_BOOL:
+		jsonw_bool(w, j->boolean);
+		break;
+	case JSON_NUMBER:
+		jsonw_raw(w, j->str, j->len);	/* yajl checked its syntax */
+		break;
+	case JSON_STRING:
+		jsonw_strn(w, j->str, j->len);
+		break;
+	case JSON_ARRAY:
+		jsonw_arr_open(w);
+		for (size_t i = 0; i < j->n; i++)
+			json_write(w, j->items[i], NULL);
+		jsonw_arr_close(w);
+		break;
+	case JSON_OBJECT:
+		jsonw_obj_open(w);
+		for (size_t i = 0; i < j->n; i++) {
+			if (skipped(skip, j->keys[i]))
+				continue;
+			jsonw_key(w, j->keys[i]);
+			json_write(w, j->items[i], NULL);
+		}
+		jsonw_obj_close(w);
+		break;
+	}
+}

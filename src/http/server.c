@@ -72,6 +72,32 @@ worker_serve(FCGX_Request *fr, void *arg)
 }
 
 /*
+ * A child's signals: the master's mask and dispositions are inherited, so
+ * start from a clean slate; term, when set, handles SIGTERM and SIGINT from
+ * before they are unblocked.
+ */
+static void
+child_signals(void (*term)(int))
+{
+	struct sigaction	sa;
+	sigset_t		none;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	if (term != NULL) {
+		sa.sa_handler = term;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
  * Worker loop shared by prefork workers and spawned workers: co says where to
  * accept and when to recycle; the requests go to app.
  */
@@ -79,19 +105,9 @@ static int
 worker_loop(struct connset_opts co, const struct server_app *app)
 {
 	struct worker		w = { .app = app };
-	struct sigaction	sa;
-	sigset_t		none;
 	int			rc;
 
-	/* The master's mask and dispositions are inherited: start from a clean slate. */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_signals(NULL);
 	connset_signals();	/* before anything slow: a SIGTERM now drains at once */
 
 	if (app->worker_start != NULL && app->worker_start() != 0)
@@ -175,7 +191,10 @@ struct slot {
 	struct timespec	started;
 	struct timespec	restart_at;	/* when empty: earliest restart */
 	size_t		share_slot;	/* its worker's slot in the connection share */
+	bool		runner;		/* the job runner's, not a worker's */
 };
+
+#define NO_SHARE_SLOT	((size_t)-1)
 
 static double
 ts_sec(const struct timespec *t)
@@ -237,7 +256,28 @@ share_slot_free(const struct slot *slots, size_t nslots)
 	}
 }
 
-/* Starts the worker of slot s; co says where it accepts and which share slot is its. */
+static volatile sig_atomic_t runner_stop;
+
+static void
+runner_signal(int sig)
+{
+	(void)sig;
+	runner_stop = 1;
+}
+
+/* The job runner's child: the master's signal state undone, SIGTERM asking it to stop. */
+static int
+runner_main(int listen_fd, const struct server_app *app)
+{
+	close(listen_fd);	/* it serves no connection, and must not hold the socket open */
+	child_signals(runner_signal);
+	return app->runner(&runner_stop);
+}
+
+/*
+ * Starts the worker of slot s (or the runner, when it is the runner's); co
+ * says where it accepts and which share slot is its.
+ */
 static pid_t
 spawn(struct connset_opts co, struct slot *s, unsigned gen, const struct server_app *app)
 {
@@ -248,13 +288,17 @@ spawn(struct connset_opts co, struct slot *s, unsigned gen, const struct server_
 		return -1;
 	}
 	if (pid == 0)
-		_exit(worker_loop(co, app));
-	/* The master alone raises the share's high-water mark; the worker keeps its count. */
-	connset_share_set(co.share, co.slot, 0);
+		_exit(s->runner ? runner_main(co.listen_fd, app) : worker_loop(co, app));
 	s->pid = pid;
 	s->gen = gen;
-	s->share_slot = co.slot;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	if (s->runner) {
+		s->share_slot = NO_SHARE_SLOT;
+		return pid;
+	}
+	/* The master alone raises the share's high-water mark; the worker keeps its count. */
+	connset_share_set(co.share, co.slot, 0);
+	s->share_slot = co.slot;
 	return pid;
 }
 
@@ -287,9 +331,11 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((slots = calloc((size_t)o->workers, sizeof(*slots))) == NULL)
+	/* The workers' slots, and the runner's last. */
+	nslots = (size_t)o->workers + (app->runner != NULL);
+	if ((slots = calloc(nslots, sizeof(*slots))) == NULL)
 		return 1;
-	nslots = (size_t)o->workers;
+	slots[nslots - 1].runner = app->runner != NULL;
 	log_info("listening on %s with %d workers", o->socket, o->workers);
 
 	for (;;) {
@@ -332,7 +378,7 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 			}
 		} else if (sig == SIGHUP && !stopping) {
 			struct slot *ns;
-			size_t old = nslots;
+			size_t old = nslots, more;
 
 			if (app->reload(o) != 0) {
 				log_error("reload failed; keeping the running configuration");
@@ -340,13 +386,15 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 			}
 			/* New generation in fresh slots; the old ones drain and are dropped. */
 			gen++;
-			if ((ns = realloc(slots, (old + (size_t)o->workers) * sizeof(*ns))) == NULL)
+			more = (size_t)o->workers + (app->runner != NULL);
+			if ((ns = realloc(slots, (old + more) * sizeof(*ns))) == NULL)
 				continue;
 			slots = ns;
-			memset(slots + old, 0, (size_t)o->workers * sizeof(*ns));
-			nslots = old + (size_t)o->workers;
+			memset(slots + old, 0, more * sizeof(*ns));
+			nslots = old + more;
 			for (size_t i = old; i < nslots; i++)
 				slots[i].gen = gen;
+			slots[nslots - 1].runner = app->runner != NULL;
 			/* Old slots drain; an empty one (a restart pending) is retired, not refilled. */
 			for (size_t i = 0; i < old; i++) {
 				if (slots[i].pid > 0)
@@ -367,7 +415,8 @@ server_prefork(struct server_opts *o, const struct server_app *app)
 				if (s->pid != pid)
 					continue;
 				s->pid = 0;
-				connset_share_set(share, s->share_slot, -1);
+				if (!s->runner)
+					connset_share_set(share, s->share_slot, -1);
 				clock_gettime(CLOCK_MONOTONIC, &now);
 				if (stopping || s->gen != gen) {
 					s->pid = -1;	/* retired: never restarted */

@@ -221,6 +221,45 @@ def children(pid):
     return sorted(out)
 
 
+def serve(directory, *args, env=None, drop=()):
+    """Starts a `gatehouse serve` of its own on a socket in directory (its log
+    beside it), against the test stack's database, with env added to and the
+    variables in drop taken from the environment; returns (process, socket)
+    once it answers. Stop it with stop()."""
+    sock = os.path.join(directory, "gh.sock")
+    e = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600", **(env or {}))
+    for name in drop:
+        e.pop(name, None)
+    with open(os.path.join(directory, "log"), "ab") as log:
+        p = subprocess.Popen([GATEHOUSE, "serve", *args], env=e, stdout=log, stderr=log)
+    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
+    return p, sock
+
+
+def stop(p):
+    """Stops a server serve() started: SIGTERM, and waits for its drain."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=60)
+
+
+def job_runner(pid):
+    """The job runner among pid's children (it names itself gh-jobs), or None."""
+    for c in children(pid):
+        try:
+            if pathlib.Path(f"/proc/{c}/comm").read_text().strip() == "gh-jobs":
+                return c
+        except OSError:
+            pass
+    return None
+
+
+def workers(pid):
+    """The FastCGI workers among pid's children: every child but its job runner."""
+    runner = job_runner(pid)
+    return [c for c in children(pid) if c != runner]
+
+
 # --- delivered mail -----------------------------------------------------------
 
 def mails(directory=MAIL_DIR):

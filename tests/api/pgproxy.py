@@ -55,6 +55,8 @@ class Message:
         elif mtype == "B":
             _, off = _cstr(body, 0)         # portal
             self.stmt, _ = _cstr(body, off)
+        elif mtype == "Q":
+            self.sql, _ = _cstr(body, 0)
 
     def __repr__(self):
         return self.type + (f"({self.stmt})" if self.stmt is not None else "")
@@ -81,7 +83,10 @@ class Batch:
 
 
 class Proxy:
-    def __init__(self, conninfo):
+    def __init__(self, conninfo, ignore=None):
+        """ignore: a regular expression; a batch whose SQL matches it is not
+        counted (another process's statements on the same database URL)."""
+        self.ignore = re.compile(ignore) if ignore else None
         self.upstream, port = upstream_of(conninfo)
         self.dir = tempfile.mkdtemp(prefix="pgproxy-")
         os.chmod(self.dir, 0o755)
@@ -127,6 +132,9 @@ class Proxy:
             out = self.batches[mark:]
         for b in out:
             assert b.done.wait(10), f"no answer to {b}"
+        if self.ignore:
+            out = [b for b in out
+                   if not any(m.sql and self.ignore.search(m.sql) for m in b.messages)]
         return out
 
     def rewrite(self, fn):

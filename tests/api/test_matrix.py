@@ -29,6 +29,9 @@ class World:
         expect(a.call("POST", f"/api/v1/groups/{self.group['key']}/members",
                       json={"user": self.user["uid"], "role": "member"}), 201)
         self.key_ref = split_key(a.keys["user"])[0]
+        # More passwords than one request may hash: a job.
+        many = [{"email": f"{unique('j')}@example.com", "password": PW} for _ in range(51)]
+        self.job = expect(a.call("POST", "/api/v1/users/bulk", json=many), 202).json()
 
     def path(self, pattern):
         """The route's path with this world's resources in it."""
@@ -44,6 +47,8 @@ class World:
             values["{id}"] = self.policy["id"]
         elif pattern.startswith("/api/v1/api-keys/"):
             values["{id}"] = self.key_ref
+        elif pattern.startswith("/api/v1/jobs/"):
+            values["{id}"] = self.job["id"]
         for k, v in values.items():
             pattern = pattern.replace(k, q(v))
         assert "{" not in pattern, f"no fixture for a parameter of {pattern}"

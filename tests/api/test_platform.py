@@ -8,9 +8,9 @@ import tempfile
 import time
 
 import fcgi
-from gh import (ADMIN_KEY, GATEHOUSE, ROOT, STATE, children, ctl, expect, get, kill_worker, make_key,
+from gh import (ADMIN_KEY, GATEHOUSE, ROOT, STATE, ctl, expect, get, kill_worker, make_key,
                 make_org, make_user, master_pid, own_server, pgctl, post, psql, request, split_key,
-                update, wait_until)
+                update, wait_until, workers)
 
 
 # --- health -----------------------------------------------------------------
@@ -356,24 +356,24 @@ def test_migrate_is_idempotent():
 
 def test_worker_killed_with_sigkill_is_replaced():
     master = master_pid()
-    before = children(master)
+    before = workers(master)
     assert before, "workers running"
     kill_worker(before[0])
-    wait_until(lambda: len(children(master)) == len(before) and before[0] not in children(master))
+    wait_until(lambda: len(workers(master)) == len(before) and before[0] not in workers(master))
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
 
 
 def test_sighup_replaces_workers_and_keeps_serving():
     master = master_pid()
-    before = set(children(master))
+    before = set(workers(master))
     os.kill(master, signal.SIGHUP)
     seen = []
 
     def replaced():
         # Every old worker gone and a full new generation up (a slot that was
         # mid-restart when `before` was taken is retired, not refilled).
-        now = set(children(master))
+        now = set(workers(master))
         seen.append(sorted(now))
         return len(now) >= len(before) and not now & before
     try:
@@ -386,7 +386,7 @@ def test_sighup_replaces_workers_and_keeps_serving():
 
 def test_postgres_restart_recovers_without_restarting_gatehouse():
     master = master_pid()
-    workers = children(master)
+    before = workers(master)
     pgctl("stop")
     try:
         r = get("/readyz")
@@ -398,7 +398,7 @@ def test_postgres_restart_recovers_without_restarting_gatehouse():
     wait_until(lambda: get("/readyz").status == 200)
     for _ in range(20):
         expect(get("/api/v1/me", key=ADMIN_KEY), 200)
-    assert children(master) == workers, "no worker was restarted"
+    assert workers(master) == before, "no worker was restarted"
 
 
 def test_postgres_restart_under_idle_connections_costs_no_request():
@@ -436,11 +436,11 @@ def test_worker_is_recycled_after_max_requests():
     with tempfile.TemporaryDirectory() as tmp:
         p, sock = own_server(tmp, "--workers", "1", "--max-requests", "3")
         try:
-            first = children(p.pid)
+            first = workers(p.pid)
             for _ in range(7):
                 assert fcgi.get(sock, "/healthz")[0] == 200
-            wait_until(lambda: len(children(p.pid)) == 1)
-            assert children(p.pid) != first
+            wait_until(lambda: len(workers(p.pid)) == 1)
+            assert workers(p.pid) != first
         finally:
             p.terminate()
             p.wait(timeout=10)
@@ -450,15 +450,15 @@ def test_a_recycled_worker_never_drops_a_request_on_its_kept_connection():
     with tempfile.TemporaryDirectory() as tmp:
         p, sock = own_server(tmp, "--workers", "1", "--max-requests", "2")
         try:
-            first = wait_until(lambda: children(p.pid))
+            first = wait_until(lambda: workers(p.pid))
             s = fcgi.connect(sock)
             for i in range(6):                       # three times its max-requests, one connection
                 fcgi.send_head(s, "GET", "/healthz", 0, keep=True)
                 fcgi.send_body(s, b"")
                 assert fcgi.read_response(s)[0] == 200, i
-            assert children(p.pid) == first, "it stays while the connection is kept"
+            assert workers(p.pid) == first, "it stays while the connection is kept"
             s.close()                                # the web server lets go: now it leaves
-            wait_until(lambda: children(p.pid) and children(p.pid) != first)
+            wait_until(lambda: workers(p.pid) and workers(p.pid) != first)
             assert fcgi.get(sock, "/healthz")[0] == 200
         finally:
             p.terminate()
@@ -469,15 +469,15 @@ def test_reload_right_after_a_crash_keeps_the_worker_count():
     with tempfile.TemporaryDirectory() as tmp:
         p, sock = own_server(tmp, "--workers", "2")
         try:
-            before = wait_until(lambda: len(children(p.pid)) == 2 and children(p.pid))
+            before = wait_until(lambda: len(workers(p.pid)) == 2 and workers(p.pid))
             os.kill(before[0], signal.SIGKILL)
             # Once the master has reaped it, its restart is pending (100 ms back-off):
             # reload inside that window.
-            wait_until(lambda: len(children(p.pid)) == 1, interval=0.002)
+            wait_until(lambda: len(workers(p.pid)) == 1, interval=0.002)
             os.kill(p.pid, signal.SIGHUP)
-            wait_until(lambda: len(children(p.pid)) == 2 and not set(children(p.pid)) & set(before))
+            wait_until(lambda: len(workers(p.pid)) == 2 and not set(workers(p.pid)) & set(before))
             time.sleep(0.5)                          # past the back-off: nothing extra appears
-            assert len(children(p.pid)) == 2, children(p.pid)
+            assert len(workers(p.pid)) == 2, workers(p.pid)
             assert fcgi.get(sock, "/healthz")[0] == 200
         finally:
             p.terminate()
@@ -492,11 +492,11 @@ def test_crash_loop_backs_off():
         with open(log, "wb") as f:
             p = subprocess.Popen([GATEHOUSE, "serve", "--workers", "1"], env=env, stdout=f, stderr=f)
         try:
-            wait_until(lambda: children(p.pid))
+            wait_until(lambda: workers(p.pid))
             for _ in range(4):  # kill each fresh worker at once
-                pid = wait_until(lambda: children(p.pid))[0]
+                pid = wait_until(lambda: workers(p.pid))[0]
                 os.kill(pid, signal.SIGKILL)
-                wait_until(lambda: pid not in children(p.pid))
+                wait_until(lambda: pid not in workers(p.pid))
             text = open(log).read()
             delays = [int(m) for m in re.findall(r"restarting in (\d+) ms", text)]
             assert delays[:4] == [100, 200, 400, 800], delays
