@@ -169,6 +169,13 @@ enum core_status users_apply(struct core_ctx *, const struct user_ref *, enum us
 		    const struct user_op_opts *, struct user *out, struct core_err *);
 
 /*
+ * Turns the user's summary e-mail on or off: users their own, an admin any
+ * user not above them (else CORE_FORBIDDEN). One audited update.
+ */
+enum core_status users_set_summary_email(struct core_ctx *, const struct user_ref *, bool on,
+		    struct user *out, struct core_err *);
+
+/*
  * Sets a password. An admin may set another's; users changing their own
  * must give the current one (when they have one).
  */

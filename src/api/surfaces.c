@@ -11,11 +11,13 @@ extern const struct surface surface_native;
 extern const struct surface surface_web;
 extern const struct surface surface_faction;
 extern const struct surface surface_attackforge;
+extern const struct surface surface_canary;
 
 const struct surface *const api_surfaces[] = {
 	&surface_native,	/* first: paths under no surface's prefix answer in its shape */
 	&surface_web,
 	&surface_faction,
 	&surface_attackforge,
+	&surface_canary,
 	NULL,
 };
