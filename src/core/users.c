@@ -742,6 +742,10 @@ users_apply(struct core_ctx *c, const struct user_ref *ref, enum user_op op,
 	if ((r = db_exec(&st_user_status, params)) == NULL)
 		return core_abort(core_db_fail(e, "user"));
 	PQclear(r);
+	/* Who may not sign in is signed out. */
+	if ((to == US_DISABLED || to == US_SUSPENDED) &&
+	    (st = users_end_sessions(c, old.id, e)) != CORE_OK)
+		return core_abort(st);
 	if (op == UOP_UNLOCK && o->reset_inactivity) {
 		if ((r = db_exec(&st_user_touch_login, params)) == NULL)
 			return core_abort(core_db_fail(e, "user"));
@@ -790,11 +794,20 @@ DB_STMT(st_remove_tokens, 1,
     "UPDATE gatehouse.tokens SET used_at = now() WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint AND used_at IS NULL");
 
+/* Every session of the user but $2 (0: none kept). */
+DB_STMT(st_end_sessions, 2,
+    "DELETE FROM gatehouse.sessions WHERE org_id = gatehouse.current_org() AND user_id = $1::bigint"
+    " AND id <> $2::bigint");
+
 enum core_status
 users_end_sessions(struct core_ctx *c, int64_t user_id, struct core_err *e)
 {
-	(void)c;
-	return rows_exec_on(&st_remove_sessions, user_id, NULL, "sessions", e);
+	char keep[CORE_ID_LEN];
+
+	/* Users changing their own account from a page stay signed in there. */
+	core_id_text(c->actor != NULL && c->actor->user_id == user_id ? c->actor->session_id : 0,
+	    keep);
+	return rows_exec_on(&st_end_sessions, user_id, keep, "sessions", e);
 }
 
 enum core_status
@@ -883,7 +896,8 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (r == NULL)
 		return core_abort(core_db_fail(e, "user"));
 	PQclear(r);
-	if ((st = users_reload(c, old.id, &old, e)) != CORE_OK ||
+	if ((st = users_end_sessions(c, old.id, e)) != CORE_OK ||
+	    (st = users_reload(c, old.id, &old, e)) != CORE_OK ||
 	    (st = audit_write(c, "user.password", "user", old.uid, "{\"password\":{\"changed\":true}}")
 	    == 0 ? CORE_OK : core_db_fail(e, "audit event")) != CORE_OK)
 		return core_abort(st);
