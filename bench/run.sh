@@ -18,7 +18,8 @@
 #                        socket errors and are left out of the latency figures
 #   BENCH_CEILING_PORT   port of the ceiling nginx (18091)
 #   BENCH_ONLY           space-separated scenario names to run (default: all;
-#                        the ceiling always runs); createusers is bench/createusers.sh
+#                        the ceiling always runs); createusers is bench/createusers.sh,
+#                        signin bench/signin.py
 set -euo pipefail
 
 : "${GATEHOUSE_URL:?}" "${GATEHOUSE_ADMIN_KEY:?}" "${GH_ROOT:?}" "${GH_STATE:?}"
@@ -402,6 +403,21 @@ fi
 # CreateUsers beside the KDF alone: a scenario of its own file (bench/createusers.sh).
 . "$GH_ROOT/bench/createusers.sh"
 createusers_scenario
+
+# Sign-in through the pages (bench/signin.py) beside the KDF alone on every core.
+case " ${BENCH_ONLY:-signin} " in
+*" signin "*)
+	say "signin: build kdf"
+	cc -O2 -Wall -I "$GH_ROOT/include" "$GH_ROOT/bench/kdf.c" "$GH_ROOT/build/libgatehouse.a" \
+		$(pkg-config --libs libcrypto) -lpthread -o "$GH_STATE/kdf-signin"
+	read -r _ kdf_n kdf_s kdf_algo kdf_cores kdf_cpu \
+		<<<"$(env -u GATEHOUSE_PASSWORD_COST "$GH_STATE/kdf-signin" $((4 * $(nproc))))"
+	printf '\nsign-in; the KDF alone: %s %s hashes on %s cores in %s s (%s s of CPU a hash)\n' \
+		"$kdf_n" "$kdf_algo" "$kdf_cores" "$kdf_s" \
+		"$(awk -v c="$kdf_cpu" -v n="$kdf_n" 'BEGIN { printf "%.3f", c / n }')"
+	"$GH_ROOT/bench/signin.py" || FLAGGED=1
+	;;
+esac
 
 if [ $BUSY -ne 0 ]; then
 	echo

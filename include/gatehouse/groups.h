@@ -90,6 +90,12 @@ enum core_status groups_member_access(struct core_ctx *, const struct user_ref *
 /* Takes the user out of every named group (group.member.remove); not a member is CORE_NOT_FOUND. */
 enum core_status groups_member_remove(struct core_ctx *, const struct user_ref *,
 		    const char *const *keys, size_t nkeys, struct core_err *);
+/*
+ * groups_member_remove of memberships holding role (GROUP_ROLE__MAX: any):
+ * a membership with another role is CORE_NOT_FOUND on "group", and nothing changes.
+ */
+enum core_status groups_member_remove_as(struct core_ctx *, const struct user_ref *,
+		    const char *const *keys, size_t nkeys, enum group_role, struct core_err *);
 
 struct member_page {
 	struct group_member	*members;
@@ -199,5 +205,22 @@ enum core_status groups_find(struct core_ctx *, const struct group_query *, stru
 		    struct core_err *);
 extern const struct ffield	group_filter_fields[];
 extern const size_t		group_filter_nfields;
+
+/* One membership, for surfaces that show every user's groups in a list. */
+struct group_membership {
+	int64_t		 user_id;
+	const char	*key;
+	enum group_role	 role;
+};
+
+/* The most memberships groups_memberships answers: past it, CORE_TOO_LARGE. */
+#define GROUP_MEMBERSHIPS_MAX	100000
+
+/*
+ * Every membership of every user not removed, ordered by user id then key,
+ * in one transaction; *out lives in the context's arena.
+ */
+enum core_status groups_memberships(struct core_ctx *, struct group_membership **out, size_t *n,
+		    struct core_err *);
 
 #endif

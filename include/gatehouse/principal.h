@@ -20,6 +20,7 @@ struct principal {
 	char		 key_ref[48];	/* "gh_<org>k<id>": public, safe to log and show */
 	const char	**scopes;
 	size_t		 nscopes;
+	int64_t		 session_id;	/* a user signed in through the pages; else 0 */
 };
 
 #endif

@@ -240,6 +240,21 @@ enum core_status users_set_level(struct core_ctx *, const struct user_ref *, enu
 		    unsigned from, struct user *out, struct core_err *);
 
 /*
+ * Ends every browser session of the user (src/core/signin.c), inside a
+ * transaction of the core that changes the user: a password set or
+ * changed, an account disabled or suspended, its MFA reset. Users acting on
+ * themselves from a page (actor->session_id) keep that session.
+ */
+enum core_status users_end_sessions(struct core_ctx *, int64_t user_id, struct core_err *);
+
+/*
+ * Turns the user's summary e-mail on or off: users their own, an admin any
+ * user not above them (else CORE_FORBIDDEN). One audited update.
+ */
+enum core_status users_set_summary_email(struct core_ctx *, const struct user_ref *, bool on,
+		    struct user *out, struct core_err *);
+
+/*
  * Sets a password. An admin may set another's; users changing their own
  * must give the current one (when they have one).
  */

@@ -14,6 +14,7 @@ extern const struct surface surface_attackforge;
 extern const struct surface surface_secureframe;
 extern const struct surface surface_allthenticate;
 extern const struct surface surface_scim;
+extern const struct surface surface_canary;
 
 const struct surface *const api_surfaces[] = {
 	&surface_native,	/* first: paths under no surface's prefix answer in its shape */
@@ -23,5 +24,6 @@ const struct surface *const api_surfaces[] = {
 	&surface_secureframe,
 	&surface_allthenticate,
 	&surface_scim,
+	&surface_canary,
 	NULL,
 };

@@ -22,13 +22,15 @@
 #include "gatehouse/tokens.h"
 #include "gatehouse/users.h"
 
+#include "web.h"
+
 #define CSP	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';" \
 		" frame-ancestors 'none'; base-uri 'none'"
 
 /* --- the page ------------------------------------------------------------------------- */
 
-static void
-page_begin(struct request *r, int status, const char *title, bool error)
+void
+web_page_begin(struct request *r, int status, const char *title, bool error)
 {
 	resp_start(r, status, "text/html; charset=utf-8");
 	resp_header(r, "Content-Security-Policy", CSP);
@@ -45,15 +47,15 @@ page_begin(struct request *r, int status, const char *title, bool error)
 	buf_puts(r->out, "</h1>\n");
 }
 
-static void
-page_end(struct request *r)
+void
+web_page_end(struct request *r)
 {
 	buf_puts(r->out, "</main>\n</body>\n</html>\n");
 }
 
 /* Escaped text with its first letter capitalised: core messages start in lower case. */
-static void
-sentence(struct buf *b, const char *text)
+void
+web_sentence(struct buf *b, const char *text)
 {
 	if (text[0] >= 'a' && text[0] <= 'z') {
 		buf_putc(b, (char)(text[0] - 'a' + 'A'));
@@ -62,20 +64,32 @@ sentence(struct buf *b, const char *text)
 	html_puts(b, text);
 }
 
-static void
-para(struct request *r, const char *text)
+void
+web_para(struct request *r, const char *text)
 {
 	buf_puts(r->out, "<p>");
-	sentence(r->out, text);
+	web_sentence(r->out, text);
 	buf_puts(r->out, "</p>\n");
 }
 
-static void
-message_page(struct request *r, int status, const char *title, const char *text)
+void
+web_message_page(struct request *r, int status, const char *title, const char *text)
 {
-	page_begin(r, status, title, false);
-	para(r, text);
-	page_end(r);
+	web_page_begin(r, status, title, false);
+	web_para(r, text);
+	web_page_end(r);
+}
+
+void
+web_error_summary(struct request *r, const char *field, const char *msg)
+{
+	buf_puts(r->out, "<div class=\"error-summary\" role=\"alert\" "
+	    "aria-labelledby=\"error-summary-title\" tabindex=\"-1\">\n"
+	    "<h2 id=\"error-summary-title\">There is a problem</h2>\n<ul>\n<li><a href=\"#");
+	html_puts(r->out, field);
+	buf_puts(r->out, "\">");
+	web_sentence(r->out, msg);
+	buf_puts(r->out, "</a></li>\n</ul>\n</div>\n");
 }
 
 /* --- the dialect ------------------------------------------------------------------------ */
@@ -88,7 +102,7 @@ web_guard(struct request *r)
 	return 0;
 }
 
-static void
+void
 web_error(struct request *r, int status, const char *field, const char *detail)
 {
 	const char *title;
@@ -99,14 +113,14 @@ web_error(struct request *r, int status, const char *field, const char *detail)
 	case 503:	title = "Please try again in a moment"; break;
 	default:	title = status >= 500 ? "Something went wrong" : "There is a problem"; break;
 	}
-	page_begin(r, status, title, false);
-	para(r, detail ? detail : http_reason(status));
+	web_page_begin(r, status, title, false);
+	web_para(r, detail ? detail : http_reason(status));
 	if (field != NULL && *field != '\0') {
 		buf_puts(r->out, "<p>The field at fault: <code>");
 		html_puts(r->out, field);
 		buf_puts(r->out, "</code></p>\n");
 	}
-	page_end(r);
+	web_page_end(r);
 }
 
 const struct dialect dialect_web = {
@@ -125,12 +139,18 @@ const struct dialect dialect_web = {
  * post a form in the user's name. Lax rather than Strict: a link opened from
  * a webmail keeps the cookie an open tab's form already carries.
  */
-static const char *
-csrf_cookie_name(const struct request *r)
+bool
+web_secure(const struct request *r)
 {
 	const char *https = req_env(r, "HTTPS");
 
-	return https != NULL && strcasecmp(https, "on") == 0 ? "__Host-gh_csrf" : "gh_csrf";
+	return https != NULL && strcasecmp(https, "on") == 0;
+}
+
+static const char *
+csrf_cookie_name(const struct request *r)
+{
+	return web_secure(r) ? "__Host-gh_csrf" : "gh_csrf";
 }
 
 static bool
@@ -141,8 +161,8 @@ csrf_shaped(const char *v)
 }
 
 /* The request's CSRF value, or a new one set as the cookie; NULL when none could be made. */
-static const char *
-csrf_value(struct request *r)
+const char *
+web_csrf_value(struct request *r)
 {
 	const char	*name = csrf_cookie_name(r), *v = req_cookie(r, name);
 	char		*fresh;
@@ -158,8 +178,8 @@ csrf_value(struct request *r)
 	return fresh;
 }
 
-static bool
-csrf_ok(struct request *r, const char *field)
+bool
+web_csrf_ok(struct request *r, const char *field)
 {
 	const char *cookie = req_cookie(r, csrf_cookie_name(r));
 
@@ -209,29 +229,28 @@ state_page(struct request *r, enum token_purpose p, enum token_state st)
 	case TOKEN_USED:
 		snprintf(text, sizeof(text), "Each link works once. If you chose your password with "
 		    "it, sign in with that password; if you need a new link, %s.", lp->again);
-		message_page(r, 410, "This link has already been used", text);
+		web_message_page(r, 410, "This link has already been used", text);
 		break;
 	case TOKEN_EXPIRED:
 		snprintf(text, sizeof(text), "Links work for a limited time only. To get a new one, "
 		    "%s.", lp->again);
-		message_page(r, 410, "This link has expired", text);
+		web_message_page(r, 410, "This link has expired", text);
 		break;
 	case TOKEN_INACTIVE:
-		message_page(r, 403, "This link cannot be used", "The account it was sent for is not "
+		web_message_page(r, 403, "This link cannot be used", "The account it was sent for is not "
 		    "active or has no password to set. Ask an administrator of your organisation.");
 		break;
 	default:
 		snprintf(text, sizeof(text), "Check that you opened or copied the whole link from the "
 		    "e-mail. If it still does not work, %s.", lp->again);
-		message_page(r, 404, "This link is not valid", text);
+		web_message_page(r, 404, "This link is not valid", text);
 		break;
 	}
 }
 
-/* One password field with its label, hint and error, described for assistive technology. */
-static void
-password_field(struct request *r, const char *id, const char *label, const char *hint,
-    const char *error)
+void
+web_field(struct request *r, const char *type, const char *id, const char *label,
+    const char *hint, const char *error, const char *autocomplete, const char *value)
 {
 	buf_printf(r->out, "<div class=\"field%s\">\n<label for=\"%s\">%s</label>\n",
 	    error ? " field-error" : "", id, label);
@@ -240,11 +259,16 @@ password_field(struct request *r, const char *id, const char *label, const char 
 	if (error != NULL) {
 		buf_printf(r->out, "<p class=\"error-message\" id=\"%s-error\">"
 		    "<span class=\"visually-hidden\">Error: </span>", id);
-		sentence(r->out, error);
+		web_sentence(r->out, error);
 		buf_puts(r->out, "</p>\n");
 	}
-	buf_printf(r->out, "<input id=\"%s\" name=\"%s\" type=\"password\" "
-	    "autocomplete=\"new-password\" required", id, id);
+	buf_printf(r->out, "<input id=\"%s\" name=\"%s\" type=\"%s\" autocomplete=\"%s\" "
+	    "required", id, id, type, autocomplete);
+	/* Names and codes are typed as they are: no spelling fixes, no capitals. */
+	if (strcmp(type, "text") == 0)
+		buf_puts(r->out, " spellcheck=\"false\" autocapitalize=\"none\"");
+	if (strcmp(autocomplete, "one-time-code") == 0)
+		buf_puts(r->out, " inputmode=\"numeric\"");
 	if (hint != NULL || error != NULL) {
 		buf_puts(r->out, " aria-describedby=\"");
 		if (hint != NULL)
@@ -255,6 +279,11 @@ password_field(struct request *r, const char *id, const char *label, const char 
 	}
 	if (error != NULL)
 		buf_puts(r->out, " aria-invalid=\"true\"");
+	if (value != NULL) {
+		buf_puts(r->out, " value=\"");
+		html_puts(r->out, value);
+		buf_putc(r->out, '"');
+	}
 	buf_puts(r->out, ">\n</div>\n");
 }
 
@@ -267,23 +296,16 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
     const struct token_info *t, const char *field, const char *msg)
 {
 	const struct link_page	*lp = &link_pages[p];
-	const char		*csrf = csrf_value(r);
+	const char		*csrf = web_csrf_value(r);
 	char			 hint[120];
 
 	if (csrf == NULL) {
 		web_error(r, 500, NULL, "the form could not be prepared; try again");
 		return;
 	}
-	page_begin(r, status, lp->title, msg != NULL);
-	if (msg != NULL) {
-		buf_puts(r->out, "<div class=\"error-summary\" role=\"alert\" "
-		    "aria-labelledby=\"error-summary-title\" tabindex=\"-1\">\n"
-		    "<h2 id=\"error-summary-title\">There is a problem</h2>\n<ul>\n<li><a href=\"#");
-		html_puts(r->out, field);
-		buf_puts(r->out, "\">");
-		sentence(r->out, msg);
-		buf_puts(r->out, "</a></li>\n</ul>\n</div>\n");
-	}
+	web_page_begin(r, status, lp->title, msg != NULL);
+	if (msg != NULL)
+		web_error_summary(r, field, msg);
 	buf_puts(r->out, t->password ? "<p>Choose a password for " : "<p>Activate ");
 	who(r, t);
 	buf_puts(r->out, t->password ? ".</p>\n" : ". It has no password here: you sign in "
@@ -297,7 +319,7 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
 	if (!t->password) {
 		buf_printf(r->out, "\">\n<button type=\"submit\">%s</button>\n</form>\n",
 		    lp->submit);
-		page_end(r);
+		web_page_end(r);
 		return;
 	}
 	/* For password managers: the account the new password belongs to. */
@@ -308,12 +330,12 @@ form_page(struct request *r, int status, enum token_purpose p, const char *token
 	buf_puts(r->out, "\">\n</div>\n");
 	snprintf(hint, sizeof(hint), "At least %d characters. A few unrelated words make a "
 	    "strong password that is easy to remember.", t->password_min);
-	password_field(r, "password", "New password", hint,
-	    field && strcmp(field, "password") == 0 ? msg : NULL);
-	password_field(r, "password_confirm", "Type the new password again", NULL,
-	    field && strcmp(field, "password_confirm") == 0 ? msg : NULL);
+	web_field(r, "password", "password", "New password", hint,
+	    field && strcmp(field, "password") == 0 ? msg : NULL, "new-password", NULL);
+	web_field(r, "password", "password_confirm", "Type the new password again", NULL,
+	    field && strcmp(field, "password_confirm") == 0 ? msg : NULL, "new-password", NULL);
 	buf_printf(r->out, "<button type=\"submit\">%s</button>\n</form>\n", lp->submit);
-	page_end(r);
+	web_page_end(r);
 }
 
 /* GET: the form of a working link, or why the link does not work. */
@@ -360,15 +382,15 @@ submit(struct request *r, enum token_purpose p)
 		state_page(r, p, TOKEN_UNKNOWN);
 		return;
 	}
-	if (!csrf_ok(r, csrf)) {
-		page_begin(r, 403, "This form has expired", false);
+	if (!web_csrf_ok(r, csrf)) {
+		web_page_begin(r, 403, "This form has expired", false);
 		buf_puts(r->out, "<p>The form could not be checked: your browser may have lost its "
 		    "cookie. <a href=\"");
 		buf_puts(r->out, lp->path);
 		buf_puts(r->out, "?token=");
 		html_puts(r->out, api_path_escape(r, token));
 		buf_puts(r->out, "\">Open the form again</a> and resubmit it.</p>\n");
-		page_end(r);
+		web_page_end(r);
 		return;
 	}
 	if (pw != NULL && *pw != '\0' && (again == NULL || strcmp(pw, again) != 0)) {
@@ -383,14 +405,14 @@ submit(struct request *r, enum token_purpose p)
 		return;
 	}
 	if (users_redeem(&c, p, token, pw, &t, &e) == CORE_OK) {
-		page_begin(r, 200, lp->done_title, false);
+		web_page_begin(r, 200, lp->done_title, false);
 		buf_puts(r->out, "<p>The account ");
 		who(r, &t);
 		buf_puts(r->out, " ");
 		buf_puts(r->out, t.password ? lp->done : "is active. Sign in through your "
 		    "organisation's own sign-in.");
 		buf_puts(r->out, "</p>\n");
-		page_end(r);
+		web_page_end(r);
 	} else if (strcmp(e.field, "token") == 0)
 		state_page(r, p, t.state);
 	else if (e.status == CORE_INVALID && strcmp(e.field, "password") == 0)
@@ -444,6 +466,6 @@ static const struct route routes[] = {
 };
 #undef P
 static const struct route_list web_routes = ROUTE_LIST(routes);
-static const struct route_list *const web_lists[] = { &web_routes, NULL };
+static const struct route_list *const web_lists[] = { &web_routes, &web_signin_routes, NULL };
 
 const struct surface surface_web = { &dialect_web, web_lists };

@@ -433,6 +433,13 @@ enum core_status
 groups_member_remove(struct core_ctx *c, const struct user_ref *ref, const char *const *keys,
     size_t nkeys, struct core_err *e)
 {
+	return groups_member_remove_as(c, ref, keys, nkeys, GROUP_ROLE__MAX, e);
+}
+
+enum core_status
+groups_member_remove_as(struct core_ctx *c, const struct user_ref *ref, const char *const *keys,
+    size_t nkeys, enum group_role role, struct core_err *e)
+{
 	struct user	 u;
 	struct buf	 b;
 	struct jsonw	 w;
@@ -460,10 +467,13 @@ groups_member_remove(struct core_ctx *c, const struct user_ref *ref, const char 
 		core_id_text(g.id, gid);
 		if ((r = db_exec(&st_member_delete, p)) == NULL)
 			return member_fail(&b, core_db_fail(e, "group member"));
-		if (PQntuples(r) != 1) {
+		if (PQntuples(r) != 1 ||
+		    (role != GROUP_ROLE__MAX && role_of(db_value(r, 0, 0)) != role)) {
+			/* The delete is undone with the transaction. */
 			PQclear(r);
 			return member_fail(&b, core_fail(e, CORE_NOT_FOUND, "group",
-			    "the user is not a member of group \"%.100s\"", g.key));
+			    "the user is not a %s of group \"%.100s\"",
+			    role == GROUP_ROLE__MAX ? "member" : role_names[role], g.key));
 		}
 		audit_change(&w, g.key, role_names[role_of(db_value(r, 0, 0))], NULL);
 		PQclear(r);
@@ -590,4 +600,42 @@ groups_of_users(struct core_ctx *c, const int64_t *ids, size_t nids, struct user
 	    e);
 	buf_free(&lit);
 	return st;
+}
+
+/* Every membership of a user not removed, by user id and key; the first past the bound is a row too. */
+DB_STMT(st_memberships, 1,
+    "SELECT m.user_id, g.key, m.role FROM gatehouse.group_members m"
+    " JOIN gatehouse.groups g ON g.org_id = m.org_id AND g.id = m.group_id"
+    " JOIN gatehouse.users u ON u.org_id = m.org_id AND u.id = m.user_id"
+    " WHERE m.org_id = gatehouse.current_org() AND u.status <> 'removed'"
+    " ORDER BY m.user_id, lower(g.key) LIMIT $1::int");
+
+static void
+fill_membership(struct arena *a, PGresult *r, int row, void *v)
+{
+	struct group_membership *m = v;
+
+	m->user_id = db_int(r, row, 0);
+	m->key = db_text(a, r, row, 1);
+	m->role = role_of(db_value(r, row, 2));
+}
+
+static const struct rows_kind membership_rows = { "group member", 3,
+	sizeof(struct group_membership), NULL, fill_membership };
+
+enum core_status
+groups_memberships(struct core_ctx *c, struct group_membership **out, size_t *n,
+    struct core_err *e)
+{
+	char		 limit[24];
+	enum core_status st;
+
+	snprintf(limit, sizeof(limit), "%d", GROUP_MEMBERSHIPS_MAX + 1);
+	if ((st = rows_read(c, &st_memberships, limit, &membership_rows, "list", (void **)out, n,
+	    e)) != CORE_OK)
+		return st;
+	if (*n > GROUP_MEMBERSHIPS_MAX)
+		return core_fail(e, CORE_TOO_LARGE, NULL,
+		    "more than %d group memberships: list them by group", GROUP_MEMBERSHIPS_MAX);
+	return CORE_OK;
 }

@@ -472,7 +472,9 @@ userattrs_mfa_reset(struct core_ctx *c, const struct user_ref *ref, enum mfa_kin
 		*out = u;
 		return core_commit(e);		/* nothing to remove or record */
 	}
+	/* A session that passed the factor just removed ends with it. */
 	if ((st = rows_defer_on(&st_mfa_touch, u.id, "user", e)) != CORE_OK ||
+	    (st = users_end_sessions(c, u.id, e)) != CORE_OK ||
 	    (st = users_load(c, &self, false, out, e)) != CORE_OK)
 		return core_abort(st);
 	/* What was removed, as facts: never a secret or a credential id. */

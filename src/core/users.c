@@ -903,6 +903,10 @@ users_apply_in(struct core_ctx *c, const struct user *old, enum user_op op,
 	if (db_defer(&st_user_status, params) != DB_OK ||
 	    (op == UOP_UNLOCK && o->reset_inactivity && db_defer(&st_user_touch_login, params) != DB_OK))
 		return core_db_fail(e, "user");
+	/* Who may not sign in is signed out. */
+	if ((to == US_DISABLED || to == US_SUSPENDED) &&
+	    (st = users_end_sessions(c, old->id, e)) != CORE_OK)
+		return st;
 	if ((st = users_reload(c, old->id, out, e)) != CORE_OK ||
 	    (st = users_audit(c, op_names[op], old, out, NULL, e)) != CORE_OK)
 		return st;
@@ -979,11 +983,25 @@ DB_STMT(st_remove_reports, 1,
     "UPDATE gatehouse.users SET manager_id = NULL, version = version + 1, updated_at = now()"
     " WHERE org_id = gatehouse.current_org() AND manager_id = $1::bigint");
 
+/* Every session of the user but $2 (0: none kept). */
+DB_STMT(st_end_sessions, 2,
+    "DELETE FROM gatehouse.sessions WHERE org_id = gatehouse.current_org() AND user_id = $1::bigint"
+    " AND id <> $2::bigint");
+
 enum core_status
 users_end_sessions(struct core_ctx *c, int64_t user_id, struct core_err *e)
 {
-	(void)c;
-	return rows_exec_on(&st_remove_sessions, user_id, NULL, "sessions", e);
+	char		 sid[CORE_ID_LEN], keep[CORE_ID_LEN];
+	const char	*p[2] = { sid, keep };
+
+	/* Users changing their own account from a page stay signed in there. */
+	core_id_text(user_id, sid);
+	core_id_text(c->actor != NULL && c->actor->user_id == user_id ? c->actor->session_id : 0,
+	    keep);
+	/* Nobody reads its answer: it travels with the next statement (inside a transaction). */
+	if (db_defer(&st_end_sessions, p) != DB_OK)
+		return core_db_fail(e, "sessions");
+	return CORE_OK;
 }
 
 enum core_status
@@ -1118,6 +1136,7 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 	if (deferred != DB_OK)
 		return core_abort(core_db_fail(e, "user"));
 	if ((st = rows_defer_on(&st_remove_tokens, old.id, "tokens", e)) != CORE_OK ||
+	    (st = users_end_sessions(c, old.id, e)) != CORE_OK ||
 	    (st = users_reload(c, old.id, &old, e)) != CORE_OK ||
 	    (st = audit_write(c, "user.password", "user", old.uid, "{\"password\":{\"changed\":true}}")
 	    == 0 ? CORE_OK : core_db_fail(e, "audit event")) != CORE_OK)

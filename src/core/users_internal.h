@@ -147,14 +147,6 @@ enum core_status users_audit(struct core_ctx *, const char *action, const struct
 void		 users_audit_changes(const struct user *old, const struct user *new,
 		    const char *extra_key, struct buf *b);
 
-/*
- * Ends every browser session of the user (the sessions table of
- * sql/001_schema.sql), inside the caller's transaction: a password set
- * through a link signs the user out everywhere. The one who follows a link
- * has no session of their own yet; when sign-in sessions arrive (issue 9),
- * a change made from inside a session keeps that one here.
- */
-enum core_status users_end_sessions(struct core_ctx *, int64_t user_id, struct core_err *);
 
 /* users_list inside the caller's transaction. */
 enum core_status users_list_in(struct core_ctx *, const struct user_query *, struct user_page *,

@@ -1,0 +1,47 @@
+/*
+ * signin_internal.h: what the files of sign-in share — signin.c (the
+ * password and sessions) and signin_totp.c (the second factor). Not for
+ * other modules: they use gatehouse/signin.h.
+ */
+#ifndef GATEHOUSE_SIGNIN_INTERNAL_H
+#define GATEHOUSE_SIGNIN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gatehouse/core.h"
+#include "gatehouse/level.h"
+#include "gatehouse/signin.h"
+
+/* The account a sign-in is about. */
+struct signin_user {
+	int64_t		 id;
+	const char	*uid, *username, *email;
+	const char	*hash;		/* NULL: no password */
+	enum level	 level;
+	bool		 active, local, locked, mfa_required, totp;
+};
+
+/* The user as the actor of what they do themselves. */
+void		 signin_actor(struct principal *, int64_t org_id, const struct signin_user *);
+/* An audit event by the user (NULL: someone naming no account), inside the transaction. */
+enum core_status signin_audit(struct core_ctx *, const struct signin_user *, const char *action,
+		    const char *changes, struct core_err *);
+/* One row of login_events, inside the transaction. */
+enum core_status signin_event(struct core_ctx *, int64_t user_id, bool success, const char *method,
+		    struct core_err *);
+/* A new session of the user (passed: no factor due) bound to a form token's digest; its cookie in out. */
+enum core_status signin_session_new(struct core_ctx *, int64_t user_id, bool passed,
+		    const unsigned char *csrf_digest, struct signin_result *out, struct core_err *);
+/* A sign-in completed by method: last_login_at, the login event and user.login. */
+enum core_status signin_done(struct core_ctx *, const struct signin_user *, const char *method,
+		    struct core_err *);
+
+/* Counts a failed attempt against the account, locking it at the org's threshold. */
+enum core_status signin_count_failure(struct core_ctx *, int64_t user_id, bool *locked,
+		    struct core_err *);
+/* Ends session old_id and starts a passed one for the user (a new cookie: no fixation). */
+enum core_status signin_session_replace(struct core_ctx *, const struct session *old,
+		    struct signin_result *out, struct core_err *);
+
+#endif
