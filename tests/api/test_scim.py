@@ -886,6 +886,25 @@ def test_a_group_made_over_scim_is_the_group_attackforge_and_allthenticate_show(
     assert _allthenticate_groups(o, u) == []
 
 
+def test_a_group_made_over_scim_is_the_flock_canary_assigns_and_shows():
+    from test_canary import cy
+    o = Org()
+    u = new_user(o)
+    g = new_group(o, "flock:" + unique("blue"), members=[u])
+    groups = expect(o.call("GET", "/api/v1/groups"), 200).json()["groups"]
+    key, = [x["key"] for x in groups if x["uid"] == g["id"]]
+    addr = native_user(o, u["id"])["email"]
+    r = cy("POST", "user/flock/assign", o.keys["admin"], email=addr, flock_id_list=key,
+           flock_access_level="watcher")
+    assert r.status == 200 and r.json()["result"] == "success", r
+    r = cy("GET", "user/auth", o.keys["admin"], email=addr)
+    assert r.status == 200 and r.json()["watched_flocks"] == [key], r.json()
+    # Still the SCIM group's member, whatever its role in Canary's terms.
+    assert member_ids(ok(scim(o, "GET", f"/Groups/{g['id']}"))) == [u["id"]]
+    ok(patch(o, f"/Groups/{g['id']}", {"op": "remove", "path": f"members[value eq \"{u['id']}\"]"}))
+    assert cy("GET", "user/auth", o.keys["admin"], email=addr).json()["watched_flocks"] == []
+
+
 def test_native_changes_show_over_scim_and_scim_changes_natively():
     o = shared()
     u = new_user(o)
