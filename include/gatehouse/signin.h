@@ -117,4 +117,13 @@ enum core_status signin_totp_confirm(struct core_ctx *, const struct session *, 
 		    char codes[RECOVERY_CODES][RECOVERY_LEN], struct signin_result *out,
 		    struct core_err *);
 
+/*
+ * Counts a failed password attempt against the account inside the
+ * transaction, locking it for the org's lockout_s at its lockout_threshold
+ * (failures while locked do not count); *locked: it is locked now. Sign-in
+ * and a wrong current_password through the API count alike.
+ */
+enum core_status signin_count_failure(struct core_ctx *, int64_t user_id, bool *locked,
+		    struct core_err *);
+
 #endif

@@ -37,9 +37,6 @@ enum core_status signin_session_new(struct core_ctx *, int64_t user_id, bool pas
 enum core_status signin_done(struct core_ctx *, const struct signin_user *, const char *method,
 		    struct core_err *);
 
-/* Counts a failed attempt against the account, locking it at the org's threshold. */
-enum core_status signin_count_failure(struct core_ctx *, int64_t user_id, bool *locked,
-		    struct core_err *);
 /* Ends session old_id and starts a passed one for the user (a new cookie: no fixation). */
 enum core_status signin_session_replace(struct core_ctx *, const struct session *old,
 		    struct signin_result *out, struct core_err *);

@@ -22,6 +22,7 @@
 #include "gatehouse/log.h"
 #include "gatehouse/outbox.h"
 #include "gatehouse/password.h"
+#include "gatehouse/signin.h"
 #include "gatehouse/users.h"
 #include "gatehouse/validate.h"
 #include "rows.h"
@@ -1031,16 +1032,6 @@ users_remove(struct core_ctx *c, const struct user_ref *ref, int if_version, str
 DB_STMT(st_password_hash, 1,
     "SELECT password_hash, coalesce(locked_until > now(), false) FROM gatehouse.users"
     " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
-/*
- * One more wrong current password; the tenth in a row locks the account for
- * 15 minutes (its representation changes then, so its version does).
- */
-DB_STMT(st_password_guess, 1,
-    "UPDATE gatehouse.users SET failed_logins = failed_logins + 1,"
-    " locked_until = CASE WHEN failed_logins + 1 >= 10"
-    "  THEN now() + interval '15 minutes' ELSE locked_until END,"
-    " version = version + CASE WHEN failed_logins + 1 >= 10 THEN 1 ELSE 0 END"
-    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 DB_STMT(st_password_guessed, 1,
     "UPDATE gatehouse.users SET failed_logins = 0 WHERE org_id = gatehouse.current_org()"
     " AND id = $1::bigint AND failed_logins <> 0");
@@ -1073,8 +1064,8 @@ check_current(const struct user *u, const char *current, bool *wrong, struct cor
 	PQclear(r);
 	if (locked)
 		return core_fail(e, CORE_FORBIDDEN, "current_password",
-		    "too many wrong current passwords: the account is locked for 15 minutes, "
-		    "or until an admin unlocks it");
+		    "too many wrong passwords: the account is locked for a while (the org's "
+		    "lockout_s), or until an admin unlocks it");
 	if (ok)
 		return rows_exec_on(&st_password_guessed, u->id, NULL, "user", e);
 	*wrong = true;
@@ -1086,8 +1077,9 @@ static enum core_status
 guessed_wrong(struct core_ctx *c, const struct user *u, struct core_err *e)
 {
 	struct core_err	 e2;
+	bool		 locked;
 
-	if (rows_exec_on(&st_password_guess, u->id, NULL, "user", &e2) != CORE_OK)
+	if (signin_count_failure(c, u->id, &locked, &e2) != CORE_OK)
 		return core_abort(e->status);
 	if (audit_write(c, "user.password_refused", "user", u->uid,
 	    "{\"current_password\":{\"correct\":false}}") != 0)
