@@ -11,6 +11,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/jobs.h"
 #include "gatehouse/log.h"
+#include "gatehouse/password.h"
 #include "gatehouse/seal.h"
 #include "gatehouse/validate.h"
 #include "hold.h"
@@ -102,6 +103,8 @@ static const struct rows_kind result_kind = {
 	"job result", sizeof(result_cols) / sizeof(result_cols[0]), sizeof(struct job_result),
 	result_cols, NULL
 };
+
+_Static_assert(SEAL_PLAIN_MAX >= 4 * PASSWORD_MAX_CHARS, "a seal holds any password");
 
 bool
 jobs_available(void)

@@ -104,6 +104,15 @@ def test_a_bad_item_is_refused_before_any_job_exists():
     assert not _existing([i["email"] for i in items])
 
 
+def test_a_password_too_long_for_any_user_is_refused_before_any_job_exists():
+    org = Org()
+    items = _items(OVER)
+    items[4]["password"] = "x" * 1100
+    r = expect(org.bulk(items), 400)
+    assert r.json()["field"] == "users[4].password", r
+    assert expect(get("/api/v1/jobs", key=org.key), 200).json()["jobs"] == []
+
+
 def test_jobs_are_listed_newest_first_and_only_in_their_org():
     org, other = Org(), Org()
     first = expect(org.bulk(_items(OVER)), 202).json()["id"]
