@@ -21,6 +21,9 @@ struct org_settings {
 	int		 session_lifetime_s;
 	int		 registration_token_hours;	/* how long an invitation's link works */
 	int		 reset_token_hours;		/* how long a password-reset link works */
+	int		 session_idle_s;	/* a web session unused this long ends */
+	int		 lockout_threshold;	/* failed password attempts that lock an account */
+	int		 lockout_s;		/* how long such a lock lasts */
 	const char	*created_at;
 	const char	*updated_at;
 };
@@ -34,7 +37,20 @@ struct org_patch {
 	int		 session_lifetime_s;	/* -1: unchanged */
 	int		 registration_token_hours;	/* -1: unchanged */
 	int		 reset_token_hours;	/* -1: unchanged */
+	int		 session_idle_s;	/* -1: unchanged */
+	int		 lockout_threshold;	/* -1: unchanged */
+	int		 lockout_s;		/* -1: unchanged */
 };
+
+/* The bounds of the integer settings (sql/ holds the same as CHECKs). */
+#define ORG_INACTIVITY_DAYS_MAX	3650
+#define ORG_SESSION_LIFETIME_MIN	300
+#define ORG_SESSION_LIFETIME_MAX	2592000
+#define ORG_SESSION_IDLE_MIN	60
+#define ORG_SESSION_IDLE_MAX	86400
+#define ORG_LOCKOUT_THRESHOLD_MAX	100
+#define ORG_LOCKOUT_MIN		60
+#define ORG_LOCKOUT_MAX		86400
 
 /* The bounds of the link lifetimes, in hours (sql/006_mail.sql holds the same). */
 #define ORG_REGISTRATION_HOURS_MAX	720

@@ -606,7 +606,7 @@ static void
 h_enforce_2fa(struct request *r)
 {
 	static const char *const known[] = { CANARY_TOKEN, NULL };
-	struct org_patch	 p = { NULL, -1, -1, -1, -1, -1, -1 };
+	struct org_patch	 p = { NULL, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	struct org_settings	 o;
 	struct core_ctx		 c;
 	struct core_err		 e;

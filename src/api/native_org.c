@@ -1,4 +1,5 @@
 /* native_org.c: /api/v1/org, /api/v1/api-keys and /api/v1/audit in the native shapes. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ reply_org(struct request *r, const struct org_settings *o)
 	jsonw_kint(&w, "session_lifetime_s", o->session_lifetime_s);
 	jsonw_kint(&w, "registration_token_hours", o->registration_token_hours);
 	jsonw_kint(&w, "reset_token_hours", o->reset_token_hours);
+	jsonw_kint(&w, "session_idle_s", o->session_idle_s);
+	jsonw_kint(&w, "lockout_threshold", o->lockout_threshold);
+	jsonw_kint(&w, "lockout_s", o->lockout_s);
 	jsonw_kstr(&w, "created_at", o->created_at);
 	jsonw_kstr(&w, "updated_at", o->updated_at);
 	jsonw_obj_close(&w);
@@ -51,12 +55,33 @@ h_org_get(struct request *r)
 		reply_org(r, &o);
 }
 
+/* The integer settings a patch may carry, with their bounds. */
+static const struct {
+	const char	*name;
+	long		 min, max;
+	size_t		 off;		/* in struct org_patch */
+} org_ints[] = {
+	{ "inactivity_days", 0, ORG_INACTIVITY_DAYS_MAX, offsetof(struct org_patch, inactivity_days) },
+	{ "password_min", 8, 256, offsetof(struct org_patch, password_min) },
+	{ "session_lifetime_s", ORG_SESSION_LIFETIME_MIN, ORG_SESSION_LIFETIME_MAX,
+	    offsetof(struct org_patch, session_lifetime_s) },
+	{ "registration_token_hours", 1, ORG_REGISTRATION_HOURS_MAX,
+	    offsetof(struct org_patch, registration_token_hours) },
+	{ "reset_token_hours", 1, ORG_RESET_HOURS_MAX, offsetof(struct org_patch, reset_token_hours) },
+	{ "session_idle_s", ORG_SESSION_IDLE_MIN, ORG_SESSION_IDLE_MAX,
+	    offsetof(struct org_patch, session_idle_s) },
+	{ "lockout_threshold", 1, ORG_LOCKOUT_THRESHOLD_MAX,
+	    offsetof(struct org_patch, lockout_threshold) },
+	{ "lockout_s", ORG_LOCKOUT_MIN, ORG_LOCKOUT_MAX, offsetof(struct org_patch, lockout_s) },
+};
+
 static void
 h_org_update(struct request *r)
 {
 	static const char *const known[] = { "tier", "enforce_2fa", "inactivity_days", "password_min",
-		"session_lifetime_s", "registration_token_hours", "reset_token_hours", NULL };
-	struct org_patch	 p = { NULL, -1, -1, -1, -1, -1, -1 };
+		"session_lifetime_s", "registration_token_hours", "reset_token_hours", "session_idle_s",
+		"lockout_threshold", "lockout_s", NULL };
+	struct org_patch	 p = { NULL, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	struct org_settings	 o;
 	struct core_ctx		 c;
 	struct core_err		 e;
@@ -71,26 +96,12 @@ h_org_update(struct request *r)
 			return;
 		p.enforce_2fa = b;
 	}
-	n = -1;
-	if (api_int(r, "inactivity_days", 0, 3650, &n) != 0)
-		return;
-	p.inactivity_days = (int)n;
-	n = -1;
-	if (api_int(r, "password_min", 8, 256, &n) != 0)
-		return;
-	p.password_min = (int)n;
-	n = -1;
-	if (api_int(r, "session_lifetime_s", 300, 2592000, &n) != 0)
-		return;
-	p.session_lifetime_s = (int)n;
-	n = -1;
-	if (api_int(r, "registration_token_hours", 1, ORG_REGISTRATION_HOURS_MAX, &n) != 0)
-		return;
-	p.registration_token_hours = (int)n;
-	n = -1;
-	if (api_int(r, "reset_token_hours", 1, ORG_RESET_HOURS_MAX, &n) != 0)
-		return;
-	p.reset_token_hours = (int)n;
+	for (size_t i = 0; i < sizeof(org_ints) / sizeof(org_ints[0]); i++) {
+		n = -1;
+		if (api_int(r, org_ints[i].name, org_ints[i].min, org_ints[i].max, &n) != 0)
+			return;
+		*(int *)((char *)&p + org_ints[i].off) = (int)n;
+	}
 	api_ctx(r, &c);
 	if (org_update(&c, &p, &o, &e) != CORE_OK)
 		api_fail(r, &e);

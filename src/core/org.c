@@ -17,14 +17,15 @@ DB_STMT(st_sweep, 0, "SELECT orgs, disabled, tokens_expired FROM gatehouse.sweep
 #define ORG_COLS \
 	"id, name, tier, enforce_2fa, inactivity_days, password_min, session_lifetime_s," \
 	" gatehouse.iso(created_at), gatehouse.iso(updated_at), registration_token_hours," \
-	" reset_token_hours"
+	" reset_token_hours, session_idle_s, lockout_threshold, lockout_s"
 DB_STMT(st_org_get, 0, "SELECT " ORG_COLS " FROM gatehouse.orgs WHERE id = gatehouse.current_org()");
 DB_STMT(st_org_get_lock, 0,
     "SELECT " ORG_COLS " FROM gatehouse.orgs WHERE id = gatehouse.current_org() FOR UPDATE");
-DB_STMT(st_org_update, 7,
+DB_STMT(st_org_update, 10,
     "UPDATE gatehouse.orgs SET tier = $1, enforce_2fa = $2::boolean, inactivity_days = $3::int,"
     " password_min = $4::int, session_lifetime_s = $5::int, registration_token_hours = $6::int,"
-    " reset_token_hours = $7::int, updated_at = now()"
+    " reset_token_hours = $7::int, session_idle_s = $8::int, lockout_threshold = $9::int,"
+    " lockout_s = $10::int, updated_at = now()"
     " WHERE id = gatehouse.current_org()");
 
 static bool
@@ -86,6 +87,9 @@ settings_from_row(struct arena *a, PGresult *r, struct org_settings *o)
 	o->updated_at = db_text(a, r, 0, 8);
 	o->registration_token_hours = (int)db_int(r, 0, 9);
 	o->reset_token_hours = (int)db_int(r, 0, 10);
+	o->session_idle_s = (int)db_int(r, 0, 11);
+	o->lockout_threshold = (int)db_int(r, 0, 12);
+	o->lockout_s = (int)db_int(r, 0, 13);
 }
 
 /* The org's settings, locked for the transaction when lock (else, outside one, a read of its own). */
@@ -115,9 +119,10 @@ org_get(struct core_ctx *c, struct org_settings *o, struct core_err *e)
 }
 
 /* The settings besides the tier, in st_org_update's order, and as text for it and the audit. */
-#define NSETTINGS 6
+#define NSETTINGS 9
 static const char *const setting_names[NSETTINGS] = { "enforce_2fa", "inactivity_days",
-	"password_min", "session_lifetime_s", "registration_token_hours", "reset_token_hours" };
+	"password_min", "session_lifetime_s", "registration_token_hours", "reset_token_hours",
+	"session_idle_s", "lockout_threshold", "lockout_s" };
 
 static void
 settings_text(const struct org_settings *o, char text[NSETTINGS][16])
@@ -128,6 +133,18 @@ settings_text(const struct org_settings *o, char text[NSETTINGS][16])
 	snprintf(text[3], 16, "%d", o->session_lifetime_s);
 	snprintf(text[4], 16, "%d", o->registration_token_hours);
 	snprintf(text[5], 16, "%d", o->reset_token_hours);
+	snprintf(text[6], 16, "%d", o->session_idle_s);
+	snprintf(text[7], 16, "%d", o->lockout_threshold);
+	snprintf(text[8], 16, "%d", o->lockout_s);
+}
+
+/* CORE_INVALID naming field unless v is -1 (unchanged) or within [min, max]. */
+static enum core_status
+within(int v, int min, int max, const char *field, const char *unit, struct core_err *e)
+{
+	if (v == -1 || (v >= min && v <= max))
+		return CORE_OK;
+	return core_fail(e, CORE_INVALID, field, "%s must be %d to %d%s", field, min, max, unit);
 }
 
 enum core_status
@@ -138,7 +155,7 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 	enum core_status	 st;
 	char			 was[NSETTINGS][16], now[NSETTINGS][16];
 	const char		*params[1 + NSETTINGS] = { NULL, now[0], now[1], now[2], now[3],
-	    now[4], now[5] };
+	    now[4], now[5], now[6], now[7], now[8] };
 	struct buf		 ch;
 	struct jsonw		 w;
 	PGresult		*r;
@@ -147,23 +164,20 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 		return core_fail(e, CORE_INVALID, "tier", "tier must be a lowercase word");
 	if (p->tier != NULL && c->actor != NULL && c->actor->level < LEVEL_SUPER)
 		return core_fail(e, CORE_FORBIDDEN, "tier", "only a super may change the tier");
-	if (p->inactivity_days != -1 && (p->inactivity_days < 0 || p->inactivity_days > 3650))
-		return core_fail(e, CORE_INVALID, "inactivity_days", "inactivity_days must be 0 to 3650");
-	if (p->password_min != -1 && (p->password_min < 8 || p->password_min > 256))
-		return core_fail(e, CORE_INVALID, "password_min",
-		    "password_min must be 8 to 256 (NIST SP 800-63B: at least 8)");
-	if (p->session_lifetime_s != -1 &&
-	    (p->session_lifetime_s < 300 || p->session_lifetime_s > 2592000))
-		return core_fail(e, CORE_INVALID, "session_lifetime_s",
-		    "session_lifetime_s must be 300 to 2592000 seconds");
-	if (p->registration_token_hours != -1 && (p->registration_token_hours < 1 ||
-	    p->registration_token_hours > ORG_REGISTRATION_HOURS_MAX))
-		return core_fail(e, CORE_INVALID, "registration_token_hours",
-		    "registration_token_hours must be 1 to %d", ORG_REGISTRATION_HOURS_MAX);
-	if (p->reset_token_hours != -1 && (p->reset_token_hours < 1 ||
-	    p->reset_token_hours > ORG_RESET_HOURS_MAX))
-		return core_fail(e, CORE_INVALID, "reset_token_hours",
-		    "reset_token_hours must be 1 to %d", ORG_RESET_HOURS_MAX);
+	if ((st = within(p->inactivity_days, 0, ORG_INACTIVITY_DAYS_MAX, "inactivity_days", "", e)) ||
+	    (st = within(p->password_min, 8, 256, "password_min", " (NIST SP 800-63B: at least 8)",
+	    e)) ||
+	    (st = within(p->session_lifetime_s, ORG_SESSION_LIFETIME_MIN, ORG_SESSION_LIFETIME_MAX,
+	    "session_lifetime_s", " seconds", e)) ||
+	    (st = within(p->registration_token_hours, 1, ORG_REGISTRATION_HOURS_MAX,
+	    "registration_token_hours", "", e)) ||
+	    (st = within(p->reset_token_hours, 1, ORG_RESET_HOURS_MAX, "reset_token_hours", "", e)) ||
+	    (st = within(p->session_idle_s, ORG_SESSION_IDLE_MIN, ORG_SESSION_IDLE_MAX,
+	    "session_idle_s", " seconds", e)) ||
+	    (st = within(p->lockout_threshold, 1, ORG_LOCKOUT_THRESHOLD_MAX, "lockout_threshold", "",
+	    e)) ||
+	    (st = within(p->lockout_s, ORG_LOCKOUT_MIN, ORG_LOCKOUT_MAX, "lockout_s", " seconds", e)))
+		return st;
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((st = load(c, true, &old, e)) != CORE_OK)
@@ -183,6 +197,12 @@ org_update(struct core_ctx *c, const struct org_patch *p, struct org_settings *o
 		nw.registration_token_hours = p->registration_token_hours;
 	if (p->reset_token_hours != -1)
 		nw.reset_token_hours = p->reset_token_hours;
+	if (p->session_idle_s != -1)
+		nw.session_idle_s = p->session_idle_s;
+	if (p->lockout_threshold != -1)
+		nw.lockout_threshold = p->lockout_threshold;
+	if (p->lockout_s != -1)
+		nw.lockout_s = p->lockout_s;
 	params[0] = nw.tier;
 	settings_text(&nw, now);
 	if ((r = db_exec(&st_org_update, params)) == NULL)

@@ -88,6 +88,36 @@ def test_org_tier_needs_super_and_bounds_are_enforced():
     expect(o.call("GET", "/api/v1/org", "user"), 403)
 
 
+def test_the_sign_in_settings_are_read_changed_bounded_and_audited():
+    o = Org()
+    r = expect(o.call("GET", "/api/v1/org"), 200).json()
+    assert (r["session_idle_s"], r["lockout_threshold"], r["lockout_s"]) == (1800, 10, 900), r
+    r = expect(o.call("PATCH", "/api/v1/org", json={"session_idle_s": 600, "lockout_threshold": 3,
+                                                     "lockout_s": 120}), 200).json()
+    assert (r["session_idle_s"], r["lockout_threshold"], r["lockout_s"]) == (600, 3, 120), r
+    for body in ({"session_idle_s": 59}, {"session_idle_s": 86401}, {"lockout_threshold": 0},
+                 {"lockout_threshold": 101}, {"lockout_s": 59}, {"lockout_s": "soon"}):
+        field = next(iter(body))
+        r = expect(o.call("PATCH", "/api/v1/org", json=body), 400).json()
+        assert r["field"] == field, (body, r)
+    assert expect(o.call("GET", "/api/v1/org"), 200).json()["lockout_threshold"] == 3
+    rc, out, err = psql("SELECT changes FROM gatehouse.audit_events WHERE action = 'org.update' "
+                        "ORDER BY id DESC LIMIT 1", tenant=o.id)
+    assert rc == 0 and '"lockout_threshold"' in out, (out, err)
+
+
+def test_a_wrong_current_password_locks_at_the_orgs_threshold():
+    o = Org()
+    expect(o.call("PATCH", "/api/v1/org", json={"lockout_threshold": 3}), 200)
+    me = expect(o.call("GET", "/api/v1/me", "user"), 200).json()["user"]
+    expect(o.call("PUT", "/api/v1/me/password", "user", json={"password": "the first pass phrase"}), 204)
+    for i in range(3):
+        expect(o.call("PUT", "/api/v1/me/password", "user",
+                      json={"password": "a brand new pass phrase", "current_password": f"no {i}"}), 403)
+    u = expect(o.call("GET", f"/api/v1/users/{me['uid']}", "super"), 200).json()
+    assert u["locked_until"] is not None, u
+
+
 # --- api keys -----------------------------------------------------------------
 
 def test_a_user_issues_lists_and_revokes_their_own_keys():
