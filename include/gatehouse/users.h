@@ -25,12 +25,14 @@ enum ufield {
 };
 
 /*
- * UFK_LINE: 1 to max bytes on one line, "" clears; UFK_TIME: an ISO 8601
+ * UFK_TEXT: at most max bytes, line breaks allowed (a note); UFK_NAME: at
+ * most max bytes on one line, no bidi controls ("" allowed); UFK_LINE: 1 to
+ * max bytes on one line, "" clears; UFK_TIME: an ISO 8601
  * date or date-time; UFK_USER: another user of the org, by uid ("" clears);
  * UFK_VALUES: a multi-valued attribute (struct user_value), whose text is
  * its JSON array.
  */
-enum ufkind { UFK_TEXT, UFK_USERNAME, UFK_EMAIL, UFK_ENUM, UFK_DATE, UFK_BOOL, UFK_LEVEL,
+enum ufkind { UFK_TEXT, UFK_NAME, UFK_USERNAME, UFK_EMAIL, UFK_ENUM, UFK_DATE, UFK_BOOL, UFK_LEVEL,
 	UFK_ROLES, UFK_TEAM, UFK_LINE, UFK_TIME, UFK_USER, UFK_VALUES };
 
 struct ufield_def {

@@ -18,6 +18,12 @@ bool	valid_uuid(const char *);
 bool	valid_text(const char *, size_t max);
 /* valid_text on one line: no tab or line break either. */
 bool	valid_line(const char *, size_t max);
+/*
+ * A name as people and e-mails show it: valid_line ("" too), and no bidi
+ * embedding, override or isolate control (U+202A–U+202E, U+2066–U+2069),
+ * which would make it read as something else.
+ */
+bool	valid_name(const char *, size_t max);
 /* Decimal integer without sign or leading zeros, at most 18 digits. */
 bool	valid_id(const char *);
 

@@ -21,12 +21,12 @@ const char *const user_statuses[] = { "pending", "active", "disabled", "suspende
 const struct ufield_def ufields[UF__MAX] = {
 	[UF_USERNAME]		= { "username",		UFK_USERNAME,	100, NULL, false },
 	[UF_EMAIL]		= { "email",		UFK_EMAIL,	254, NULL, false },
-	[UF_FIRST_NAME]		= { "first_name",	UFK_TEXT,	100, NULL, false },
-	[UF_MIDDLE_NAME]	= { "middle_name",	UFK_TEXT,	100, NULL, false },
-	[UF_LAST_NAME]		= { "last_name",	UFK_TEXT,	100, NULL, false },
-	[UF_PREFERRED_FIRST_NAME] = { "preferred_first_name", UFK_TEXT, 100, NULL, false },
-	[UF_TITLE]		= { "title",		UFK_TEXT,	200, NULL, false },
-	[UF_DEPARTMENT]		= { "department",	UFK_TEXT,	200, NULL, false },
+	[UF_FIRST_NAME]		= { "first_name",	UFK_NAME,	100, NULL, false },
+	[UF_MIDDLE_NAME]	= { "middle_name",	UFK_NAME,	100, NULL, false },
+	[UF_LAST_NAME]		= { "last_name",	UFK_NAME,	100, NULL, false },
+	[UF_PREFERRED_FIRST_NAME] = { "preferred_first_name", UFK_NAME, 100, NULL, false },
+	[UF_TITLE]		= { "title",		UFK_NAME,	200, NULL, false },
+	[UF_DEPARTMENT]		= { "department",	UFK_NAME,	200, NULL, false },
 	[UF_EMPLOYEE_TYPE]	= { "employee_type",	UFK_ENUM,	0, user_employee_types, false },
 	[UF_START_DATE]		= { "start_date",	UFK_DATE,	0, NULL, true },
 	[UF_END_DATE]		= { "end_date",		UFK_DATE,	0, NULL, true },
@@ -45,8 +45,8 @@ const struct ufield_def ufields[UF__MAX] = {
 	[UF_MANAGER]		= { "manager",		UFK_USER,	0, NULL, true },
 	[UF_MFA_REQUIRED]	= { "mfa_required",	UFK_BOOL,	0, NULL, false },
 	[UF_EXTERNAL_ID]	= { "external_id",	UFK_TEXT,	256, NULL, false },
-	[UF_DISPLAY_NAME]	= { "display_name",	UFK_TEXT,	256, NULL, false },
-	[UF_FORMATTED_NAME]	= { "formatted_name",	UFK_TEXT,	400, NULL, false },
+	[UF_DISPLAY_NAME]	= { "display_name",	UFK_NAME,	256, NULL, false },
+	[UF_FORMATTED_NAME]	= { "formatted_name",	UFK_NAME,	400, NULL, false },
 	[UF_PREFERRED_LANGUAGE]	= { "preferred_language", UFK_TEXT,	100, NULL, false },
 	[UF_EMPLOYEE_NUMBER]	= { "employee_number",	UFK_TEXT,	100, NULL, false },
 	[UF_EMAILS]		= { "emails",		UFK_VALUES,	0, NULL, false },
@@ -121,6 +121,11 @@ user_patch_set(struct arena *a, struct user_patch *p, enum ufield f, const char 
 		if (!valid_text(v, d->max))
 			return core_fail(e, CORE_INVALID, d->name,
 			    "%s must be at most %zu bytes of text", d->name, d->max);
+		break;
+	case UFK_NAME:
+		if (!valid_name(v, d->max))
+			return core_fail(e, CORE_INVALID, d->name, "%s must be at most %zu bytes of text "
+			    "on one line, without control characters", d->name, d->max);
 		break;
 	case UFK_USERNAME:
 		if (!valid_username(v))

@@ -204,6 +204,19 @@ valid_line(const char *s, size_t max)
 }
 
 bool
+valid_name(const char *s, size_t max)
+{
+	if (!valid_line(s, max))
+		return false;
+	/* U+202A–U+202E are E2 80 AA–AE; U+2066–U+2069 are E2 81 A6–A9. */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+		    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+			return false;
+	return true;
+}
+
+bool
 valid_id(const char *s)
 {
 	size_t n = strlen(s);

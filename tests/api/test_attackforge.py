@@ -131,7 +131,7 @@ def test_bad_fields_are_400_naming_them_and_create_nothing():
     for fields, message in (({"email": "nope"}, "email must be a valid e-mail address"),
                             ({"username": "has space"},
                              "username must be 1 to 100 characters without spaces"),
-                            ({"first_name": "x" * 101}, "first_name must be at most 100 bytes of text"),
+                            ({"first_name": "x" * 101}, "first_name must be at most 100 bytes of text on one line, without control characters"),
                             ({"last_name": 5}, "last_name must be a string"),
                             ({"mfa": None, "colour": "blue"}, "unknown field colour")):
         body = new_user(**fields)

@@ -225,8 +225,14 @@ def test_other_bad_fields_are_400_naming_the_faction_field():
     t = team(o)
     for field, value, message in (
             ("email", "nope", "email must be a valid e-mail address"),
-            ("fname", "x" * 101, "fname must be at most 100 bytes of text"),
-            ("lname", "a\x01b", "lname must be at most 100 bytes of text")):
+            ("fname", "x" * 101,
+             "fname must be at most 100 bytes of text on one line, without control characters"),
+            ("lname", "a\x01b",
+             "lname must be at most 100 bytes of text on one line, without control characters"),
+            ("lname", "a\nb",
+             "lname must be at most 100 bytes of text on one line, without control characters"),
+            ("fname", "Eve\u202egnp.exe",
+             "fname must be at most 100 bytes of text on one line, without control characters")):
         form = add_form(t, **{field: value})
         error(fa("POST", "addUser", o.keys["admin"], form=form), 400, message)
     form = add_form(t)

@@ -80,7 +80,8 @@ def test_the_key_is_two_words_id_and_secret():
     ref, secret = split_key(key)
     expect(request("GET", "/secureframe/users", headers={"Authorization": f"{ref} {secret}"}), 200)
     expect(request("GET", "/secureframe/users", headers={"Authorization": f"{ref}   {secret}"}), 200)
-    for bad in (None, "", ref, f"Bearer {key}", key, f"{ref} {secret} x", f"{ref} {secret[:-1]}A",
+    wrong = secret[:-1] + ("A" if secret[-1] != "A" else "B")   # never the secret itself
+    for bad in (None, "", ref, f"Bearer {key}", key, f"{ref} {secret} x", f"{ref} {wrong}",
                 f"{ref}_{secret}", f" {secret}"):
         headers = {} if bad is None else {"Authorization": bad}
         detail = errors_of(request("GET", "/secureframe/users", headers=headers), 401)

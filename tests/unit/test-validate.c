@@ -248,12 +248,29 @@ username_with_control_characters_is_invalid(void **state)
 	assert_false(valid_username("ada\x7f"));
 }
 
+/* Names show in consoles and e-mails: one line, and no control that reorders what follows. */
+static void
+names_are_one_line_without_bidi_controls(void **state)
+{
+	(void)state;
+	assert_true(valid_name("", 100));
+	assert_true(valid_name("Ada Lovelace", 100));
+	assert_true(valid_name("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x80\x8f(RTL)", 100));
+	assert_false(valid_name("Ada\nLovelace", 100));
+	assert_false(valid_name("Ada\tLovelace", 100));
+	assert_false(valid_name("Eve\xe2\x80\xae" "gnp.exe", 100));	/* U+202E */
+	assert_false(valid_name("Eve\xe2\x81\xa6" "x", 100));	/* U+2066 */
+	assert_false(valid_name("\x1b[31mred", 100));
+	assert_false(valid_name("xxxxxxxxxx", 9));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plain_addresses_are_valid),
 		cmocka_unit_test(non_ascii_addresses_are_invalid),
+		cmocka_unit_test(names_are_one_line_without_bidi_controls),
 		cmocka_unit_test(empty_and_short_addresses_are_invalid),
 		cmocka_unit_test(address_without_at_is_invalid),
 		cmocka_unit_test(empty_local_part_is_invalid),
