@@ -2,6 +2,7 @@
 #ifndef GATEHOUSE_ETAG_H
 #define GATEHOUSE_ETAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ETAG_VERSION_MAX	2000000000
@@ -21,6 +22,12 @@ enum etag_result {
  * *version for ETAG_VERSION, -1 otherwise.
  */
 enum etag_result etag_parse_if_match(const char *value, int *version);
+
+/*
+ * Whether an If-None-Match value ("*", or a list of tags of which any may
+ * match) matches a resource at version: weakly, as RFC 9110 §13.1.2 asks.
+ */
+bool	etag_list_has(const char *value, int version);
 
 /* Writes the ETag header value of version n ("N") into buf. */
 void	etag_format(char *buf, size_t size, int version);

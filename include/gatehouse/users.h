@@ -164,6 +164,16 @@ struct user_result {
  * when n is 0. users_create_many checks it first; a surface may call it
  * before reading the items, to refuse a batch before doing anything.
  */
+/*
+ * The checks users_create_many makes before it writes anything — each
+ * item's fields, the actor's authority over the level asked for, passwords
+ * against the policy — for work accepted now and done later (a job).
+ * CORE_OK, or the first failing item's status, *failed its index, e its
+ * error (*failed USERS_NO_ITEM when no item is to blame: the database).
+ */
+#define USERS_NO_ITEM	((size_t)-1)
+enum core_status users_create_check(struct core_ctx *, const struct user_create *, size_t n,
+		    size_t *failed, struct core_err *);
 enum core_status users_bulk_check(const struct user_create *, size_t n, const char *field,
 		    struct core_err *);
 /* How many of the n requests carry a password. */

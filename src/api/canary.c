@@ -14,6 +14,7 @@
 #include "gatehouse/buf.h"
 #include "gatehouse/filter.h"
 #include "gatehouse/groups.h"
+#include "gatehouse/json.h"
 #include "gatehouse/org.h"
 #include "gatehouse/request.h"
 #include "gatehouse/tokens.h"
@@ -49,8 +50,14 @@ canary_error(struct request *r, int status, const char *field, const char *detai
 static int
 canary_guard(struct request *r)
 {
-	const char *key = req_header(r, CANARY_TOKEN_HEADER);
+	const char		*key = req_header(r, CANARY_TOKEN_HEADER);
+	const struct json	*j = r->json ? json_get(r->json, CANARY_TOKEN) : NULL;
 
+	/* A token is one string: a list or an object in a JSON body is no token. */
+	if (j != NULL && j->type != JSON_STRING) {
+		api_failf(r, CORE_UNAUTHORIZED, CANARY_TOKEN, "the token must be a string");
+		return -1;
+	}
 	for (size_t i = 0; i < r->params.n; i++) {
 		const struct param *p = &r->params.v[i];
 
@@ -65,11 +72,25 @@ canary_guard(struct request *r)
 	return api_authenticate_key(r, key);
 }
 
+/*
+ * Canary has no username: a user's is its e-mail address, so an address
+ * already in use shows as the username taken; say it in Canary's terms.
+ */
+static void
+canary_fail(struct request *r, const struct core_err *e)
+{
+	if (e->status == CORE_CONFLICT && strcmp(e->field, "username") == 0)
+		canary_error(r, 409, "email", "a user with this email address already exists");
+	else
+		canary_error(r, api_http_status(e->status), e->field[0] ? e->field : NULL, e->msg);
+}
+
 static const struct dialect dialect_canary = {
 	.name = "canary",
 	.prefix = "/canary",
 	.guard = canary_guard,
 	.error = canary_error,
+	.fail = canary_fail,
 };
 
 /* Every route takes the token among its fields, as often as it comes (all the same). */

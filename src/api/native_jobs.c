@@ -135,9 +135,19 @@ native_bulk_job(struct request *r, const struct json *list, const struct user_cr
 	struct buf		 b;
 	struct jsonw		 w;
 	enum core_status	 st = CORE_OK;
+	size_t			 at;
 
 	if (items == NULL) {
 		api_failf(r, CORE_TOO_LARGE, "users", "too many users in one request");
+		return;
+	}
+	/* Refused now, as a synchronous bulk create is, rather than item by item later. */
+	api_ctx(r, &c);
+	if (users_create_check(&c, reqs, list->n, &at, &e) != CORE_OK) {
+		if (at == USERS_NO_ITEM)
+			api_fail(r, &e);
+		else
+			api_item_fail(r, "users", at, &e);
 		return;
 	}
 	/* Each item as sent, but its password, which is sealed apart. */
@@ -158,7 +168,6 @@ native_bulk_job(struct request *r, const struct json *list, const struct user_cr
 		if (items[i].payload == NULL)
 			st = core_fail(&e, CORE_INTERNAL, NULL, "out of memory");
 	}
-	api_ctx(r, &c);
 	if (st == CORE_OK)
 		st = jobs_create(&c, "users.bulk", items, list->n, &j, &e);
 	if (api_reply_one(r, st, &e, 202, &j, job_json) == CORE_OK)

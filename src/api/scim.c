@@ -190,21 +190,8 @@ scim_etag(struct request *r, int version)
 bool
 scim_not_modified(struct request *r, int version)
 {
-	const char	*h = req_header(r, "If-None-Match");
-	int		 v;
-
-	if (h == NULL)
+	if (!etag_list_has(req_header(r, "If-None-Match"), version))
 		return false;
-	switch (etag_parse_if_match(h, &v)) {
-	case ETAG_ANY:
-		break;
-	case ETAG_VERSION:
-		if (v != version)
-			return false;
-		break;
-	default:
-		return false;
-	}
 	resp_start(r, 304, SCIM_CT);
 	scim_etag(r, version);
 	return true;
@@ -308,6 +295,8 @@ scim_reply_list(struct request *r, const struct scim_rtype *t, struct json *cons
 
 /* --- list parameters ---------------------------------------------------------------- */
 
+#define WHOLE_MAX	1000000000L
+
 /* A whole number from text: -1 when it is not one. */
 static int
 whole(const char *v, long *out)
@@ -317,10 +306,13 @@ whole(const char *v, long *out)
 
 	if (neg)
 		v++;
-	if (*v == '\0' || strlen(v) > 9 || strspn(v, "0123456789") != strlen(v))
+	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))
 		return -1;
-	for (; *v; v++)
+	/* Any size is a number (RFC 7644 §3.4.2.4): past a billion it is a billion. */
+	for (; *v && n < WHOLE_MAX; v++)
 		n = n * 10 + (*v - '0');
+	if (*v != '\0' || n > WHOLE_MAX)
+		n = WHOLE_MAX;
 	*out = neg ? -n : n;
 	return 0;
 }

@@ -295,7 +295,8 @@ scim_canon_one(struct arena *a, const struct scim_attr *at, const char *path, co
 	case ST_STRING:
 	case ST_REFERENCE:
 	case ST_DATETIME:
-		if (v->type != JSON_STRING && !(v->type == JSON_NUMBER && at->type == ST_STRING))
+		/* RFC 7643 §2.3.1: a string is a JSON string; 12 is a number (invalidValue). */
+		if (v->type != JSON_STRING)
 			return scim_errset(e, 400, "invalidValue", "%.80s must be a string", path);
 		if (strlen(v->str) != v->len)
 			return scim_errset(e, 400, "invalidValue", "%.80s holds a NUL", path);

@@ -222,6 +222,7 @@ h_totp_post(struct request *r)
 	struct session		 s;
 	struct core_err		 e;
 	enum core_status	 st;
+	char			 wait[16];
 
 	if (!code_fields(r, &csrf, &code) || !session_at(r, SIGNIN_TOTP, &c, &s, true, csrf))
 		return;
@@ -231,7 +232,11 @@ h_totp_post(struct request *r)
 		see_other(r, "/account");
 	} else if (st == CORE_UNAUTHORIZED)
 		code_form(r, 401, "wrong code");
-	else
+	else if (st == CORE_UNAVAILABLE && strcmp(e.field, "address") == 0) {
+		snprintf(wait, sizeof(wait), "%d", res.retry_after);
+		code_form(r, 429, e.msg);
+		resp_header(r, "Retry-After", wait);
+	} else
 		api_fail(r, &e);
 }
 

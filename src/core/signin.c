@@ -142,6 +142,18 @@ address_wait(const char *addr, int *wait, struct core_err *e)
 	return CORE_OK;
 }
 
+/* CORE_UNAVAILABLE naming "address" with *wait set when the address must wait. */
+static enum core_status
+address_throttled(const char *addr, int *wait, struct core_err *e)
+{
+	enum core_status st;
+
+	if ((st = address_wait(addr, wait, e)) != CORE_OK || *wait == 0)
+		return st;
+	return core_fail(e, CORE_UNAVAILABLE, "address", "too many failed sign-ins from this "
+	    "address: try again in %d seconds", *wait);
+}
+
 /* Runs a statement whose result is not needed. */
 static enum core_status
 run(struct db_stmt *stmt, const char *const *p, struct core_err *e)
@@ -271,18 +283,33 @@ signin_count_failure(struct core_ctx *c, int64_t user_id, bool *locked, struct c
 	return CORE_OK;
 }
 
-/* A failed attempt: counted, recorded and committed; the answer is always the same. */
-static enum core_status
-failed(struct core_ctx *c, const struct signin_user *u, const char *addr, struct core_err *e)
+enum core_status
+signin_address_check(struct core_ctx *c, int *wait, struct core_err *e)
+{
+	return address_throttled(inet_or_null(c->address), wait, e);
+}
+
+enum core_status
+signin_address_failed(struct core_ctx *c, struct core_err *e)
 {
 	char		 quiet[16];
-	const char	*pa[2] = { addr, quiet };
+	const char	*pa[2] = { inet_or_null(c->address), quiet };
+
+	if (pa[0] == NULL)
+		return CORE_OK;
+	snprintf(quiet, sizeof(quiet), "%d", SIGNIN_QUIET_S);
+	return run(&st_si_addr_fail, pa, e);
+}
+
+/* A failed attempt: counted, recorded and committed; the answer is always the same. */
+static enum core_status
+failed(struct core_ctx *c, const struct signin_user *u, struct core_err *e)
+{
 	const char	*why = "{\"reason\":\"no such account\"}";
 	enum core_status st = CORE_OK;
 	bool		 locked = false;
 
-	snprintf(quiet, sizeof(quiet), "%d", SIGNIN_QUIET_S);
-	if (addr != NULL && (st = run(&st_si_addr_fail, pa, e)) != CORE_OK)
+	if ((st = signin_address_failed(c, e)) != CORE_OK)
 		return core_abort(st);
 	if (u != NULL) {
 		if ((st = signin_count_failure(c, u->id, &locked, e)) != CORE_OK)
@@ -322,12 +349,9 @@ signin_password(struct core_ctx *c, const char *org_name, const char *login,
 		return st == CORE_NOT_FOUND ? (dummy_verify(password), wrong(e)) : st;
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = address_wait(addr, &out->retry_after, e)) != CORE_OK)
-		return core_abort(st);
-	if (out->retry_after > 0) {
+	if ((st = address_throttled(addr, &out->retry_after, e)) != CORE_OK) {
 		core_abort(CORE_OK);
-		return core_fail(e, CORE_UNAVAILABLE, "address", "too many failed sign-ins from this "
-		    "address: try again in %d seconds", out->retry_after);
+		return st;
 	}
 	if ((r = db_exec(&st_si_org, NULL)) == NULL || PQntuples(r) != 1) {
 		if (r != NULL)
@@ -350,7 +374,7 @@ signin_password(struct core_ctx *c, const char *org_name, const char *login,
 	else
 		ok = dummy_verify(password);
 	if (!ok || found == NULL || !found->active || found->locked || !found->local)
-		return failed(c, found, addr, e);
+		return failed(c, found, e);
 
 	/* The password is right. */
 	out->stage = u.totp ? SIGNIN_TOTP : enforce || u.mfa_required ? SIGNIN_ENROL : SIGNIN_DONE;

@@ -41,4 +41,12 @@ enum core_status signin_done(struct core_ctx *, const struct signin_user *, cons
 enum core_status signin_session_replace(struct core_ctx *, const struct session *old,
 		    struct signin_result *out, struct core_err *);
 
+/*
+ * The client address's throttle, which password and code failures share:
+ * CORE_UNAVAILABLE naming "address" with *wait seconds while it must wait;
+ * and one more failure counted against it (no address: nothing).
+ */
+enum core_status signin_address_check(struct core_ctx *, int *wait, struct core_err *);
+enum core_status signin_address_failed(struct core_ctx *, struct core_err *);
+
 #endif

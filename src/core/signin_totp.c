@@ -177,6 +177,9 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 		return core_fail(e, CORE_CONFLICT, NULL, "no code is due");
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
+	/* Codes are guessed like passwords: the same throttle of the address. */
+	if ((st = signin_address_check(c, &out->retry_after, e)) != CORE_OK)
+		return core_abort(st);
 	if ((st = load_user(c, s, &u, e)) != CORE_OK ||
 	    (st = load_secret(u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
 		return core_abort(st);
@@ -192,6 +195,7 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 		return core_abort(st);
 	if (!ok) {
 		if ((st = signin_count_failure(c, u.id, &locked, e)) != CORE_OK ||
+		    (st = signin_address_failed(c, e)) != CORE_OK ||
 		    (st = signin_event(c, u.id, false, "totp", e)) != CORE_OK ||
 		    (st = signin_audit(c, &u, "user.login_failed", locked ?
 		    "{\"reason\":\"wrong code\",\"locked\":true}" : "{\"reason\":\"wrong code\"}", e))

@@ -200,6 +200,32 @@ password_policies(struct core_ctx *c, const struct user_create *reqs,
 	return CORE_OK;
 }
 
+enum core_status
+users_create_check(struct core_ctx *c, const struct user_create *reqs, size_t n, size_t *failed,
+    struct core_err *e)
+{
+	struct user_result	*res = arena_alloc(c->arena, (n ? n : 1) * sizeof(*res));
+	struct user_patch	*effs = arena_alloc(c->arena, (n ? n : 1) * sizeof(*effs));
+	enum level		 level;
+	enum core_status	 st;
+
+	*failed = USERS_NO_ITEM;
+	if (res == NULL || effs == NULL)
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	memset(res, 0, (n ? n : 1) * sizeof(*res));
+	for (size_t i = 0; i < n; i++)
+		res[i].status = create_checks(c, &reqs[i], &effs[i], &level, &res[i].err);
+	if ((st = password_policies(c, reqs, effs, res, n, e)) != CORE_OK)
+		return st;
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status != CORE_OK) {
+			*failed = i;
+			*e = res[i].err;
+			return res[i].status;
+		}
+	return CORE_OK;
+}
+
 size_t
 users_bulk_passwords(const struct user_create *reqs, size_t n)
 {

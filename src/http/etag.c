@@ -102,6 +102,38 @@ etag_parse_if_match(const char *value, int *version)
 	return ETAG_VERSION;
 }
 
+bool
+etag_list_has(const char *value, int version)
+{
+	const char	*s = value;
+	long		 v;
+	bool		 hit = false;
+
+	if (value == NULL)
+		return false;
+	while (ows(*s))
+		s++;
+	if (*s == '*') {
+		for (s++; ows(*s); s++)
+			;
+		return *s == '\0';
+	}
+	/* Any element naming version matches; a malformed list matches nothing. */
+	for (;;) {
+		while (ows(*s) || *s == ',')
+			s++;
+		if (*s == '\0')
+			return hit;
+		if (!entity_tag(&s, &v))
+			return false;
+		hit |= v == version;
+		while (ows(*s))
+			s++;
+		if (*s != ',' && *s != '\0')
+			return false;
+	}
+}
+
 void
 etag_format(char *buf, size_t size, int version)
 {

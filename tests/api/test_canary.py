@@ -665,3 +665,28 @@ def test_a_native_user_is_the_same_user_in_canary():
     ok(cy("POST", "user/disable", o.keys["admin"], email=u["email"]),
        f"User ({u['email']}) successfully disabled.")
     assert expect(o.call("GET", f"/api/v1/users/{u['uid']}"), 200).json()["status"] == "disabled"
+
+
+def test_canary_an_auth_token_given_as_a_list_is_refused():
+    """docs/canary.md: a JSON body is read as the form is, where a field given as a list
+    is refused (email as a list is 400) and a malformed token is 401. auth_token as a
+    one-element list was taken as the token and the user was made."""
+    o = Org()
+    e = f"{unique('c')}@example.com"
+    r = request("POST", "/canary/api/v1/user/add",
+                json={"auth_token": [o.keys["admin"]], "email": e, "access_level": "user",
+                      "send_welcome_mail": False})
+    assert r.status == 401 and r.json() == {"message": "Invalid auth_token", "result": "error"}, r
+    users = request("GET", "/canary/api/v1/users/list?auth_token=" + o.keys["admin"]).json()["users"]
+    assert e not in [x["email"] for x in users]
+
+
+def test_canary_a_taken_email_is_409_saying_the_email_is_in_use():
+    """docs/canary.md: 409 for an e-mail already in use. Adding an existing address in
+    other case answered "username is already taken", a field Canary has not got."""
+    o = Org()
+    e = f"{unique('c')}@example.com"
+    expect(cy("POST", "user/add", o.keys["admin"], email=e, access_level="user", send_welcome_mail="false"), 200)
+    r = cy("POST", "user/add", o.keys["admin"], email=e.upper(), access_level="user", send_welcome_mail="false")
+    assert r.status == 409, r
+    assert "email" in r.json()["message"] and "username" not in r.json()["message"], r

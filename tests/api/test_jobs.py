@@ -16,7 +16,8 @@ import uuid
 
 import fcgi
 from gh import (ADMIN_KEY, expect, get, job_runner, make_key, make_org, make_user, psql, request,
-                serve, stop, wait_until)
+                serve, stop, unique, wait_until)
+from test_users import Org as UsersOrg
 
 PW = "correct horse battery staple"
 OVER = 51       # one more password than a synchronous request may hash
@@ -263,3 +264,20 @@ def test_a_restarted_server_fails_the_passwords_it_can_no_longer_open():
     assert all(x["code"] == 503 and x["error"]["field"] == "password" and
                "send this user again" in x["error"]["detail"] for x in lost)
     _made_are_the_succeeded(items, job)
+
+
+def test_a_bulk_job_with_an_item_beyond_the_keys_authority_is_refused_before_it_is_accepted():
+    """docs/README.md (Jobs): every item is checked before the job is accepted, as in a
+    synchronous bulk create. The synchronous one answers 403 naming users[i].access_level
+    and makes nobody; the job was accepted (202) and made the 50 other users."""
+    o = UsersOrg()
+    users = [{"email": f"{unique('j')}@example.com", "password": PW} for _ in range(51)]
+    users[3]["access_level"] = "super"
+    r = o.call("POST", "/api/v1/users/bulk", json={"users": users})
+    try:
+        assert r.status == 403, r
+        assert r.json()["field"] == "users[3].access_level", r
+        assert expect(o.call("GET", "/api/v1/jobs"), 200).json()["jobs"] == []
+    finally:
+        if r.status == 202:
+            o.call("POST", r.headers["location"] + "/cancel")

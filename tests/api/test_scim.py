@@ -1198,3 +1198,37 @@ def test_okta_provisioning_sequence():
     got = ok(patch(o, f"/Groups/{g['id']}", {"op": "remove", "path": f'members[value eq "{u["id"]}"]'}))
     assert "members" not in got and got["displayName"] == "Test SCIMv2 renamed"
     assert scim(o, "DELETE", f"/Groups/{g['id']}").status == 204
+
+
+def test_scim_a_number_where_a_string_is_required_is_invalid_value():
+    """RFC 7643 §2.3.1 / RFC 7644 §3.12: userName and title are strings; a number is
+    invalidValue. POST took "userName": 12 as "12" and PATCH took "title": 12, while
+    the same PATCH with a list or an object is refused."""
+    o = Org()
+    err(scim(o, "POST", "/Users", {"schemas": [USER], "userName": 12}), 400, "invalidValue")
+    u = ok(scim(o, "POST", "/Users", user_body(title="Eng")), 201)
+    err(patch(o, f"/Users/{u['id']}", {"op": "replace", "path": "title", "value": 12}),
+        400, "invalidValue")
+    assert ok(scim(o, "GET", f"/Users/{u['id']}"))["title"] == "Eng"
+
+
+def test_scim_a_large_start_index_or_count_is_answered_not_refused():
+    """RFC 7644 §3.4.2.4: a startIndex past the results gives an empty page and a count
+    above maxResults is maxResults. Ten digits or more were "must be a whole number"."""
+    o = Org()
+    ok(scim(o, "POST", "/Users", user_body()), 201)
+    page = ok(scim(o, "GET", "/Users?startIndex=2147483647"))
+    assert page["Resources"] == [] and page["totalResults"] >= 1, page
+    page = ok(scim(o, "GET", "/Users?count=10000000000"))
+    assert 1 <= page["itemsPerPage"] <= 1000, page
+
+
+def test_scim_if_none_match_with_a_list_holding_the_current_version_is_304():
+    """RFC 7232 §3.2 (RFC 7644 §3.14): If-None-Match is a list of entity tags and the
+    condition is false when any of them matches. A list holding the current version
+    answered 200 with the whole user; the tag alone answers 304."""
+    o = Org()
+    u = ok(scim(o, "POST", "/Users", user_body()), 201)
+    assert scim(o, "GET", f"/Users/{u['id']}", headers={"If-None-Match": 'W/"1"'}).status == 304
+    r = scim(o, "GET", f"/Users/{u['id']}", headers={"If-None-Match": 'W/"7", W/"1"'})
+    assert r.status == 304, r

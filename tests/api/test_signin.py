@@ -412,3 +412,23 @@ def test_account_shows_and_switches_the_summary_email_and_resets_totp():
     assert r.status == 303 and r.headers["location"] == "/login/enrol"
     assert native(o, u)["mfa"]["totp"] is False
     assert where(b) == "here", "resetting from this session keeps it"
+
+
+def test_wrong_totp_codes_count_against_the_client_address():
+    """docs/signin.md (Lockout and delays): each failure, password or code, also counts
+    against the client address; after 5 the next attempt is 429 with Retry-After.
+    Wrong codes were never counted: with the org's lockout_threshold at 100, eight wrong
+    codes in a row were all checked (401), and a wrong password from the same address
+    after them was checked too. A password holder could guess codes at full speed up
+    to the account lockout."""
+    o = Org()
+    expect(o.call("PATCH", "/api/v1/org", json={"lockout_threshold": 100}), 200)
+    u = user(o)
+    enrol(signed_in(o, u))
+    b = _at_code_step(o, u)
+    for i in range(5):
+        assert b.post("/login/totp", {"csrf": csrf(b), "code": "%06d" % i}).status == 401
+    r = b.post("/login/totp", {"csrf": csrf(b), "code": "000009"})
+    assert r.status == 429 and int(r.headers["retry-after"]) >= 1, r
+    _, r = sign_in(o, user(o), password="wrong wrong wrong")
+    assert r.status == 429, "the address's count is one for the org, codes and passwords alike"

@@ -137,11 +137,28 @@ format_truncates_to_the_buffer(void **state)
 	assert_string_equal(buf, "\"12");
 }
 
+/* If-None-Match: "*" or any listed tag of ours at the version (weakly). */
+static void
+if_none_match_lists(void **state)
+{
+	(void)state;
+	assert_true(etag_list_has("*", 3));
+	assert_true(etag_list_has("\"3\"", 3));
+	assert_true(etag_list_has("W/\"7\", W/\"3\"", 3));
+	assert_true(etag_list_has(" \"x\" ,, W/\"3\" ", 3));
+	assert_false(etag_list_has(NULL, 3));
+	assert_false(etag_list_has("W/\"7\", \"x\"", 3));
+	assert_false(etag_list_has("W/\"3\" garbage", 3));
+	assert_false(etag_list_has("3", 3));
+	assert_false(etag_list_has("*, \"3\"", 3));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(if_match_values),
+		cmocka_unit_test(if_none_match_lists),
 		cmocka_unit_test(format_is_a_strong_tag_that_parses_back),
 		cmocka_unit_test(format_truncates_to_the_buffer),
 	};
