@@ -17,13 +17,29 @@ perr_set(struct parse_error *e, enum parse_status st, const char *field, size_t 
 	snprintf(e->msg, sizeof(e->msg), "%s", msg);
 }
 
+/*
+ * The field's name for a message, so that every surface's error names it
+ * (Canary's carries no separate field): the name when it is short, valid
+ * text, else "a field".
+ */
+static const char *
+label(const char *name, size_t nlen, char buf[72])
+{
+	if (name == NULL || nlen == 0 || nlen > 64 || memchr(name, '\0', nlen) != NULL ||
+	    !utf8_valid(name, nlen))
+		return "a field";
+	memcpy(buf, name, nlen);
+	buf[nlen] = '\0';
+	return buf;
+}
+
 int
 params_add(struct arena *a, struct params *p, const struct parse_limits *lim,
     const char *name, size_t nlen, const char *value, size_t vlen,
     enum param_kind kind, struct parse_error *e)
 {
 	struct param	*pv;
-	char		 msg[160];
+	char		 msg[160], lb[72];
 
 	if (p->n >= lim->max_fields) {
 		snprintf(msg, sizeof(msg), "too many fields (limit %zu)", lim->max_fields);
@@ -31,13 +47,16 @@ params_add(struct arena *a, struct params *p, const struct parse_limits *lim,
 		return PARSE_LIMIT;
 	}
 	if (nlen > lim->max_field_len || vlen > lim->max_field_len) {
-		snprintf(msg, sizeof(msg), "field is longer than %zu bytes", lim->max_field_len);
+		snprintf(msg, sizeof(msg), "%s is longer than %zu bytes", label(name, nlen, lb),
+		    lim->max_field_len);
 		perr_set(e, PARSE_LIMIT, name, nlen, msg);
 		return PARSE_LIMIT;
 	}
 	/* Strings must be NUL-free so that C string handling sees all of them. */
 	if (memchr(name, '\0', nlen) != NULL || memchr(value, '\0', vlen) != NULL) {
-		perr_set(e, PARSE_SYNTAX, name, strnlen(name, nlen), "field contains a NUL byte");
+		snprintf(msg, sizeof(msg), "%s contains a NUL byte",
+		    label(name, strnlen(name, nlen), lb));
+		perr_set(e, PARSE_SYNTAX, name, strnlen(name, nlen), msg);
 		return PARSE_SYNTAX;
 	}
 	/* Every layer after this one (and PostgreSQL) may assume UTF-8 text. */
@@ -46,7 +65,8 @@ params_add(struct arena *a, struct params *p, const struct parse_limits *lim,
 		return PARSE_SYNTAX;
 	}
 	if (!utf8_valid(value, vlen)) {
-		perr_set(e, PARSE_SYNTAX, name, nlen, "field is not valid UTF-8");
+		snprintf(msg, sizeof(msg), "%s is not valid UTF-8", label(name, nlen, lb));
+		perr_set(e, PARSE_SYNTAX, name, nlen, msg);
 		return PARSE_SYNTAX;
 	}
 	if (p->n == p->cap) {
@@ -164,8 +184,9 @@ form_parse(struct arena *a, struct params *p, const struct parse_limits *lim,
 		}
 		/* Encoded text may be three times the decoded limit; params_add checks the rest. */
 		if (nlen / 3 > lim->max_field_len || vlen / 3 > lim->max_field_len) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "field is longer than %zu bytes", lim->max_field_len);
+			char msg[160], lb[72];
+			snprintf(msg, sizeof(msg), "%s is longer than %zu bytes",
+			    label(s, nlen > 64 ? 65 : nlen, lb), lim->max_field_len);
 			perr_set(e, PARSE_LIMIT, s, nlen > 63 ? 63 : nlen, msg);
 			return PARSE_LIMIT;
 		}

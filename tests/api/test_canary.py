@@ -690,3 +690,18 @@ def test_canary_a_taken_email_is_409_saying_the_email_is_in_use():
     r = cy("POST", "user/add", o.keys["admin"], email=e.upper(), access_level="user", send_welcome_mail="false")
     assert r.status == 409, r
     assert "email" in r.json()["message"] and "username" not in r.json()["message"], r
+
+
+def test_the_form_readers_refusals_name_the_field():
+    """A 400 names the field in Canary's one message too: the form reader's
+    refusals said only "field" ("field is longer than 65536 bytes")."""
+    o = Org()
+    e = added(o, send_welcome_mail="false")
+    r = cy("POST", "user/note/add", o.keys["admin"], email=e, note="x" * 100000)
+    assert r.status == 400 and r.json()["message"].startswith("note "), r
+    for raw, why in (("a%00b@example.com", "email contains a NUL byte"),
+                     ("%ff%fe@example.com", "email is not valid UTF-8")):
+        r = request("POST", BASE + "user/add",
+                    body=f"auth_token={o.keys['admin']}&email={raw}&access_level=user",
+                    content_type="application/x-www-form-urlencoded")
+        assert r.status == 400 and r.json()["message"] == why, r
