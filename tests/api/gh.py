@@ -169,11 +169,14 @@ def pgctl(action):
     subprocess.run([str(ROOT / "dev"), "_pgctl", str(STATE), action], check=True, timeout=60)
 
 
-def own_server(tmp, *args, env=None):
+def own_server(tmp, *args, env=None, unset=()):
     """`gatehouse serve` of the build under test on a socket in tmp, with env
-    added to ours; the caller stops it. Returns (process, socket path)."""
+    added to ours and the names in unset taken out; the caller stops it.
+    Returns (process, socket path)."""
     sock = os.path.join(tmp, "gh.sock")
     env = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600", **(env or {}))
+    for name in unset:
+        env.pop(name, None)
     log = open(os.path.join(tmp, "log"), "wb")
     p = subprocess.Popen([GATEHOUSE, "serve", *args], env=env, stdout=log, stderr=log)
     wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)

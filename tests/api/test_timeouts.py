@@ -14,32 +14,19 @@ import time
 import uuid
 
 import fcgi
-from gh import ADMIN_KEY, GATEHOUSE, psql, wait_until
+from gh import ADMIN_KEY, GATEHOUSE, own_server, psql
 
 
 def _serve(tmp, timeout):
-    sock = os.path.join(tmp, "gh.sock")
-    env = dict(os.environ, GATEHOUSE_SOCKET=sock, GATEHOUSE_SOCKET_MODE="600",
-               GATEHOUSE_REQUEST_TIMEOUT=str(timeout))
-    env.pop("GATEHOUSE_PASSWORD_COST", None)        # the real cost: ~0.4 s of CPU a hash
-    log = open(os.path.join(tmp, "log"), "wb")
-    p = subprocess.Popen([GATEHOUSE, "serve", "--workers", "1"], env=env, stdout=log, stderr=log)
-    wait_until(lambda: os.path.exists(sock) and fcgi.get(sock, "/healthz")[0] == 200)
-    return p, sock
+    # The real cost: ~0.4 s of CPU a hash.
+    return own_server(tmp, "--workers", "1", env={"GATEHOUSE_REQUEST_TIMEOUT": str(timeout)},
+                      unset=("GATEHOUSE_PASSWORD_COST",))
 
 
 def _post(sock, uri, body):
-    data = json.dumps(body).encode()
-    s = fcgi.connect(sock)
-    s.settimeout(60)
-    try:
-        fcgi.send_head(s, "POST", uri, len(data), {
-            "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Bearer {ADMIN_KEY}"})
-        fcgi.send_body(s, data)
-        status, _, out = fcgi.read_response(s)
-        return status, json.loads(out)
-    finally:
-        s.close()
+    status, _, out = fcgi.request(sock, "POST", uri, json.dumps(body).encode(), {
+        "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Bearer {ADMIN_KEY}"})
+    return status, json.loads(out)
 
 
 def _existing(emails):
