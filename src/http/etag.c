@@ -58,43 +58,60 @@ entity_tag(const char **s, long *v)
 	return 1;
 }
 
+/*
+ * Steps the list at *s past its separators (elements are separated by OWS
+ * "," OWS, empty ones allowed: RFC 9110 §5.6.1) to the next entity-tag:
+ * 1 with *v its version (-1: foreign), 0 at the end, -1 when malformed.
+ */
+static int
+next_tag(const char **s, long *v)
+{
+	while (ows(**s) || **s == ',')
+		(*s)++;
+	if (**s == '\0')
+		return 0;
+	if (!entity_tag(s, v))
+		return -1;
+	while (ows(**s))
+		(*s)++;
+	return **s == ',' || **s == '\0' ? 1 : -1;
+}
+
+/* Whether value is "*" (with OWS about it): 1, 0 if not, -1 if "*" is followed by more. */
+static int
+star(const char **s)
+{
+	while (ows(**s))
+		(*s)++;
+	if (**s != '*')
+		return 0;
+	for ((*s)++; ows(**s); (*s)++)
+		;
+	return **s == '\0' ? 1 : -1;
+}
+
 enum etag_result
 etag_parse_if_match(const char *value, int *version)
 {
 	const char	*s = value;
 	long		 found = -1, v;
 	bool		 any_tag = false;
+	int		 got;
 
 	*version = -1;
 	if (value == NULL)
 		return ETAG_ANY;
-	while (ows(*s))
-		s++;
-	if (*s == '*') {
-		for (s++; ows(*s); s++)
-			;
-		return *s == '\0' ? ETAG_ANY : ETAG_BAD;
-	}
-	/* #entity-tag: elements separated by OWS "," OWS, empty elements allowed (§5.6.1). */
-	for (;;) {
-		while (ows(*s) || *s == ',')
-			s++;
-		if (*s == '\0')
-			break;
-		if (!entity_tag(&s, &v))
-			return ETAG_BAD;
+	if ((got = star(&s)) != 0)
+		return got > 0 ? ETAG_ANY : ETAG_BAD;
+	while ((got = next_tag(&s, &v)) > 0) {
 		any_tag = true;
 		if (v >= 0) {
 			if (found >= 0 && found != v)
 				return ETAG_BAD;
 			found = v;
 		}
-		while (ows(*s))
-			s++;
-		if (*s != ',' && *s != '\0')
-			return ETAG_BAD;
 	}
-	if (!any_tag)
+	if (got < 0 || !any_tag)
 		return ETAG_BAD;
 	if (found < 0)
 		return ETAG_FOREIGN;
@@ -108,30 +125,16 @@ etag_list_has(const char *value, int version)
 	const char	*s = value;
 	long		 v;
 	bool		 hit = false;
+	int		 got;
 
 	if (value == NULL)
 		return false;
-	while (ows(*s))
-		s++;
-	if (*s == '*') {
-		for (s++; ows(*s); s++)
-			;
-		return *s == '\0';
-	}
+	if ((got = star(&s)) != 0)
+		return got > 0;
 	/* Any element naming version matches; a malformed list matches nothing. */
-	for (;;) {
-		while (ows(*s) || *s == ',')
-			s++;
-		if (*s == '\0')
-			return hit;
-		if (!entity_tag(&s, &v))
-			return false;
+	while ((got = next_tag(&s, &v)) > 0)
 		hit |= v == version;
-		while (ows(*s))
-			s++;
-		if (*s != ',' && *s != '\0')
-			return false;
-	}
+	return got == 0 && hit;
 }
 
 void
