@@ -7,6 +7,7 @@
 #endif
 
 #include "gatehouse/api.h"
+#include "gatehouse/base64.h"
 #include "gatehouse/config.h"
 #include "gatehouse/db.h"
 #include "gatehouse/log.h"
@@ -31,6 +32,29 @@ apply_config(void)
 	limits.max_field_len = cfg.max_field_len;
 	limits.max_depth = cfg.json_max_depth;
 	limits.max_nodes = cfg.json_max_nodes;
+}
+
+/*
+ * The at-rest keys of TOTP secrets, from the files the configuration names:
+ * read here, by the master before any child forks, so a worker never opens
+ * them. A refusal says which file and why.
+ */
+static int
+keys_load(const struct config *c)
+{
+	unsigned char	head[SEAL_HEAD_LEN];
+	char		err[512], id[2 * SEAL_KID_LEN + 1];
+
+	if (seal_keys_load(c->secret_key_file, c->secret_key_old_file, err, sizeof(err)) != 0) {
+		log_error("secret key: %s", err);
+		return -1;
+	}
+	/* The id names the key in blobs and in the runner's log; it tells nothing of the key. */
+	seal_head(head);
+	base16_encode(head + 1, SEAL_KID_LEN, id);
+	log_info("TOTP secrets seal under key %s%s", id,
+	    c->secret_key_old_file ? "; the old key opens only" : "");
+	return 0;
 }
 
 static int
@@ -78,6 +102,11 @@ reload(struct server_opts *o)
 
 	if (config_load(&nc, cfg_path, err, sizeof(err)) != 0) {
 		log_error("configuration: %s", err);
+		config_free(&nc);
+		return -1;
+	}
+	/* New key files take effect here (a rotation); on a refusal the running keys stay. */
+	if (keys_load(&nc) != 0) {
 		config_free(&nc);
 		return -1;
 	}
@@ -161,6 +190,13 @@ main(int argc, char *argv[])
 		log_warn("GATEHOUSE_PASSWORD_COST is set: passwords are hashed at test cost");
 	if (api_routes(api_surfaces, &routes) != 0)
 		return 1;
+	if (!serve && !server_inherited_socket() && getenv("GATEWAY_INTERFACE") == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	/* Every way of serving signs people in, so every one needs the key. */
+	if (keys_load(&cfg) != 0)
+		return 2;
 
 	if (serve) {
 		/* The key of the jobs' passwords: the master's, inherited by every child, never stored. */
@@ -176,8 +212,5 @@ main(int argc, char *argv[])
 	}
 	if (server_inherited_socket())
 		return server_single(0, cfg.max_requests, &app);	/* no runner: no jobs */
-	if (getenv("GATEWAY_INTERFACE") != NULL)
-		return server_cgi(&app);
-	usage(stderr);
-	return 2;
+	return server_cgi(&app);
 }

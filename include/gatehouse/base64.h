@@ -1,4 +1,7 @@
-/* base64.h: RFC 4648 base64 and base64url without padding, the one codec every module uses. */
+/*
+ * base64.h: RFC 4648 base64 and base64url without padding, and base16 (hex,
+ * as PostgreSQL's encode(…, 'hex') writes it): the one codec every module uses.
+ */
 #ifndef GATEHOUSE_BASE64_H
 #define GATEHOUSE_BASE64_H
 
@@ -30,5 +33,14 @@ size_t	base64_encode(enum base64_alphabet, const void *in, size_t n, char *out);
  */
 long	base64_decode(enum base64_alphabet, const char *in, size_t len, unsigned char *out,
 	    size_t max);
+
+/* Lowercase base16 of n bytes into out, which holds 2n + 1 bytes; NUL-terminated. */
+void	base16_encode(const void *in, size_t n, char *out);
+/*
+ * Decodes the NUL-terminated base16 text in (either case) into out (max
+ * bytes). Returns the byte count, or -1 when a character is not a hex digit,
+ * the length is odd, or the result would exceed max.
+ */
+long	base16_decode(const char *in, unsigned char *out, size_t max);
 
 #endif

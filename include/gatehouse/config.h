@@ -20,6 +20,8 @@ struct config {
 	char	*sql_dir;		/* migrations */
 	char	*log_level;
 	char	*public_url;		/* base URL for links in e-mail */
+	char	*secret_key_file;	/* the key that seals TOTP secrets at rest (seal.h) */
+	char	*secret_key_old_file;	/* a key rotated out: opens, never seals */
 	/* The mailer's (gatehousectl mailer); see README, Configuration. */
 	char	*smtp_url;		/* smtp://host:port (STARTTLS) or smtps://host:port */
 	char	*smtp_starttls;		/* require, try or off */

@@ -116,6 +116,14 @@ enum core_status signin_totp_begin(struct core_ctx *, const struct session *, ch
 enum core_status signin_totp_confirm(struct core_ctx *, const struct session *, const char *code,
 		    char codes[RECOVERY_CODES][RECOVERY_LEN], struct signin_result *out,
 		    struct core_err *);
+/*
+ * Seals under the current key every TOTP secret of every org that is not:
+ * plain ones from before sealing, and those under a key rotated out (seal.h,
+ * totp_secret.c). Each org in a transaction of its own (c->org_id is set to
+ * each, then 0); counts are logged, never secrets. Idempotent: the job
+ * runner runs it at each start.
+ */
+enum core_status totp_secrets_seal(struct core_ctx *, struct core_err *);
 
 /*
  * Counts a failed password attempt against the account inside the

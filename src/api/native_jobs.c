@@ -12,6 +12,7 @@
 #include "gatehouse/log.h"
 #include "gatehouse/password.h"
 #include "gatehouse/request.h"
+#include "gatehouse/signin.h"
 #include "gatehouse/users.h"
 
 #include "native.h"
@@ -262,7 +263,7 @@ api_jobs_run(volatile sig_atomic_t *stop, const struct parse_limits *lim)
 	struct core_err	 e;
 	struct job_run	 run;
 	time_t		 beat = 0, purge = 0;
-	bool		 found, more;
+	bool		 found, more, sealed = false;
 	enum core_status st;
 
 	arena_init(&a, RUNNER_ARENA);
@@ -272,6 +273,9 @@ api_jobs_run(volatile sig_atomic_t *stop, const struct parse_limits *lim)
 		memset(&c, 0, sizeof(c));
 		c.arena = &a;
 		arena_reset(&a);
+		/* Once a runner, so at each start and reload: TOTP secrets plain or under an old key. */
+		if (!sealed && !(sealed = totp_secrets_seal(&c, &e) == CORE_OK))
+			log_warn("TOTP secrets: %s; trying again", e.msg);
 		if ((st = jobs_claim(&c, &run, &found, &e)) != CORE_OK) {
 			log_warn("job runner: %s", e.msg);
 			poll(NULL, 0, 1000);

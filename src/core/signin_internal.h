@@ -11,7 +11,9 @@
 
 #include "gatehouse/core.h"
 #include "gatehouse/level.h"
+#include "gatehouse/seal.h"
 #include "gatehouse/signin.h"
+#include "gatehouse/totp.h"
 
 /* The account a sign-in is about. */
 struct signin_user {
@@ -48,5 +50,25 @@ enum core_status signin_session_replace(struct core_ctx *, const struct session 
  */
 enum core_status signin_address_check(struct core_ctx *, int *wait, struct core_err *);
 enum core_status signin_address_failed(struct core_ctx *, struct core_err *);
+
+/* --- TOTP secrets at rest (totp_secret.c) ------------------------------------------- */
+
+/* Characters of a sealed secret as hex, its NUL included. */
+#define TOTP_SEALED_HEX	(2 * (TOTP_SECRET_BYTES + SEAL_REST_OVERHEAD) + 1)
+
+/* The user's secret (n bytes) sealed under the current key, as hex for decode($n, 'hex'); 0 or -1. */
+int		 totp_secret_seal(int64_t org_id, int64_t user_id, const unsigned char *key, size_t n,
+		    char hex[TOTP_SEALED_HEX]);
+/*
+ * The secret of a row from its columns as hex — plain (from before sealing)
+ * or sealed, the other NULL — into key; its length, or 0 when it does not
+ * open (logged, without the secret). *stale: it is to be sealed again
+ * (totp_secret_store), being plain or under the old key.
+ */
+size_t		 totp_secret_open(int64_t org_id, int64_t user_id, const char *plain,
+		    const char *sealed, unsigned char key[TOTP_SECRET_BYTES], bool *stale);
+/* Stores the secret sealed under the current key in the user's row, inside the transaction. */
+enum core_status totp_secret_store(struct core_ctx *, int64_t user_id, const unsigned char *key,
+		    size_t n, struct core_err *);
 
 #endif

@@ -27,12 +27,12 @@ DB_STMT(st_tf_user, 1,
     " FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.id = $1::bigint"
     " AND u.status = 'active' FOR UPDATE");
 DB_STMT(st_tf_secret, 1,
-    "SELECT encode(secret, 'hex'), confirmed_at IS NOT NULL, last_step"
+    "SELECT encode(secret, 'hex'), encode(sealed, 'hex'), confirmed_at IS NOT NULL, last_step"
     " FROM gatehouse.totp_credentials"
     " WHERE org_id = gatehouse.current_org() AND user_id = $1::bigint FOR UPDATE");
 /* A waiting secret stays until confirmed, so a page shown twice shows the same one. */
 DB_STMT(st_tf_begin, 2,
-    "INSERT INTO gatehouse.totp_credentials (org_id, user_id, secret)"
+    "INSERT INTO gatehouse.totp_credentials (org_id, user_id, sealed)"
     " VALUES (gatehouse.current_org(), $1::bigint, decode($2, 'hex'))"
     " ON CONFLICT (org_id, user_id) DO NOTHING");
 DB_STMT(st_tf_step, 2,
@@ -92,32 +92,35 @@ load_user(struct core_ctx *c, const struct session *s, struct signin_user *u, st
 	return CORE_OK;
 }
 
-/* The user's secret (key, TOTP_SECRET_BYTES at most) and its state; *n 0 when none. */
+/*
+ * The user's secret (key, TOTP_SECRET_BYTES at most) and its state; *n 0 when
+ * none, or when it does not open (then it counts as no secret: a sign-in
+ * meets "wrong code", never an error). One not sealed under the current key
+ * is sealed again, in this transaction.
+ */
 static enum core_status
-load_secret(int64_t user_id, unsigned char *key, size_t *n, bool *confirmed, int64_t *last,
-    struct core_err *e)
+load_secret(struct core_ctx *c, int64_t user_id, unsigned char *key, size_t *n, bool *confirmed,
+    int64_t *last, struct core_err *e)
 {
 	PGresult	*r = NULL;
-	const char	*hex;
+	bool		 stale = false;
 	enum core_status st;
 
 	*n = 0;
 	if ((st = exec1(&st_tf_secret, user_id, NULL, &r, e)) != CORE_OK)
 		return st;
 	if (PQntuples(r) == 1) {
-		hex = db_value(r, 0, 0);
-		for (size_t i = 0; i < TOTP_SECRET_BYTES && hex[2 * i] && hex[2 * i + 1]; i++) {
-			unsigned v;
-
-			if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-				break;
-			key[(*n)++] = (unsigned char)v;
-		}
-		*confirmed = db_bool(r, 0, 1);
-		*last = db_int(r, 0, 2);
+		*n = totp_secret_open(c->org_id, user_id, db_value(r, 0, 0), db_value(r, 0, 1), key,
+		    &stale);
+		*confirmed = db_bool(r, 0, 2);
+		*last = db_int(r, 0, 3);
 	}
 	PQclear(r);
-	return CORE_OK;
+	if (*n > 0 && stale && (st = totp_secret_store(c, user_id, key, *n, e)) != CORE_OK) {
+		OPENSSL_cleanse(key, TOTP_SECRET_BYTES);
+		*n = 0;
+	}
+	return st;
 }
 
 /* A recovery code as typed ("ABCDE-fghij", spaces and dashes anywhere) in its stored form, or -1. */
@@ -181,7 +184,7 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 	if ((st = signin_address_check(c, &out->retry_after, e)) != CORE_OK)
 		return core_abort(st);
 	if ((st = load_user(c, s, &u, e)) != CORE_OK ||
-	    (st = load_secret(u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
+	    (st = load_secret(c, u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
 		return core_abort(st);
 	if (!u.locked && n > 0 && confirmed &&
 	    (step = totp_match(key, n, code, totp_step((int64_t)time(NULL)), last)) >= 0) {
@@ -213,7 +216,7 @@ enum core_status
 signin_totp_begin(struct core_ctx *c, const struct session *s, char *secret, struct core_err *e)
 {
 	unsigned char	 key[TOTP_SECRET_BYTES];
-	char		 hex[2 * TOTP_SECRET_BYTES + 1];
+	char		 hex[TOTP_SEALED_HEX];
 	size_t		 n = 0;
 	bool		 confirmed = false;
 	int64_t		 last;
@@ -222,12 +225,15 @@ signin_totp_begin(struct core_ctx *c, const struct session *s, char *secret, str
 	secret[0] = '\0';
 	if (RAND_bytes(key, sizeof(key)) != 1)
 		return core_fail(e, CORE_INTERNAL, NULL, "no randomness for a secret");
-	for (size_t i = 0; i < sizeof(key); i++)
-		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	/* Only ever stored sealed; shown once in the clear, to the user enrolling. */
+	if (totp_secret_seal(c->org_id, s->actor.user_id, key, sizeof(key), hex) != 0) {
+		st = core_fail(e, CORE_INTERNAL, NULL, "the TOTP secret could not be sealed");
+		goto out;
+	}
 	if ((st = core_begin(c, e)) != CORE_OK)
 		goto out;
 	if ((st = exec1(&st_tf_begin, s->actor.user_id, hex, NULL, e)) != CORE_OK ||
-	    (st = load_secret(s->actor.user_id, key, &n, &confirmed, &last, e)) != CORE_OK) {
+	    (st = load_secret(c, s->actor.user_id, key, &n, &confirmed, &last, e)) != CORE_OK) {
 		core_abort(st);
 		goto out;
 	}
@@ -297,7 +303,7 @@ signin_totp_confirm(struct core_ctx *c, const struct session *s, const char *cod
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	if ((st = load_user(c, s, &u, e)) != CORE_OK ||
-	    (st = load_secret(u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
+	    (st = load_secret(c, u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
 		return core_abort(st);
 	if (n > 0 && !confirmed)
 		step = totp_match(key, n, code, totp_step((int64_t)time(NULL)), last);

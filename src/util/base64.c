@@ -72,3 +72,44 @@ base64_decode(enum base64_alphabet al, const char *in, size_t len, unsigned char
 		return -1;
 	return (long)o;
 }
+
+void
+base16_encode(const void *in, size_t n, char *out)
+{
+	const unsigned char *p = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = "0123456789abcdef"[p[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* The value of a hex digit, or -1. */
+static int
+nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long
+base16_decode(const char *in, unsigned char *out, size_t max)
+{
+	size_t	len = strlen(in);
+	int	hi, lo;
+
+	if (len % 2 != 0 || len / 2 > max)
+		return -1;
+	for (size_t i = 0; i < len / 2; i++) {
+		if ((hi = nibble(in[2 * i])) < 0 || (lo = nibble(in[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (long)(len / 2);
+}

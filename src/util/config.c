@@ -35,6 +35,8 @@ static const struct cfg_key keys[] = {
 	K("sql_dir",		CFG_STR,  sql_dir,		0, 0),
 	K("log_level",		CFG_STR,  log_level,		0, 0),
 	K("public_url",		CFG_STR,  public_url,		0, 0),
+	K("secret_key_file",	CFG_STR,  secret_key_file,	0, 0),
+	K("secret_key_old_file", CFG_STR, secret_key_old_file,	0, 0),
 	K("smtp_url",		CFG_STR,  smtp_url,		0, 0),
 	K("smtp_starttls",	CFG_STR,  smtp_starttls,	0, 0),
 	K("smtp_user",		CFG_STR,  smtp_user,		0, 0),

@@ -134,6 +134,32 @@ round_trips_every_byte_value(void **state)
 	}
 }
 
+static void
+base16_round_trips_and_refuses_what_is_not_hex(void **state)
+{
+	unsigned char	in[256], out[256];
+	char		t[2 * sizeof(in) + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)i;
+	base16_encode(in, sizeof(in), t);
+	assert_int_equal(strncmp(t, "000102", 6), 0);
+	assert_string_equal(t + 2 * 250, "fafbfcfdfeff");
+	assert_int_equal(base16_decode(t, out, sizeof(out)), 256);
+	assert_memory_equal(out, in, sizeof(in));
+	assert_int_equal(base16_decode("DEADbeef", out, 4), 4);
+	assert_memory_equal(out, "\xde\xad\xbe\xef", 4);
+	assert_int_equal(base16_decode("", out, 0), 0);
+	memset(out, 0x5a, sizeof(out));
+	assert_int_equal(base16_decode("deadbeef", out, 3), -1);	/* past max: nothing written */
+	assert_int_equal(out[0], 0x5a);
+	assert_int_equal(base16_decode("abc", out, 4), -1);
+	assert_int_equal(base16_decode("zz", out, 4), -1);
+	assert_int_equal(base16_decode("0x", out, 4), -1);
+	assert_int_equal(base16_decode("a b ", out, 4), -1);
+}
+
 int
 main(void)
 {
@@ -144,6 +170,7 @@ main(void)
 		cmocka_unit_test(refuses_all_but_canonical_text),
 		cmocka_unit_test(never_writes_past_max),
 		cmocka_unit_test(round_trips_every_byte_value),
+		cmocka_unit_test(base16_round_trips_and_refuses_what_is_not_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
