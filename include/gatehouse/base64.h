@@ -34,6 +34,8 @@ size_t	base64_encode(enum base64_alphabet, const void *in, size_t n, char *out);
 long	base64_decode(enum base64_alphabet, const char *in, size_t len, unsigned char *out,
 	    size_t max);
 
+/* The value of the hex digit c (either case), or -1. */
+int	base16_digit(int c);
 /* Lowercase base16 of n bytes into out, which holds 2n + 1 bytes; NUL-terminated. */
 void	base16_encode(const void *in, size_t n, char *out);
 /*

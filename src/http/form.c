@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/base64.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/params.h"
 
@@ -121,18 +122,6 @@ params_count(const struct params *p, const char *name)
 	return n;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 url_decode(const char *in, size_t len, char *out, size_t *outlen, bool plus)
 {
@@ -146,8 +135,8 @@ url_decode(const char *in, size_t len, char *out, size_t *outlen, bool plus)
 
 			if (len - i < 3)
 				return -1;
-			hi = hexval((unsigned char)in[i + 1]);
-			lo = hexval((unsigned char)in[i + 2]);
+			hi = base16_digit((unsigned char)in[i + 1]);
+			lo = base16_digit((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			out[o++] = (char)(hi << 4 | lo);

@@ -85,9 +85,8 @@ base16_encode(const void *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* The value of a hex digit, or -1. */
-static int
-nibble(char c)
+int
+base16_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -107,7 +106,8 @@ base16_decode(const char *in, unsigned char *out, size_t max)
 	if (len % 2 != 0 || len / 2 > max)
 		return -1;
 	for (size_t i = 0; i < len / 2; i++) {
-		if ((hi = nibble(in[2 * i])) < 0 || (lo = nibble(in[2 * i + 1])) < 0)
+		if ((hi = base16_digit((unsigned char)in[2 * i])) < 0 ||
+		    (lo = base16_digit((unsigned char)in[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}

@@ -29,12 +29,12 @@ read -r -a extra <<<"${FUZZ_CFLAGS:-}"
 # Sources each harness needs (the request layer pulls in every parser, the buffer and the log).
 sources() {
 	case "$1" in
-	form)		echo "src/util/arena.c src/util/buf.c src/http/form.c" ;;
-	multipart)	echo "src/util/arena.c src/util/buf.c src/http/form.c src/http/multipart.c" ;;
-	json)		echo "src/util/arena.c src/util/buf.c src/http/form.c src/http/json.c" ;;
-	query)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/http/form.c" \
+	form)		echo "src/util/arena.c src/util/base64.c src/util/buf.c src/http/form.c" ;;
+	multipart)	echo "src/util/arena.c src/util/base64.c src/util/buf.c src/http/form.c src/http/multipart.c" ;;
+	json)		echo "src/util/arena.c src/util/base64.c src/util/buf.c src/http/form.c src/http/json.c" ;;
+	query)		echo "src/util/arena.c src/util/base64.c src/util/buf.c src/util/log.c src/http/form.c" \
 			    "src/http/multipart.c src/http/json.c src/http/request.c src/http/router.c" ;;
-	body|reqid)	echo "src/util/arena.c src/util/buf.c src/util/log.c src/http/form.c" \
+	body|reqid)	echo "src/util/arena.c src/util/base64.c src/util/buf.c src/util/log.c src/http/form.c" \
 			    "src/http/multipart.c src/http/json.c src/http/request.c" ;;
 	lucene)		echo "src/util/arena.c src/util/buf.c src/core/fail.c src/core/validate.c" \
 			    "src/core/filter.c" ;;
