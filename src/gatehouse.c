@@ -40,7 +40,7 @@ apply_config(void)
  * them. A refusal says which file and why.
  */
 static int
-keys_load(const struct config *c)
+keys_load(const struct config *c, bool say)
 {
 	unsigned char	head[SEAL_HEAD_LEN];
 	char		err[512], id[2 * SEAL_KID_LEN + 1];
@@ -52,8 +52,9 @@ keys_load(const struct config *c)
 	/* The id names the key in blobs and in the runner's log; it tells nothing of the key. */
 	seal_head(head);
 	base16_encode(head + 1, SEAL_KID_LEN, id);
-	log_info("TOTP secrets seal under key %s%s", id,
-	    c->secret_key_old_file ? "; the old key opens only" : "");
+	if (say)
+		log_info("TOTP secrets seal under key %s%s", id,
+		    c->secret_key_old_file ? "; the old key opens only" : "");
 	return 0;
 }
 
@@ -106,7 +107,7 @@ reload(struct server_opts *o)
 		return -1;
 	}
 	/* New key files take effect here (a rotation); on a refusal the running keys stay. */
-	if (keys_load(&nc) != 0) {
+	if (keys_load(&nc, true) != 0) {
 		config_free(&nc);
 		return -1;
 	}
@@ -194,8 +195,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	/* Every way of serving signs people in, so every one needs the key. */
-	if (keys_load(&cfg) != 0)
+	/* Every way of serving signs people in, so every one needs the key; a CGI run says nothing. */
+	if (keys_load(&cfg, serve || server_inherited_socket()) != 0)
 		return 2;
 
 	if (serve) {
