@@ -215,7 +215,7 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 enum core_status
 signin_totp_begin(struct core_ctx *c, const struct session *s, char *secret, struct core_err *e)
 {
-	unsigned char	 key[TOTP_SECRET_BYTES];
+	unsigned char	 fresh[TOTP_SECRET_BYTES], key[TOTP_SECRET_BYTES];
 	char		 hex[TOTP_SEALED_HEX];
 	size_t		 n = 0;
 	bool		 confirmed = false;
@@ -223,10 +223,10 @@ signin_totp_begin(struct core_ctx *c, const struct session *s, char *secret, str
 	enum core_status st;
 
 	secret[0] = '\0';
-	if (RAND_bytes(key, sizeof(key)) != 1)
+	if (RAND_bytes(fresh, sizeof(fresh)) != 1)
 		return core_fail(e, CORE_INTERNAL, NULL, "no randomness for a secret");
 	/* Only ever stored sealed; shown once in the clear, to the user enrolling. */
-	if (totp_secret_seal(c->org_id, s->actor.user_id, key, sizeof(key), hex) != 0) {
+	if (totp_secret_seal(c->org_id, s->actor.user_id, fresh, sizeof(fresh), hex) != 0) {
 		st = core_fail(e, CORE_INTERNAL, NULL, "the TOTP secret could not be sealed");
 		goto out;
 	}
@@ -237,7 +237,16 @@ signin_totp_begin(struct core_ctx *c, const struct session *s, char *secret, str
 		core_abort(st);
 		goto out;
 	}
-	if (confirmed || n == 0) {
+	/* A waiting secret that no longer opens (its key is gone) is of no use: a new one replaces it. */
+	if (!confirmed && n == 0) {
+		memcpy(key, fresh, sizeof(key));
+		n = sizeof(key);
+		if ((st = totp_secret_store(c, s->actor.user_id, key, n, e)) != CORE_OK) {
+			core_abort(st);
+			goto out;
+		}
+	}
+	if (confirmed) {
 		core_abort(CORE_OK);
 		st = core_fail(e, CORE_CONFLICT, NULL, "two-factor authentication is set up already");
 		goto out;
@@ -245,6 +254,7 @@ signin_totp_begin(struct core_ctx *c, const struct session *s, char *secret, str
 	totp_base32(key, n, secret, TOTP_B32_MAX);
 	st = core_commit(e);
 out:
+	OPENSSL_cleanse(fresh, sizeof(fresh));
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return st;

@@ -9,6 +9,7 @@ nine bytes are the version (1) and SHA-256("gatehouse seal key id\\0" || key)[:8
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 import urllib.parse
@@ -126,6 +127,28 @@ def test_a_sealed_secret_moved_to_another_user_does_not_open():
     b = code_step(o, a)
     r = b.post("/login/totp", {"csrf": csrf(b), "code": oathtool(key_a, "now + 30 seconds")})
     assert r.status == 303, r
+
+
+def shown_key(b):
+    r = b.get("/login/enrol")
+    return re.search(r"Key: <code>([A-Z2-7]+)</code>", page(r, 200)).group(1)
+
+
+def test_a_waiting_secret_that_no_longer_opens_is_replaced_when_shown_again():
+    o = Org()
+    a, v = user(o), user(o)
+    enrol(signed_in(o, a))
+    b = signed_in(o, v)
+    first = shown_key(b)
+    assert shown_key(b) == first, "a page shown twice shows the same secret"
+    update(f"UPDATE gatehouse.totp_credentials SET sealed = (SELECT sealed FROM "
+           f"gatehouse.totp_credentials WHERE user_id = {a['id']}) WHERE user_id = {v['id']}",
+           1, tenant=o.id)
+    again = shown_key(b)
+    assert again != first
+    assert row(o, v)[1] != row(o, a)[1]
+    r = b.post("/login/enrol", {"csrf": csrf(b), "code": oathtool(again)})
+    assert r.status == 200 and "<code>" in page(r, 200), r
 
 
 def test_a_plain_row_from_before_sealing_signs_in_and_ends_up_sealed():
