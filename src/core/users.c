@@ -1187,9 +1187,48 @@ list_stmt_free(struct list_stmt *l)
 }
 
 /*
+ * Copies a page's rows (none when r is NULL) into page: a row per user, or
+ * with q->groups a row per membership, a user's rows together and in the
+ * list's order. The first row of the user past the page (read only to tell
+ * there is one) ends it.
+ */
+static enum core_status
+page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt *l,
+    PGresult *r, struct user_page *page, struct core_err *e)
+{
+	size_t	 rows = r != NULL ? (size_t)PQntuples(r) : 0, n = 0, last = 0;
+	bool	 more = false;
+
+	page->users = arena_alloc(c->arena, (size_t)(q->limit > 0 ? q->limit : 1) *
+	    sizeof(*page->users));
+	if (q->groups)
+		page->groups = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*page->groups));
+	if (page->users == NULL || (q->groups && page->groups == NULL))
+		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; i < rows; i++) {
+		if (n == 0 || db_int(r, (int)i, 0) != page->users[n - 1].id) {
+			if (n == (size_t)q->limit) {
+				more = true;
+				break;
+			}
+			user_from_row(c->arena, r, (int)i, &page->users[n++]);
+			last = i;
+		}
+		if (q->groups && !PQgetisnull(r, (int)i, USER_NCOLS + 1))
+			groups_membership_from_row(c->arena, r, (int)i, USER_NCOLS + 1,
+			    &page->groups[page->ngroups++]);
+	}
+	page->n = n;
+	if (more && n > 0)
+		page->next_cursor = cursor_encode(c->arena, l->plan.sort, l->plan.desc,
+		    db_value(r, (int)last, USER_NCOLS), db_int(r, (int)last, 0));
+	return CORE_OK;
+}
+
+/*
  * Runs a page (l, built for q) inside the transaction: one statement reads
- * the records in the list's order, and its count rides beside it, in one
- * round trip. With look (a page of one past the most a caller takes), that
+ * the records in the list's order (with their groups, when asked), and its
+ * count rides beside it, in one round trip. With look (a page of one past the most a caller takes), that
  * rides too: *over says whether it found a user, and the page is then empty.
  */
 static enum core_status
@@ -1198,7 +1237,7 @@ list_page(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,
 {
 	struct db_query	 rq[3];
 	PGresult	*r;
-	size_t		 got, n, nq = 0, count = 0;
+	size_t		 nq = 0, count = 0;
 	enum core_status st;
 
 	rq[nq++] = (struct db_query){ NULL, l->sql.data, l->f.nparams, l->f.params, NULL };
@@ -1218,30 +1257,9 @@ list_page(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,
 		*over = PQntuples(rq[1].res) > 0;
 	for (size_t i = 1; i < nq; i++)
 		PQclear(rq[i].res);
-	got = look != NULL && *over ? 0 : (size_t)PQntuples(r);
-	n = got > (size_t)q->limit ? (size_t)q->limit : got;
-	/* The row past the page (read only to tell there is one) gives nothing but that. */
-	if (got > n && n > 0)
-		page->next_cursor = cursor_encode(c->arena, l->plan.sort, l->plan.desc,
-		    db_value(r, (int)n - 1, USER_NCOLS), db_int(r, (int)n - 1, 0));
-	if ((page->users = arena_alloc(c->arena, (n ? n : 1) * sizeof(*page->users))) == NULL) {
-		PQclear(r);
-		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		user_from_row(c->arena, r, (int)i, &page->users[i]);
-	page->n = n;
+	st = page_take(c, q, l, look != NULL && *over ? NULL : r, page, e);
 	PQclear(r);
-	if (q->groups && page->n > 0) {
-		int64_t *ids = arena_alloc(c->arena, page->n * sizeof(*ids));
-
-		if (ids == NULL)
-			return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-		for (size_t i = 0; i < page->n; i++)
-			ids[i] = page->users[i].id;
-		return groups_of_users(c, ids, page->n, &page->groups, &page->ngroups, e);
-	}
-	return CORE_OK;
+	return st;
 }
 
 enum core_status

@@ -12,6 +12,7 @@
 
 #include "gatehouse/filter.h"
 #include "gatehouse/users.h"
+#include "groups_internal.h"
 
 struct arena;
 struct buf;
@@ -66,8 +67,17 @@ enum user_status user_status_parse(const char *);
 	" FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
 #define USER_PAGE_RECORDS \
 	")) WITH ORDINALITY AS p(id, n) JOIN gatehouse.users u" \
-	" ON u.org_id = gatehouse.current_org() AND u.id = p.id" USER_JOINS \
-	" WHERE u.status <> 'removed' ORDER BY p.n"
+	" ON u.org_id = gatehouse.current_org() AND u.id = p.id" USER_JOINS
+/*
+ * With the users' groups (user_query.groups): a row per membership (a user
+ * without any has one of NULLs), the page's users still in order, so the
+ * groups come in the same round trip. Column USER_NCOLS + 1 on.
+ */
+#define USER_PAGE_GROUPS \
+	" LEFT JOIN LATERAL (SELECT " MEMBERSHIP_COLS MEMBERSHIP_FROM \
+	" WHERE m.org_id = u.org_id AND m.user_id = u.id) ug ON true"
+#define USER_PAGE_END		" WHERE u.status <> 'removed' ORDER BY p.n"
+#define USER_PAGE_END_GROUPS	USER_PAGE_END ", lower(ug.key)"
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 

@@ -106,10 +106,16 @@ def test_a_read_is_one_round_trip():
         # A page of users is one statement too: the filtered ids into an
         # array that picks the records (USER_PAGE_RECORDS), beside its count.
         for path in ("/api/v1/users?limit=100", "/api/v1/users?department=eng&limit=100",
-                     "/api/v1/users?q=email:*%40example.com&limit=100&sort=-email"):
+                     "/api/v1/users?q=email:*%40example.com&limit=100&sort=-email",
+                     # SCIM's page has the users' groups and the total too, in the same trip.
+                     "/scim/v2/Users?count=10",
+                     f"/scim/v2/Users?filter=userName%20eq%20%22{u['username']}%22"):
             for attempt in ("first", "again"):
                 body, trips = w.trips("GET", path, o.keys["super"])
                 assert len(trips) == 1 and is_read(trips[0]), f"{attempt} GET {path}: {trips}"
+            if path.startswith("/scim/"):
+                assert [grp["display"] for x in body["Resources"] if x["id"] == u["uid"]
+                        for grp in x.get("groups", [])] == [g.get("name") or g["key"]], body
         # The reads found what they were asked for, so the counts are of real answers.
         _, trips = w.trips("GET", f"/api/v1/groups/{g['key']}/members", o.keys["super"])
         assert trips[0].tags[-1] == "SELECT 1"
