@@ -36,7 +36,7 @@
 
 #define UC_ENTRIES	32		/* a worker's; ~5 KiB of libpq result each */
 #define UC_ORG_SLOTS	4096		/* orgs share a generation when they share a slot */
-#define UC_TTL		30.0		/* seconds: a backstop, not the mechanism */
+#define UC_TTL		10.0		/* seconds: a backstop, not the mechanism */
 
 struct uc_shared {
 	_Atomic uint64_t	 all;		/* bumped by a commit of no one org */
