@@ -8,7 +8,12 @@
 -- second factor — notifies channel gatehouse_users with the org's id when
 -- its transaction commits, and each worker drains its notifications before
 -- it serves a cached row. Statement-level, with transition tables: a bulk
--- insert of thousands of users notifies once per org, not once per row.
+-- change of thousands of users notifies once per org, not once per row.
+--
+-- A new user or team is nobody's cached row (a row is cached only once read,
+-- and only by its uid), so inserting one notifies no one: a notification
+-- wakes every worker's backend, and on each create that cost a third of the
+-- create benchmark's throughput (bench/README.md, "User cache").
 
 CREATE FUNCTION gatehouse.users_changed() RETURNS trigger
 	LANGUAGE plpgsql AS $$
@@ -32,9 +37,11 @@ DECLARE
 	t text;
 BEGIN
 	FOREACH t IN ARRAY ARRAY['users', 'teams', 'totp_credentials', 'webauthn_credentials'] LOOP
-		EXECUTE format('CREATE TRIGGER users_changed_ins AFTER INSERT ON gatehouse.%I'
-		    ' REFERENCING NEW TABLE AS new_rows'
-		    ' FOR EACH STATEMENT EXECUTE FUNCTION gatehouse.users_changed()', t);
+		IF t IN ('totp_credentials', 'webauthn_credentials') THEN
+			EXECUTE format('CREATE TRIGGER users_changed_ins AFTER INSERT ON gatehouse.%I'
+			    ' REFERENCING NEW TABLE AS new_rows'
+			    ' FOR EACH STATEMENT EXECUTE FUNCTION gatehouse.users_changed()', t);
+		END IF;
 		EXECUTE format('CREATE TRIGGER users_changed_upd AFTER UPDATE ON gatehouse.%I'
 		    ' REFERENCING NEW TABLE AS new_rows'
 		    ' FOR EACH STATEMENT EXECUTE FUNCTION gatehouse.users_changed()', t);

@@ -1196,18 +1196,19 @@ static enum core_status
 page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt *l,
     PGresult *r, struct user_page *page, struct core_err *e)
 {
-	size_t	 rows = r != NULL ? (size_t)PQntuples(r) : 0, n = 0, last = 0;
+	size_t	 rows = r != NULL ? (size_t)PQntuples(r) : 0, n = 0, last = 0, most;
 	bool	 more = false;
 
-	page->users = arena_alloc(c->arena, (size_t)(q->limit > 0 ? q->limit : 1) *
-	    sizeof(*page->users));
+	/* No more users than rows, nor than the page takes. */
+	most = rows < (size_t)q->limit ? rows : (size_t)q->limit;
+	page->users = arena_alloc(c->arena, (most ? most : 1) * sizeof(*page->users));
 	if (q->groups)
 		page->groups = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*page->groups));
 	if (page->users == NULL || (q->groups && page->groups == NULL))
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	for (size_t i = 0; i < rows; i++) {
 		if (n == 0 || db_int(r, (int)i, 0) != page->users[n - 1].id) {
-			if (n == (size_t)q->limit) {
+			if (n == most) {
 				more = true;
 				break;
 			}
