@@ -77,9 +77,9 @@ mkdir -p "$OUT"
 FAILED=0
 ROWS=()
 
-# The statements one request runs, as gatehouse logs them at debug level, one per line:
-# "dynamic query: …" (the filtered ids) and "list records: …" (the page's users).
-statements() {
+# The statement a request runs (the page's records of the filtered ids, src/core/user_list.c),
+# as gatehouse logs it at debug level: "dynamic query: …".
+statement() {
 	GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI="$1" \
 		HTTP_AUTHORIZATION="$2" "$GH_ROOT/build/gatehouse" 2>&1 >/dev/null </dev/null | python3 -c '
 import json, sys
@@ -88,37 +88,23 @@ for line in sys.stdin:
         msg = json.loads(line).get("msg", "")
     except ValueError:
         continue
-    for kind in ("dynamic query: ", "list records: "):
-        if msg.startswith(kind):
-            print(kind.split(":")[0] + "\t" + msg[len(kind):])'
+    if msg.startswith("dynamic query: "):
+        print(msg[len("dynamic query: "):])
+        break'
 }
 
-# psql_ms URI AUTH VALUES: median of 7 rounds, in psql, of the request's statements
+# psql_ms URI AUTH VALUES: median of 7 rounds, in psql, of the request's statement
 # prepared and executed with its values (planning included), as psql's \timing
 # reports them.
 psql_ms() {
-	local uri=$1 auth=$2 args=$3 stm p1 p2 ids i want
-	stm=$(statements "$uri" "$auth")
-	p1=$(printf '%s\n' "$stm" | awk -F'\t' '$1 == "dynamic query" { print $2; exit }')
-	p2=$(printf '%s\n' "$stm" | awk -F'\t' '$1 == "list records" { print $2; exit }')
-	[ -n "$p1" ] && [ -n "$p2" ] || die "no statements logged for $uri"
+	local uri=$1 auth=$2 args=$3 p1 i want
+	p1=$(statement "$uri" "$auth")
+	[ -n "$p1" ] || die "no statement logged for $uri"
 	# The values must be as many as the statement's placeholders, or the table is stale.
 	want=$(grep -o '\$[0-9]*' <<<"$p1" | sort -u | wc -l)
 	[ "$want" -eq "$(awk -F, '{ print NF }' <<<"$args")" ] ||
 		die "$uri: its statement takes $want values, the table gives $args"
 	args=${args//@ID@/$CUR_ID}
-	# The page's ids, as the second statement gets them (outside the timing).
-	ids=$(psql -X -q -At "$GATEHOUSE_DATABASE_URL" <<SQL | tail -n 1
-BEGIN;
-SET LOCAL gatehouse.org_id = '$BENCH_ORG_ID';
-PREPARE p1 AS $p1;
-CREATE TEMP TABLE page AS EXECUTE p1($args);
-SELECT '{' || string_agg(id::text, ',') || '}' FROM (SELECT id FROM page LIMIT 100) s;
-ROLLBACK;
-SQL
-)
-	# A page of one user is read by its id alone (page_records in src/core/users.c).
-	[[ $p2 == *'ANY('* ]] || ids=${ids//[\{\}]/}
 	# One session, warmed by a first round that is not counted (a new backend
 	# first fills its catalog caches, which is not this query's cost); then each
 	# round prepares afresh, so every EXECUTE plans (a custom plan) as well as runs.
@@ -128,7 +114,6 @@ SQL
 			[ "$i" -eq 1 ] && printf '\\timing on\n'
 			printf '\\echo round %s\nDEALLOCATE ALL;\n' "$i"
 			printf 'PREPARE p1 AS %s;\nEXECUTE p1(%s);\n' "$p1" "$args"
-			printf 'PREPARE p2 AS %s;\nEXECUTE p2(%s);\n' "$p2" "'$ids'"
 		done
 		printf 'ROLLBACK;\n'
 	} | psql -X -q "$GATEHOUSE_DATABASE_URL" 2>&1 | awk '

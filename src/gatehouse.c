@@ -1,4 +1,5 @@
 /* gatehouse.c: the FastCGI program — prefork server, spawned worker, or one CGI request. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "gatehouse/router.h"
 #include "gatehouse/seal.h"
 #include "gatehouse/server.h"
+#include "gatehouse/users.h"
 
 static struct config		 cfg;
 static const char		*cfg_path;
@@ -205,6 +207,9 @@ main(int argc, char *argv[])
 			log_error("no random key for jobs");
 			return 1;
 		}
+		/* Without it each worker reads every user afresh, which is only slower. */
+		if (cfg.user_cache && user_cache_init() != 0)
+			log_warn("no shared memory for the user cache: %s", strerror(errno));
 		o.socket = cfg.socket;
 		o.socket_mode = cfg.socket_mode;
 		o.workers = cfg.workers;

@@ -13,6 +13,7 @@ struct config {
 	long	 max_requests;		/* recycle a worker after this many; 0 = never */
 	size_t	 max_body;		/* bytes; larger bodies get 413 */
 	int	 request_timeout;	/* seconds a request may work before it is undone */
+	int	 user_cache;		/* 1: workers cache users read by uid (user_cache.c) */
 	size_t	 max_fields;		/* parameters per request */
 	size_t	 max_field_len;		/* bytes per name or value */
 	int	 json_max_depth;

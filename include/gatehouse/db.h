@@ -103,12 +103,17 @@ const char	*db_constraint(void);
  */
 unsigned	 db_generation(void);
 /*
- * Reads, without blocking, the notifications that have arrived on channel
- * gatehouse_auth (see sql/004_auth_cache.sql) and calls fn with each
- * payload. Returns 0, or -1 when there is no live connection to listen on
- * (the caller must then trust nothing it cached).
+ * Tells fn (once registered, a no-op after) every notification a worker's
+ * connection receives: it LISTENs on gatehouse_auth (sql/004_auth_cache.sql)
+ * and gatehouse_users (sql/011_user_cache.sql). Room for four.
  */
-int		 db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg);
+void		 db_on_notify(void (*fn)(const char *channel, const char *payload));
+/*
+ * Reads, without blocking, the notifications that have arrived and gives
+ * each to every fn registered. Returns 0, or -1 when there is no live
+ * connection to listen on (a cache must then trust nothing it holds).
+ */
+int		 db_notifications(void);
 
 /*
  * Waits up to timeout_ms for a notification on channel (LISTENing on it

@@ -7,5 +7,7 @@
 
 /* True once d has passed; a zero d is no deadline and never passes. */
 bool	deadline_passed(const struct timespec *d);
+/* CLOCK_MONOTONIC now, in seconds with the fraction: for ages and intervals. */
+double	mono_seconds(void);
 
 #endif

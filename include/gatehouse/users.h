@@ -119,6 +119,12 @@ struct user {
 	int		 version;
 };
 
+/*
+ * Before the server forks: the memory its children share to keep their
+ * caches of users true (src/core/user_cache.c). -1: no cache.
+ */
+int		 user_cache_init(void);
+
 /* How a client names a user. */
 enum user_key { UKEY_UID, UKEY_ID, UKEY_USERNAME, UKEY_EMAIL };
 struct user_ref {
@@ -340,8 +346,8 @@ enum core_status users_list(struct core_ctx *, const struct user_query *, struct
 
 /*
  * Every user the filter (NULL: all) matches, by id, for dialects whose list
- * has no pages; in one transaction. More than USERS_LIST_ALL_MAX is
- * CORE_TOO_LARGE. out->total is out->n.
+ * has no pages: reads of their own, a round trip per 100 users. More than
+ * USERS_LIST_ALL_MAX is CORE_TOO_LARGE. out->total is out->n.
  */
 enum core_status users_list_all(struct core_ctx *, const struct fnode *filter,
 		    struct user_page *out, struct core_err *);

@@ -10,6 +10,7 @@
 #include "gatehouse/apikey.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/db.h"
+#include "gatehouse/deadline.h"
 #include "gatehouse/principal.h"
 #include "gatehouse/secret.h"
 
@@ -63,15 +64,6 @@ struct kc_entry {
 
 static struct kc_entry kc[KC_SLOTS];
 
-static double
-mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Wall-clock time with its fraction: key expiry is not whole seconds. */
 static double
 now_real(void)
@@ -91,11 +83,13 @@ kc_slot(int64_t org, int64_t id)
 }
 
 static void
-kc_forget_org(const char *payload, void *arg)
+kc_forget_org(const char *channel, const char *payload)
 {
-	int64_t org = strtoll(payload, NULL, 10);
+	int64_t org;
 
-	(void)arg;
+	if (strcmp(channel, "gatehouse_auth") != 0)
+		return;
+	org = strtoll(payload, NULL, 10);
 	for (size_t i = 0; i < KC_SLOTS; i++)
 		if (kc[i].org == org) {
 			OPENSSL_cleanse(&kc[i], sizeof(kc[i]));
@@ -109,10 +103,11 @@ kc_lookup(int64_t org, int64_t id)
 {
 	struct kc_entry *e = kc_slot(org, id);
 
-	if (db_auth_notifications(kc_forget_org, NULL) != 0)
+	db_on_notify(kc_forget_org);
+	if (db_notifications() != 0)
 		return NULL;		/* no live connection: nothing cached can be vouched for */
 	if (e->org != org || e->id != id || e->gen != db_generation() ||
-	    mono() - e->cached_at > KC_TTL || (e->expires != 0 && now_real() >= e->expires))
+	    mono_seconds() - e->cached_at > KC_TTL || (e->expires != 0 && now_real() >= e->expires))
 		return NULL;
 	return e;
 }
@@ -141,7 +136,7 @@ kc_store(int64_t org, int64_t id, const unsigned char *digest, PGresult *r)
 	n.gen = db_generation();
 	memcpy(n.digest, digest, sizeof(n.digest));
 	n.expires = (v = db_value(r, 0, 11)) ? strtod(v, NULL) : 0;
-	n.cached_at = n.touched_at = mono();
+	n.cached_at = n.touched_at = mono_seconds();
 	n.user_id = db_int(r, 0, 5);
 	if (level_parse(db_value(r, 0, 9), &n.level) != 0)
 		n.level = LEVEL_GUEST;
@@ -251,8 +246,8 @@ apikey_authenticate(struct arena *a, const char *token, struct principal *p)
 		if (!match)
 			return APIKEY_INVALID;
 		principal_from_cache(a, e, p);
-		if (mono() - e->touched_at > KC_TOUCH) {
-			e->touched_at = mono();
+		if (mono_seconds() - e->touched_at > KC_TOUCH) {
+			e->touched_at = mono_seconds();
 			touch(params);
 		}
 		return APIKEY_OK;

@@ -11,6 +11,7 @@
 #include "gatehouse/validate.h"
 
 #include "hold.h"
+#include "users_internal.h"
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)
@@ -51,6 +52,8 @@ core_taken(struct core_err *e, const char *field, const char *what, const char *
  * ctx to ask.
  */
 static struct timespec txn_deadline;
+/* And its org, whose cached users (user_cache.c) its commit makes stale. */
+static int64_t txn_org;
 /* An outer transaction (see hold.h) that the operations inside join. */
 static bool held;
 /* Inside it, the savepoint of the operation running now. */
@@ -107,6 +110,7 @@ core_begin(struct core_ctx *c, struct core_err *e)
 		return CORE_OK;
 	}
 	txn_deadline = c->deadline;
+	txn_org = c->org_id;
 	if (db_begin(c->org_id) != DB_OK)
 		return core_db_fail(e, "request");
 	return CORE_OK;
@@ -144,6 +148,8 @@ core_commit(struct core_err *e)
 	memset(&txn_deadline, 0, sizeof(txn_deadline));
 	if (db_commit() != DB_OK)
 		return core_db_fail(e, "change");
+	/* Before the request is answered: no worker may serve a cached row it changed. */
+	user_cache_changed(txn_org);
 	return CORE_OK;
 }
 

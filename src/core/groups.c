@@ -261,9 +261,7 @@ DB_STMT(st_member_page, 3,
     "  WHERE g.org_id = gatehouse.current_org() AND lower(g.key) = lower($1))"
     " AND u.status <> 'removed' AND u.id > $2::bigint ORDER BY u.id LIMIT $3::int");
 #define USER_GROUPS(cond) \
-    "SELECT g.key, g.name, m.role, gatehouse.iso(m.created_at), m.access, gatehouse.iso(m.updated_at)," \
-    " g.uid, m.user_id" \
-    " FROM gatehouse.group_members m JOIN gatehouse.groups g ON g.org_id = m.org_id AND g.id = m.group_id" \
+    "SELECT " MEMBERSHIP_COLS MEMBERSHIP_FROM \
     " WHERE m.org_id = gatehouse.current_org() AND " cond " ORDER BY m.user_id, lower(g.key)"
 DB_STMT(st_user_groups, 1, USER_GROUPS("m.user_id = $1::bigint"));
 DB_STMT(st_users_groups, 1, USER_GROUPS("m.user_id = ANY($1::bigint[])"));
@@ -535,19 +533,23 @@ groups_members(struct core_ctx *c, const char *key, const char *cursor, int limi
 	return CORE_OK;
 }
 
+void
+groups_membership_from_row(struct arena *a, PGresult *r, int row, int col, struct user_group *ug)
+{
+	ug->key = db_text(a, r, row, col);
+	ug->name = db_text(a, r, row, col + 1);
+	ug->role = role_of(db_value(r, row, col + 2));
+	ug->since = db_text(a, r, row, col + 3);
+	ug->access = access_of(db_value(r, row, col + 4));
+	ug->updated = db_text(a, r, row, col + 5);
+	ug->uid = db_text(a, r, row, col + 6);
+	ug->user_id = db_int(r, row, col + 7);
+}
+
 static void
 fill_user_group(struct arena *a, PGresult *r, int row, void *v)
 {
-	struct user_group *ug = v;
-
-	ug->key = db_text(a, r, row, 0);
-	ug->name = db_text(a, r, row, 1);
-	ug->role = role_of(db_value(r, row, 2));
-	ug->since = db_text(a, r, row, 3);
-	ug->access = access_of(db_value(r, row, 4));
-	ug->updated = db_text(a, r, row, 5);
-	ug->uid = db_text(a, r, row, 6);
-	ug->user_id = db_int(r, row, 7);
+	groups_membership_from_row(a, r, row, 0, v);
 }
 
 static const struct rows_kind user_group_rows = { "group", 8, sizeof(struct user_group), NULL,

@@ -7,7 +7,9 @@
 
 #include "gatehouse/groups.h"
 
+struct arena;
 struct db_stmt;
+struct pg_result;
 struct rows_kind;
 
 /* A group's columns, in the order groups_rows reads them (g is the group). */
@@ -22,6 +24,17 @@ struct rows_kind;
 	"SELECT " GROUP_COLS " FROM gatehouse.groups g WHERE g.org_id = gatehouse.current_org()"
 /* A row of GROUP_COLS into a struct group. */
 extern const struct rows_kind groups_rows;
+
+/* A user's membership (m) of a group (g), as groups_membership_from_row reads it. */
+#define MEMBERSHIP_COLS \
+	"g.key, g.name, m.role, gatehouse.iso(m.created_at) AS since, m.access," \
+	" gatehouse.iso(m.updated_at) AS updated, g.uid AS group_uid, m.user_id"
+#define MEMBERSHIP_NCOLS 8
+#define MEMBERSHIP_FROM \
+	" FROM gatehouse.group_members m JOIN gatehouse.groups g ON g.org_id = m.org_id AND g.id = m.group_id"
+/* Fills ug from the MEMBERSHIP_COLS of r's row that start at col. */
+void		 groups_membership_from_row(struct arena *, struct pg_result *, int row, int col,
+		    struct user_group *);
 
 /* A key travels in paths and in comma-separated lists: no whitespace, "/" or ",". */
 bool		 groups_key_ok(const char *key);

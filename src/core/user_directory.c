@@ -57,8 +57,8 @@ too_many(struct core_err *e)
 }
 
 /*
- * Every user the filter selects, by id, a page at a time inside the
- * caller's transaction (users_list_all without its own).
+ * Every user the filter selects, by id, a page at a time: inside the
+ * caller's transaction, or as reads of their own (users_list_all).
  */
 static enum core_status
 list_all_in(struct core_ctx *c, const struct fnode *filter, struct user_page *out,
@@ -68,22 +68,18 @@ list_all_in(struct core_ctx *c, const struct fnode *filter, struct user_page *ou
 	struct user_page	 page;
 	enum core_status	 st;
 	size_t			 cap = 0;
+	bool			 over;
 
 	memset(out, 0, sizeof(*out));
 	memset(&q, 0, sizeof(q));
 	q.filter = filter;
-	/* Whether there are too many is one look past the most, before reading any. */
-	q.limit = 1;
-	q.offset = USERS_LIST_ALL_MAX;
-	if ((st = users_list_in(c, &q, &page, e)) != CORE_OK)
-		return st;
-	if (page.n > 0)
-		return too_many(e);
 	q.limit = CORE_PAGE_MAX;
-	q.offset = 0;
-	do {
-		if ((st = users_list_in(c, &q, &page, e)) != CORE_OK)
-			return st;
+	/* Whether there are too many is one look past the most, with the first page. */
+	if ((st = users_list_in_most(c, &q, USERS_LIST_ALL_MAX, &over, &page, e)) != CORE_OK)
+		return st;
+	if (over)
+		return too_many(e);
+	for (;;) {
 		/* Users added since the look above (another transaction's) still count. */
 		if (out->n + page.n > USERS_LIST_ALL_MAX)
 			return too_many(e);
@@ -102,8 +98,11 @@ list_all_in(struct core_ctx *c, const struct fnode *filter, struct user_page *ou
 		if (page.n > 0)
 			memcpy(out->users + out->n, page.users, page.n * sizeof(*page.users));
 		out->n += page.n;
-		q.cursor = page.next_cursor;
-	} while (q.cursor != NULL);
+		if ((q.cursor = page.next_cursor) == NULL)
+			break;
+		if ((st = users_list_in(c, &q, &page, e)) != CORE_OK)
+			return st;
+	}
 	out->total = (int64_t)out->n;
 	return CORE_OK;
 }
@@ -112,12 +111,12 @@ enum core_status
 users_list_all(struct core_ctx *c, const struct fnode *filter, struct user_page *out,
     struct core_err *e)
 {
-	enum core_status st;
-
-	memset(out, 0, sizeof(*out));
-	if ((st = core_begin(c, e)) != CORE_OK)
-		return st;
-	return core_end(list_all_in(c, filter, out, e), e);
+	/*
+	 * Reads of their own, no transaction: under READ COMMITTED each statement
+	 * has its own snapshot either way, and a directory of one page is then
+	 * one round trip.
+	 */
+	return list_all_in(c, filter, out, e);
 }
 
 /* Every user the filter selects, by id, as entries without their groups and devices yet. */

@@ -171,7 +171,9 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	plan->sort = so->name;
 	plan->desc = desc;
 
-	buf_printf(sql, "SELECT u.id, %s::text AS sort_value", so->expr);
+	/* The records, then their sort value (the next cursor's), of the ids the filter orders. */
+	buf_printf(sql, "SELECT " USER_COLS ", %s::text%s FROM unnest(ARRAY(SELECT u.id", so->expr,
+	    q->groups ? ", ug.*" : "");
 	from = sql->len;
 	buf_puts(sql, USER_LIST_FROM);
 	if (filter_terms(q->filter) > FILTER_MAX_TERMS)
@@ -230,6 +232,8 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 	 */
 	if (q->offset > 0)
 		buf_printf(sql, " OFFSET $%d::int", fsql_param(f, off));
+	buf_puts(sql, USER_PAGE_RECORDS);
+	buf_puts(sql, q->groups ? USER_PAGE_GROUPS USER_PAGE_END_GROUPS : USER_PAGE_END);
 	if (lim == NULL || off == NULL || sql->failed || count->failed)
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
 	return CORE_OK;

@@ -113,6 +113,29 @@ user_from_row(struct arena *a, PGresult *r, int row, void *out)
 static const struct rows_kind user_rows = { "user", USER_NCOLS, sizeof(struct user), NULL,
 	user_from_row };
 
+/* A read of its own of one user by uid, through the worker's cache (user_cache.c). */
+static enum core_status
+load_cached(struct core_ctx *c, const char *uid, struct user *u, struct core_err *e)
+{
+	const char	*p[1] = { uid };
+	struct db_query	 q = DB_QUERY(&st_by_uid, p);
+	uint64_t	 gen;
+	enum core_status st;
+
+	if (user_cache_get(c->arena, c->org_id, uid, u))
+		return CORE_OK;
+	gen = user_cache_gen(c->org_id);	/* before the read: a change after it makes it stale */
+	if ((st = core_read(c, &q, 1, "user", e)) != CORE_OK)
+		return st;
+	if (PQntuples(q.res) != 1 || PQnfields(q.res) != USER_NCOLS) {
+		PQclear(q.res);
+		return core_fail(e, CORE_NOT_FOUND, NULL, "no such user");
+	}
+	users_from_row(c->arena, q.res, 0, u);
+	user_cache_put(c->org_id, uid, gen, q.res);
+	return CORE_OK;
+}
+
 /*
  * Loads one user, optionally locking its row for the rest of the
  * transaction. Values that cannot name anyone are simply not found.
@@ -135,6 +158,8 @@ load(struct core_ctx *c, const struct user_ref *ref, bool lock, struct user *u, 
 	}
 	if (!plausible)
 		return core_fail(e, CORE_NOT_FOUND, NULL, "no such user");
+	if (!lock && ref->kind == UKEY_UID && user_cache_on() && !db_in_tx())
+		return load_cached(c, ref->value, u, e);
 	return rows_one(c, (lock ? locked : plain)[ref->kind], p, &user_rows, u, NULL, "no such user",
 	    e);
 }
@@ -1138,141 +1163,139 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
-DB_STMT(st_by_ids, 1, USER_BY("u.id = ANY($1::bigint[])"));
+/* A list's statements, as users_list_sql builds them. */
+struct list_stmt {
+	struct buf		 sql, count;
+	struct fsql		 f;
+	struct user_list_plan	 plan;
+};
 
-static int
-by_id(const void *a, const void *b)
+static enum core_status
+list_stmt_build(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,
+    struct core_err *e)
 {
-	const struct user *x = a, *y = b;
+	buf_init(&l->sql);
+	buf_init(&l->count);
+	return users_list_sql(c->arena, q, &l->sql, &l->count, &l->f, &l->plan, e);
+}
 
-	return x->id < y->id ? -1 : x->id > y->id;
+static void
+list_stmt_free(struct list_stmt *l)
+{
+	buf_free(&l->sql);
+	buf_free(&l->count);
 }
 
 /*
- * Reads the users of ids (n of them, in the list's order) into page->users
- * in that order. A user removed since the ids were read is left out.
+ * Copies a page's rows (none when r is NULL) into page: a row per user, or
+ * with q->groups a row per membership, a user's rows together and in the
+ * list's order. The first row of the user past the page (read only to tell
+ * there is one) ends it.
  */
 static enum core_status
-page_records(struct core_ctx *c, PGresult *ids, size_t n, struct user_page *page,
-    struct core_err *e)
+page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt *l,
+    PGresult *r, struct user_page *page, struct core_err *e)
 {
-	struct buf	 lit;
-	struct user	*got, key;
-	const char	*p[1];
-	struct db_query	 rq;
-	enum core_status st;
-	PGresult	*r;
-	size_t		 k = 0, rows;
+	size_t	 rows = r != NULL ? (size_t)PQntuples(r) : 0, n = 0, last = 0, most;
+	bool	 more = false;
 
-	page->n = 0;
-	if (n == 0)
-		return (page->users = arena_alloc(c->arena, sizeof(*page->users))) != NULL ? CORE_OK :
-		    core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-	buf_init(&lit);
-	buf_putc(&lit, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&lit, "%s%lld", i ? "," : "", (long long)db_int(ids, (int)i, 0));
-	buf_putc(&lit, '}');
-	p[0] = buf_cstr(&lit);
-	/*
-	 * One user (a lookup by a unique name, as identity providers make before
-	 * every change) by id: PostgreSQL plans "= ANY($1)" afresh whenever a
-	 * one-element array makes the custom plan look cheaper than the generic
-	 * one, ~1 ms at a million users, where st_by_id keeps its cached plan.
-	 */
-	if (n == 1)
-		p[0] = db_value(ids, 0, 0);
-	/* The statement's text (no values), for benchmarks that run it in psql too. */
-	log_debug("list records: %s", (n == 1 ? &st_by_id : &st_by_ids)->sql);
-	rq = DB_QUERY(n == 1 ? &st_by_id : &st_by_ids, p);
-	st = lit.failed ? core_fail(e, CORE_INTERNAL, NULL, "out of memory") :
-	    core_read(c, &rq, 1, "user list", e);
-	buf_free(&lit);
-	if (st != CORE_OK)
-		return st;
-	r = rq.res;
-	rows = (size_t)PQntuples(r);
-	got = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*got));
-	page->users = arena_alloc(c->arena, (n ? n : 1) * sizeof(*page->users));
-	if (got == NULL || page->users == NULL) {
-		PQclear(r);
+	/* No more users than rows, nor than the page takes. */
+	most = rows < (size_t)q->limit ? rows : (size_t)q->limit;
+	page->users = arena_alloc(c->arena, (most ? most : 1) * sizeof(*page->users));
+	if (q->groups)
+		page->groups = arena_alloc(c->arena, (rows ? rows : 1) * sizeof(*page->groups));
+	if (page->users == NULL || (q->groups && page->groups == NULL))
 		return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; i < rows; i++) {
+		if (n == 0 || db_int(r, (int)i, 0) != page->users[n - 1].id) {
+			if (n == most) {
+				more = true;
+				break;
+			}
+			user_from_row(c->arena, r, (int)i, &page->users[n++]);
+			last = i;
+		}
+		if (q->groups && !PQgetisnull(r, (int)i, USER_NCOLS + 1))
+			groups_membership_from_row(c->arena, r, (int)i, USER_NCOLS + 1,
+			    &page->groups[page->ngroups++]);
 	}
-	for (size_t i = 0; i < rows; i++)
-		user_from_row(c->arena, r, (int)i, &got[i]);
-	PQclear(r);
-	qsort(got, rows, sizeof(*got), by_id);
-	for (size_t i = 0; i < n; i++) {
-		struct user *u;
-
-		key.id = db_int(ids, (int)i, 0);
-		if ((u = bsearch(&key, got, rows, sizeof(*got), by_id)) != NULL)
-			page->users[k++] = *u;
-	}
-	page->n = k;
+	page->n = n;
+	if (more && n > 0)
+		page->next_cursor = cursor_encode(c->arena, l->plan.sort, l->plan.desc,
+		    db_value(r, (int)last, USER_NCOLS), db_int(r, (int)last, 0));
 	return CORE_OK;
 }
 
 /*
- * Runs a page built by users_list_sql (and its count) inside the
- * transaction: the ids in the list's order, then their records.
+ * Runs a page (l, built for q) inside the transaction: one statement reads
+ * the records in the list's order (with their groups, when asked), and its
+ * count rides beside it, in one round trip. With look (a page of one past the most a caller takes), that
+ * rides too: *over says whether it found a user, and the page is then empty.
  */
 static enum core_status
-list_page(struct core_ctx *c, const struct user_query *q, const char *sql, const char *count,
-    const struct fsql *f, const struct user_list_plan *plan, struct user_page *page,
-    struct core_err *e)
+list_page(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,
+    struct list_stmt *look, bool *over, struct user_page *page, struct core_err *e)
 {
-	/* The ids and the count in one round trip; the records by id in a second. */
-	struct db_query	 rq[2] = {
-		{ NULL, sql, f->nparams, f->params, NULL },
-		{ NULL, count, plan->count_params, f->params, NULL },
-	};
+	struct db_query	 rq[3];
 	PGresult	*r;
-	size_t		 got, n;
+	size_t		 nq = 0, count = 0;
 	enum core_status st;
 
-	if ((st = core_read(c, rq, plan->count ? 2 : 1, "user list", e)) != CORE_OK)
+	rq[nq++] = (struct db_query){ NULL, l->sql.data, l->f.nparams, l->f.params, NULL };
+	if (look != NULL)
+		rq[nq++] = (struct db_query){ NULL, look->sql.data, look->f.nparams,
+		    look->f.params, NULL };
+	if (l->plan.count) {
+		count = nq;
+		rq[nq++] = (struct db_query){ NULL, l->count.data, l->plan.count_params,
+		    l->f.params, NULL };
+	}
+	if ((st = core_read(c, rq, nq, "user list", e)) != CORE_OK)
 		return st;
 	r = rq[0].res;
-	page->total = plan->count ? db_int(rq[1].res, 0, 0) : -1;
-	PQclear(rq[1].res);
-	got = (size_t)PQntuples(r);
-	n = got > (size_t)q->limit ? (size_t)q->limit : got;
-	if (got > n && n > 0)
-		page->next_cursor = cursor_encode(c->arena, plan->sort, plan->desc,
-		    db_value(r, (int)n - 1, 1), db_int(r, (int)n - 1, 0));
-	st = page_records(c, r, n, page, e);
+	page->total = l->plan.count ? db_int(rq[count].res, 0, 0) : -1;
+	if (look != NULL)
+		*over = PQntuples(rq[1].res) > 0;
+	for (size_t i = 1; i < nq; i++)
+		PQclear(rq[i].res);
+	st = page_take(c, q, l, look != NULL && *over ? NULL : r, page, e);
 	PQclear(r);
-	if (st != CORE_OK)
-		return st;
-	if (q->groups && page->n > 0) {
-		int64_t *ids = arena_alloc(c->arena, page->n * sizeof(*ids));
-
-		if (ids == NULL)
-			return core_fail(e, CORE_INTERNAL, NULL, "out of memory");
-		for (size_t i = 0; i < page->n; i++)
-			ids[i] = page->users[i].id;
-		return groups_of_users(c, ids, page->n, &page->groups, &page->ngroups, e);
-	}
-	return CORE_OK;
+	return st;
 }
 
 enum core_status
 users_list_in(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
 {
-	struct buf		 sql, count;
-	struct fsql		 f;
-	struct user_list_plan	 plan;
+	struct list_stmt	 l;
 	enum core_status	 st;
 
 	memset(page, 0, sizeof(*page));
-	buf_init(&sql);
-	buf_init(&count);
-	if ((st = users_list_sql(c->arena, q, &sql, &count, &f, &plan, e)) == CORE_OK)
-		st = list_page(c, q, sql.data, count.data, &f, &plan, page, e);
-	buf_free(&sql);
-	buf_free(&count);
+	if ((st = list_stmt_build(c, q, &l, e)) == CORE_OK)
+		st = list_page(c, q, &l, NULL, NULL, page, e);
+	list_stmt_free(&l);
+	return st;
+}
+
+enum core_status
+users_list_in_most(struct core_ctx *c, const struct user_query *q, size_t most, bool *over,
+    struct user_page *page, struct core_err *e)
+{
+	struct user_query	 past = *q;
+	struct list_stmt	 l, look;
+	enum core_status	 st;
+
+	memset(page, 0, sizeof(*page));
+	*over = false;
+	past.limit = 1;
+	past.offset = (int)most;
+	past.count = past.groups = false;
+	past.cursor = NULL;
+	if ((st = list_stmt_build(c, q, &l, e)) == CORE_OK &&
+	    (st = list_stmt_build(c, &past, &look, e)) == CORE_OK)
+		st = list_page(c, q, &l, &look, over, page, e);
+	list_stmt_free(&l);
+	list_stmt_free(&look);
 	return st;
 }
 
@@ -1280,8 +1303,7 @@ enum core_status
 users_list(struct core_ctx *c, const struct user_query *q, struct user_page *page,
     struct core_err *e)
 {
-	/* A read of its own (no transaction): the ids, then their records. */
-	return users_list_in(c, q, page, e);
+	return users_list_in(c, q, page, e);	/* a read of its own: one round trip */
 }
 
 enum core_status

@@ -12,6 +12,7 @@
 
 #include "gatehouse/filter.h"
 #include "gatehouse/users.h"
+#include "groups_internal.h"
 
 struct arena;
 struct buf;
@@ -48,19 +49,35 @@ enum user_status user_status_parse(const char *);
 	" u.emails::text, u.phone_numbers::text, u.addresses::text"
 #define USER_NCOLS 49
 /* A removed manager is no manager (users_remove also clears it). */
-#define USER_FROM \
-	" FROM gatehouse.users u LEFT JOIN gatehouse.teams t" \
-	" ON t.org_id = u.org_id AND t.id = u.team_id" \
+#define USER_JOINS \
+	" LEFT JOIN gatehouse.teams t ON t.org_id = u.org_id AND t.id = u.team_id" \
 	" LEFT JOIN gatehouse.users m ON m.org_id = u.org_id AND m.id = u.manager_id" \
-	"   AND m.status <> 'removed'" \
+	"   AND m.status <> 'removed'"
+#define USER_FROM \
+	" FROM gatehouse.users u" USER_JOINS \
 	" WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
 /*
- * Where a list's ids come from: the users table alone, so that the filtered
- * statement is cheap to plan and can be answered from an index. The page's
- * records are then read by id through a prepared statement.
+ * A page of users is one statement: the filtered ids, in the list's order,
+ * from the users table alone (cheap to plan, answered from an index), into
+ * an array whose elements then pick the records, in the array's order. So a
+ * page is one round trip, as any other read, and the records' joins are
+ * planned against a handful of ids rather than the filter.
  */
 #define USER_LIST_FROM \
 	" FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
+#define USER_PAGE_RECORDS \
+	")) WITH ORDINALITY AS p(id, n) JOIN gatehouse.users u" \
+	" ON u.org_id = gatehouse.current_org() AND u.id = p.id" USER_JOINS
+/*
+ * With the users' groups (user_query.groups): a row per membership (a user
+ * without any has one of NULLs), the page's users still in order, so the
+ * groups come in the same round trip. Column USER_NCOLS + 1 on.
+ */
+#define USER_PAGE_GROUPS \
+	" LEFT JOIN LATERAL (SELECT " MEMBERSHIP_COLS MEMBERSHIP_FROM \
+	" WHERE m.org_id = u.org_id AND m.user_id = u.id) ug ON true"
+#define USER_PAGE_END		" WHERE u.status <> 'removed' ORDER BY p.n"
+#define USER_PAGE_END_GROUPS	USER_PAGE_END ", lower(ug.key)"
 
 /* --- users.c: inside the caller's transaction ------------------------------------ */
 
@@ -151,6 +168,25 @@ void		 users_audit_changes(const struct user *old, const struct user *new,
 /* users_list inside the caller's transaction. */
 enum core_status users_list_in(struct core_ctx *, const struct user_query *, struct user_page *,
 		    struct core_err *);
+/*
+ * As users_list_in; in the same round trip, whether the filter selects more
+ * than most users (*over: the page is then empty).
+ */
+enum core_status users_list_in_most(struct core_ctx *, const struct user_query *, size_t most,
+		    bool *over, struct user_page *, struct core_err *);
+
+/* --- user_cache.c: the rows of users read by uid (see there) --------------------- */
+
+/* Whether this process has the cache (the shared generations exist). */
+bool		 user_cache_on(void);
+/* The org's generation now: read it before reading a row to cache. */
+uint64_t	 user_cache_gen(int64_t org);
+/* Fills u from the cached row of the org's user uid, if it may be served; else false. */
+bool		 user_cache_get(struct arena *, int64_t org, const char *uid, struct user *);
+/* Keeps row (one row of USER_COLS, read after gen was): the cache owns it now. */
+void		 user_cache_put(int64_t org, const char *uid, uint64_t gen, struct pg_result *row);
+/* A transaction of the org has committed: its cached rows may be stale. */
+void		 user_cache_changed(int64_t org);
 
 /* --- user_list.c ------------------------------------------------------------------- */
 

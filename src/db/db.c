@@ -164,8 +164,11 @@ db_connect(void)
 		return false;
 	}
 	PQsetNoticeReceiver(conn, notice_quiet, NULL);
-	/* Cache invalidations (sql/004_auth_cache.sql); a new connection has missed any before. */
-	res = PQexec(conn, "LISTEN gatehouse_auth");
+	/*
+	 * Cache invalidations (sql/004_auth_cache.sql, sql/011_user_cache.sql);
+	 * a new connection has missed any before.
+	 */
+	res = PQexec(conn, "LISTEN gatehouse_auth; LISTEN gatehouse_users");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		log_error("LISTEN failed: %s", PQresultErrorMessage(res));
 		PQclear(res);
@@ -188,8 +191,23 @@ db_generation(void)
 	return conn_gen;
 }
 
+/* What the caches do with a notification; each is told every one. */
+static void	(*notify_fns[4])(const char *channel, const char *payload);
+
+void
+db_on_notify(void (*fn)(const char *channel, const char *payload))
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(notify_fns) / sizeof(notify_fns[0]) && notify_fns[i] != NULL; i++)
+		if (notify_fns[i] == fn)
+			return;
+	if (i < sizeof(notify_fns) / sizeof(notify_fns[0]))
+		notify_fns[i] = fn;
+}
+
 int
-db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg)
+db_notifications(void)
 {
 	PGnotify *n;
 
@@ -199,8 +217,9 @@ db_auth_notifications(void (*fn)(const char *payload, void *arg), void *arg)
 	if (PQconsumeInput(conn) == 0)
 		return -1;
 	while ((n = PQnotifies(conn)) != NULL) {
-		if (strcmp(n->relname, "gatehouse_auth") == 0)
-			fn(n->extra, arg);
+		for (size_t i = 0; i < sizeof(notify_fns) / sizeof(notify_fns[0]) &&
+		    notify_fns[i] != NULL; i++)
+			notify_fns[i](n->relname, n->extra);
 		PQfreemem(n);
 	}
 	return 0;

@@ -28,6 +28,7 @@ static const struct cfg_key keys[] = {
 	K("max_requests",	CFG_LONG, max_requests,		0, LONG_MAX),
 	K("max_body",		CFG_SIZE, max_body,		1024, 256L << 20),
 	K("request_timeout",	CFG_INT,  request_timeout,	1, 3600),
+	K("user_cache",		CFG_INT,  user_cache,		0, 1),
 	K("max_fields",		CFG_SIZE, max_fields,		1, 100000),
 	K("max_field_len",	CFG_SIZE, max_field_len,	64, 16L << 20),
 	K("json_max_depth",	CFG_INT,  json_max_depth,	2, 256),
@@ -153,6 +154,7 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	c->max_body = 1 << 20;
 	/* Below the proxy's 30 s (fastcgi_read_timeout), so it never gives up first. */
 	c->request_timeout = 25;
+	c->user_cache = 1;
 	c->max_fields = 256;
 	c->max_field_len = 64 * 1024;
 	c->json_max_depth = 32;

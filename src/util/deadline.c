@@ -11,3 +11,12 @@ deadline_passed(const struct timespec *d)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
+
+double
+mono_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}

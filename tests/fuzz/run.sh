@@ -46,7 +46,7 @@ sources() {
 	userlist)	echo "src/util/arena.c src/util/base64.c src/util/buf.c src/core/cursor.c" \
 			    "src/core/fail.c src/core/filter.c src/core/validate.c" \
 			    "src/core/user_fields.c src/core/user_list.c" ;;
-	apikey)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/util/base64.c" \
+	apikey)		echo "src/util/arena.c src/util/buf.c src/util/log.c src/util/base64.c src/util/deadline.c" \
 			    "src/db/db.c src/auth/level.c src/auth/secret.c src/auth/apikey.c" ;;
 	html)		echo "src/util/buf.c src/util/html.c" ;;
 	mime)		echo "src/util/buf.c src/util/base64.c src/util/mime.c" ;;
