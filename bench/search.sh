@@ -58,17 +58,17 @@ urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv
 # name | path and query | auth (sf or native) | the values gatehouse binds to the
 # filtered statement, in order (psql runs it with them; @ID@ is the cursor's id) | what
 SEARCHES=(
-	"sf_exact|/secureframe/users?q=$(urlq 'last_name:Ashford')|sf|'Ashford',101,0|a surname (1 in 1,000)"
-	"sf_prefix|/secureframe/users?q=$(urlq 'last_name:Ashf*')|sf|'Ashf','Ashf',101,0|a surname's first 4 letters (1 in 1,000)"
-	"sf_suffix|/secureframe/users?q=$(urlq 'email:*@corp07.example')|sf|'@corp07.example','@corp07.example',101,0|a mail domain (1 in 50)"
-	"sf_substring|/secureframe/users?q=$(urlq 'name:*ada\ ash*')|sf|'%ada ash%',101,0|part of a full name, trigram (1 in 4,000)"
-	"sf_boolean|/secureframe/users?q=$(urlq 'last_name:Ashford AND NOT (active:false OR personnel_status:offboarded)')|sf|'Ashford','false','offboarded',101,0|AND, OR and NOT over three fields"
-	"sf_department|/secureframe/users?department_id=eng-0|sf|'eng-0',101,0|a department id (1 in 20)"
-	"sf_prefix3|/secureframe/users?q=$(urlq 'last_name:Ash*')|sf|'Ash','Ash',101,0|denser: 3 letters (1 in 40)"
-	"sf_substring1k|/secureframe/users?q=$(urlq 'name:*ashfor*')|sf|'%ashfor%',101,0|denser: trigram, 1 in 1,000"
-	"sf_boolean_or|/secureframe/users?q=$(urlq '(last_name:Ashford OR last_name:Ashby) AND NOT active:false')|sf|'Ashford','Ashby','false',101,0|denser: an OR of two surnames"
-	"native_page1|/api/v1/users?limit=100|native|101,0|the first page by id"
-	"native_page5000|/api/v1/users?limit=100&cursor=@CURSOR@|native|'@ID@',101,0|page 5,000 by keyset cursor"
+	"sf_exact|/secureframe/users?q=$(urlq 'last_name:Ashford')|sf|'Ashford',0|a surname (1 in 1,000)"
+	"sf_prefix|/secureframe/users?q=$(urlq 'last_name:Ashf*')|sf|'Ashf','Ashf',0|a surname's first 4 letters (1 in 1,000)"
+	"sf_suffix|/secureframe/users?q=$(urlq 'email:*@corp07.example')|sf|'@corp07.example','@corp07.example',0|a mail domain (1 in 50)"
+	"sf_substring|/secureframe/users?q=$(urlq 'name:*ada\ ash*')|sf|'%ada ash%',0|part of a full name, trigram (1 in 4,000)"
+	"sf_boolean|/secureframe/users?q=$(urlq 'last_name:Ashford AND NOT (active:false OR personnel_status:offboarded)')|sf|'Ashford','false','offboarded',0|AND, OR and NOT over three fields"
+	"sf_department|/secureframe/users?department_id=eng-0|sf|'eng-0',0|a department id (1 in 20)"
+	"sf_prefix3|/secureframe/users?q=$(urlq 'last_name:Ash*')|sf|'Ash','Ash',0|denser: 3 letters (1 in 40)"
+	"sf_substring1k|/secureframe/users?q=$(urlq 'name:*ashfor*')|sf|'%ashfor%',0|denser: trigram, 1 in 1,000"
+	"sf_boolean_or|/secureframe/users?q=$(urlq '(last_name:Ashford OR last_name:Ashby) AND NOT active:false')|sf|'Ashford','Ashby','false',0|denser: an OR of two surnames"
+	"native_page1|/api/v1/users?limit=100|native|0|the first page by id"
+	"native_page5000|/api/v1/users?limit=100&cursor=@CURSOR@|native|'@ID@',0|page 5,000 by keyset cursor"
 )
 
 STATE=${GH_STATE:-/tmp}

@@ -13,7 +13,7 @@
  * users_list_sql, which builds the statement without the database, must keep
  * every parameter inside the fixed array and put no placeholder in either
  * statement beyond the parameters it takes. The deepest list (64 terms of
- * two parameters each, a cursor of two and limit and offset) is built once
+ * two parameters each, a cursor of two and an offset) is built once
  * at start-up, so every run covers it whatever the corpus.
  */
 #include <limits.h>
@@ -80,6 +80,8 @@ build(struct arena *a, char **names, char **values, size_t n, struct core_err *e
 	struct fnode		*filter = NULL;
 	const char		*lucene = NULL;
 	enum core_status	 st;
+	char			 lim[32];
+	const char		*at;
 
 	memset(&q, 0, sizeof(q));
 	memset(e, 0, sizeof(*e));
@@ -137,11 +139,16 @@ build(struct arena *a, char **names, char **values, size_t n, struct core_err *e
 		for (int i = 0; i < f.nparams; i++)
 			CHECK(f.params[i] != NULL, "a NULL parameter");
 		check_placeholders(sql.data, f.nparams);
+		/* The limit is the one text the statement takes from its query: a checked integer. */
+		snprintf(lim, sizeof(lim), " LIMIT %d", q.limit + 1);
+		at = strstr(sql.data, lim);
+		CHECK(q.limit >= 1 && at != NULL && strchr(") ", at[strlen(lim)]) != NULL &&
+		    at[strlen(lim)] != '\0', "the page's limit is not its own");
 		CHECK(plan.count == (q.count && q.cursor == NULL), "a count not asked for, or missing");
 		if (plan.count) {
 			CHECK(count.data != NULL && plan.count_params >= 0 &&
-			    plan.count_params <= f.nparams - 1 - (q.offset > 0),
-			    "the count takes limit or offset");
+			    plan.count_params <= f.nparams - (q.offset > 0),
+			    "the count takes the offset");
 			CHECK(strncmp(count.data, "SELECT count(*) FROM ", 21) == 0 &&
 			    strstr(count.data, " ORDER BY ") == NULL, "the count is not the filter alone");
 			check_placeholders(count.data, plan.count_params);
@@ -193,8 +200,9 @@ dated(int n, struct core_err *e)
 
 /*
  * The list that once wrote past the parameter array: 64 terms of two
- * parameters each, a cursor of two, then limit and an offset. It must fill the
- * array exactly, and one term more must be refused naming q.
+ * parameters each, a cursor of two, then an offset (the limit is written into
+ * the statement). It must fill the array but for the one slot the limit left,
+ * and one term more must be refused naming q.
  */
 static void
 deepest(void)
@@ -202,7 +210,7 @@ deepest(void)
 	struct core_err	e;
 	int		got;
 
-	if ((got = dated(FILTER_MAX_TERMS, &e)) != NPARAMS_MAX) {
+	if ((got = dated(FILTER_MAX_TERMS, &e)) != NPARAMS_MAX - 1) {
 		fprintf(stderr, "fuzz-userlist: the deepest list takes %d parameters: %s (%s)\n", got,
 		    e.msg, e.field);
 		abort();
