@@ -1,7 +1,7 @@
 /*
  * signin_internal.h: what the files of sign-in share — signin.c (the
- * password and sessions) and signin_totp.c (the second factor). Not for
- * other modules: they use gatehouse/signin.h.
+ * password and sessions), signin_totp.c and signin_webauthn.c (the second
+ * factors). Not for other modules: they use gatehouse/signin.h.
  */
 #ifndef GATEHOUSE_SIGNIN_INTERNAL_H
 #define GATEHOUSE_SIGNIN_INTERNAL_H
@@ -19,7 +19,7 @@ struct signin_user {
 	const char	*uid, *username, *email;
 	const char	*hash;		/* NULL: no password */
 	enum level	 level;
-	bool		 active, local, locked, mfa_required, totp;
+	bool		 active, local, locked, mfa_required, totp, webauthn;
 };
 
 /* The user as the actor of what they do themselves. */
@@ -48,5 +48,18 @@ enum core_status signin_session_replace(struct core_ctx *, const struct session 
  */
 enum core_status signin_address_check(struct core_ctx *, int *wait, struct core_err *);
 enum core_status signin_address_failed(struct core_ctx *, struct core_err *);
+
+/*
+ * A failed second factor (method "totp" or "webauthn"): counted against the
+ * account and the address, recorded and audited as user.login_failed with
+ * reason, and committed.
+ */
+enum core_status signin_factor_failed(struct core_ctx *, const struct signin_user *,
+		    const char *method, const char *reason, struct core_err *);
+/* n bytes from the first 2n hex digits of hex (a bytea the database encoded): 0, or -1. */
+int		 signin_unhex(const char *hex, unsigned char *out, size_t n);
+/* The session's user, its row locked; CORE_UNAUTHORIZED when it may no longer sign in. */
+enum core_status signin_load_user(struct core_ctx *, const struct session *,
+		    struct signin_user *, struct core_err *);
 
 #endif
