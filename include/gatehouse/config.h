@@ -19,7 +19,8 @@ struct config {
 	size_t	 json_max_nodes;
 	char	*sql_dir;		/* migrations */
 	char	*log_level;
-	char	*public_url;		/* base URL for links in e-mail */
+	char	*public_url;		/* base URL for links in e-mail; security keys' origin */
+	char	*webauthn_rp_id;	/* security keys' RP ID; NULL: public_url's host */
 	/* The mailer's (gatehousectl mailer); see README, Configuration. */
 	char	*smtp_url;		/* smtp://host:port (STARTTLS) or smtps://host:port */
 	char	*smtp_starttls;		/* require, try or off */

@@ -35,6 +35,7 @@ static const struct cfg_key keys[] = {
 	K("sql_dir",		CFG_STR,  sql_dir,		0, 0),
 	K("log_level",		CFG_STR,  log_level,		0, 0),
 	K("public_url",		CFG_STR,  public_url,		0, 0),
+	K("webauthn_rp_id",	CFG_STR,  webauthn_rp_id,	0, 0),
 	K("smtp_url",		CFG_STR,  smtp_url,		0, 0),
 	K("smtp_starttls",	CFG_STR,  smtp_starttls,	0, 0),
 	K("smtp_user",		CFG_STR,  smtp_user,		0, 0),
