@@ -469,8 +469,14 @@ h_css(struct request *r)
 	    "clip:rect(0 0 0 0);white-space:nowrap}\n"
 	    "[hidden]{display:none}\n";
 
-	resp_start(r, 200, "text/css; charset=utf-8");
-	buf_append(r->out, css, sizeof(css) - 1);
+	web_asset(r, "text/css; charset=utf-8", css, sizeof(css) - 1);
+}
+
+void
+web_asset(struct request *r, const char *ctype, const char *text, size_t n)
+{
+	resp_start(r, 200, ctype);
+	buf_append(r->out, text, n);
 }
 
 /* Fields that are lists: none; every field is one value. */

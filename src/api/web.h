@@ -6,6 +6,7 @@
 #define GATEHOUSE_WEB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "gatehouse/api.h"
 #include "gatehouse/signin.h"
@@ -32,6 +33,8 @@ void	web_message_page(struct request *, int status, const char *title, const cha
 void	web_error(struct request *, int status, const char *field, const char *detail);
 /* An error summary (role="alert") whose one item links to the field. */
 void	web_error_summary(struct request *, const char *field, const char *msg);
+/* A static file of the pages: 200 with its type and text. */
+void	web_asset(struct request *, const char *ctype, const char *text, size_t n);
 /* Whether the request came over HTTPS: cookies are then __Host- and Secure. */
 bool	web_secure(const struct request *);
 /* The double-submit CSRF value (set as a cookie when new), or NULL. */
@@ -64,6 +67,14 @@ void	web_see_other(struct request *, const char *path);
 bool	web_form_open(struct request *, const char *action);
 /* A form of one button (and the CSRF field). */
 void	web_button_form(struct request *, const char *action, const char *label);
+/*
+ * What a second step's answer st comes to: signed in (303 to /account with
+ * the new cookie), the page again with wrong under field, or the address's
+ * wait (429 with Retry-After); any other failure as the dialect renders it.
+ */
+void	web_second_step_answer(struct request *, struct core_ctx *, const struct session *,
+	    enum core_status st, struct signin_result *, const struct core_err *,
+	    const char *field, const char *wrong);
 /* The second step's page; field and msg name an error (or NULL). */
 void	web_code_page(struct request *, struct core_ctx *, const struct session *, int status,
 	    const char *field, const char *msg);

@@ -240,22 +240,32 @@ h_totp_post(struct request *r)
 	struct session		 s;
 	struct core_err		 e;
 	enum core_status	 st;
-	char			 wait[16];
 
 	if (!code_fields(r, &csrf, &code) || !web_session_at(r, SIGNIN_TOTP, &c, &s, true, csrf))
 		return;
-	if ((st = signin_totp(&c, &s, code, &res, &e)) == CORE_OK) {
-		web_set_session_cookie(r, res.cookie);
-		OPENSSL_cleanse(res.cookie, sizeof(res.cookie));
+	st = signin_totp(&c, &s, code, &res, &e);
+	web_second_step_answer(r, &c, &s, st, &res, &e, "code", "wrong code");
+}
+
+void
+web_second_step_answer(struct request *r, struct core_ctx *c, const struct session *s,
+    enum core_status st, struct signin_result *res, const struct core_err *e, const char *field,
+    const char *wrong)
+{
+	char wait[16];
+
+	if (st == CORE_OK) {
+		web_set_session_cookie(r, res->cookie);
+		OPENSSL_cleanse(res->cookie, sizeof(res->cookie));
 		web_see_other(r, "/account");
 	} else if (st == CORE_UNAUTHORIZED)
-		web_code_page(r, &c, &s, 401, "code", "wrong code");
-	else if (st == CORE_UNAVAILABLE && strcmp(e.field, "address") == 0) {
-		snprintf(wait, sizeof(wait), "%d", res.retry_after);
-		web_code_page(r, &c, &s, 429, "code", e.msg);
+		web_code_page(r, c, s, 401, field, wrong);
+	else if (st == CORE_UNAVAILABLE && strcmp(e->field, "address") == 0) {
+		snprintf(wait, sizeof(wait), "%d", res->retry_after);
+		web_code_page(r, c, s, 429, field, e->msg);
 		resp_header(r, "Retry-After", wait);
 	} else
-		api_fail(r, &e);
+		api_fail(r, e);
 }
 
 /*

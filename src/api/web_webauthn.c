@@ -279,7 +279,6 @@ h_get_post(struct request *r)
 	struct session		 s;
 	struct core_err		 e;
 	enum core_status	 st;
-	char			 wait[16];
 
 	if (api_known_only(r, known) != 0 || api_str(r, "csrf", &csrf) != 0 ||
 	    api_str(r, "credential_id", &id) != 0 || api_str(r, "client_data", &cd) != 0 ||
@@ -290,18 +289,9 @@ h_get_post(struct request *r)
 		web_error(r, 404, NULL, "this site does not take security keys");
 		return;
 	}
-	if ((st = signin_webauthn(&c, &s, &site, id, cd, ad, sig, &res, &e)) == CORE_OK) {
-		web_set_session_cookie(r, res.cookie);
-		OPENSSL_cleanse(res.cookie, sizeof(res.cookie));
-		web_see_other(r, "/account");
-	} else if (st == CORE_UNAUTHORIZED)
-		web_code_page(r, &c, &s, 401, "webauthn", "the security key was not accepted");
-	else if (st == CORE_UNAVAILABLE && strcmp(e.field, "address") == 0) {
-		snprintf(wait, sizeof(wait), "%d", res.retry_after);
-		web_code_page(r, &c, &s, 429, "webauthn", e.msg);
-		resp_header(r, "Retry-After", wait);
-	} else
-		api_fail(r, &e);
+	st = signin_webauthn(&c, &s, &site, id, cd, ad, sig, &res, &e);
+	web_second_step_answer(r, &c, &s, st, &res, &e, "webauthn",
+	    "the security key was not accepted");
 }
 
 /* POST /account/webauthn and /login/enrol/webauthn (the route's flag: the stage). */
@@ -440,8 +430,7 @@ h_js(struct request *r)
 	    "\t});\n"
 	    "})();\n";
 
-	resp_start(r, 200, "text/javascript; charset=utf-8");
-	buf_append(r->out, js, sizeof(js) - 1);
+	web_asset(r, "text/javascript; charset=utf-8", js, sizeof(js) - 1);
 }
 
 #define P	ROUTE_PUBLIC
