@@ -409,7 +409,8 @@ web_account_page(struct request *r, struct core_ctx *c, const struct session *s,
 		web_para(r, "On: you sign in with a code from your authenticator app.");
 		web_button_form(r, "/account/totp/reset", "Turn off and set up again");
 	} else {
-		web_para(r, "Off.");
+		web_para(r, s->webauthn_keys > 0 ? "No authenticator app: you sign in with a security "
+		    "key (below)." : "Off.");
 		buf_puts(r->out, "<p><a href=\"/login/enrol\">Set up two-factor authentication</a>"
 		    "</p>\n");
 	}
