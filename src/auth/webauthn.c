@@ -4,7 +4,9 @@
  * (RFC 8949) only as far as attestationObject and COSE_Key (RFC 8152) need
  * it — unsigned and negative integers, byte and text strings, arrays, maps,
  * true/false/null — with definite lengths, a depth limit and no trailing
- * bytes, so a malformed or hostile item is refused, never half-read.
+ * bytes, so a malformed or hostile item is refused, never half-read; and
+ * clientDataJSON with yajl's event parser, its members of interest each
+ * once, bounded, at the top.
  */
 #include <string.h>
 
@@ -15,10 +17,9 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "gatehouse/arena.h"
+#include <yajl/yajl_parse.h>
+
 #include "gatehouse/base64.h"
-#include "gatehouse/json.h"
-#include "gatehouse/params.h"
 #include "gatehouse/webauthn.h"
 
 #define CLIENT_DATA_MAX	4096	/* clientDataJSON is a few hundred bytes */
@@ -385,44 +386,152 @@ signed_by(EVP_PKEY *key, const unsigned char *a, size_t alen, const unsigned cha
 
 /* --- clientDataJSON ---------------------------------------------------------------- */
 
+/* The members of clientDataJSON this checks, read as yajl goes: each at most once. */
+enum { CD_OTHER, CD_TYPE, CD_CHALLENGE, CD_ORIGIN, CD_CROSS };
+
+struct client_data {
+	int	 depth;			/* containers open; the object itself is 1 */
+	int	 key;			/* the top-level member whose value comes next */
+	unsigned seen;
+	bool	 bad, cross;
+	char	 type[32], challenge[64], origin[512];
+};
+
+static char *
+cd_slot(struct client_data *d, size_t *size)
+{
+	switch (d->key) {
+	case CD_TYPE:		*size = sizeof(d->type); return d->type;
+	case CD_CHALLENGE:	*size = sizeof(d->challenge); return d->challenge;
+	case CD_ORIGIN:		*size = sizeof(d->origin); return d->origin;
+	default:		return NULL;
+	}
+}
+
+/* A scalar: kept when it is one of ours at the top, of the type it must have. */
+static int
+cd_scalar(struct client_data *d, const unsigned char *s, size_t n, int boolean)
+{
+	char	*slot;
+	size_t	 size = 0;
+
+	if (d->depth == 0)
+		return d->bad = true, 0;		/* the root is not an object */
+	if (d->depth > 1 || d->key == CD_OTHER)
+		return 1;
+	if (d->key == CD_CROSS) {
+		if (boolean < 0)
+			return d->bad = true, 0;
+		d->cross = boolean == 1;
+		return 1;
+	}
+	/* A NUL inside would make "webauthn.get\u0000…" read as "webauthn.get". */
+	if (s == NULL || (slot = cd_slot(d, &size)) == NULL || n >= size || memchr(s, 0, n))
+		return d->bad = true, 0;
+	memcpy(slot, s, n);
+	slot[n] = '\0';
+	return 1;
+}
+
+static int cd_null(void *ctx) { return cd_scalar(ctx, NULL, 0, -1); }
+static int cd_bool(void *ctx, int b) { return cd_scalar(ctx, NULL, 0, b != 0); }
+static int cd_number(void *ctx, const char *s, size_t n) { (void)s; (void)n; return cd_scalar(ctx, NULL, 0, -1); }
+
+static int
+cd_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct client_data *d = ctx;
+
+	/* A string where a boolean belongs is as wrong as the reverse. */
+	if (d->depth == 1 && d->key == CD_CROSS)
+		return d->bad = true, 0;
+	return cd_scalar(d, s, n, -1);
+}
+
+static int
+cd_open(void *ctx)
+{
+	struct client_data *d = ctx;
+
+	/* Ours are scalars; anything may nest below others, four deep at most. */
+	if ((d->depth == 1 && d->key != CD_OTHER) || ++d->depth > 4)
+		return d->bad = true, 0;
+	return 1;
+}
+
+static int
+cd_array(void *ctx)
+{
+	struct client_data *d = ctx;
+
+	if (d->depth == 0)
+		return d->bad = true, 0;
+	return cd_open(ctx);
+}
+
+static int
+cd_close(void *ctx)
+{
+	((struct client_data *)ctx)->depth--;
+	return 1;
+}
+
+static int
+cd_key(void *ctx, const unsigned char *k, size_t n)
+{
+	static const char *const names[] = { NULL, "type", "challenge", "origin", "crossOrigin" };
+	struct client_data *d = ctx;
+
+	if (d->depth != 1)
+		return 1;
+	d->key = CD_OTHER;
+	for (int i = CD_TYPE; i <= CD_CROSS; i++)
+		if (strlen(names[i]) == n && memcmp(names[i], k, n) == 0)
+			d->key = i;
+	if (d->key != CD_OTHER && (d->seen & (1u << d->key)))
+		return d->bad = true, 0;		/* twice: which one would count? */
+	d->seen |= 1u << d->key;
+	return 1;
+}
+
+static const yajl_callbacks cd_callbacks = {
+	cd_null, cd_bool, NULL, NULL, cd_number, cd_string, cd_open, cd_key, cd_close, cd_array,
+	cd_close,
+};
+
 /* clientDataJSON of type, with our challenge and origin, not from a cross-origin frame. */
 static int
 client_data_ok(const struct webauthn_rp *rp, const char *type,
     const unsigned char challenge[WEBAUTHN_CHALLENGE_LEN], const unsigned char *cd, size_t n,
     const char **why)
 {
-	static const struct parse_limits lim = { 64, CLIENT_DATA_MAX, 4, 256 };
 	char			 want[BASE64_LEN(WEBAUTHN_CHALLENGE_LEN) + 1];
-	struct arena		 a;
-	struct parse_error	 err;
-	const struct json	*root, *t, *ch, *o, *x;
-	int			 rc = -1;
+	struct client_data	 d;
+	yajl_handle		 h;
+	bool			 parsed;
 
 	if (n == 0 || n > CLIENT_DATA_MAX)
 		return fail(why, "clientDataJSON is empty or too long");
+	memset(&d, 0, sizeof(d));
+	if ((h = yajl_alloc(&cd_callbacks, NULL, &d)) == NULL)
+		return fail(why, "out of memory");
+	parsed = yajl_parse(h, cd, n) == yajl_status_ok && yajl_complete_parse(h) == yajl_status_ok;
+	yajl_free(h);
 	base64_encode(BASE64_URL, challenge, WEBAUTHN_CHALLENGE_LEN, want);
-	arena_init(&a, 4 * CLIENT_DATA_MAX + 16384);
-	if ((root = json_parse(&a, &lim, (const char *)cd, n, &err)) == NULL ||
-	    root->type != JSON_OBJECT)
-		*why = "clientDataJSON is not a JSON object";
-	else if ((t = json_get(root, "type")) == NULL || t->type != JSON_STRING ||
-	    strcmp(t->str, type) != 0 || t->len != strlen(type))
-		*why = strcmp(type, "webauthn.create") == 0 ? "clientDataJSON is not of a "
+	if (!parsed || d.bad || d.depth != 0)
+		return fail(why, "clientDataJSON is not a JSON object");
+	if (strcmp(d.type, type) != 0)
+		return fail(why, strcmp(type, "webauthn.create") == 0 ? "clientDataJSON is not of a "
 		    "registration (webauthn.create)" : "clientDataJSON is not of a sign-in "
-		    "(webauthn.get)";
-	else if ((ch = json_get(root, "challenge")) == NULL || ch->type != JSON_STRING ||
-	    ch->len != strlen(want) || CRYPTO_memcmp(ch->str, want, ch->len) != 0)
-		*why = "the challenge is not the one this page gave";
-	else if ((o = json_get(root, "origin")) == NULL || o->type != JSON_STRING ||
-	    o->len != strlen(rp->origin) || memcmp(o->str, rp->origin, o->len) != 0)
-		*why = "the origin is not this site's";
-	else if ((x = json_get(root, "crossOrigin")) != NULL &&
-	    (x->type != JSON_BOOL || x->boolean))
-		*why = "the request came from a frame of another origin";
-	else
-		rc = 0;
-	arena_free(&a);
-	return rc;
+		    "(webauthn.get)");
+	if (strlen(d.challenge) != strlen(want) ||
+	    CRYPTO_memcmp(d.challenge, want, strlen(want)) != 0)
+		return fail(why, "the challenge is not the one this page gave");
+	if (strcmp(d.origin, rp->origin) != 0)
+		return fail(why, "the origin is not this site's");
+	if (d.cross)
+		return fail(why, "the request came from a frame of another origin");
+	return 0;
 }
 
 /* authData for our RP ID with the user present. */

@@ -50,8 +50,7 @@ sources() {
 			    "src/db/db.c src/auth/level.c src/auth/secret.c src/auth/apikey.c" ;;
 	html)		echo "src/util/buf.c src/util/html.c" ;;
 	mime)		echo "src/util/buf.c src/util/base64.c src/util/mime.c" ;;
-	webauthn)	echo "src/util/arena.c src/util/buf.c src/util/base64.c src/http/form.c" \
-			    "src/http/json.c src/auth/webauthn.c" ;;
+	webauthn)	echo "src/util/base64.c src/auth/webauthn.c" ;;
 	esac
 }
 

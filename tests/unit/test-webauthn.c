@@ -251,6 +251,45 @@ test_client_data_and_rp_checks(void **state)
 	assert_string_equal(why, "clientDataJSON is not a JSON object");
 }
 
+/* clientDataJSON that a lenient reader could read two ways is refused outright. */
+static void
+test_client_data_shapes(void **state)
+{
+#define CH	"\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\""
+#define OR	"\"origin\":\"https://example.com\""
+	static const char *const bad[] = {
+		"[{\"type\":\"webauthn.get\"," CH "," OR "}]",
+		"{\"type\":\"webauthn.get\"," CH "," OR "}{}",
+		"{\"type\":\"webauthn.get\"," CH "," OR ",\"origin\":\"https://evil.example\"}",
+		"{\"type\":\"webauthn.get\\u0000x\"," CH "," OR "}",
+		"{\"type\":{\"x\":1}," CH "," OR "}",
+		"{\"type\":\"webauthn.get\"," CH "," OR ",\"crossOrigin\":\"false\"}",
+		"{\"type\":\"webauthn.get\"," CH "," OR ",\"x\":[[[[1]]]]}",
+		"{\"type\":\"webauthn.get\"," CH "," OR "",
+		"\"webauthn.get\"",
+	};
+	struct webauthn_credential	 cred;
+	struct webauthn_assertion	 as;
+	const char			*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), reg_att, sizeof(reg_att),
+	    &cred, &why), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(webauthn_assert(&rp, challenge, CD(bad[i]), get_ad, sizeof(get_ad),
+		    get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+		assert_string_equal(why, "clientDataJSON is not a JSON object");
+	}
+	/* Members of others nest as they like (three deep), and tokenBinding is one of them. */
+	assert_int_equal(webauthn_assert(&rp, challenge, CD("{\"type\":\"webauthn.get\"," CH ","
+	    OR ",\"tokenBinding\":{\"status\":\"supported\",\"x\":[[1]]}}"), get_ad,
+	    sizeof(get_ad), get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "the signature does not verify");
+#undef CH
+#undef OR
+}
+
 /* The signature covers authData and the client data: any change is refused. */
 static void
 test_assertion_signature_and_flags(void **state)
@@ -412,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_register_none_then_assert),
 		cmocka_unit_test(test_register_packed_self_attestation),
 		cmocka_unit_test(test_client_data_and_rp_checks),
+		cmocka_unit_test(test_client_data_shapes),
 		cmocka_unit_test(test_assertion_signature_and_flags),
 		cmocka_unit_test(test_rs256_and_eddsa_keys),
 		cmocka_unit_test(test_cose_key_refusals),
