@@ -12,7 +12,7 @@ import urllib.parse
 from browser import Browser
 from gh import URL, expect, request, update
 from softkey import UP, UV, SoftKey, b64u
-from test_signin import csrf, native, page, sign_in, signed_in, sql, user, where
+from test_signin import csrf, enrol, native, page, sign_in, signed_in, sql, user, where
 from test_users import Org
 
 # The stack's public_url is http://localhost:PORT (dev): browsers refuse an IP as RP ID.
@@ -127,7 +127,6 @@ def test_a_user_with_totp_and_a_key_is_offered_both():
     o = Org()
     u = user(o)
     b = signed_in(o, u)
-    from test_signin import enrol
     enrol(b)
     key, r = register(b)
     page(r, 200)
@@ -327,7 +326,7 @@ def test_enforcement_is_met_by_a_key_registered_at_enrolment():
     assert use(b, key, d).status == 303 and where(b) == "here"
 
 
-def test_removing_a_key_ends_other_sessions_and_it_no_longer_signs_in():
+def test_removing_a_key_ends_other_sessions_and_leaves_the_password_alone():
     o = Org()
     u = user(o)
     a = signed_in(o, u)
@@ -344,11 +343,27 @@ def test_removing_a_key_ends_other_sessions_and_it_no_longer_signs_in():
     assert where(a) == "here" and where(b) == "/login"
     assert '"new": 0' in audits(o, u, "user.webauthn_remove")
     assert native(o, u)["mfa"]["webauthn"] is False
-    # No factor left: the password alone signs in, and the key is nobody's.
+    # No factor left: the password alone signs in.
     c, r = sign_in(o, u)
     assert r.headers["location"] == "/account"
-    assert c.post("/login/webauthn", {"csrf": csrf(c), **key.get(b64u(os.urandom(32)))}).status \
-        == 303, "no second step is due: the page sends the browser to /account"
+
+
+def test_a_removed_key_is_refused_at_the_second_step():
+    o = Org()
+    u = user(o)
+    a = signed_in(o, u)
+    enrol(a)
+    key, r = register(a, label="lost key")
+    kid = re.search(r'name="key" value="(\d+)"', page(r, 200)).group(1)
+    page(a.post("/account/webauthn/remove", {"csrf": csrf(a), "key": kid}), 200)
+    b, r = sign_in(o, u)
+    assert r.headers["location"] == "/login/totp", "TOTP is still due"
+    body = page(b.get("/login/totp"), 200)
+    assert 'data-webauthn="get"' not in body and 'name="code"' in body
+    # The page gives no key challenge, and an answer to one made up is refused and counted.
+    assert b.post("/login/webauthn", {"csrf": csrf(b), **key.get(b64u(os.urandom(32)))}).status \
+        == 401
+    assert '"reason": "security key: no live challenge"' in audits(o, u, "user.login_failed")
 
 
 def test_canary_and_native_resets_remove_keys_and_end_sessions():
