@@ -103,9 +103,12 @@ reload(struct server_opts *o)
 	struct config	nc;
 	char		err[256];
 
-	if (config_load(&nc, cfg_path, err, sizeof(err)) != 0) {
+	if (config_load(&nc, cfg_path, err, sizeof(err)) != 0 ||
+	    api_webauthn_site(nc.public_url, nc.webauthn_rp_id, err, sizeof(err)) != 0) {
 		log_error("configuration: %s", err);
 		config_free(&nc);
+		/* The site stays the one of the configuration kept. */
+		(void)api_webauthn_site(cfg.public_url, cfg.webauthn_rp_id, err, sizeof(err));
 		return -1;
 	}
 	/* New key files take effect here (a rotation); on a refusal the running keys stay. */
@@ -184,7 +187,8 @@ main(int argc, char *argv[])
 		setenv("GATEHOUSE_WORKERS", workers, 1);
 	if (maxreq)
 		setenv("GATEHOUSE_MAX_REQUESTS", maxreq, 1);
-	if (config_load(&cfg, cfg_path, err, sizeof(err)) != 0) {
+	if (config_load(&cfg, cfg_path, err, sizeof(err)) != 0 ||
+	    api_webauthn_site(cfg.public_url, cfg.webauthn_rp_id, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gatehouse: configuration: %s\n", err);
 		return 2;
 	}

@@ -59,6 +59,14 @@ int	api_routes(const struct surface *const *, struct route_table *);
  */
 int	api_jobs_run(volatile sig_atomic_t *stop, const struct parse_limits *lim);
 
+/*
+ * The site security keys are bound to (src/api/web_webauthn.c): the origin
+ * of public_url, and rp_id (NULL: public_url's host), which must be that
+ * host or a domain it is under. public_url NULL: the pages offer no
+ * security key. 0, or -1 with a message naming the key in err.
+ */
+int	api_webauthn_site(const char *public_url, const char *rp_id, char *err, size_t errlen);
+
 /* --- errors ------------------------------------------------------------------------- */
 
 /* The native mapping of core statuses to HTTP statuses; dialects may map otherwise. */

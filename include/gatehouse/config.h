@@ -20,7 +20,8 @@ struct config {
 	size_t	 json_max_nodes;
 	char	*sql_dir;		/* migrations */
 	char	*log_level;
-	char	*public_url;		/* base URL for links in e-mail */
+	char	*public_url;		/* base URL for links in e-mail; security keys' origin */
+	char	*webauthn_rp_id;	/* security keys' RP ID; NULL: public_url's host */
 	char	*secret_key_file;	/* the key that seals TOTP secrets at rest (seal.h) */
 	char	*secret_key_old_file;	/* a key rotated out: opens, never seals */
 	/* The mailer's (gatehousectl mailer); see README, Configuration. */

@@ -26,8 +26,10 @@
 /* Where a session stands. */
 enum signin_stage {
 	SIGNIN_DONE,		/* signed in */
-	SIGNIN_TOTP,		/* the password was right; a TOTP code (or recovery code) is due */
-	SIGNIN_ENROL,		/* the password was right; TOTP must be enrolled before anything else */
+	SIGNIN_TOTP,		/* the password was right; a second factor is due: a TOTP or
+				   recovery code, or a security key */
+	SIGNIN_ENROL,		/* the password was right; TOTP or a security key must be
+				   enrolled before anything else */
 };
 
 struct signin_result {
@@ -66,6 +68,7 @@ struct session {
 	const char		*email;
 	bool			 summary_email;
 	bool			 totp_enabled;
+	int			 webauthn_keys;	/* security keys registered */
 	unsigned char		 csrf_digest[SECRET_DIGEST_LEN];
 	struct principal	 actor;		/* session_id set */
 };
@@ -124,6 +127,80 @@ enum core_status signin_totp_confirm(struct core_ctx *, const struct session *, 
  * runner runs it at each start.
  */
 enum core_status totp_secrets_seal(struct core_ctx *, struct core_err *);
+
+/* --- security keys (signin_webauthn.c) ---------------------------------------------- */
+
+#define WEBAUTHN_KEYS_MAX	10	/* a user's security keys */
+#define WEBAUTHN_LABEL_MAX	64	/* bytes of a key's label */
+#define WEBAUTHN_CHALLENGE_S	300	/* seconds a challenge is good for */
+#define WEBAUTHN_B64_CHALLENGE	44	/* base64url of 32 bytes, NUL-terminated */
+
+struct webauthn_rp;
+
+/* One of the user's security keys, as /account lists it. */
+struct webauthn_key {
+	int64_t		 id;
+	const char	*label;
+	const char	*created_at;		/* ISO 8601 */
+	const char	*last_used_at;		/* NULL: never used to sign in */
+	bool		 user_verified;		/* the last use (or registration) verified the user */
+};
+
+/* What a page hands navigator.credentials: a fresh challenge and the user's key ids. */
+struct webauthn_begin {
+	char		 challenge[WEBAUTHN_B64_CHALLENGE];	/* base64url */
+	const char	**cred_ids;				/* base64url, n of them */
+	size_t		 n;
+};
+
+/*
+ * A new challenge for the session, for a registration (create) or a
+ * sign-in (!create), replacing the one it had for that purpose; out->cred_ids
+ * are the user's keys (to exclude at registration, to allow at sign-in).
+ */
+enum core_status signin_webauthn_begin(struct core_ctx *, const struct session *, bool create,
+		    struct webauthn_begin *out, struct core_err *);
+/*
+ * Registers a security key for the session's user: label (one line, 1 to
+ * WEBAUTHN_LABEL_MAX bytes), and the browser's clientDataJSON and
+ * attestationObject (base64url), answering the session's registration
+ * challenge, which this takes whatever the outcome. CORE_INVALID naming the
+ * field at fault (label, client_data, attestation; "credential" when the
+ * answer does not verify, "challenge" when there is no live one);
+ * CORE_CONFLICT when the user has WEBAUTHN_KEYS_MAX keys or the key is
+ * registered already (in this org, by anyone). A session that had to enrol
+ * is replaced by one that passed (out->cookie), as TOTP enrolment does.
+ * Audited as user.webauthn_register; other sessions stay (a factor added
+ * makes none of them less safe).
+ */
+enum core_status signin_webauthn_register(struct core_ctx *, const struct session *,
+		    const struct webauthn_rp *, const char *label, const char *client_data,
+		    const char *attestation, struct signin_result *out, struct core_err *);
+/*
+ * The second step with a security key, for a session at SIGNIN_TOTP: the
+ * assertion (base64url fields) must be by one of the user's own keys,
+ * answer the session's sign-in challenge (taken whatever the outcome),
+ * verify, show the user present, and carry a sign count above the stored
+ * one (unless both are 0). Malformed fields are CORE_INVALID naming them
+ * and change nothing; any other failure counts toward the lockout and the
+ * address's delay like a wrong code, is audited (reason "sign count went
+ * back" for a cloned authenticator), and is CORE_UNAUTHORIZED naming
+ * "credential". On success as signin_totp, method "webauthn".
+ */
+enum core_status signin_webauthn(struct core_ctx *, const struct session *,
+		    const struct webauthn_rp *, const char *credential_id, const char *client_data,
+		    const char *authenticator_data, const char *signature, struct signin_result *out,
+		    struct core_err *);
+/* The session's user's security keys, oldest first (arena arrays). */
+enum core_status signin_webauthn_keys(struct core_ctx *, const struct session *,
+		    struct webauthn_key **out, size_t *n, struct core_err *);
+/*
+ * Removes one of the session's user's keys (key: its id); CORE_NOT_FOUND
+ * naming "key" when it is not theirs. Every other session of the user ends,
+ * as when a factor is reset; audited as user.webauthn_remove.
+ */
+enum core_status signin_webauthn_remove(struct core_ctx *, const struct session *,
+		    const char *key, struct core_err *);
 
 /*
  * Counts a failed password attempt against the account inside the

@@ -4,7 +4,8 @@
  * and the dialect that renders every failure as a page. The pages only
  * translate: tokens, passwords and accounts are the core's (users_redeem).
  * Every value a page shows goes through html_escape; the Content-Security-
- * Policy allows the one stylesheet and no script at all.
+ * Policy allows the one stylesheet, and no script but the security key's
+ * file on the pages that offer one (web_webauthn.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,14 +27,16 @@
 
 #define CSP	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';" \
 		" frame-ancestors 'none'; base-uri 'none'"
+/* A page with a security key's form: the same, and the one same-origin script file. */
+#define CSP_SCRIPT	CSP "; script-src 'self'"
 
 /* --- the page ------------------------------------------------------------------------- */
 
-void
-web_page_begin(struct request *r, int status, const char *title, bool error)
+static void
+page_begin(struct request *r, int status, const char *title, bool error, bool script)
 {
 	resp_start(r, status, "text/html; charset=utf-8");
-	resp_header(r, "Content-Security-Policy", CSP);
+	resp_header(r, "Content-Security-Policy", script ? CSP_SCRIPT : CSP);
 	buf_puts(r->out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
 	/* A screen reader hears first that the form came back with errors. */
@@ -41,10 +44,24 @@ web_page_begin(struct request *r, int status, const char *title, bool error)
 		buf_puts(r->out, "Error: ");
 	html_puts(r->out, title);
 	buf_puts(r->out, " - Gatehouse</title>\n"
-	    "<link rel=\"stylesheet\" href=\"/assets/gatehouse.css\">\n</head>\n<body>\n"
-	    "<main id=\"main\">\n<h1>");
+	    "<link rel=\"stylesheet\" href=\"/assets/gatehouse.css\">\n");
+	if (script)
+		buf_puts(r->out, "<script src=\"/assets/webauthn.js\" defer></script>\n");
+	buf_puts(r->out, "</head>\n<body>\n<main id=\"main\">\n<h1>");
 	html_puts(r->out, title);
 	buf_puts(r->out, "</h1>\n");
+}
+
+void
+web_page_begin(struct request *r, int status, const char *title, bool error)
+{
+	page_begin(r, status, title, error, false);
+}
+
+void
+web_page_begin_script(struct request *r, int status, const char *title, bool error)
+{
+	page_begin(r, status, title, error, true);
 }
 
 void
@@ -449,10 +466,17 @@ h_css(struct request *r)
 	    ".field-error input{border-color:#d4351c}\n"
 	    ".error-message{color:#d4351c;font-weight:700;margin:.25rem 0}\n"
 	    ".visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;"
-	    "clip:rect(0 0 0 0);white-space:nowrap}\n";
+	    "clip:rect(0 0 0 0);white-space:nowrap}\n"
+	    "[hidden]{display:none}\n";
 
-	resp_start(r, 200, "text/css; charset=utf-8");
-	buf_append(r->out, css, sizeof(css) - 1);
+	web_asset(r, "text/css; charset=utf-8", css, sizeof(css) - 1);
+}
+
+void
+web_asset(struct request *r, const char *ctype, const char *text, size_t n)
+{
+	resp_start(r, 200, ctype);
+	buf_append(r->out, text, n);
 }
 
 /* Fields that are lists: none; every field is one value. */
@@ -466,6 +490,7 @@ static const struct route routes[] = {
 };
 #undef P
 static const struct route_list web_routes = ROUTE_LIST(routes);
-static const struct route_list *const web_lists[] = { &web_routes, &web_signin_routes, NULL };
+static const struct route_list *const web_lists[] = { &web_routes, &web_signin_routes,
+	&web_webauthn_routes, NULL };
 
 const struct surface surface_web = { &dialect_web, web_lists };

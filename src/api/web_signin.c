@@ -1,6 +1,7 @@
 /*
  * web_signin.c: the sign-in pages — /login (password, then a TOTP or
- * recovery code), /login/enrol (TOTP set-up with a QR code drawn here),
+ * recovery code, or a security key: web_webauthn.c), /login/enrol (TOTP
+ * set-up with a QR code drawn here, or a security key),
  * /account (who am I, password, summary e-mail, 2FA, sessions) and
  * /logout. They only translate: passwords, codes, sessions and lockouts are
  * the core's (signin.h). A session lives in a cookie (__Host-gh_session over
@@ -41,8 +42,8 @@ session_cookie_name(const struct request *r)
  * always; Secure and the __Host- prefix over HTTPS. The plain-HTTP loopback
  * dev stack gets neither, as browsers refuse both there (docs/signin.md).
  */
-static void
-set_session_cookie(struct request *r, const char *value)
+void
+web_set_session_cookie(struct request *r, const char *value)
 {
 	const char *name = session_cookie_name(r);
 
@@ -52,8 +53,8 @@ set_session_cookie(struct request *r, const char *value)
 }
 
 /* 303 to path, with a link for whatever does not follow it. */
-static void
-see_other(struct request *r, const char *path)
+void
+web_see_other(struct request *r, const char *path)
 {
 	web_page_begin(r, 303, "Continue", false);
 	resp_header(r, "Location", path);
@@ -68,8 +69,8 @@ see_other(struct request *r, const char *path)
  * false after sending the browser where it belongs (sign-in, or the step
  * its session is at). A POST must also carry the session's CSRF token.
  */
-static bool
-session_at(struct request *r, enum signin_stage want, struct core_ctx *c, struct session *s,
+bool
+web_session_at(struct request *r, enum signin_stage want, struct core_ctx *c, struct session *s,
     bool post, const char *csrf)
 {
 	struct core_err e;
@@ -77,7 +78,7 @@ session_at(struct request *r, enum signin_stage want, struct core_ctx *c, struct
 	api_ctx(r, c);
 	if (signin_session(c, req_cookie(r, session_cookie_name(r)), s, &e) != CORE_OK) {
 		if (e.status == CORE_UNAUTHORIZED)
-			see_other(r, "/login");
+			web_see_other(r, "/login");
 		else
 			api_fail(r, &e);
 		return false;
@@ -88,15 +89,15 @@ session_at(struct request *r, enum signin_stage want, struct core_ctx *c, struct
 		return false;
 	}
 	if (s->stage != want) {
-		see_other(r, stage_home[s->stage]);
+		web_see_other(r, stage_home[s->stage]);
 		return false;
 	}
 	return true;
 }
 
 /* The opening of a form posting to action, with the CSRF field. */
-static bool
-form_open(struct request *r, const char *action)
+bool
+web_form_open(struct request *r, const char *action)
 {
 	const char *csrf = web_csrf_value(r);
 
@@ -112,10 +113,10 @@ form_open(struct request *r, const char *action)
 }
 
 /* A form of one button (and the CSRF field). */
-static void
-button_form(struct request *r, const char *action, const char *label)
+void
+web_button_form(struct request *r, const char *action, const char *label)
 {
-	if (form_open(r, action))
+	if (web_form_open(r, action))
 		buf_printf(r->out, "<button type=\"submit\">%s</button>\n</form>\n", label);
 }
 
@@ -127,7 +128,7 @@ login_form(struct request *r, int status, const char *org, const char *login, co
 	web_page_begin(r, status, "Sign in", msg != NULL);
 	if (msg != NULL)
 		web_error_summary(r, "login", msg);
-	if (!form_open(r, "/login"))
+	if (!web_form_open(r, "/login"))
 		return;
 	web_field(r, "text", "org", "Organisation", NULL, NULL, "organization", org ? org : "");
 	web_field(r, "text", "login", "Username or e-mail address", NULL, msg, "username",
@@ -170,9 +171,9 @@ h_login_post(struct request *r)
 	}
 	st = signin_password(&c, org, login, pw, csrf, &res, &e);
 	if (st == CORE_OK) {
-		set_session_cookie(r, res.cookie);
+		web_set_session_cookie(r, res.cookie);
 		OPENSSL_cleanse(res.cookie, sizeof(res.cookie));
-		see_other(r, stage_home[res.stage]);
+		web_see_other(r, stage_home[res.stage]);
 	} else if (st == CORE_UNAUTHORIZED)
 		login_form(r, 401, org, login, "wrong username or password");
 	else if (st == CORE_UNAVAILABLE && strcmp(e.field, "address") == 0) {
@@ -185,20 +186,37 @@ h_login_post(struct request *r)
 
 /* --- the second factor ---------------------------------------------------------------------- */
 
-static void
-code_form(struct request *r, int status, const char *msg)
+/*
+ * The second step: a security key when the user has one (and the site
+ * offers them), a TOTP or recovery code when the user has TOTP. A user
+ * whose only factor is a key is never asked for a code.
+ */
+void
+web_code_page(struct request *r, struct core_ctx *c, const struct session *s, int status,
+    const char *field, const char *msg)
 {
-	web_page_begin(r, status, "Enter your code", msg != NULL);
+	bool key = s->webauthn_keys > 0 && web_webauthn_on(), totp = s->totp_enabled || !key;
+
+	if (key)
+		web_page_begin_script(r, status, "Second step of sign-in", msg != NULL);
+	else
+		web_page_begin(r, status, "Enter your code", msg != NULL);
 	if (msg != NULL)
-		web_error_summary(r, "code", msg);
-	web_para(r, "Open your authenticator app and enter the 6-digit code it shows for this "
-	    "account. If you cannot, enter one of your recovery codes.");
-	if (!form_open(r, "/login/totp"))
-		return;
-	web_field(r, "text", "code", "Code", "6 digits, or a recovery code such as abcde-fghij",
-	    msg, "off", "");
-	buf_puts(r->out, "<button type=\"submit\">Continue</button>\n</form>\n");
-	button_form(r, "/logout", "Cancel and sign out");
+		web_error_summary(r, field, msg);
+	if (key)
+		web_webauthn_get_form(r, c, s, s->totp_enabled);
+	if (totp) {
+		if (key)
+			buf_puts(r->out, "<h2>Or enter a code</h2>\n");
+		web_para(r, "Open your authenticator app and enter the 6-digit code it shows for "
+		    "this account. If you cannot, enter one of your recovery codes.");
+		if (!web_form_open(r, "/login/totp"))
+			return;
+		web_field(r, "text", "code", "Code", "6 digits, or a recovery code such as "
+		    "abcde-fghij", field && strcmp(field, "code") == 0 ? msg : NULL, "off", "");
+		buf_puts(r->out, "<button type=\"submit\">Continue</button>\n</form>\n");
+	}
+	web_button_form(r, "/logout", "Cancel and sign out");
 	web_page_end(r);
 }
 
@@ -222,29 +240,44 @@ h_totp_post(struct request *r)
 	struct session		 s;
 	struct core_err		 e;
 	enum core_status	 st;
-	char			 wait[16];
 
-	if (!code_fields(r, &csrf, &code) || !session_at(r, SIGNIN_TOTP, &c, &s, true, csrf))
+	if (!code_fields(r, &csrf, &code) || !web_session_at(r, SIGNIN_TOTP, &c, &s, true, csrf))
 		return;
-	if ((st = signin_totp(&c, &s, code, &res, &e)) == CORE_OK) {
-		set_session_cookie(r, res.cookie);
-		OPENSSL_cleanse(res.cookie, sizeof(res.cookie));
-		see_other(r, "/account");
-	} else if (st == CORE_UNAUTHORIZED)
-		code_form(r, 401, "wrong code");
-	else if (st == CORE_UNAVAILABLE && strcmp(e.field, "address") == 0) {
-		snprintf(wait, sizeof(wait), "%d", res.retry_after);
-		code_form(r, 429, e.msg);
-		resp_header(r, "Retry-After", wait);
-	} else
-		api_fail(r, &e);
+	st = signin_totp(&c, &s, code, &res, &e);
+	web_second_step_answer(r, &c, &s, st, &res, &e, "code", "wrong code");
 }
 
-/* The set-up page: the secret as a QR code and as text, and the first code. */
-static void
-enrol_form(struct request *r, struct core_ctx *c, const struct session *s, int status,
+void
+web_second_step_answer(struct request *r, struct core_ctx *c, const struct session *s,
+    enum core_status st, struct signin_result *res, const struct core_err *e, const char *field,
+    const char *wrong)
+{
+	char wait[16];
+
+	if (st == CORE_OK) {
+		web_set_session_cookie(r, res->cookie);
+		OPENSSL_cleanse(res->cookie, sizeof(res->cookie));
+		web_see_other(r, "/account");
+	} else if (st == CORE_UNAUTHORIZED)
+		web_code_page(r, c, s, 401, field, wrong);
+	else if (st == CORE_UNAVAILABLE && strcmp(e->field, "address") == 0) {
+		snprintf(wait, sizeof(wait), "%d", res->retry_after);
+		web_code_page(r, c, s, 429, field, e->msg);
+		resp_header(r, "Retry-After", wait);
+	} else
+		api_fail(r, e);
+}
+
+/*
+ * The set-up page: the secret as a QR code and as text, and the first code;
+ * for a session that must enrol, a security key as the other way.
+ */
+void
+web_enrol_page(struct request *r, struct core_ctx *c, const struct session *s, int status,
     const char *msg)
 {
+	bool key = s->stage == SIGNIN_ENROL && web_webauthn_on();
+
 	char		 secret[TOTP_B32_MAX];
 	const char	*uri;
 	struct core_err	 e;
@@ -257,7 +290,10 @@ enrol_form(struct request *r, struct core_ctx *c, const struct session *s, int s
 	uri = arena_printf(r->arena, "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=SHA1"
 	    "&digits=%d&period=%d", api_path_escape(r, s->org_name), api_path_escape(r, s->username),
 	    secret, api_path_escape(r, s->org_name), TOTP_DIGITS, TOTP_STEP);
-	web_page_begin(r, status, "Set up two-factor authentication", msg != NULL);
+	if (key)
+		web_page_begin_script(r, status, "Set up two-factor authentication", msg != NULL);
+	else
+		web_page_begin(r, status, "Set up two-factor authentication", msg != NULL);
 	if (msg != NULL)
 		web_error_summary(r, "code", msg);
 	if (s->stage == SIGNIN_ENROL)
@@ -270,12 +306,16 @@ enrol_form(struct request *r, struct core_ctx *c, const struct session *s, int s
 	html_puts(r->out, secret);
 	buf_puts(r->out, "</code></p>\n");
 	OPENSSL_cleanse(secret, sizeof(secret));
-	if (!form_open(r, "/login/enrol"))
+	if (!web_form_open(r, "/login/enrol"))
 		return;
 	web_field(r, "text", "code", "Code from the app", "The 6 digits the app shows now", msg,
 	    "one-time-code", "");
 	buf_puts(r->out, "<button type=\"submit\">Turn on two-factor authentication</button>\n"
 	    "</form>\n");
+	if (key) {
+		buf_puts(r->out, "<h2>Or use a security key</h2>\n");
+		web_webauthn_create_form(r, c, s, "/login/enrol/webauthn", NULL);
+	}
 	web_page_end(r);
 }
 
@@ -288,12 +328,12 @@ enrol_session(struct request *r, struct core_ctx *c, struct session *s, bool pos
 
 	api_ctx(r, c);
 	if (signin_session(c, req_cookie(r, session_cookie_name(r)), s, &e) != CORE_OK) {
-		see_other(r, "/login");
+		web_see_other(r, "/login");
 		return false;
 	}
 	if (s->stage == SIGNIN_DONE && !s->totp_enabled)
-		return session_at(r, SIGNIN_DONE, c, s, post, csrf);
-	return session_at(r, SIGNIN_ENROL, c, s, post, csrf);
+		return web_session_at(r, SIGNIN_DONE, c, s, post, csrf);
+	return web_session_at(r, SIGNIN_ENROL, c, s, post, csrf);
 }
 
 static void
@@ -304,7 +344,7 @@ h_enrol_get(struct request *r)
 	struct session	s;
 
 	if (api_known_only(r, known) == 0 && enrol_session(r, &c, &s, false, NULL))
-		enrol_form(r, &c, &s, 200, NULL);
+		web_enrol_page(r, &c, &s, 200, NULL);
 }
 
 static void
@@ -322,13 +362,13 @@ h_enrol_post(struct request *r)
 		return;
 	if ((st = signin_totp_confirm(&c, &s, code, codes, &res, &e)) != CORE_OK) {
 		if (st == CORE_INVALID && strcmp(e.field, "code") == 0)
-			enrol_form(r, &c, &s, 422, e.msg);
+			web_enrol_page(r, &c, &s, 422, e.msg);
 		else
 			api_fail(r, &e);
 		return;
 	}
 	if (res.cookie[0] != '\0')
-		set_session_cookie(r, res.cookie);
+		web_set_session_cookie(r, res.cookie);
 	OPENSSL_cleanse(res.cookie, sizeof(res.cookie));
 	web_page_begin(r, 200, "Two-factor authentication is on", false);
 	web_para(r, "Keep these recovery codes somewhere safe. Each one signs you in once if you "
@@ -346,11 +386,14 @@ h_enrol_post(struct request *r)
 
 /* --- /account ---------------------------------------------------------------------------- */
 
-static void
-account_page(struct request *r, const struct session *s, int status, const char *field,
-    const char *msg, const char *notice)
+void
+web_account_page(struct request *r, struct core_ctx *c, const struct session *s, int status,
+    const char *field, const char *msg, const char *notice)
 {
-	web_page_begin(r, status, "Your account", msg != NULL);
+	if (web_webauthn_on())
+		web_page_begin_script(r, status, "Your account", msg != NULL);
+	else
+		web_page_begin(r, status, "Your account", msg != NULL);
 	if (msg != NULL)
 		web_error_summary(r, field, msg);
 	if (notice != NULL)
@@ -364,14 +407,16 @@ account_page(struct request *r, const struct session *s, int status, const char 
 	buf_puts(r->out, "</strong>.</p>\n<h2>Two-factor authentication</h2>\n");
 	if (s->totp_enabled) {
 		web_para(r, "On: you sign in with a code from your authenticator app.");
-		button_form(r, "/account/totp/reset", "Turn off and set up again");
+		web_button_form(r, "/account/totp/reset", "Turn off and set up again");
 	} else {
-		web_para(r, "Off.");
+		web_para(r, s->webauthn_keys > 0 ? "No authenticator app: you sign in with a security "
+		    "key (below)." : "Off.");
 		buf_puts(r->out, "<p><a href=\"/login/enrol\">Set up two-factor authentication</a>"
 		    "</p>\n");
 	}
+	web_webauthn_keys(r, c, s, field, msg);
 	buf_puts(r->out, "<h2>Password</h2>\n");
-	if (form_open(r, "/account/password")) {
+	if (web_form_open(r, "/account/password")) {
 		web_field(r, "password", "current_password", "Current password", NULL,
 		    field && strcmp(field, "current_password") == 0 ? msg : NULL, "current-password",
 		    NULL);
@@ -381,11 +426,11 @@ account_page(struct request *r, const struct session *s, int status, const char 
 	}
 	buf_printf(r->out, "<h2>Summary e-mail</h2>\n<p>%s</p>\n",
 	    s->summary_email ? "On: you get the summary e-mail." : "Off.");
-	button_form(r, "/account/summary", s->summary_email ? "Turn the summary e-mail off" :
+	web_button_form(r, "/account/summary", s->summary_email ? "Turn the summary e-mail off" :
 	    "Turn the summary e-mail on");
 	buf_puts(r->out, "<h2>Sessions</h2>\n");
-	button_form(r, "/logout", "Sign out");
-	button_form(r, "/logout/everywhere", "Sign out everywhere");
+	web_button_form(r, "/logout", "Sign out");
+	web_button_form(r, "/logout/everywhere", "Sign out everywhere");
 	web_page_end(r);
 }
 
@@ -398,12 +443,12 @@ h_stage_page(struct request *r)
 	struct core_ctx		c;
 	struct session		s;
 
-	if (api_known_only(r, known) != 0 || !session_at(r, want, &c, &s, false, NULL))
+	if (api_known_only(r, known) != 0 || !web_session_at(r, want, &c, &s, false, NULL))
 		return;
 	if (want == SIGNIN_TOTP)
-		code_form(r, 200, NULL);
+		web_code_page(r, &c, &s, 200, NULL, NULL);
 	else
-		account_page(r, &s, 200, NULL, NULL, NULL);
+		web_account_page(r, &c, &s, 200, NULL, NULL, NULL);
 }
 
 /* The session of a POST to /account/… with only the CSRF field (and names). */
@@ -413,7 +458,7 @@ account_post(struct request *r, const char *const *known, struct core_ctx *c, st
 	const char *csrf = NULL;
 
 	return api_known_only(r, known) == 0 && api_str(r, "csrf", &csrf) == 0 &&
-	    session_at(r, SIGNIN_DONE, c, s, true, csrf);
+	    web_session_at(r, SIGNIN_DONE, c, s, true, csrf);
 }
 
 static void
@@ -433,10 +478,10 @@ h_account_password(struct request *r)
 	self.value = s.actor.user_uid;
 	/* The core checks the current password and signs every other session out. */
 	if (users_set_password(&c, &self, pw, cur, &e) == CORE_OK)
-		account_page(r, &s, 200, NULL, NULL, "Your password has been changed. Every other "
+		web_account_page(r, &c, &s, 200, NULL, NULL, "Your password has been changed. Every other "
 		    "session has been signed out.");
 	else if (e.status == CORE_INVALID || e.status == CORE_FORBIDDEN)
-		account_page(r, &s, 422, strcmp(e.field, "current") == 0 ||
+		web_account_page(r, &c, &s, 422, strcmp(e.field, "current") == 0 ||
 		    strcmp(e.field, "current_password") == 0 ? "current_password" : "password",
 		    e.msg, NULL);
 	else
@@ -467,13 +512,13 @@ h_account_switch(struct request *r)
 	self.value = s.actor.user_uid;
 	if (r->route->flags == ACCOUNT_TOTP_RESET) {
 		if (api_ok(r, userattrs_mfa_reset(&c, &self, MFA_TOTP, &u, &e), &e) == 0)
-			see_other(r, "/login/enrol");
+			web_see_other(r, "/login/enrol");
 		return;
 	}
 	if (api_ok(r, users_set_summary_email(&c, &self, !s.summary_email, &u, &e), &e) != 0)
 		return;
 	s.summary_email = !s.summary_email;
-	account_page(r, &s, 200, NULL, NULL, s.summary_email ? "The summary e-mail is on." :
+	web_account_page(r, &c, &s, 200, NULL, NULL, s.summary_email ? "The summary e-mail is on." :
 	    "The summary e-mail is off.");
 }
 
@@ -492,8 +537,8 @@ logout(struct request *r, bool everywhere)
 		return;
 	api_ctx(r, &c);
 	if (signin_session(&c, req_cookie(r, session_cookie_name(r)), &s, &e) != CORE_OK) {
-		set_session_cookie(r, NULL);
-		see_other(r, "/login");
+		web_set_session_cookie(r, NULL);
+		web_see_other(r, "/login");
 		return;
 	}
 	if (!(web_csrf_ok(r, csrf) && signin_csrf_ok(&s, csrf))) {
@@ -503,7 +548,7 @@ logout(struct request *r, bool everywhere)
 	}
 	if (api_ok(r, signin_logout(&c, &s, everywhere, &e), &e) != 0)
 		return;
-	set_session_cookie(r, NULL);
+	web_set_session_cookie(r, NULL);
 	web_message_page(r, 200, "You are signed out", everywhere ? "Every session of your account "
 	    "has been signed out." : "You have been signed out.");
 }

@@ -28,7 +28,9 @@ DB_STMT(st_si_user, 1,
     "SELECT u.id, u.uid, u.username, u.email, u.password_hash, u.status, u.auth_method,"
     " coalesce(u.locked_until > now(), false), u.access_level, u.mfa_required,"
     " EXISTS (SELECT 1 FROM gatehouse.totp_credentials c WHERE c.org_id = u.org_id"
-    "   AND c.user_id = u.id AND c.confirmed_at IS NOT NULL)"
+    "   AND c.user_id = u.id AND c.confirmed_at IS NOT NULL),"
+    " EXISTS (SELECT 1 FROM gatehouse.webauthn_credentials w WHERE w.org_id = u.org_id"
+    "   AND w.user_id = u.id)"
     " FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
     " AND (lower(u.username) = lower($1) OR lower(u.email) = lower($1))"
     " ORDER BY lower(u.username) = lower($1) DESC LIMIT 1 FOR UPDATE OF u");
@@ -79,7 +81,9 @@ DB_STMT(st_si_session, 1,
     " RETURNING s.id, s.user_id, u.uid, u.username, u.email, u.access_level, s.mfa_passed,"
     " encode(s.csrf_digest, 'hex'), o.name, u.summary_email,"
     " EXISTS (SELECT 1 FROM gatehouse.totp_credentials c WHERE c.org_id = u.org_id"
-    "   AND c.user_id = u.id AND c.confirmed_at IS NOT NULL)");
+    "   AND c.user_id = u.id AND c.confirmed_at IS NOT NULL),"
+    " (SELECT count(*) FROM gatehouse.webauthn_credentials w WHERE w.org_id = u.org_id"
+    "   AND w.user_id = u.id)");
 DB_STMT(st_si_session_end, 1,
     "DELETE FROM gatehouse.sessions WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
@@ -265,6 +269,7 @@ user_from(struct arena *a, PGresult *r, struct signin_user *u)
 		u->level = LEVEL_GUEST;
 	u->mfa_required = db_bool(r, 0, 9);
 	u->totp = db_bool(r, 0, 10);
+	u->webauthn = db_bool(r, 0, 11);
 }
 
 enum core_status
@@ -327,6 +332,24 @@ failed(struct core_ctx *c, const struct signin_user *u, struct core_err *e)
 }
 
 enum core_status
+signin_factor_failed(struct core_ctx *c, const struct signin_user *u, const char *method,
+    const char *reason, struct core_err *e)
+{
+	char		 why[128];
+	enum core_status st;
+	bool		 locked = false;
+
+	if ((st = signin_count_failure(c, u->id, &locked, e)) != CORE_OK ||
+	    (st = signin_address_failed(c, e)) != CORE_OK ||
+	    (st = signin_event(c, u->id, false, method, e)) != CORE_OK)
+		return core_abort(st);
+	snprintf(why, sizeof(why), "{\"reason\":\"%s\"%s}", reason, locked ? ",\"locked\":true" : "");
+	if ((st = signin_audit(c, u, "user.login_failed", why, e)) != CORE_OK)
+		return core_abort(st);
+	return core_commit(e);
+}
+
+enum core_status
 signin_password(struct core_ctx *c, const char *org_name, const char *login,
     const char *password, const char *csrf, struct signin_result *out, struct core_err *e)
 {
@@ -377,7 +400,9 @@ signin_password(struct core_ctx *c, const char *org_name, const char *login,
 		return failed(c, found, e);
 
 	/* The password is right. */
-	out->stage = u.totp ? SIGNIN_TOTP : enforce || u.mfa_required ? SIGNIN_ENROL : SIGNIN_DONE;
+	/* A security key is a second factor as TOTP is: either makes the step due and meets the rule. */
+	out->stage = u.totp || u.webauthn ? SIGNIN_TOTP : enforce || u.mfa_required ? SIGNIN_ENROL :
+	    SIGNIN_DONE;
 	if (weak && password_hash(password, rehash) != 0)
 		weak = false;		/* still the old hash: it verifies, so try again next time */
 	core_id_text(u.id, uid);
@@ -439,8 +464,8 @@ cookie_parse(const char *cookie, int64_t *org, char hex[SECRET_HEX_LEN + 1])
 	return 0;
 }
 
-static int
-unhex(const char *hex, unsigned char *out, size_t n)
+int
+signin_unhex(const char *hex, unsigned char *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned int v;
@@ -483,14 +508,16 @@ signin_session(struct core_ctx *c, const char *cookie, struct session *out, stru
 	if (level_parse(db_value(r, 0, 5), &a->level) != 0)
 		a->level = LEVEL_GUEST;
 	passed = db_bool(r, 0, 6);
-	if (unhex(db_value(r, 0, 7), out->csrf_digest, SECRET_DIGEST_LEN) != 0)
+	if (signin_unhex(db_value(r, 0, 7), out->csrf_digest, SECRET_DIGEST_LEN) != 0)
 		memset(out->csrf_digest, 0xff, SECRET_DIGEST_LEN);
 	out->org_name = a->org_name = db_text(c->arena, r, 0, 8);
 	out->summary_email = db_bool(r, 0, 9);
 	out->totp_enabled = db_bool(r, 0, 10);
+	out->webauthn_keys = (int)db_int(r, 0, 11);
 	PQclear(r);
 	a->session_id = out->id;
-	out->stage = passed ? SIGNIN_DONE : out->totp_enabled ? SIGNIN_TOTP : SIGNIN_ENROL;
+	out->stage = passed ? SIGNIN_DONE : out->totp_enabled || out->webauthn_keys > 0 ?
+	    SIGNIN_TOTP : SIGNIN_ENROL;
 	c->actor = a;
 	return core_commit(e);
 }

@@ -1,7 +1,7 @@
 /*
  * signin_internal.h: what the files of sign-in share — signin.c (the
- * password and sessions) and signin_totp.c (the second factor). Not for
- * other modules: they use gatehouse/signin.h.
+ * password and sessions), signin_totp.c and signin_webauthn.c (the second
+ * factors). Not for other modules: they use gatehouse/signin.h.
  */
 #ifndef GATEHOUSE_SIGNIN_INTERNAL_H
 #define GATEHOUSE_SIGNIN_INTERNAL_H
@@ -21,7 +21,7 @@ struct signin_user {
 	const char	*uid, *username, *email;
 	const char	*hash;		/* NULL: no password */
 	enum level	 level;
-	bool		 active, local, locked, mfa_required, totp;
+	bool		 active, local, locked, mfa_required, totp, webauthn;
 };
 
 /* The user as the actor of what they do themselves. */
@@ -70,5 +70,18 @@ size_t		 totp_secret_open(int64_t org_id, int64_t user_id, const char *plain,
 /* Stores the secret sealed under the current key in the user's row, inside the transaction. */
 enum core_status totp_secret_store(struct core_ctx *, int64_t user_id, const unsigned char *key,
 		    size_t n, struct core_err *);
+
+/*
+ * A failed second factor (method "totp" or "webauthn"): counted against the
+ * account and the address, recorded and audited as user.login_failed with
+ * reason, and committed.
+ */
+enum core_status signin_factor_failed(struct core_ctx *, const struct signin_user *,
+		    const char *method, const char *reason, struct core_err *);
+/* n bytes from the first 2n hex digits of hex (a bytea the database encoded): 0, or -1. */
+int		 signin_unhex(const char *hex, unsigned char *out, size_t n);
+/* The session's user, its row locked; CORE_UNAUTHORIZED when it may no longer sign in. */
+enum core_status signin_load_user(struct core_ctx *, const struct session *,
+		    struct signin_user *, struct core_err *);
 
 #endif

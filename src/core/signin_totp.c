@@ -67,9 +67,8 @@ exec1(struct db_stmt *stmt, int64_t id, const char *arg, PGresult **out, struct 
 	return CORE_OK;
 }
 
-/* The session's user, its row locked; CORE_UNAUTHORIZED when it may no longer sign in. */
-static enum core_status
-load_user(struct core_ctx *c, const struct session *s, struct signin_user *u, struct core_err *e)
+enum core_status
+signin_load_user(struct core_ctx *c, const struct session *s, struct signin_user *u, struct core_err *e)
 {
 	PGresult	*r = NULL;
 	enum core_status st;
@@ -169,7 +168,7 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 	struct signin_user	 u;
 	unsigned char		 key[TOTP_SECRET_BYTES];
 	size_t			 n = 0;
-	bool			 confirmed = false, ok = false, locked;
+	bool			 confirmed = false, ok = false;
 	int64_t			 last = 0, step = -1;
 	char			 stepbuf[24];
 	const char		*method = "totp";
@@ -183,7 +182,7 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 	/* Codes are guessed like passwords: the same throttle of the address. */
 	if ((st = signin_address_check(c, &out->retry_after, e)) != CORE_OK)
 		return core_abort(st);
-	if ((st = load_user(c, s, &u, e)) != CORE_OK ||
+	if ((st = signin_load_user(c, s, &u, e)) != CORE_OK ||
 	    (st = load_secret(c, u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
 		return core_abort(st);
 	if (!u.locked && n > 0 && confirmed &&
@@ -197,12 +196,7 @@ signin_totp(struct core_ctx *c, const struct session *s, const char *code,
 	if (st != CORE_OK)
 		return core_abort(st);
 	if (!ok) {
-		if ((st = signin_count_failure(c, u.id, &locked, e)) != CORE_OK ||
-		    (st = signin_address_failed(c, e)) != CORE_OK ||
-		    (st = signin_event(c, u.id, false, "totp", e)) != CORE_OK ||
-		    (st = signin_audit(c, &u, "user.login_failed", locked ?
-		    "{\"reason\":\"wrong code\",\"locked\":true}" : "{\"reason\":\"wrong code\"}", e))
-		    != CORE_OK || (st = core_commit(e)) != CORE_OK)
+		if ((st = signin_factor_failed(c, &u, "totp", "wrong code", e)) != CORE_OK)
 			return st;
 		return core_fail(e, CORE_UNAUTHORIZED, "code", "wrong code");
 	}
@@ -312,7 +306,7 @@ signin_totp_confirm(struct core_ctx *c, const struct session *s, const char *cod
 	memset(out, 0, sizeof(*out));
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
-	if ((st = load_user(c, s, &u, e)) != CORE_OK ||
+	if ((st = signin_load_user(c, s, &u, e)) != CORE_OK ||
 	    (st = load_secret(c, u.id, key, &n, &confirmed, &last, e)) != CORE_OK)
 		return core_abort(st);
 	if (n > 0 && !confirmed)

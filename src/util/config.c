@@ -38,6 +38,7 @@ static const struct cfg_key keys[] = {
 	K("public_url",		CFG_STR,  public_url,		0, 0),
 	K("secret_key_file",	CFG_STR,  secret_key_file,	0, 0),
 	K("secret_key_old_file", CFG_STR, secret_key_old_file,	0, 0),
+	K("webauthn_rp_id",	CFG_STR,  webauthn_rp_id,	0, 0),
 	K("smtp_url",		CFG_STR,  smtp_url,		0, 0),
 	K("smtp_starttls",	CFG_STR,  smtp_starttls,	0, 0),
 	K("smtp_user",		CFG_STR,  smtp_user,		0, 0),

@@ -233,6 +233,8 @@ def test_every_page_route_is_public_and_sends_the_page_headers():
         assert "default-src 'none'" in r.headers["content-security-policy"]
         if path.endswith(".css"):
             assert r.headers["content-type"] == "text/css; charset=utf-8"
+        elif path.endswith(".js"):
+            assert r.headers["content-type"] == "text/javascript; charset=utf-8"
         else:
             assert_page(r, r.status)
     # The one stylesheet is what style-src 'self' allows.

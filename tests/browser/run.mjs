@@ -1,5 +1,6 @@
 // run.mjs: the sign-in pages in headless Chromium (Debian's, driven by playwright-core):
-// what a person does with a real browser, cookies, redirects and forms included.
+// what a person does with a real browser, cookies, redirects and forms included, and a
+// security key through Chromium's virtual authenticator.
 // Screenshots of every step go to $GH_STATE/screenshots (var/test/browser/…) as artifacts.
 // Prints one line per test and ends with "browser: N passed, N failed".
 //
@@ -12,6 +13,8 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const BASE = process.env.GATEHOUSE_URL;
+// The stack's public_url, where security keys work: browsers refuse an IP address as RP ID.
+const SITE = Object.assign(new URL(BASE), { hostname: "localhost" }).origin;
 const STATE = process.env.GH_STATE;
 const CTL = join(process.env.GH_ROOT, process.env.GH_BUILD || "build", "gatehousectl");
 const SHOTS = join(STATE, "screenshots");
@@ -75,8 +78,8 @@ async function shot(page, name) {
 	await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-async function signIn(page, org, user, password = PW) {
-	await page.goto(`${BASE}/login?org=${encodeURIComponent(org.name)}`);
+async function signIn(page, org, user, password = PW, base = BASE) {
+	await page.goto(`${base}/login?org=${encodeURIComponent(org.name)}`);
 	await page.getByLabel("Username or e-mail address").fill(user.username);
 	await page.getByLabel("Password", { exact: true }).fill(password);
 	await page.getByRole("button", { name: "Sign in" }).click();
@@ -126,6 +129,51 @@ const tests = {
 		assert(path(page) === "/account", `signed in with the code: ${page.url()}`);
 		assert(await page.getByText(/^On: you sign in with a code/).isVisible(), "TOTP on");
 		await shot(page, "totp-account");
+	},
+
+	// Chromium's virtual authenticator (CDP WebAuthn domain) stands in for a security key.
+	async register_a_security_key_and_sign_in_with_it(browser) {
+		const org = makeOrg();
+		const user = await makeUser(org);
+		const context = await browser.newContext();
+		const page = await context.newPage();
+		const cdp = await context.newCDPSession(page);
+		await cdp.send("WebAuthn.enable");
+		const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+			options: { protocol: "ctap2", transport: "internal", hasResidentKey: false,
+			    hasUserVerification: true, isUserVerified: true },
+		});
+		await signIn(page, org, user, PW, SITE);
+		assert(path(page) === "/account", `signed in: ${page.url()}`);
+		assert(!(await page.getByText(/needs JavaScript/).isVisible()), "the script hid the note");
+		await page.getByLabel("Name of the key").fill("virtual key");
+		await page.getByRole("button", { name: "Add a security key" }).click();
+		await page.getByText("Your security key has been added.").waitFor();
+		assert(await page.getByText("virtual key, added", { exact: false }).isVisible(), "listed");
+		await shot(page, "webauthn-account");
+		let { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+		assert(credentials.length === 1, "one credential on the authenticator");
+		await page.getByRole("button", { name: "Sign out", exact: true }).click();
+
+		await signIn(page, org, user, PW, SITE);
+		assert(path(page) === "/login/totp", `the second step: ${page.url()}`);
+		assert((await page.getByLabel("Code", { exact: true }).count()) === 0, "no code asked");
+		await shot(page, "webauthn-second-step");
+		await page.getByRole("button", { name: "Use your security key" }).click();
+		await page.waitForURL(`${SITE}/account`);
+		assert(await page.getByText("virtual key, added", { exact: false }).isVisible(), "in");
+		({ credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId }));
+		assert(credentials[0].signCount >= 1, "the key counted its use");
+		await shot(page, "webauthn-signed-in");
+
+		// Without JavaScript the page says why the key cannot be used, and hides its button.
+		const nojs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+		await signIn(nojs, org, user, PW, SITE);
+		assert(path(nojs) === "/login/totp", `the second step without script: ${nojs.url()}`);
+		assert(await nojs.getByText(/A security key needs JavaScript/).isVisible(), "said");
+		assert(!(await nojs.getByRole("button", { name: "Use your security key" }).isVisible()),
+		    "no button that cannot work");
+		await shot(nojs, "webauthn-no-javascript");
 	},
 
 	async enrol_totp_when_the_org_enforces_it(browser) {

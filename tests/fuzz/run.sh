@@ -50,6 +50,7 @@ sources() {
 			    "src/db/db.c src/auth/level.c src/auth/secret.c src/auth/apikey.c" ;;
 	html)		echo "src/util/buf.c src/util/html.c" ;;
 	mime)		echo "src/util/buf.c src/util/base64.c src/util/mime.c" ;;
+	webauthn)	echo "src/util/base64.c src/auth/webauthn.c" ;;
 	esac
 }
 
@@ -79,7 +80,7 @@ explain() {
 passed=0
 failed=0
 for name in form multipart json query body reqid lucene cursor etag apikey userlist html mime \
-    scimfilter scimpath; do
+    scimfilter scimpath webauthn; do
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus" "$dir/artifacts"

@@ -1,0 +1,456 @@
+/*
+ * test-webauthn.c: the WebAuthn verifier against fixed vectors — made once by
+ * tests/api/softkey.py (python3-cryptography, an implementation of its own)
+ * for RP ID "example.com", origin "https://example.com" and the challenge
+ * 00 01 … 1f — and against every way to spoil them: CBOR the reader must
+ * refuse, another origin, RP ID, type or challenge, a missing UP flag, a
+ * signature that does not verify, and the sign count rule.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gatehouse/webauthn.h"
+
+static const struct webauthn_rp rp = { "example.com", "https://example.com" };
+static unsigned char challenge[WEBAUTHN_CHALLENGE_LEN];
+
+static const char reg_cd[] =
+    "{\"type\":\"webauthn.create\","
+    "\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
+    "\"origin\":\"https://example.com\"}";
+
+static const unsigned char reg_att[] = {
+	0xa3, 0x63, 0x66, 0x6d, 0x74, 0x64, 0x6e, 0x6f, 0x6e, 0x65, 0x67, 0x61,
+	0x74, 0x74, 0x53, 0x74, 0x6d, 0x74, 0xa0, 0x68, 0x61, 0x75, 0x74, 0x68,
+	0x44, 0x61, 0x74, 0x61, 0x58, 0x94, 0xa3, 0x79, 0xa6, 0xf6, 0xee, 0xaf,
+	0xb9, 0xa5, 0x5e, 0x37, 0x8c, 0x11, 0x80, 0x34, 0xe2, 0x75, 0x1e, 0x68,
+	0x2f, 0xab, 0x9f, 0x2d, 0x30, 0xab, 0x13, 0xd2, 0x12, 0x55, 0x86, 0xce,
+	0x19, 0x47, 0x45, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x10, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e,
+	0x6f, 0x70, 0x71, 0x72, 0x73, 0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01,
+	0x21, 0x58, 0x20, 0xf9, 0xeb, 0xe4, 0x64, 0x14, 0x7c, 0xc1, 0x02, 0xd9,
+	0x23, 0x24, 0xd0, 0x99, 0xd9, 0x27, 0xc1, 0xa5, 0x0e, 0x42, 0xd5, 0x7a,
+	0x08, 0xa1, 0x16, 0xff, 0xec, 0x0a, 0x29, 0x81, 0x9d, 0x8c, 0x65, 0x22,
+	0x58, 0x20, 0x70, 0xba, 0xf7, 0xd1, 0x28, 0x88, 0x90, 0x2a, 0x6a, 0x0c,
+	0x1d, 0x67, 0xad, 0xd1, 0x03, 0x12, 0x3c, 0x85, 0x9a, 0xb6, 0x9b, 0xf8,
+	0xe9, 0x43, 0x1c, 0x93, 0x84, 0x93, 0x0d, 0x4b, 0x7e, 0xee
+};
+
+/* A "packed" self-attestation of the same authData: all but the authData's bytes. */
+static const unsigned char packed_head[] = {
+	0xa3, 0x63, 0x66, 0x6d, 0x74, 0x66, 0x70, 0x61, 0x63, 0x6b, 0x65, 0x64,
+	0x67, 0x61, 0x74, 0x74, 0x53, 0x74, 0x6d, 0x74, 0xa2, 0x63, 0x61, 0x6c,
+	0x67, 0x26, 0x63, 0x73, 0x69, 0x67, 0x58, 0x48, 0x30, 0x46, 0x02, 0x21,
+	0x00, 0xb4, 0x06, 0xa0, 0x2b, 0x1d, 0xd3, 0x91, 0x8b, 0x84, 0x3c, 0xbc,
+	0x58, 0x6d, 0x95, 0x5d, 0x4b, 0x35, 0x5f, 0xbf, 0x8e, 0x47, 0xed, 0x15,
+	0x1f, 0xbd, 0x95, 0x25, 0xc8, 0x19, 0x03, 0xf3, 0x8f, 0x02, 0x21, 0x00,
+	0x9e, 0xef, 0xfd, 0x98, 0x69, 0xa3, 0xdc, 0x55, 0x48, 0x28, 0x5f, 0xf3,
+	0x1a, 0x54, 0xd8, 0x9e, 0xaf, 0x69, 0xbb, 0x8d, 0x81, 0xcc, 0x0a, 0x4f,
+	0xa4, 0xfa, 0xd5, 0x37, 0x7d, 0x04, 0x26, 0x07, 0x68, 0x61, 0x75, 0x74,
+	0x68, 0x44, 0x61, 0x74, 0x61, 0x58, 0x94
+};
+static unsigned char packed_att[sizeof(packed_head) + 0x94];
+
+static const char get_cd[] =
+    "{\"type\":\"webauthn.get\","
+    "\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
+    "\"origin\":\"https://example.com\"}";
+
+static const unsigned char get_ad[] = {
+	0xa3, 0x79, 0xa6, 0xf6, 0xee, 0xaf, 0xb9, 0xa5, 0x5e, 0x37, 0x8c, 0x11,
+	0x80, 0x34, 0xe2, 0x75, 0x1e, 0x68, 0x2f, 0xab, 0x9f, 0x2d, 0x30, 0xab,
+	0x13, 0xd2, 0x12, 0x55, 0x86, 0xce, 0x19, 0x47, 0x05, 0x00, 0x00, 0x00,
+	0x07
+};
+
+static const unsigned char get_sig[] = {
+	0x30, 0x44, 0x02, 0x20, 0x1b, 0xa8, 0x2d, 0x9d, 0xaf, 0x4b, 0x60, 0x38,
+	0x33, 0x38, 0xd5, 0x57, 0x37, 0xc9, 0x70, 0x71, 0x60, 0x53, 0x62, 0xc5,
+	0x72, 0xa9, 0x57, 0x20, 0x04, 0xd1, 0x5a, 0x96, 0x4b, 0x36, 0x95, 0xc1,
+	0x02, 0x20, 0x28, 0x8e, 0x23, 0x7c, 0x57, 0x0c, 0xd6, 0x2f, 0x10, 0x70,
+	0xe9, 0xdd, 0xe0, 0x64, 0x35, 0xcd, 0x57, 0x43, 0xb3, 0x0f, 0x2a, 0xd4,
+	0x97, 0x47, 0xea, 0x06, 0xb3, 0x28, 0x41, 0xbc, 0x4a, 0xd3
+};
+
+static const unsigned char rsa_cose[] = {
+	0xa4, 0x01, 0x03, 0x03, 0x39, 0x01, 0x00, 0x20, 0x59, 0x01, 0x00, 0xac,
+	0x5f, 0xfc, 0x51, 0x06, 0xfb, 0x25, 0x31, 0x71, 0x22, 0x4a, 0x9c, 0x81,
+	0x76, 0x62, 0x5e, 0x1a, 0x1e, 0x1e, 0x71, 0x55, 0xa2, 0x99, 0x4f, 0x13,
+	0x8f, 0xca, 0xde, 0xfc, 0xa6, 0xf1, 0x2d, 0x8e, 0xd3, 0x7e, 0x75, 0xd1,
+	0x2e, 0xed, 0x60, 0x52, 0x52, 0x54, 0xc1, 0x50, 0x32, 0xa9, 0xe6, 0xfa,
+	0xd2, 0xf8, 0x57, 0xd0, 0xee, 0x4f, 0xe8, 0x5a, 0xdc, 0x76, 0xd9, 0x58,
+	0xf8, 0x9b, 0xe2, 0xc1, 0xd0, 0xa6, 0x72, 0x71, 0xf8, 0x8c, 0x1e, 0x81,
+	0xe8, 0xf5, 0x29, 0x23, 0xf5, 0xad, 0x4d, 0x14, 0x1d, 0x01, 0xf0, 0x4e,
+	0x7d, 0x7a, 0x02, 0x59, 0x3b, 0xe5, 0x30, 0x0f, 0x7c, 0xa3, 0xdf, 0x90,
+	0x3e, 0xe6, 0xf0, 0x64, 0x14, 0x14, 0x80, 0x46, 0x88, 0xef, 0x99, 0x58,
+	0x33, 0xbd, 0xdb, 0xf9, 0x3f, 0x20, 0xad, 0x15, 0xe7, 0xf7, 0x31, 0xde,
+	0x33, 0xf7, 0xde, 0x17, 0xae, 0x4b, 0xea, 0x08, 0x39, 0xbd, 0x2c, 0xb1,
+	0xbb, 0xca, 0x01, 0xa5, 0xc0, 0x34, 0x1c, 0x4e, 0x03, 0x16, 0xde, 0x52,
+	0x7e, 0x24, 0x0c, 0x0f, 0x6e, 0x12, 0xb2, 0xf8, 0x7f, 0xb2, 0x71, 0x18,
+	0x77, 0xc1, 0xe3, 0x2a, 0x9f, 0x68, 0x18, 0xfe, 0x36, 0xa3, 0x0e, 0x97,
+	0xdc, 0x73, 0x63, 0x0b, 0xfe, 0x08, 0x35, 0x82, 0x60, 0x28, 0x1f, 0xeb,
+	0x65, 0x5a, 0x26, 0x8b, 0x3f, 0x89, 0x6b, 0x13, 0x9a, 0xc5, 0x39, 0xf2,
+	0xc3, 0xf2, 0x5d, 0x3d, 0xbc, 0xcc, 0x6f, 0x16, 0x86, 0xc4, 0x2b, 0x4b,
+	0x5a, 0xfe, 0x7f, 0x9f, 0x77, 0xef, 0x5e, 0x0c, 0x5a, 0x15, 0x0e, 0x1e,
+	0xfe, 0x37, 0x84, 0xdb, 0xbb, 0xd8, 0xa0, 0x73, 0x11, 0x64, 0x04, 0x8a,
+	0xc5, 0x15, 0x95, 0xb3, 0xff, 0xde, 0xd2, 0x27, 0x69, 0x54, 0xbd, 0x1a,
+	0x6f, 0x33, 0x60, 0xa0, 0x73, 0x62, 0xde, 0x73, 0xc2, 0xae, 0x8b, 0xa2,
+	0x71, 0x45, 0x1f, 0x21, 0x43, 0x01, 0x00, 0x01
+};
+
+static const unsigned char rsa_sig[] = {
+	0x7b, 0xe3, 0xe7, 0xc8, 0xbb, 0xd9, 0xeb, 0xc5, 0x49, 0x06, 0xbd, 0x48,
+	0x97, 0x0f, 0x36, 0x0e, 0x13, 0x98, 0xe8, 0x11, 0x7e, 0xe5, 0x0f, 0x0d,
+	0x1e, 0xc1, 0x97, 0x61, 0x0e, 0x92, 0x1a, 0x8f, 0xcb, 0x1e, 0xe4, 0x19,
+	0xae, 0xc5, 0x27, 0x35, 0xa3, 0x23, 0x97, 0x0f, 0xc2, 0xf4, 0x85, 0x2b,
+	0x79, 0xb4, 0x35, 0xb9, 0xa1, 0xb7, 0x42, 0x27, 0x06, 0xd1, 0x33, 0xfa,
+	0x58, 0x87, 0x64, 0x5b, 0x1e, 0x76, 0x5d, 0x37, 0xfa, 0x35, 0x0e, 0x6c,
+	0x09, 0x8f, 0xa9, 0xe0, 0x44, 0x26, 0xd8, 0x72, 0xf4, 0xef, 0xaa, 0xb7,
+	0xfc, 0xfe, 0xa1, 0x63, 0xad, 0x3a, 0x99, 0x63, 0x72, 0xe0, 0x67, 0xc7,
+	0x1f, 0x57, 0xc0, 0x7b, 0x6a, 0x57, 0x88, 0x6d, 0x32, 0xc8, 0x01, 0x52,
+	0x59, 0xf2, 0xa9, 0x9d, 0x3c, 0x43, 0xed, 0x34, 0x6f, 0x1a, 0xf4, 0xba,
+	0xf9, 0xed, 0xf0, 0x7e, 0x7f, 0xdc, 0x59, 0x48, 0x5e, 0x8f, 0x9a, 0xe1,
+	0xad, 0xd1, 0xef, 0xb6, 0x73, 0xf5, 0x8d, 0xae, 0xfd, 0xcd, 0xad, 0x46,
+	0xfd, 0x97, 0x0d, 0x13, 0xff, 0x16, 0xcb, 0x2a, 0xb7, 0xac, 0x47, 0x38,
+	0xcb, 0x09, 0xf8, 0x92, 0x17, 0x7d, 0xfe, 0x93, 0x01, 0x72, 0xa1, 0x76,
+	0x09, 0xe8, 0x17, 0xbc, 0x0b, 0x33, 0x33, 0x6a, 0x19, 0x5c, 0xb9, 0x47,
+	0x61, 0x8e, 0x4e, 0x98, 0xb0, 0xdb, 0xf0, 0xbe, 0x08, 0xc3, 0xbc, 0x25,
+	0x77, 0x26, 0xeb, 0x2f, 0xc7, 0x9d, 0x7c, 0xb4, 0x5a, 0xa1, 0x43, 0xe0,
+	0x8a, 0x38, 0xb9, 0xae, 0x40, 0x54, 0xae, 0x83, 0xed, 0xda, 0xbd, 0x8b,
+	0x65, 0x40, 0xed, 0x3c, 0x3e, 0xc3, 0xc5, 0xfe, 0xa6, 0x82, 0x20, 0x10,
+	0xc4, 0x42, 0x74, 0xc2, 0x56, 0x0c, 0xec, 0x7f, 0xb7, 0x4f, 0x8e, 0xe7,
+	0x6e, 0x79, 0xda, 0xfa, 0xcd, 0x52, 0xbe, 0x68, 0x06, 0x2f, 0xb6, 0xb6,
+	0x49, 0xdd, 0xe4, 0xaa
+};
+
+static const unsigned char ed_cose[] = {
+	0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20, 0x03, 0xa1,
+	0x07, 0xbf, 0xf3, 0xce, 0x10, 0xbe, 0x1d, 0x70, 0xdd, 0x18, 0xe7, 0x4b,
+	0xc0, 0x99, 0x67, 0xe4, 0xd6, 0x30, 0x9b, 0xa5, 0x0d, 0x5f, 0x1d, 0xdc,
+	0x86, 0x64, 0x12, 0x55, 0x31, 0xb8
+};
+
+static const unsigned char ed_sig[] = {
+	0x99, 0xc0, 0x94, 0xa5, 0x31, 0x1a, 0xe4, 0xf7, 0xde, 0x44, 0x97, 0x7d,
+	0xf4, 0x9c, 0xb4, 0x13, 0xe5, 0x8e, 0x9a, 0x36, 0xc4, 0xdc, 0x1d, 0xda,
+	0xf1, 0x72, 0xc8, 0x0d, 0x88, 0x2d, 0xe2, 0x3d, 0x1f, 0x50, 0x80, 0x89,
+	0x43, 0x82, 0x62, 0xa9, 0xa3, 0xe4, 0xb8, 0x42, 0xb4, 0x5d, 0xa7, 0x43,
+	0x5e, 0xef, 0x58, 0x19, 0x8b, 0xd9, 0xf4, 0x8d, 0x62, 0x08, 0x08, 0x34,
+	0xcb, 0x31, 0xdb, 0x0f
+};
+
+
+#define CD(s)	(const unsigned char *)(s), strlen(s)
+
+static int
+setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < WEBAUTHN_CHALLENGE_LEN; i++)
+		challenge[i] = (unsigned char)i;
+	/* reg_att's authData (0x94 bytes from 30) is the same authenticator's answer. */
+	memcpy(packed_att, packed_head, sizeof(packed_head));
+	memcpy(packed_att + sizeof(packed_head), reg_att + 30, 0x94);
+	return 0;
+}
+
+/* A registration with attestation "none", then a sign-in with its key. */
+static void
+test_register_none_then_assert(void **state)
+{
+	struct webauthn_credential	 cred;
+	struct webauthn_assertion	 as;
+	const char			*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), reg_att, sizeof(reg_att),
+	    &cred, &why), 0);
+	assert_int_equal(cred.cred_id_len, 16);
+	assert_int_equal(cred.cred_id[0], 100);
+	assert_int_equal(cred.alg, WEBAUTHN_ES256);
+	assert_int_equal(cred.sign_count, 0);
+	assert_true(cred.uv);
+	assert_true(cred.spki_len > 60 && cred.spki_len < 100);
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad), get_sig,
+	    sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), 0);
+	assert_int_equal(as.sign_count, 7);
+	assert_true(as.uv);
+}
+
+static void
+test_register_packed_self_attestation(void **state)
+{
+	struct webauthn_credential	 cred;
+	unsigned char			 att[sizeof(packed_att)];
+	const char			*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), packed_att,
+	    sizeof(packed_att), &cred, &why), 0);
+	/* The statement's signature (its DER from byte 32 on) is checked: one bit off is refused. */
+	memcpy(att, packed_att, sizeof(att));
+	assert_memory_equal(att + 26, "\x63sig\x58", 5);
+	att[40] ^= 1;
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), att, sizeof(att), &cred,
+	    &why), -1);
+	assert_string_equal(why, "the attestation signature does not verify");
+}
+
+/* What the page's origin, RP ID, type and challenge must be. */
+static void
+test_client_data_and_rp_checks(void **state)
+{
+	static const struct webauthn_rp other_origin = { "example.com", "https://evil.example" };
+	static const struct webauthn_rp other_rp = { "example.org", "https://example.com" };
+	struct webauthn_credential	 cred;
+	struct webauthn_assertion	 as;
+	unsigned char			 ch[WEBAUTHN_CHALLENGE_LEN];
+	const char			*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_register(&other_origin, challenge, CD(reg_cd), reg_att,
+	    sizeof(reg_att), &cred, &why), -1);
+	assert_string_equal(why, "the origin is not this site's");
+	assert_int_equal(webauthn_register(&other_rp, challenge, CD(reg_cd), reg_att,
+	    sizeof(reg_att), &cred, &why), -1);
+	assert_string_equal(why, "the authenticator answered for another site (RP ID)");
+	memcpy(ch, challenge, sizeof(ch));
+	ch[31] ^= 1;
+	assert_int_equal(webauthn_register(&rp, ch, CD(reg_cd), reg_att, sizeof(reg_att), &cred,
+	    &why), -1);
+	assert_string_equal(why, "the challenge is not the one this page gave");
+	/* A sign-in's client data does not register, nor a registration's sign in. */
+	assert_int_equal(webauthn_register(&rp, challenge, CD(get_cd), reg_att, sizeof(reg_att),
+	    &cred, &why), -1);
+	assert_string_equal(why, "clientDataJSON is not of a registration (webauthn.create)");
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), reg_att, sizeof(reg_att),
+	    &cred, &why), 0);
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(reg_cd), get_ad, sizeof(get_ad),
+	    get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "clientDataJSON is not of a sign-in (webauthn.get)");
+	assert_int_equal(webauthn_assert(&rp, challenge, CD("{\"type\":\"webauthn.get\","
+	    "\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
+	    "\"origin\":\"https://example.com\",\"crossOrigin\":true}"), get_ad, sizeof(get_ad),
+	    get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "the request came from a frame of another origin");
+	assert_int_equal(webauthn_assert(&rp, challenge, CD("[1]"), get_ad, sizeof(get_ad),
+	    get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "clientDataJSON is not a JSON object");
+}
+
+/* clientDataJSON that a lenient reader could read two ways is refused outright. */
+static void
+test_client_data_shapes(void **state)
+{
+#define CH	"\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\""
+#define OR	"\"origin\":\"https://example.com\""
+	static const char *const bad[] = {
+		"[{\"type\":\"webauthn.get\"," CH "," OR "}]",
+		"{\"type\":\"webauthn.get\"," CH "," OR "}{}",
+		"{\"type\":\"webauthn.get\"," CH "," OR ",\"origin\":\"https://evil.example\"}",
+		"{\"type\":\"webauthn.get\\u0000x\"," CH "," OR "}",
+		"{\"type\":{\"x\":1}," CH "," OR "}",
+		"{\"type\":\"webauthn.get\"," CH "," OR ",\"crossOrigin\":\"false\"}",
+		"{\"type\":\"webauthn.get\"," CH "," OR ",\"x\":[[[[1]]]]}",
+		"{\"type\":\"webauthn.get\"," CH "," OR "",
+		"\"webauthn.get\"",
+	};
+	struct webauthn_credential	 cred;
+	struct webauthn_assertion	 as;
+	const char			*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), reg_att, sizeof(reg_att),
+	    &cred, &why), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(webauthn_assert(&rp, challenge, CD(bad[i]), get_ad, sizeof(get_ad),
+		    get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+		assert_string_equal(why, "clientDataJSON is not a JSON object");
+	}
+	/* Members of others nest as they like (three deep), and tokenBinding is one of them. */
+	assert_int_equal(webauthn_assert(&rp, challenge, CD("{\"type\":\"webauthn.get\"," CH ","
+	    OR ",\"tokenBinding\":{\"status\":\"supported\",\"x\":[[1]]}}"), get_ad,
+	    sizeof(get_ad), get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "the signature does not verify");
+#undef CH
+#undef OR
+}
+
+/* The signature covers authData and the client data: any change is refused. */
+static void
+test_assertion_signature_and_flags(void **state)
+{
+	struct webauthn_credential	 cred;
+	struct webauthn_assertion	 as;
+	unsigned char			 ad[sizeof(get_ad)], sig[sizeof(get_sig)];
+	const char			*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_register(&rp, challenge, CD(reg_cd), reg_att, sizeof(reg_att),
+	    &cred, &why), 0);
+	memcpy(ad, get_ad, sizeof(ad));
+	ad[36] ^= 1;			/* the sign count */
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), ad, sizeof(ad), get_sig,
+	    sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "the signature does not verify");
+	memcpy(ad, get_ad, sizeof(ad));
+	ad[32] &= (unsigned char)~WEBAUTHN_UP;
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), ad, sizeof(ad), get_sig,
+	    sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "the authenticator did not see the user present");
+	memcpy(sig, get_sig, sizeof(sig));
+	sig[sizeof(sig) - 1] ^= 0x40;
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad), sig,
+	    sizeof(sig), cred.spki, cred.spki_len, &as, &why), -1);
+	/* Another key (the RSA one's DER is not this credential's) does not verify it either. */
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad),
+	    get_sig, sizeof(get_sig), cred.spki, cred.spki_len - 1, &as, &why), -1);
+	assert_string_equal(why, "the stored key cannot be read");
+	/* A byte after authData's end. */
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad) - 1,
+	    get_sig, sizeof(get_sig), cred.spki, cred.spki_len, &as, &why), -1);
+	assert_string_equal(why, "authenticator data is too short");
+}
+
+/* RS256 and EdDSA keys from COSE, each verifying the same authData and client data. */
+static void
+test_rs256_and_eddsa_keys(void **state)
+{
+	unsigned char		 spki[WEBAUTHN_SPKI_MAX];
+	size_t			 len;
+	int			 alg;
+	struct webauthn_assertion as;
+	const char		*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_cose_spki(rsa_cose, sizeof(rsa_cose), spki, sizeof(spki), &len,
+	    &alg, &why), 0);
+	assert_int_equal(alg, WEBAUTHN_RS256);
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad),
+	    rsa_sig, sizeof(rsa_sig), spki, len, &as, &why), 0);
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad),
+	    get_sig, sizeof(get_sig), spki, len, &as, &why), -1);
+	assert_int_equal(webauthn_cose_spki(ed_cose, sizeof(ed_cose), spki, sizeof(spki), &len,
+	    &alg, &why), 0);
+	assert_int_equal(alg, WEBAUTHN_EDDSA);
+	assert_int_equal(webauthn_assert(&rp, challenge, CD(get_cd), get_ad, sizeof(get_ad),
+	    ed_sig, sizeof(ed_sig), spki, len, &as, &why), 0);
+	/* A too-small output buffer is refused, not overrun. */
+	assert_int_equal(webauthn_cose_spki(rsa_cose, sizeof(rsa_cose), spki, 100, &len, &alg,
+	    &why), -1);
+}
+
+/* COSE keys whose labels disagree with their algorithm, or repeat. */
+static void
+test_cose_key_refusals(void **state)
+{
+	/* {1: 2, 3: -257, -1: 1, -2: x, -3: y}: an EC2 key labelled RS256. */
+	static const unsigned char mislabelled[] = { 0xa2, 0x01, 0x02, 0x03, 0x39, 0x01, 0x00 };
+	/* {1: 1, 1: 1, 3: -8}: kty twice. */
+	static const unsigned char twice[] = { 0xa3, 0x01, 0x01, 0x01, 0x01, 0x03, 0x27 };
+	unsigned char		 spki[WEBAUTHN_SPKI_MAX], ec[77];
+	size_t			 len;
+	int			 alg;
+	const char		*why = NULL;
+
+	(void)state;
+	assert_int_equal(webauthn_cose_spki(mislabelled, sizeof(mislabelled), spki, sizeof(spki),
+	    &len, &alg, &why), -1);
+	assert_string_equal(why, "the credential's key type or algorithm is not supported "
+	    "(ES256, RS256 or EdDSA)");
+	assert_int_equal(webauthn_cose_spki(twice, sizeof(twice), spki, sizeof(spki), &len, &alg,
+	    &why), -1);
+	assert_string_equal(why, "the credential's public key is not a COSE key");
+	/* The registration's own key with y changed: not on the curve. */
+	memcpy(ec, reg_att + sizeof(reg_att) - sizeof(ec), sizeof(ec));
+	assert_int_equal(webauthn_cose_spki(ec, sizeof(ec), spki, sizeof(spki), &len, &alg, &why),
+	    0);
+	ec[sizeof(ec) - 1] ^= 1;
+	assert_int_equal(webauthn_cose_spki(ec, sizeof(ec), spki, sizeof(spki), &len, &alg, &why),
+	    -1);
+	assert_string_equal(why, "the credential's public key is not a valid key");
+}
+
+/* The CBOR reader: definite, bounded, and exactly one item. */
+static void
+test_cbor_bounds(void **state)
+{
+	static const unsigned char ok[] = { 0xa1, 0x61, 0x61, 0x82, 0x01, 0x20 };
+	static const unsigned char indef[] = { 0x9f, 0x01, 0xff };
+	static const unsigned char tag[] = { 0xc1, 0x01 };
+	static const unsigned char flt[] = { 0xf9, 0x3c, 0x00 };
+	static const unsigned char longstr[] = { 0x5a, 0xff, 0xff, 0xff, 0xff, 0x00 };
+	static const unsigned char reserved[] = { 0x1c };
+	unsigned char		   deep[WEBAUTHN_CBOR_DEPTH + 1], wide[3];
+
+	(void)state;
+	assert_int_equal(webauthn_cbor_item(ok, sizeof(ok)), sizeof(ok));
+	assert_int_equal(webauthn_cbor_item(ok, sizeof(ok) - 1), -1);
+	assert_int_equal(webauthn_cbor_item(indef, sizeof(indef)), -1);
+	assert_int_equal(webauthn_cbor_item(tag, sizeof(tag)), -1);
+	assert_int_equal(webauthn_cbor_item(flt, sizeof(flt)), -1);
+	assert_int_equal(webauthn_cbor_item(longstr, sizeof(longstr)), -1);
+	assert_int_equal(webauthn_cbor_item(reserved, sizeof(reserved)), -1);
+	assert_int_equal(webauthn_cbor_item(NULL, 0), -1);
+	/* Items nested as deep as allowed, and one deeper. */
+	memset(deep, 0x81, sizeof(deep));
+	deep[sizeof(deep) - 1] = 0x00;
+	assert_int_equal(webauthn_cbor_item(deep + 1, sizeof(deep) - 1), (long)sizeof(deep) - 1);
+	assert_int_equal(webauthn_cbor_item(deep, sizeof(deep)), -1);
+	/* A map claiming more members than allowed is refused before reading them. */
+	wide[0] = 0xb8;
+	wide[1] = WEBAUTHN_CBOR_ITEMS + 1;
+	wide[2] = 0;
+	assert_int_equal(webauthn_cbor_item(wide, sizeof(wide)), -1);
+	/* authData with a byte after its attested credential. */
+	{
+		unsigned char		 ad[300];
+		struct webauthn_authdata a;
+		const char		*why;
+		size_t			 n = 0x94;	/* reg_att's authData: bytes(0x94) at 30 */
+
+		memcpy(ad, reg_att + 30, n);
+		assert_int_equal(webauthn_authdata_parse(ad, n, &a, &why), 0);
+		assert_int_equal(a.cred_id_len, 16);
+		ad[n] = 0;
+		assert_int_equal(webauthn_authdata_parse(ad, n + 1, &a, &why), -1);
+		assert_string_equal(why, "authenticator data has bytes after its end");
+	}
+}
+
+static void
+test_sign_count_rule(void **state)
+{
+	(void)state;
+	assert_true(webauthn_count_ok(0, 0));
+	assert_true(webauthn_count_ok(0, 1));
+	assert_true(webauthn_count_ok(5, 6));
+	assert_false(webauthn_count_ok(5, 5));
+	assert_false(webauthn_count_ok(5, 4));
+	assert_false(webauthn_count_ok(5, 0));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_none_then_assert),
+		cmocka_unit_test(test_register_packed_self_attestation),
+		cmocka_unit_test(test_client_data_and_rp_checks),
+		cmocka_unit_test(test_client_data_shapes),
+		cmocka_unit_test(test_assertion_signature_and_flags),
+		cmocka_unit_test(test_rs256_and_eddsa_keys),
+		cmocka_unit_test(test_cose_key_refusals),
+		cmocka_unit_test(test_cbor_bounds),
+		cmocka_unit_test(test_sign_count_rule),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
