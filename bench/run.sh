@@ -369,7 +369,10 @@ fi
 # row-level security. The statement is the server's own: one plain-CGI run at
 # debug level logs the SQL it builds (names and $n only), which psql then
 # prepares and executes with the same values, as the worker does.
-list_sql=$(GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+# A page is two statements (src/core/users_internal.h): the filtered ids into a
+# setting, then their records. gatehouse logs both at debug level (names and $n
+# only); psql prepares and executes them with the same value, as the worker does.
+list_sqls=$(GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
 	REQUEST_URI="/api/v1/users?department=eng&limit=100" HTTP_AUTHORIZATION="Bearer $BENCH_ORG_KEY" \
 	"$GH_ROOT/build/gatehouse" 2>&1 >/dev/null </dev/null | python3 -c '
 import json, sys
@@ -378,21 +381,26 @@ for line in sys.stdin:
         msg = json.loads(line).get("msg", "")
     except ValueError:
         continue
-    if msg.startswith("dynamic query: "):
-        print(msg[len("dynamic query: "):])
-        break')
-[ -n "$list_sql" ] || die "could not capture the list query from gatehouse"
+    for kind in ("dynamic query: ", "list records: "):
+        if msg.startswith(kind):
+            print(kind[0] + "\t" + msg[len(kind):])')
+list_sql=$(awk -F'\t' '$1 == "d" { print $2; exit }' <<<"$list_sqls")
+records_sql=$(awk -F'\t' '$1 == "l" { print $2; exit }' <<<"$list_sqls")
+[ -n "$list_sql" ] && [ -n "$records_sql" ] || die "could not capture the list's statements from gatehouse"
 sql_times=$(for i in 1 2 3 4 5 6 7; do
-	psql -X -At "$GATEHOUSE_DATABASE_URL" <<SQL 2>/dev/null | sed -n 's/^\(Planning\|Execution\) Time: \([0-9.]*\) ms$/\1 \2/p'
+	psql -X -At "$GATEHOUSE_DATABASE_URL" <<SQL 2>/dev/null | sed -n 's/^\(Planning\|Execution\) Time: \([0-9.]*\) ms$/\1 \2/p' |
 BEGIN;
 SET LOCAL gatehouse.org_id = '$BENCH_ORG_ID';
 PREPARE q AS $list_sql;
-EXPLAIN (ANALYZE) EXECUTE q('eng', 101);
+PREPARE r AS $records_sql;
+EXPLAIN (ANALYZE) EXECUTE q('eng');
+EXPLAIN (ANALYZE) EXECUTE r;
 ROLLBACK;
 SQL
+	awk '{ t[$1] += $2 } END { for (k in t) print k, t[k] }'
 done)
 median() { grep "^$1 " | awk '{ print $2 }' | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)] }'; }
-printf '\nlist_dept in psql, the same statement (median of 7): execution %s ms, planning %s ms\n' \
+printf '\nlist_dept in psql, the same two statements (median of 7): execution %s ms, planning %s ms\n' \
 	"$(printf '%s\n' "$sql_times" | median Execution)" "$(printf '%s\n' "$sql_times" | median Planning)"
 printf 'users in org bench: %s\n' "$USERS"
 

@@ -58,17 +58,17 @@ urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv
 # name | path and query | auth (sf or native) | the values gatehouse binds to the
 # filtered statement, in order (psql runs it with them; @ID@ is the cursor's id) | what
 SEARCHES=(
-	"sf_exact|/secureframe/users?q=$(urlq 'last_name:Ashford')|sf|'Ashford',0|a surname (1 in 1,000)"
-	"sf_prefix|/secureframe/users?q=$(urlq 'last_name:Ashf*')|sf|'Ashf','Ashf',0|a surname's first 4 letters (1 in 1,000)"
-	"sf_suffix|/secureframe/users?q=$(urlq 'email:*@corp07.example')|sf|'@corp07.example','@corp07.example',0|a mail domain (1 in 50)"
-	"sf_substring|/secureframe/users?q=$(urlq 'name:*ada\ ash*')|sf|'%ada ash%',0|part of a full name, trigram (1 in 4,000)"
-	"sf_boolean|/secureframe/users?q=$(urlq 'last_name:Ashford AND NOT (active:false OR personnel_status:offboarded)')|sf|'Ashford','false','offboarded',0|AND, OR and NOT over three fields"
-	"sf_department|/secureframe/users?department_id=eng-0|sf|'eng-0',0|a department id (1 in 20)"
-	"sf_prefix3|/secureframe/users?q=$(urlq 'last_name:Ash*')|sf|'Ash','Ash',0|denser: 3 letters (1 in 40)"
-	"sf_substring1k|/secureframe/users?q=$(urlq 'name:*ashfor*')|sf|'%ashfor%',0|denser: trigram, 1 in 1,000"
-	"sf_boolean_or|/secureframe/users?q=$(urlq '(last_name:Ashford OR last_name:Ashby) AND NOT active:false')|sf|'Ashford','Ashby','false',0|denser: an OR of two surnames"
-	"native_page1|/api/v1/users?limit=100|native|0|the first page by id"
-	"native_page5000|/api/v1/users?limit=100&cursor=@CURSOR@|native|'@ID@',0|page 5,000 by keyset cursor"
+	"sf_exact|/secureframe/users?q=$(urlq 'last_name:Ashford')|sf|'Ashford'|a surname (1 in 1,000)"
+	"sf_prefix|/secureframe/users?q=$(urlq 'last_name:Ashf*')|sf|'Ashf','Ashf'|a surname's first 4 letters (1 in 1,000)"
+	"sf_suffix|/secureframe/users?q=$(urlq 'email:*@corp07.example')|sf|'@corp07.example','@corp07.example'|a mail domain (1 in 50)"
+	"sf_substring|/secureframe/users?q=$(urlq 'name:*ada\ ash*')|sf|'%ada ash%'|part of a full name, trigram (1 in 4,000)"
+	"sf_boolean|/secureframe/users?q=$(urlq 'last_name:Ashford AND NOT (active:false OR personnel_status:offboarded)')|sf|'Ashford','false','offboarded'|AND, OR and NOT over three fields"
+	"sf_department|/secureframe/users?department_id=eng-0|sf|'eng-0'|a department id (1 in 20)"
+	"sf_prefix3|/secureframe/users?q=$(urlq 'last_name:Ash*')|sf|'Ash','Ash'|denser: 3 letters (1 in 40)"
+	"sf_substring1k|/secureframe/users?q=$(urlq 'name:*ashfor*')|sf|'%ashfor%'|denser: trigram, 1 in 1,000"
+	"sf_boolean_or|/secureframe/users?q=$(urlq '(last_name:Ashford OR last_name:Ashby) AND NOT active:false')|sf|'Ashford','Ashby','false'|denser: an OR of two surnames"
+	"native_page1|/api/v1/users?limit=100|native||the first page by id"
+	"native_page5000|/api/v1/users?limit=100&cursor=@CURSOR@|native|'@ID@'|page 5,000 by keyset cursor"
 )
 
 STATE=${GH_STATE:-/tmp}
@@ -77,9 +77,10 @@ mkdir -p "$OUT"
 FAILED=0
 ROWS=()
 
-# The statement a request runs (the page's records of the filtered ids, src/core/user_list.c),
-# as gatehouse logs it at debug level: "dynamic query: …".
-statement() {
+# The statements a request runs, as gatehouse logs them at debug level, one per line:
+# "dynamic query: …" (the filtered ids into gatehouse.page) and "list records: …"
+# (their records; src/core/users_internal.h).
+statements() {
 	GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI="$1" \
 		HTTP_AUTHORIZATION="$2" "$GH_ROOT/build/gatehouse" 2>&1 >/dev/null </dev/null | python3 -c '
 import json, sys
@@ -88,18 +89,20 @@ for line in sys.stdin:
         msg = json.loads(line).get("msg", "")
     except ValueError:
         continue
-    if msg.startswith("dynamic query: "):
-        print(msg[len("dynamic query: "):])
-        break'
+    for kind in ("dynamic query: ", "list records: "):
+        if msg.startswith(kind):
+            print(kind[0] + "\t" + msg[len(kind):])'
 }
 
-# psql_ms URI AUTH VALUES: median of 7 rounds, in psql, of the request's statement
+# psql_ms URI AUTH VALUES: median of 7 rounds, in psql, of the request's statements
 # prepared and executed with its values (planning included), as psql's \timing
 # reports them.
 psql_ms() {
-	local uri=$1 auth=$2 args=$3 p1 i want
-	p1=$(statement "$uri" "$auth")
-	[ -n "$p1" ] || die "no statement logged for $uri"
+	local uri=$1 auth=$2 args=$3 p1 p2 stm i want
+	stm=$(statements "$uri" "$auth")
+	p1=$(awk -F'\t' '$1 == "d" { print $2; exit }' <<<"$stm")
+	p2=$(awk -F'\t' '$1 == "l" { print $2; exit }' <<<"$stm")
+	[ -n "$p1" ] && [ -n "$p2" ] || die "no statements logged for $uri"
 	# The values must be as many as the statement's placeholders, or the table is stale.
 	want=$(grep -o '\$[0-9]*' <<<"$p1" | sort -u | wc -l)
 	[ "$want" -eq "$(awk -F, '{ print NF }' <<<"$args")" ] ||
@@ -113,7 +116,8 @@ psql_ms() {
 		for i in 0 1 2 3 4 5 6 7; do
 			[ "$i" -eq 1 ] && printf '\\timing on\n'
 			printf '\\echo round %s\nDEALLOCATE ALL;\n' "$i"
-			printf 'PREPARE p1 AS %s;\nEXECUTE p1(%s);\n' "$p1" "$args"
+			printf 'PREPARE p1 AS %s;\nEXECUTE p1%s;\n' "$p1" "${args:+($args)}"
+			printf 'PREPARE p2 AS %s;\nEXECUTE p2;\n' "$p2"
 		done
 		printf 'ROLLBACK;\n'
 	} | psql -X -q "$GATEHOUSE_DATABASE_URL" 2>&1 | awk '

@@ -1163,6 +1163,9 @@ users_set_password(struct core_ctx *c, const struct user_ref *ref, const char *p
 
 /* --- lists ----------------------------------------------------------------------- */
 
+DB_STMT(st_page_records, 0, USER_PAGE_RECORDS);
+DB_STMT(st_page_records_groups, 0, USER_PAGE_RECORDS_GROUPS);
+
 /* A list's statements, as users_list_sql builds them. */
 struct list_stmt {
 	struct buf		 sql, count;
@@ -1198,6 +1201,10 @@ page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt
 {
 	size_t	 rows = r != NULL ? (size_t)PQntuples(r) : 0, n = 0, last = 0, most;
 	bool	 more = false;
+	/* The cursor's sort value: the id, or one of USER_PAGE_SORT_COLS. */
+	int	 sortcol = strcmp(l->plan.sort, "username") == 0 ? USER_NCOLS :
+		    strcmp(l->plan.sort, "email") == 0 ? USER_NCOLS + 1 :
+		    strcmp(l->plan.sort, "created_at") == 0 ? USER_NCOLS + 2 : 0;
 
 	/* No more users than rows, nor than the page takes. */
 	most = rows < (size_t)q->limit ? rows : (size_t)q->limit;
@@ -1215,14 +1222,14 @@ page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt
 			user_from_row(c->arena, r, (int)i, &page->users[n++]);
 			last = i;
 		}
-		if (q->groups && !PQgetisnull(r, (int)i, USER_NCOLS + 1))
-			groups_membership_from_row(c->arena, r, (int)i, USER_NCOLS + 1,
+		if (q->groups && !PQgetisnull(r, (int)i, USER_NCOLS + 3))
+			groups_membership_from_row(c->arena, r, (int)i, USER_NCOLS + 3,
 			    &page->groups[page->ngroups++]);
 	}
 	page->n = n;
 	if (more && n > 0)
 		page->next_cursor = cursor_encode(c->arena, l->plan.sort, l->plan.desc,
-		    db_value(r, (int)last, USER_NCOLS), db_int(r, (int)last, 0));
+		    db_value(r, (int)last, sortcol), db_int(r, (int)last, 0));
 	return CORE_OK;
 }
 
@@ -1236,12 +1243,15 @@ static enum core_status
 list_page(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,
     struct list_stmt *look, bool *over, struct user_page *page, struct core_err *e)
 {
-	struct db_query	 rq[3];
+	struct db_query	 rq[4];
 	PGresult	*r;
 	size_t		 nq = 0, count = 0;
 	enum core_status st;
 
+	/* The ids first, then their records; the look after, as it sets gatehouse.page too. */
 	rq[nq++] = (struct db_query){ NULL, l->sql.data, l->f.nparams, l->f.params, NULL };
+	rq[nq++] = (struct db_query){ q->groups ? &st_page_records_groups : &st_page_records, NULL, 0,
+	    NULL, NULL };
 	if (look != NULL)
 		rq[nq++] = (struct db_query){ NULL, look->sql.data, look->f.nparams,
 		    look->f.params, NULL };
@@ -1250,14 +1260,18 @@ list_page(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,
 		rq[nq++] = (struct db_query){ NULL, l->count.data, l->plan.count_params,
 		    l->f.params, NULL };
 	}
+	/* The statement's text (no values), for benchmarks that run it in psql too. */
+	log_debug("list records: %s", rq[1].stmt->sql);
 	if ((st = core_read(c, rq, nq, "user list", e)) != CORE_OK)
 		return st;
-	r = rq[0].res;
+	r = rq[1].res;
 	page->total = l->plan.count ? db_int(rq[count].res, 0, 0) : -1;
+	/* The look's ids: none, or the one past the most. */
 	if (look != NULL)
-		*over = PQntuples(rq[1].res) > 0;
-	for (size_t i = 1; i < nq; i++)
-		PQclear(rq[i].res);
+		*over = *db_value(rq[2].res, 0, 0) != '\0';
+	for (size_t i = 0; i < nq; i++)
+		if (i != 1)
+			PQclear(rq[i].res);
 	st = page_take(c, q, l, look != NULL && *over ? NULL : r, page, e);
 	PQclear(r);
 	return st;
