@@ -1234,10 +1234,11 @@ page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt
 }
 
 /*
- * Runs a page (l, built for q) inside the transaction: one statement reads
- * the records in the list's order (with their groups, when asked), and its
- * count rides beside it, in one round trip. With look (a page of one past the most a caller takes), that
- * rides too: *over says whether it found a user, and the page is then empty.
+ * Runs a page (l, built for q) inside the transaction, in one round trip:
+ * its ids into gatehouse.page, then their records in the list's order (with
+ * their groups, when asked), and its count beside them. With look (a page of
+ * one past the most a caller takes), that rides too: *over says whether it
+ * found a user, and the page is then empty.
  */
 static enum core_status
 list_page(struct core_ctx *c, const struct user_query *q, struct list_stmt *l,

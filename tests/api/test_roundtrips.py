@@ -103,8 +103,8 @@ def test_a_read_is_one_round_trip():
                     assert trips == [], f"again GET {path}: {trips}"
                     continue
                 assert len(trips) == 1 and is_read(trips[0]), f"{attempt} GET {path}: {trips}"
-        # A page of users is one statement too: the filtered ids into an
-        # array that picks the records (USER_PAGE_RECORDS), beside its count.
+        # A page of users is one round trip too: the filtered ids into a
+        # setting, then their records (USER_PAGE_RECORDS), beside its count.
         for path in ("/api/v1/users?limit=100", "/api/v1/users?department=eng&limit=100",
                      "/api/v1/users?q=email:*%40example.com&limit=100&sort=-email",
                      # SCIM's page has the users' groups and the total too, in the same trip.
