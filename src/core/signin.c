@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/audit.h"
+#include "gatehouse/base64.h"
 #include "gatehouse/db.h"
 #include "gatehouse/level.h"
 #include "gatehouse/org.h"
@@ -464,19 +465,6 @@ cookie_parse(const char *cookie, int64_t *org, char hex[SECRET_HEX_LEN + 1])
 	return 0;
 }
 
-int
-signin_unhex(const char *hex, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned int v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
-}
-
 enum core_status
 signin_session(struct core_ctx *c, const char *cookie, struct session *out, struct core_err *e)
 {
@@ -508,7 +496,7 @@ signin_session(struct core_ctx *c, const char *cookie, struct session *out, stru
 	if (level_parse(db_value(r, 0, 5), &a->level) != 0)
 		a->level = LEVEL_GUEST;
 	passed = db_bool(r, 0, 6);
-	if (signin_unhex(db_value(r, 0, 7), out->csrf_digest, SECRET_DIGEST_LEN) != 0)
+	if (base16_decode(db_value(r, 0, 7), out->csrf_digest, SECRET_DIGEST_LEN) != SECRET_DIGEST_LEN)
 		memset(out->csrf_digest, 0xff, SECRET_DIGEST_LEN);
 	out->org_name = a->org_name = db_text(c->arena, r, 0, 8);
 	out->summary_email = db_bool(r, 0, 9);

@@ -78,8 +78,6 @@ enum core_status totp_secret_store(struct core_ctx *, int64_t user_id, const uns
  */
 enum core_status signin_factor_failed(struct core_ctx *, const struct signin_user *,
 		    const char *method, const char *reason, struct core_err *);
-/* n bytes from the first 2n hex digits of hex (a bytea the database encoded): 0, or -1. */
-int		 signin_unhex(const char *hex, unsigned char *out, size_t n);
 /* The session's user, its row locked; CORE_UNAUTHORIZED when it may no longer sign in. */
 enum core_status signin_load_user(struct core_ctx *, const struct session *,
 		    struct signin_user *, struct core_err *);

@@ -119,7 +119,7 @@ take_challenge(const struct session *s, bool create, unsigned char ch[WEBAUTHN_C
 	if ((r = db_exec(&st_wa_challenge_take, p)) == NULL)
 		return core_db_fail(e, "challenge");
 	if (PQntuples(r) == 1 && db_bool(r, 0, 1) &&
-	    signin_unhex(db_value(r, 0, 0), ch, WEBAUTHN_CHALLENGE_LEN) == 0)
+	    base16_decode(db_value(r, 0, 0), ch, WEBAUTHN_CHALLENGE_LEN) == WEBAUTHN_CHALLENGE_LEN)
 		*ok = true;
 	PQclear(r);
 	return CORE_OK;
@@ -155,8 +155,7 @@ signin_webauthn_begin(struct core_ctx *c, const struct session *s, bool create,
 		const char *h = db_value(r, i, 0);
 		char	   *b;
 
-		n = (long)strlen(h) / 2;
-		if (n > (long)sizeof(id) || signin_unhex(h, id, (size_t)n) != 0 ||
+		if ((n = base16_decode(h, id, sizeof(id))) < 0 ||
 		    (b = arena_alloc(c->arena, BASE64_LEN((size_t)n) + 1)) == NULL)
 			continue;
 		base64_encode(BASE64_URL, id, (size_t)n, b);
@@ -307,7 +306,8 @@ check_assertion(struct core_ctx *c, const struct signin_user *u, const struct se
 	stored = (uint32_t)db_int(r, 0, 2);
 	PQclear(r);
 	n = hex ? strlen(hex) / 2 : 0;
-	if ((spki = arena_alloc(c->arena, n + 1)) == NULL || signin_unhex(hex, spki, n) != 0)
+	if ((spki = arena_alloc(c->arena, n + 1)) == NULL ||
+	    base16_decode(hex ? hex : "", spki, n) != (long)n)
 		return "the stored key cannot be read";
 	if (webauthn_assert(rp, ch, a->cd, a->cdlen, a->ad, a->adlen, a->sig, a->siglen, spki, n,
 	    &res, &why) != 0)
