@@ -86,12 +86,13 @@ struct usort {
 	const char	*expr;		/* sort key */
 	const char	*cast;		/* for the cursor value */
 	bool		 unique;	/* no id tie-breaker needed */
+	int		 col;		/* its value's column in a page's records */
 };
 static const struct usort usorts[] = {
-	{ "id",		"u.id",			"::bigint",	 true },
-	{ "username",	"u.username_lc",	"::text COLLATE \"C\"", true },
-	{ "email",	"u.email_lc",		"::text COLLATE \"C\"", true },
-	{ "created_at",	"u.created_at",		"::timestamptz", false },
+	{ "id",		"u.id",			"::bigint",	 true,	0 },
+	{ "username",	"u.username_lc",	"::text COLLATE \"C\"", true, USER_PAGE_SORT_COL },
+	{ "email",	"u.email_lc",		"::text COLLATE \"C\"", true, USER_PAGE_SORT_COL + 1 },
+	{ "created_at",	"u.created_at",		"::timestamptz", false,	USER_PAGE_SORT_COL + 2 },
 };
 
 /*
@@ -169,6 +170,7 @@ users_list_sql(struct arena *a, const struct user_query *q, struct buf *sql, str
 		return core_fail(e, CORE_INVALID, "sort",
 		    "sort must be id, username, email or created_at (prefix - for descending)");
 	plan->sort = so->name;
+	plan->sort_col = so->col;
 	plan->desc = desc;
 
 	/* The page's ids, in order, for USER_PAGE_RECORDS to read (users_internal.h). */

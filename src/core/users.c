@@ -1201,10 +1201,6 @@ page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt
 {
 	size_t	 rows = r != NULL ? (size_t)PQntuples(r) : 0, n = 0, last = 0, most;
 	bool	 more = false;
-	/* The cursor's sort value: the id, or one of USER_PAGE_SORT_COLS. */
-	int	 sortcol = strcmp(l->plan.sort, "username") == 0 ? USER_NCOLS :
-		    strcmp(l->plan.sort, "email") == 0 ? USER_NCOLS + 1 :
-		    strcmp(l->plan.sort, "created_at") == 0 ? USER_NCOLS + 2 : 0;
 
 	/* No more users than rows, nor than the page takes. */
 	most = rows < (size_t)q->limit ? rows : (size_t)q->limit;
@@ -1229,7 +1225,7 @@ page_take(struct core_ctx *c, const struct user_query *q, const struct list_stmt
 	page->n = n;
 	if (more && n > 0)
 		page->next_cursor = cursor_encode(c->arena, l->plan.sort, l->plan.desc,
-		    db_value(r, (int)last, sortcol), db_int(r, (int)last, 0));
+		    db_value(r, (int)last, l->plan.sort_col), db_int(r, (int)last, 0));
 	return CORE_OK;
 }
 

@@ -67,8 +67,12 @@ enum user_status user_status_parse(const char *);
  */
 #define USER_LIST_FROM \
 	" FROM gatehouse.users u WHERE u.org_id = gatehouse.current_org() AND u.status <> 'removed'"
-/* After USER_COLS: the sort values a next page's cursor takes (user_list.c's sorts). */
+/*
+ * After USER_COLS, from column USER_PAGE_SORT_COL: the sort values a next
+ * page's cursor takes (user_list.c's sorts; the id is column 0).
+ */
 #define USER_PAGE_SORT_COLS	", u.username_lc::text, u.email_lc::text, u.created_at::text"
+#define USER_PAGE_SORT_COL	USER_NCOLS
 #define USER_PAGE_FROM \
 	" FROM unnest(string_to_array(current_setting('gatehouse.page'), ',')::bigint[])" \
 	" WITH ORDINALITY AS p(id, n) JOIN gatehouse.users u" \
@@ -201,6 +205,7 @@ void		 user_cache_changed(int64_t org);
 /* What a list statement tells the code that runs it. */
 struct user_list_plan {
 	const char	*sort;		/* the sort's name, for the next page's cursor */
+	int		 sort_col;	/* and the column of its value in USER_PAGE_RECORDS */
 	bool		 desc;
 	bool		 count;		/* the count statement was built */
 	int		 count_params;	/* the first so many parameters are the count's */
