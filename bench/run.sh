@@ -365,25 +365,11 @@ if [ ${#MIXED_LINES[@]} -gt 0 ]; then
 	printf '  %s\n' "${MIXED_LINES[@]}"
 fi
 
-# The list_dept page's query straight in psql, as the service role under
-# row-level security. The statement is the server's own: one plain-CGI run at
-# debug level logs the SQL it builds (names and $n only), which psql then
-# prepares and executes with the same values, as the worker does.
-# A page is two statements (src/core/users_internal.h): the filtered ids into a
-# setting, then their records. gatehouse logs both at debug level (names and $n
-# only); psql prepares and executes them with the same value, as the worker does.
-list_sqls=$(GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
-	REQUEST_URI="/api/v1/users?department=eng&limit=100" HTTP_AUTHORIZATION="Bearer $BENCH_ORG_KEY" \
-	"$GH_ROOT/build/gatehouse" 2>&1 >/dev/null </dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        msg = json.loads(line).get("msg", "")
-    except ValueError:
-        continue
-    for kind in ("dynamic query: ", "list records: "):
-        if msg.startswith(kind):
-            print(kind[0] + "\t" + msg[len(kind):])')
+# The list_dept page's statements straight in psql, as the service role under
+# row-level security: the server's own (bench/page-statements.sh), prepared and
+# executed with the same value, as the worker does.
+list_sqls=$("$GH_ROOT/bench/page-statements.sh" "/api/v1/users?department=eng&limit=100" \
+	"Bearer $BENCH_ORG_KEY")
 list_sql=$(awk -F'\t' '$1 == "d" { print $2; exit }' <<<"$list_sqls")
 records_sql=$(awk -F'\t' '$1 == "l" { print $2; exit }' <<<"$list_sqls")
 [ -n "$list_sql" ] && [ -n "$records_sql" ] || die "could not capture the list's statements from gatehouse"

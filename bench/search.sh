@@ -77,29 +77,12 @@ mkdir -p "$OUT"
 FAILED=0
 ROWS=()
 
-# The statements a request runs, as gatehouse logs them at debug level, one per line:
-# "dynamic query: …" (the filtered ids into gatehouse.page) and "list records: …"
-# (their records; src/core/users_internal.h).
-statements() {
-	GATEHOUSE_LOG_LEVEL=debug GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI="$1" \
-		HTTP_AUTHORIZATION="$2" "$GH_ROOT/build/gatehouse" 2>&1 >/dev/null </dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        msg = json.loads(line).get("msg", "")
-    except ValueError:
-        continue
-    for kind in ("dynamic query: ", "list records: "):
-        if msg.startswith(kind):
-            print(kind[0] + "\t" + msg[len(kind):])'
-}
-
 # psql_ms URI AUTH VALUES: median of 7 rounds, in psql, of the request's statements
 # prepared and executed with its values (planning included), as psql's \timing
 # reports them.
 psql_ms() {
 	local uri=$1 auth=$2 args=$3 p1 p2 stm i want
-	stm=$(statements "$uri" "$auth")
+	stm=$("$GH_ROOT/bench/page-statements.sh" "$uri" "$auth")
 	p1=$(awk -F'\t' '$1 == "d" { print $2; exit }' <<<"$stm")
 	p2=$(awk -F'\t' '$1 == "l" { print $2; exit }' <<<"$stm")
 	[ -n "$p1" ] && [ -n "$p2" ] || die "no statements logged for $uri"
