@@ -11,7 +11,7 @@
 #include "gatehouse/validate.h"
 
 #include "hold.h"
-#include "users_internal.h"
+#include "user_cache.h"
 
 enum core_status
 core_db_fail(struct core_err *e, const char *what)

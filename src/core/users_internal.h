@@ -187,18 +187,7 @@ enum core_status users_list_in(struct core_ctx *, const struct user_query *, str
 enum core_status users_list_in_most(struct core_ctx *, const struct user_query *, size_t most,
 		    bool *over, struct user_page *, struct core_err *);
 
-/* --- user_cache.c: the rows of users read by uid (see there) --------------------- */
-
-/* Whether this process has the cache (the shared generations exist). */
-bool		 user_cache_on(void);
-/* The org's generation now: read it before reading a row to cache. */
-uint64_t	 user_cache_gen(int64_t org);
-/* Fills u from the cached row of the org's user uid, if it may be served; else false. */
-bool		 user_cache_get(struct arena *, int64_t org, const char *uid, struct user *);
-/* Keeps row (one row of USER_COLS, read after gen was): the cache owns it now. */
-void		 user_cache_put(int64_t org, const char *uid, uint64_t gen, struct pg_result *row);
-/* A transaction of the org has committed: its cached rows may be stale. */
-void		 user_cache_changed(int64_t org);
+#include "user_cache.h"
 
 /* --- user_list.c ------------------------------------------------------------------- */
 
