@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/base64.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/db.h"
 #include "gatehouse/jobs.h"
@@ -139,8 +140,7 @@ item_json(struct jsonw *w, const struct core_ctx *c, int64_t job, size_t i,
 		item_aad(aad, sizeof(aad), c->org_id, job, i);
 		if (n > SEAL_PLAIN_MAX || seal(it->password, n, aad, sealed) != 0)
 			return -1;
-		for (size_t k = 0; k < n + SEAL_OVERHEAD; k++)
-			snprintf(hex + 2 * k, 3, "%02x", sealed[k]);
+		base16_encode(sealed, n + SEAL_OVERHEAD, hex);
 		jsonw_str(w, hex);
 	}
 	jsonw_obj_close(w);
@@ -408,7 +408,6 @@ jobs_step(struct core_ctx *c, const struct job_run *j, job_item_fn fn, void *arg
 	struct buf	 result;
 	enum core_status st;
 	PGresult	*r;
-	size_t		 n = 0;
 	int		 code = 0;
 	bool		 has_pw = false, opened = false;
 
@@ -438,16 +437,12 @@ jobs_step(struct core_ctx *c, const struct job_run *j, job_item_fn fn, void *arg
 	payload = db_text(c->arena, r, 0, 1);
 	hex = db_value(r, 0, 2);
 	if (hex != NULL) {
-		has_pw = true;
-		for (; n < sizeof(sealed) && hex[2 * n] != '\0' && hex[2 * n + 1] != '\0'; n++) {
-			unsigned int byte;
+		long len = base16_decode(hex, sealed, sizeof(sealed));
 
-			if (sscanf(hex + 2 * n, "%2x", &byte) != 1)
-				break;
-			sealed[n] = (unsigned char)byte;
-		}
+		has_pw = true;
 		item_aad(aad, sizeof(aad), j->org_id, j->id, (size_t)strtoul(pos, NULL, 10));
-		opened = seal_open(sealed, n, aad, pw, sizeof(pw)) == 0;
+		/* Bad text opens nothing: the item is reported unsealable, as for a wrong key. */
+		opened = len > 0 && seal_open(sealed, (size_t)len, aad, pw, sizeof(pw)) == 0;
 	}
 	PQclear(r);
 	buf_init(&result);
