@@ -153,6 +153,16 @@ rows_defer_on(struct db_stmt *stmt, int64_t id, const char *what, struct core_er
 	return CORE_OK;
 }
 
+DB_STMT(st_touch_user, 1,
+    "UPDATE gatehouse.users SET version = version + 1, updated_at = now()"
+    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
+
+enum core_status
+rows_touch_user(int64_t id, struct core_err *e)
+{
+	return rows_defer_on(&st_touch_user, id, "user", e);
+}
+
 enum core_status
 rows_int_on(struct db_stmt *stmt, int64_t id, const char *what, int64_t *out, struct core_err *e)
 {

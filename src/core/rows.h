@@ -102,6 +102,12 @@ enum core_status rows_exec_on(struct db_stmt *, int64_t id, const char *arg, con
  * next round trip (db_defer), and a failure of it is that one's.
  */
 enum core_status rows_defer_on(struct db_stmt *, int64_t id, const char *what, struct core_err *);
+/*
+ * The user's representation changed though no column of its row did (an MFA
+ * factor added or removed): its version and updated_at move, so ETags and
+ * caches see it. Deferred, as rows_defer_on.
+ */
+enum core_status rows_touch_user(int64_t id, struct core_err *);
 /* rows_on for the integer (a count) in the first cell of its answer. */
 enum core_status rows_int_on(struct db_stmt *, int64_t id, const char *what, int64_t *out,
 		    struct core_err *);

@@ -17,6 +17,7 @@
 #include "gatehouse/db.h"
 #include "gatehouse/signin.h"
 #include "gatehouse/totp.h"
+#include "rows.h"
 #include "signin_internal.h"
 
 #define RECOVERY_CHARS	10	/* of base32: 50 random bits */
@@ -319,7 +320,9 @@ signin_totp_confirm(struct core_ctx *c, const struct session *s, const char *cod
 		return core_abort(core_fail(e, CORE_INVALID, "code", "the code does not match: "
 		    "check the time on your device and enter the code it shows now"));
 	snprintf(stepbuf, sizeof(stepbuf), "%lld", (long long)step);
+	/* totp_enabled is part of the user's representation: its version moves. */
 	if ((st = exec1(&st_tf_step, u.id, stepbuf, NULL, e)) != CORE_OK ||
+	    (st = rows_touch_user(u.id, e)) != CORE_OK ||
 	    (st = new_recovery_codes(c, u.id, codes, e)) != CORE_OK ||
 	    (st = signin_audit(c, &u, "user.totp_enrol", "{\"totp\":{\"old\":false,\"new\":true}}",
 	    e)) != CORE_OK)

@@ -67,10 +67,6 @@ DB_STMT(st_wa_list, 1,
 DB_STMT(st_wa_remove, 2,
     "DELETE FROM gatehouse.webauthn_credentials WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint AND id = $2::bigint RETURNING id");
-/* The user's representation (webauthn_enabled, its MFA state) changed, so its version does. */
-DB_STMT(st_wa_touch, 1,
-    "UPDATE gatehouse.users SET version = version + 1, updated_at = now()"
-    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
 static const char *const purposes[] = { "get", "create" };
 
@@ -250,7 +246,7 @@ signin_webauthn_register(struct core_ctx *c, const struct session *s,
 		    "already");
 		return core_commit(&e2) == CORE_OK ? st : (*e = e2, e2.status);
 	}
-	if ((st = rows_defer_on(&st_wa_touch, u.id, "user", e)) != CORE_OK ||
+	if ((st = rows_touch_user(u.id, e)) != CORE_OK ||
 	    (st = audit_keys(c, &u, "user.webauthn_register", keys, keys + 1, cred->uv, e))
 	    != CORE_OK)
 		return core_abort(st);
@@ -421,7 +417,7 @@ signin_webauthn_remove(struct core_ctx *c, const struct session *s, const char *
 	    "yours");
 	PQclear(r);
 	/* A session that passed with the key removed ends with it; this one stays. */
-	if (st != CORE_OK || (st = rows_defer_on(&st_wa_touch, u.id, "user", e)) != CORE_OK ||
+	if (st != CORE_OK || (st = rows_touch_user(u.id, e)) != CORE_OK ||
 	    (st = users_end_sessions(c, u.id, e)) != CORE_OK ||
 	    (st = audit_keys(c, &u, "user.webauthn_remove", keys, keys - 1, false, e)) != CORE_OK)
 		return core_abort(st);

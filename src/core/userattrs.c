@@ -427,10 +427,6 @@ DB_STMT(st_mfa_totp, 1,
 DB_STMT(st_mfa_webauthn, 1,
     "DELETE FROM gatehouse.webauthn_credentials WHERE org_id = gatehouse.current_org()"
     " AND user_id = $1::bigint");
-/* The user's representation (its MFA state) changed, so its version does. */
-DB_STMT(st_mfa_touch, 1,
-    "UPDATE gatehouse.users SET version = version + 1, updated_at = now()"
-    " WHERE org_id = gatehouse.current_org() AND id = $1::bigint");
 
 static const char *const mfa_names[] = { [MFA_TOTP] = "totp", [MFA_WEBAUTHN] = "webauthn",
 	[MFA_ALL] = "all" };
@@ -473,7 +469,7 @@ userattrs_mfa_reset(struct core_ctx *c, const struct user_ref *ref, enum mfa_kin
 		return core_commit(e);		/* nothing to remove or record */
 	}
 	/* A session that passed the factor just removed ends with it. */
-	if ((st = rows_defer_on(&st_mfa_touch, u.id, "user", e)) != CORE_OK ||
+	if ((st = rows_touch_user(u.id, e)) != CORE_OK ||
 	    (st = users_end_sessions(c, u.id, e)) != CORE_OK ||
 	    (st = users_load(c, &self, false, out, e)) != CORE_OK)
 		return core_abort(st);

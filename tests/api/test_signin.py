@@ -232,8 +232,14 @@ def test_totp_enrolment_then_sign_in_with_codes_from_oathtool():
     o = Org()
     u = user(o)
     b = signed_in(o, u)
+    before = o.call("GET", f"/api/v1/users/{u['uid']}")
     key, codes = enrol(b)
-    assert native(o, u)["mfa"]["totp"] is True
+    after = o.call("GET", f"/api/v1/users/{u['uid']}")
+    assert after.json()["mfa"]["totp"] is True
+    # The representation changed, so its version and ETag did: a PUT with the old
+    # If-Match must not overwrite what it never saw.
+    assert after.json()["version"] > before.json()["version"]
+    assert after.headers["etag"] != before.headers["etag"]
     assert sql(o, f"SELECT count(*) FROM gatehouse.totp_recovery_codes WHERE user_id = {u['id']}") == "10"
     for code in codes:
         assert sql(o, f"SELECT count(*) FROM gatehouse.totp_recovery_codes "
