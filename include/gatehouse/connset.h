@@ -23,6 +23,8 @@ struct connset_opts {
 	long			 max_requests;	/* then drain, as on SIGTERM; 0: no limit */
 	connset_serve_fn	 serve;
 	void			*arg;
+	/* After each round that served requests, before waiting again (may be NULL). */
+	void			(*served)(void *arg);
 	struct connset_share	*share;		/* NULL: this worker takes any it can */
 	size_t			 slot;		/* this worker's slot in share */
 };

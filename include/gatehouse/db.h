@@ -144,7 +144,10 @@ bool		 db_in_tx(void);
  * (or the connection went), so every later one would fail too.
  */
 bool		 db_tx_failed(void);
-/* Rolls back anything a request left open; called after every request. */
+/*
+ * Rolls back anything a request left open; called after every request. It
+ * also marks the request's end for db_notifications (one drain a request).
+ */
 void		 db_request_end(void);
 
 /* 0 when the database answers and the schema is at SCHEMA_VERSION; else a reason. */

@@ -206,6 +206,14 @@ db_on_notify(void (*fn)(const char *channel, const char *payload))
 		notify_fns[i] = fn;
 }
 
+/*
+ * A worker brackets requests (db_request_end after each): within one, the
+ * first drain serves every cache that asks (the key's, then the user's), one
+ * recv instead of one each. A process that does not (the job runner) drains
+ * whenever asked.
+ */
+static bool	requests_bracketed, drained;
+
 int
 db_notifications(void)
 {
@@ -213,9 +221,16 @@ db_notifications(void)
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return -1;
-	/* One non-blocking read of whatever the server has pushed (idle: nothing is pending). */
-	if (PQconsumeInput(conn) == 0)
-		return -1;
+	/*
+	 * One non-blocking read of whatever the server has pushed (idle: nothing
+	 * is pending). What a statement of this request read since is queued in
+	 * libpq and given out below either way.
+	 */
+	if (!drained) {
+		if (PQconsumeInput(conn) == 0)
+			return -1;
+		drained = requests_bracketed;
+	}
 	while ((n = PQnotifies(conn)) != NULL) {
 		for (size_t i = 0; i < sizeof(notify_fns) / sizeof(notify_fns[0]) &&
 		    notify_fns[i] != NULL; i++)
@@ -768,6 +783,8 @@ db_rollback(void)
 void
 db_request_end(void)
 {
+	requests_bracketed = true;
+	drained = false;
 	if (in_tx) {
 		log_error("a request left a transaction open; rolling back");
 		db_rollback();

@@ -449,6 +449,8 @@ connset_run(const struct connset_opts *o)
 				break;
 			}
 		}
+		if (ready && o->served != NULL)
+			o->served(o->arg);
 		if (draining) {
 			/*
 			 * nginx closes an idle upstream connection after its

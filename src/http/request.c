@@ -1,5 +1,7 @@
 /* request.c: request fields from CGI parameters, body reading and parsing, response assembly. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,22 +101,32 @@ req_param(const struct request *r, const char *name)
 /*
  * A new request id: 8 random bytes drawn once per process, then a count, in
  * hex. Ids only tell requests apart (a client may send its own), so they need
- * not be unpredictable, and RAND_bytes cost ~6% of a read's CPU. The pid check
- * gives each forked worker its own random part.
+ * not be unpredictable, and RAND_bytes cost ~6% of a read's CPU. A fork
+ * clears the random part (pthread_atfork), so each worker draws its own; a
+ * getpid() a request to notice the fork was a system call a request.
  */
+static bool	id_drawn;
+
+static void
+request_id_forked(void)
+{
+	id_drawn = false;
+}
+
 static void
 request_id_new(char id[REQ_ID_MAX + 1])
 {
 	static const char	 hex[] = "0123456789abcdef";
 	static unsigned char	 rnd[12];
-	static pid_t		 owner;
 	static uint32_t		 seq;
-	pid_t			 me = getpid();
+	static bool		 watching;
 
-	if (owner != me) {
+	if (!watching)
+		watching = pthread_atfork(NULL, NULL, request_id_forked) == 0;
+	if (!id_drawn || !watching) {
 		if (RAND_bytes(rnd, 8) != 1)
 			memset(rnd, 0, 8);
-		owner = me;
+		id_drawn = true;
 		seq = 0;
 	}
 	seq++;

@@ -64,11 +64,19 @@ worker_serve(FCGX_Request *fr, void *arg)
 	w->app->handle(&r);
 	resp_serialize(&r, &w->wire);
 	FCGX_PutStr(w->wire.data, (int)w->wire.len, fr->out);
-	req_log(&r);		/* before Finish_r, which frees the parameters */
+	req_log(&r);		/* before Finish_r, which frees the parameters; kept until served */
 	/* Request bodies may hold passwords: wipe before reuse. */
 	buf_wipe(&w->wire);
 	buf_wipe(&w->out);
 	arena_reset(&w->arena);
+}
+
+/* A round of requests answered: their access lines go out in one write. */
+static void
+worker_served(void *arg)
+{
+	(void)arg;
+	log_flush();
 }
 
 /*
@@ -113,6 +121,7 @@ worker_loop(struct connset_opts co, const struct server_app *app)
 	if (app->worker_start != NULL && app->worker_start() != 0)
 		return 1;
 	co.serve = worker_serve;
+	co.served = worker_served;
 	co.arg = &w;
 	arena_init(&w.arena, ARENA_LIMIT);
 	buf_init(&w.hdr);
@@ -120,6 +129,7 @@ worker_loop(struct connset_opts co, const struct server_app *app)
 	buf_init(&w.wire);
 	if ((rc = connset_run(&co)) != 0)
 		log_error("worker: serving connections failed: %s", strerror(errno));
+	log_flush();
 	if (app->worker_stop != NULL)
 		app->worker_stop();
 	buf_free(&w.hdr);
@@ -171,6 +181,7 @@ server_cgi(const struct server_app *app)
 	}
 	rc = off == wire.len ? 0 : 1;
 	req_log(&r);
+	log_flush();
 	if (app->worker_stop != NULL)
 		app->worker_stop();
 	buf_wipe(&out);

@@ -1,4 +1,8 @@
-/* log.c: structured logging to stderr, one line per event, one write(2) per line. */
+/*
+ * log.c: structured logging to stderr, one line per event. Access lines are
+ * kept until the worker has answered what it had, then written together.
+ */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,12 +32,42 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-void
-log_line(const char *s, size_t n)
+/*
+ * Access lines not yet written. At most PIPE_BUF bytes: one write(2) of them
+ * stays whole when stderr is a pipe the other workers write to as well (a
+ * file is opened O_APPEND). Lost only if the worker itself crashes before it
+ * writes them.
+ */
+static char	kept[PIPE_BUF];
+static size_t	kept_len;
+
+static void
+write_line(const char *s, size_t n)
 {
 	/* A single write keeps lines from concurrent workers whole. */
 	ssize_t w = write(STDERR_FILENO, s, n);
 	(void)w;
+}
+
+void
+log_flush(void)
+{
+	if (kept_len > 0)
+		write_line(kept, kept_len);
+	kept_len = 0;
+}
+
+void
+log_line(const char *s, size_t n)
+{
+	if (kept_len + n > sizeof(kept))
+		log_flush();
+	if (n > sizeof(kept)) {
+		write_line(s, n);
+		return;
+	}
+	memcpy(kept + kept_len, s, n);
+	kept_len += n;
 }
 
 void
@@ -64,7 +98,8 @@ log_msg(enum log_level l, const char *fmt, ...)
 	jsonw_kstr(&w, "msg", msg);
 	jsonw_obj_close(&w);
 	buf_putc(&b, '\n');
+	log_flush();
 	if (!b.failed)
-		log_line(b.data, b.len);
+		write_line(b.data, b.len);
 	buf_free(&b);
 }
