@@ -297,22 +297,6 @@ conn_accept(int listen_fd, struct conn *c, const char *allowed)
 	return ACCEPT_OK;
 }
 
-enum kept { KEPT_REQUEST, KEPT_CLOSED, KEPT_NOTHING };
-
-/* What readiness on a kept connection means: a request, nginx's close, or nothing. */
-static enum kept
-kept_state(int fd)
-{
-	char	c;
-	ssize_t	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	if (n > 0)
-		return KEPT_REQUEST;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return KEPT_NOTHING;
-	return KEPT_CLOSED;
-}
-
 /*
  * Reads what is left of the request's stdin, up to its end record, so that
  * the next request on a kept connection starts on a record boundary. A body
@@ -338,9 +322,10 @@ stdin_drain(FCGX_Request *fr, size_t limit)
 }
 
 /*
- * Serves the request waiting on c; false when the connection broke off before
- * a whole request's parameters (libfcgi then closed it). Afterwards the
- * connection stays open unless nginx asked otherwise or something failed.
+ * Serves the request waiting on c; false when nginx closed the connection or
+ * it broke off before a whole request's parameters (libfcgi then closed it,
+ * and fr.ipcFd is -1). Afterwards the connection stays open unless nginx
+ * asked otherwise or something failed.
  */
 static bool
 conn_serve(struct conn *c, const struct connset_opts *o)
@@ -432,21 +417,17 @@ connset_run(const struct connset_opts *o)
 			goto out;
 		}
 
-		/* Every connection with a request is served, once per round. */
+		/*
+		 * Every connection with a request is served, once per round. A
+		 * readable stream socket only this worker reads holds a request or
+		 * nginx's close: libfcgi reads either, and on a close (or a broken
+		 * request) it closes the connection itself (fr.ipcFd < 0 below). No
+		 * peek first: that was one more system call a request.
+		 */
 		for (i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			switch (kept_state(conns[i].fr.ipcFd)) {
-			case KEPT_REQUEST:
+			if (pfd[i].revents != 0 && conn_serve(&conns[i], o)) {
 				ready = true;
-				if (conn_serve(&conns[i], o))
-					served++;
-				break;
-			case KEPT_CLOSED:
-				FCGX_Free(&conns[i].fr, 1);	/* nginx let go */
-				break;
-			case KEPT_NOTHING:
-				break;
+				served++;
 			}
 		}
 		if (ready && o->served != NULL)
