@@ -9,7 +9,7 @@
 #   GATEHOUSE_URL        e.g. http://127.0.0.1:18090 (required)
 #   GATEHOUSE_ADMIN_KEY  bearer key of a super user (required)
 #   GH_ROOT, GH_STATE    repository root, state directory (required)
-#   BENCH_WORKERS        noop workers = gatehouse workers (8)
+#   BENCH_WORKERS        noop workers = gatehouse workers (2 per core, gatehouse's default)
 #   BENCH_CONNECTIONS    wrk connections (64)
 #   BENCH_THREADS        wrk threads (2)
 #   BENCH_SECONDS        measured seconds per scenario (10), after
@@ -23,7 +23,7 @@
 set -euo pipefail
 
 : "${GATEHOUSE_URL:?}" "${GATEHOUSE_ADMIN_KEY:?}" "${GH_ROOT:?}" "${GH_STATE:?}"
-WORKERS=${BENCH_WORKERS:-8}
+WORKERS=${BENCH_WORKERS:-$((2 * $(nproc)))}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 SECONDS_=${BENCH_SECONDS:-10}

@@ -6,7 +6,7 @@
 #
 #   GATEHOUSE_URL, GATEHOUSE_DATABASE_URL, GH_ROOT   as bench/run.sh has them
 #   BENCH_ORG_ID, BENCH_ORG_KEY   the loaded org and a super's key in it
-#   BENCH_WORKERS        the stack's workers: the second concurrency measured (8)
+#   BENCH_WORKERS        the stack's workers: the second concurrency measured (2 per core)
 #   BENCH_SECONDS, BENCH_WARMUP   measured and warm-up seconds per run (10, 2)
 #   BENCH_SEARCH_ONLY    space-separated names of the searches to run (all)
 #   GH_STATE             the stack's service directory (run/, pg/data/, log/), for
@@ -22,7 +22,7 @@
 set -euo pipefail
 
 : "${GATEHOUSE_URL:?}" "${GATEHOUSE_DATABASE_URL:?}" "${GH_ROOT:?}" "${BENCH_ORG_ID:?}" "${BENCH_ORG_KEY:?}"
-WORKERS=${BENCH_WORKERS:-8}
+WORKERS=${BENCH_WORKERS:-$((2 * $(nproc)))}
 SECONDS_=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-2}
 
