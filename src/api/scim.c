@@ -483,12 +483,26 @@ scim_list_read(struct request *r, bool search, const struct scim_listing *l, str
 }
 
 void
-scim_list_fail(struct request *r, const struct core_err *e)
+scim_list_fail(struct request *r, const struct scim_listing *l, const struct core_err *e)
 {
-	if (e->status == CORE_INVALID)
-		scim_errorf(r, 400, "invalidFilter", "%s", e->msg);
-	else
+	const char	*name = NULL;
+	size_t		 n = strlen(e->field);
+
+	if (e->status != CORE_INVALID) {
 		api_fail(r, e);
+		return;
+	}
+	/*
+	 * The core names its own field ("enabled must be true or false"); the
+	 * client wrote the SCIM attribute ("active"), so the message says that.
+	 */
+	for (size_t i = 0; i < l->nfilters && name == NULL && n > 0; i++)
+		if (strcmp(e->field, l->filters[i].core) == 0)
+			name = l->filters[i].scim;
+	if (name != NULL && strncmp(e->msg, e->field, n) == 0)
+		scim_errorf(r, 400, "invalidFilter", "%s%s", name, e->msg + n);
+	else
+		scim_errorf(r, 400, "invalidFilter", "%s", e->msg);
 }
 
 /* --- filters ------------------------------------------------------------------------ */

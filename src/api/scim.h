@@ -262,9 +262,10 @@ int	 scim_schemas_check(const struct json *body, const char *want, struct scim_e
 
 /*
  * A list's core failure: its paging and sort are checked before, so a
- * value the core refuses is the filter's (invalidFilter).
+ * value the core refuses is the filter's (invalidFilter), named as l's
+ * client wrote it.
  */
-void	scim_list_fail(struct request *, const struct core_err *);
+void	scim_list_fail(struct request *, const struct scim_listing *, const struct core_err *);
 
 /* --- filters ------------------------------------------------------------------ */
 

@@ -284,7 +284,7 @@ group_list(struct request *r, bool search)
 	gq.offset = (int)(q.start - 1);
 	api_ctx(r, &c);
 	if (groups_find(&c, &gq, &page, &e) != CORE_OK) {
-		scim_list_fail(r, &e);
+		scim_list_fail(r, &listing, &e);
 		return;
 	}
 	if (q.count == 0)

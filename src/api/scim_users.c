@@ -281,7 +281,7 @@ user_list(struct request *r, bool search)
 	uq.groups = scim_wants(q.attributes, q.excluded, "groups");
 	api_ctx(r, &c);
 	if (users_list(&c, &uq, &page, &e) != CORE_OK) {
-		scim_list_fail(r, &e);
+		scim_list_fail(r, &listing, &e);
 		return;
 	}
 	if (q.count == 0)

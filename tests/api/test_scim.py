@@ -477,6 +477,18 @@ def test_invalid_and_unsupported_filters_are_invalid_filter():
         err(scim(o, "GET", f"/Users?filter={q(f)}"), 400, "invalidFilter")
 
 
+def test_a_filter_error_names_the_attribute_the_client_wrote():
+    """The core's own field names (enabled, created_at, …) are not the client's."""
+    o = shared()
+    for path, f, name, core in [
+            ("/Users", 'active eq "maybe"', "active", "enabled"),
+            ("/Users", 'meta.created gt "yesterday"', "meta.created", "created_at"),
+            ("/Users", 'meta.lastModified lt 7', "meta.lastModified", "updated_at"),
+            ("/Groups", 'meta.created ge "soon"', "meta.created", "created_at")]:
+        detail = err(scim(o, "GET", f"{path}?filter={q(f)}"), 400, "invalidFilter")["detail"]
+        assert name in detail and core not in detail, (f, detail)
+
+
 def test_paging_by_start_index_and_count():
     p = people()
     f = q(f'userName co "-{p.tag}@"')
