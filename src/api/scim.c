@@ -499,7 +499,8 @@ scim_list_fail(struct request *r, const struct scim_listing *l, const struct cor
 	for (size_t i = 0; i < l->nfilters && name == NULL && n > 0; i++)
 		if (strcmp(e->field, l->filters[i].core) == 0)
 			name = l->filters[i].scim;
-	if (name != NULL && strncmp(e->msg, e->field, n) == 0)
+	if (name != NULL && strncmp(e->msg, e->field, n) == 0 &&
+	    (e->msg[n] == ' ' || e->msg[n] == '\0'))
 		scim_errorf(r, 400, "invalidFilter", "%s%s", name, e->msg + n);
 	else
 		scim_errorf(r, 400, "invalidFilter", "%s", e->msg);

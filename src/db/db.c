@@ -20,6 +20,13 @@
 static PGconn		*conn;
 static char		*conninfo;
 static unsigned		 conn_gen;	/* bumped on every new connection */
+/*
+ * A worker brackets requests (db_request_end after each): within one, the
+ * first drain serves every cache that asks (the key's, then the user's), one
+ * recv instead of one each. A process that does not (the job runner) drains
+ * whenever asked. A new connection has not been drained yet.
+ */
+static bool		 requests_bracketed, drained;
 static unsigned		 stmt_seq;	/* names statements s1, s2, … */
 static enum db_status	 last_status;
 static char		 last_constraint[64];
@@ -182,6 +189,7 @@ db_connect(void)
 		return false;
 	}
 	conn_gen++;
+	drained = false;
 	return true;
 }
 
@@ -205,14 +213,6 @@ db_on_notify(void (*fn)(const char *channel, const char *payload))
 	if (i < sizeof(notify_fns) / sizeof(notify_fns[0]))
 		notify_fns[i] = fn;
 }
-
-/*
- * A worker brackets requests (db_request_end after each): within one, the
- * first drain serves every cache that asks (the key's, then the user's), one
- * recv instead of one each. A process that does not (the job runner) drains
- * whenever asked.
- */
-static bool	requests_bracketed, drained;
 
 int
 db_notifications(void)

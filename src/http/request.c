@@ -119,9 +119,9 @@ request_id_new(char id[REQ_ID_MAX + 1])
 	static const char	 hex[] = "0123456789abcdef";
 	static unsigned char	 rnd[12];
 	static uint32_t		 seq;
-	static bool		 watching;
+	static int		 watching = -1;	/* once: whether the handler is in place */
 
-	if (!watching)
+	if (watching < 0)
 		watching = pthread_atfork(NULL, NULL, request_id_forked) == 0;
 	if (!id_drawn || !watching) {
 		if (RAND_bytes(rnd, 8) != 1)
