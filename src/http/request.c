@@ -1,8 +1,8 @@
 /* request.c: request fields from CGI parameters, body reading and parsing, response assembly. */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/base64.h"
 #include "gatehouse/json.h"
 #include "gatehouse/log.h"
 #include "gatehouse/request.h"
@@ -116,7 +117,6 @@ request_id_forked(void)
 static void
 request_id_new(char id[REQ_ID_MAX + 1])
 {
-	static const char	 hex[] = "0123456789abcdef";
 	static unsigned char	 rnd[12];
 	static uint32_t		 seq;
 	static int		 watching = -1;	/* once: whether the handler is in place */
@@ -132,11 +132,7 @@ request_id_new(char id[REQ_ID_MAX + 1])
 	seq++;
 	for (int i = 0; i < 4; i++)
 		rnd[8 + i] = (unsigned char)(seq >> (24 - 8 * i));
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		id[2 * i] = hex[rnd[i] >> 4];
-		id[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	id[2 * sizeof(rnd)] = '\0';
+	base16_encode(rnd, sizeof(rnd), id);	/* 24 characters, within REQ_ID_MAX */
 }
 
 /* An incoming request id is kept only if short and plain, so logs stay clean. */

@@ -35,8 +35,8 @@ log_level_parse(const char *s, enum log_level *out)
 /*
  * Access lines not yet written. At most PIPE_BUF bytes: one write(2) of them
  * stays whole when stderr is a pipe the other workers write to as well (a
- * file is opened O_APPEND). Lost only if the worker itself crashes before it
- * writes them.
+ * file is opened O_APPEND). Lost if the worker dies before it writes them:
+ * a crash, or the master's kill when a drain outlives its deadline.
  */
 static char	kept[PIPE_BUF];
 static size_t	kept_len;

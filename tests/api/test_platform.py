@@ -243,15 +243,13 @@ def test_only_the_digest_of_a_key_is_stored():
     assert hashlib.sha256(secret.encode()).hexdigest() in out.split()
 
 
-def log_with(rid, timeout=5.0):
+def log_with(rid):
     """The log once a line with rid is in it: a worker writes its access lines
     just after it has answered the requests it had, not before the answer."""
-    end = time.monotonic() + timeout
-    while True:
-        log = (STATE / "log" / "gatehouse.log").read_text()
-        if rid in log or time.monotonic() > end:
-            return log
-        time.sleep(0.02)
+    def log():
+        text = (STATE / "log" / "gatehouse.log").read_text()
+        return text if rid in text else None
+    return wait_until(log, timeout=5.0, interval=0.02)
 
 
 def test_secrets_never_reach_the_log():
