@@ -152,6 +152,14 @@ busy_pct() {
 		u = y[1] - x[1]; i = y[2] - x[2]; printf "%.0f", ((u + i) > 0 ? 100 * u / (u + i) : 0) }'
 }
 
+# stolen_ms: milliseconds the hypervisor has kept this machine's CPUs from
+# running since boot ("steal" in /proc/stat, counted in ticks of 1/CLK_TCK s).
+# On a virtual machine that shares its host, a vCPU the host does not run stalls
+# whatever was on it for milliseconds; at one connection, where p50 is ~0.1 ms,
+# a few such stalls are the whole p99 (see "One connection" in README.md).
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+stolen_ms() { awk -v t="$TICK_MS" '/^cpu / { print $9 * t }' /proc/stat; }
+
 FLAGGED=0
 BUSY=0
 
@@ -220,15 +228,18 @@ settle() {
 }
 
 # measure NAME CONNS FILE: warm-up, then one measured wrk run saved in FILE.
-# Sets R_RPS, R_P50, R_P99, R_MAX (ms) and R_NOTE (what makes the row untrustworthy).
+# Sets R_RPS, R_P50, R_P99, R_MAX, R_STOLEN (ms) and R_NOTE (what makes the row
+# untrustworthy).
 measure() {
-	local name=$1 c=$2 file=$3 out busy non2xx sockerr
+	local name=$1 c=$2 file=$3 out busy non2xx sockerr stolen
 	wrk_args "$name" "$c"
 	busy=$(busy_pct)
 	say "$name at $c connections: warm-up ${WARMUP}s, measure ${SECONDS_}s (${URL[$name]})"
 	wrk "${ARGS[@]}" -d"${WARMUP}s" "${URL[$name]}" >/dev/null 2>&1 || true
+	stolen=$(stolen_ms)
 	out=$(wrk "${ARGS[@]}" -d"${SECONDS_}s" "${URL[$name]}" 2>&1) ||
 		{ printf '%s\n' "$out" >&2; die "$name: wrk failed"; }
+	R_STOLEN=$(( $(stolen_ms) - stolen ))
 	printf '%s\n' "$out" > "$file"
 
 	R_RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
@@ -254,14 +265,14 @@ row() {
 	code=$(probe "$1")
 	if [ -n "$code" ]; then
 		say "$1: probe answered $code, skipped"
-		R_RPS=- R_P50=- R_P99=- R_MAX=- R_NOTE="probe $code"
+		R_RPS=- R_P50=- R_P99=- R_MAX=- R_STOLEN=- R_NOTE="probe $code"
 		FLAGGED=1
 	else
 		measure "$@"
 		[ -n "$CEIL_RPS" ] || CEIL_RPS=$R_RPS
 		pct=$(awk -v a="$R_RPS" -v b="$CEIL_RPS" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')
 	fi
-	ROW="$2|$1|$R_RPS|$R_P50|$R_P99|$R_MAX|$pct|$R_NOTE"
+	ROW="$2|$1|$R_RPS|$R_P50|$R_P99|$R_MAX|$R_STOLEN|$pct|$R_NOTE"
 }
 
 # --- the table: every scenario at BENCH_CONNECTIONS -------------------------
@@ -341,21 +352,21 @@ fi
 
 printf '\n%s cores, %s workers, wrk -t%s -c%s -d%ss --timeout %s --latency (after %ss warm-up)\n' \
 	"$(nproc)" "$WORKERS" "$THREADS" "$CONNS" "$SECONDS_" "$TIMEOUT" "$WARMUP"
-printf 'p50/p99 are wrk'"'"'s, corrected for coordinated omission; latencies in ms; raw output in %s\n\n' "$OUT"
-printf '%-18s %9s %9s %9s %9s  %-13s %s\n' scenario req/s p50 p99 max '% of ceiling' ''
+printf 'p50/p99 are wrk'"'"'s, corrected for coordinated omission; latencies and stolen (the time the host did not run this machine, /proc/stat) in ms; raw output in %s\n\n' "$OUT"
+printf '%-18s %9s %9s %9s %9s %7s  %-13s %s\n' scenario req/s p50 p99 max stolen '% of ceiling' ''
 for r in "${ROWS[@]}"; do
-	IFS='|' read -r _ name rps p50 p99 max pct note <<<"$r"
+	IFS='|' read -r _ name rps p50 p99 max stolen pct note <<<"$r"
 	[ "$name" = "$CEILING" ] && name="$name (noop)"
-	printf '%-18s %9s %9s %9s %9s  %-13s %s\n' "$name" "$rps" "$p50" "$p99" "$max" "$pct" "$note"
+	printf '%-18s %9s %9s %9s %9s %7s  %-13s %s\n' "$name" "$rps" "$p50" "$p99" "$max" "$stolen" "$pct" "$note"
 done
 
 if [ ${#SWEEP_ROWS[@]} -gt 0 ]; then
 	printf '\nsweep: %s workers, %ss per run, latencies in ms, %% of the ceiling at the same connections\n\n' \
 		"$WORKERS" "$SECONDS_"
-	printf '%5s %-10s %9s %9s %9s %9s  %-12s %s\n' conns scenario req/s p50 p99 max '% of ceiling' ''
+	printf '%5s %-10s %9s %9s %9s %9s %7s  %-12s %s\n' conns scenario req/s p50 p99 max stolen '% of ceiling' ''
 	for r in "${SWEEP_ROWS[@]}"; do
-		IFS='|' read -r c name rps p50 p99 max pct note <<<"$r"
-		printf '%5s %-10s %9s %9s %9s %9s  %-12s %s\n' "$c" "$name" "$rps" "$p50" "$p99" "$max" "$pct" "$note"
+		IFS='|' read -r c name rps p50 p99 max stolen pct note <<<"$r"
+		printf '%5s %-10s %9s %9s %9s %9s %7s  %-12s %s\n' "$c" "$name" "$rps" "$p50" "$p99" "$max" "$stolen" "$pct" "$note"
 	done
 fi
 
