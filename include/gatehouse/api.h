@@ -66,6 +66,12 @@ int	api_jobs_run(volatile sig_atomic_t *stop, const struct parse_limits *lim);
  * security key. 0, or -1 with a message naming the key in err.
  */
 int	api_webauthn_site(const char *public_url, const char *rp_id, char *err, size_t errlen);
+/*
+ * The origin of public_url as api_webauthn_site took it ("https://host[:port]",
+ * lowercase, no default port), or NULL when none is configured. Links a
+ * surface returns are built on it rather than on the client's Host header.
+ */
+const char *api_public_origin(void);
 
 /* --- errors ------------------------------------------------------------------------- */
 

@@ -154,9 +154,13 @@ scim_base(struct request *r)
 {
 	const char	*host = req_env(r, "HTTP_HOST"), *scheme = req_env(r, "REQUEST_SCHEME");
 	const char	*https = req_env(r, "HTTPS"), *port = req_env(r, "SERVER_PORT");
+	const char	*origin = api_public_origin();
 	size_t		 n = host ? strlen(host) : 0;
 
-	/* The host as the client sent it, when it is only a host (and port). */
+	/* The configured public_url: a Host header is the client's to choose. */
+	if (origin != NULL)
+		return arena_printf(r->arena, "%s%s", origin, SCIM_PREFIX);
+	/* Without one, the host as the client sent it, when it is only a host (and port). */
 	if (n == 0 || n > 255 || strspn(host, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != n)
 		return SCIM_PREFIX;

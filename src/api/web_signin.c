@@ -546,6 +546,13 @@ logout(struct request *r, bool everywhere)
 		    "Open the page again and sign out from there.");
 		return;
 	}
+	/* A password alone (the second factor still due) may end its own session,
+	 * not sign the account's owner out everywhere in the owner's name. */
+	if (everywhere && s.stage != SIGNIN_DONE) {
+		web_message_page(r, 403, "Finish signing in first", "Signing out every session "
+		    "needs a completed sign-in. Nothing was signed out.");
+		return;
+	}
 	if (api_ok(r, signin_logout(&c, &s, everywhere, &e), &e) != 0)
 		return;
 	web_set_session_cookie(r, NULL);

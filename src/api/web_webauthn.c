@@ -95,6 +95,12 @@ bad_url:
 	return -1;
 }
 
+const char *
+api_public_origin(void)
+{
+	return site_on ? site_origin : NULL;
+}
+
 bool
 web_webauthn_on(void)
 {

@@ -9,7 +9,7 @@ native API; and an Entra-style and an Okta-style provisioning sequence.
 import json as jsonlib
 import urllib.parse
 
-from gh import expect, once, psql, request, split_key, unique
+from gh import URL, expect, once, psql, request, split_key, unique
 from routes import routes
 from test_users import Org
 
@@ -106,6 +106,22 @@ def test_service_provider_config_says_what_is_supported():
     assert scheme["type"] == "oauthbearertoken" and scheme["primary"] is True
     assert c["meta"]["resourceType"] == "ServiceProviderConfig"
     assert c["meta"]["location"].endswith("/scim/v2/ServiceProviderConfig")
+
+
+def test_links_are_built_on_public_url_not_on_the_clients_host_header():
+    # The stack's public_url is http://localhost:PORT (./dev); the Host header a
+    # client sends must not choose where an IdP is told a resource lives.
+    port = urllib.parse.urlsplit(URL).port
+    o = shared()
+    base = f"http://localhost:{port}/scim/v2"
+    for host in ("evil.example", "evil.example:1234"):
+        c = ok(scim(o, "GET", "/ServiceProviderConfig", headers={"Host": host}))
+        assert c["meta"]["location"] == f"{base}/ServiceProviderConfig", c["meta"]
+        r = scim(o, "POST", "/Groups", {"schemas": [GROUP], "displayName": unique("host")},
+                 headers={"Host": host})
+        g = ok(r, 201)
+        assert r.headers["location"] == f"{base}/Groups/{g['id']}"
+        assert g["meta"]["location"] == r.headers["location"]
 
 
 def test_resource_types_list_users_with_the_enterprise_extension_and_groups():

@@ -394,6 +394,26 @@ def test_logout_ends_this_session_and_everywhere_ends_them_all():
     assert where(two) == "/login" and where(three) == "/login"
 
 
+def test_a_password_without_its_second_factor_cannot_sign_out_everywhere():
+    o = Org()
+    u = user(o)
+    key, _ = enrol(signed_in(o, u))
+    full = _at_code_step(o, u)
+    r = full.post("/login/totp", {"csrf": csrf(full), "code": oathtool(key, "now + 30 seconds")})
+    assert r.status == 303, r
+    assert where(full) == "here"
+    half = _at_code_step(o, u)
+    r = half.post("/logout/everywhere", {"csrf": csrf(half)})
+    assert r.status == 403 and "Finish signing in" in r.body.decode()
+    assert where(full) == "here", "the signed-in session lives on"
+    ev = expect(o.call("GET", f"/api/v1/audit?target={u['uid']}&action=user.logout_everywhere"),
+                200).json()["events"]
+    assert ev == []
+    r = half.post("/logout", {"csrf": csrf(half)})
+    assert r.status == 200 and where(half) == "/login", "its own session it may end"
+    assert where(full) == "here"
+
+
 def test_changing_the_password_needs_the_current_one_and_ends_other_sessions():
     o = Org()
     u = user(o)
