@@ -215,9 +215,10 @@ group_op(void *ctx, enum scim_op op, const char *path, const struct json *v, boo
 	if (filter_scim_path(x->a, path, &fp, &ce) != 0)
 		return scim_errset(e, 400, strchr(path, '[') ? "invalidFilter" : "invalidPath",
 		    "path %.60s: %s", path, ce.msg);
+	(void)lenient;	/* a path into a group attribute is checked alike with or without one */
+	/* An attribute a group does not keep is skipped, with a path or without (resolve). */
 	if ((at = scim_attr_of(&scim_group_type, fp.uri, fp.attr, &ext)) == NULL)
-		return lenient ? 0 : scim_errset(e, 400, "invalidPath",
-		    "path %.80s names no attribute of Group", path);
+		return 0;
 	if (x->n == x->cap) {
 		struct group_change *more = arena_alloc(x->a, (x->cap * 2 + 4) * sizeof(*more));
 

@@ -30,8 +30,11 @@ struct target {
 };
 
 /*
- * Resolves a path. Unknown attributes: 1 when lenient (members of a value
- * without a path, which are skipped as on PUT), else invalidPath.
+ * Resolves a path. An attribute the resource does not keep: 1, skipped as on
+ * POST and PUT, with a path or without (Entra sends each mapped attribute as a
+ * path of its own, nickName and roles among them, and one such op must not
+ * fail the real changes beside it). An unknown sub-attribute of a kept one: 1
+ * when lenient (members of a value without a path), else invalidPath.
  */
 static int
 resolve(struct arena *a, const struct scim_rtype *t, const char *path, bool lenient,
@@ -48,12 +51,8 @@ resolve(struct arena *a, const struct scim_rtype *t, const char *path, bool leni
 	if (filter_scim_path(a, path, &fp, &ce) != 0)
 		return scim_errset(e, 400, strchr(path, '[') ? "invalidFilter" : "invalidPath",
 		    "path %.60s: %s", path, ce.msg);
-	if ((tg->at = scim_attr_of(t, fp.uri, fp.attr, &tg->ext)) == NULL) {
-		if (lenient)
-			return 1;
-		return scim_errset(e, 400, "invalidPath", "path %.80s names no attribute of %s",
-		    path, t->name);
-	}
+	if ((tg->at = scim_attr_of(t, fp.uri, fp.attr, &tg->ext)) == NULL)
+		return 1;
 	if (fp.sub != NULL) {
 		if (tg->at->type != ST_COMPLEX ||
 		    (tg->sub = scim_attr_find(tg->at->sub, tg->at->nsub, fp.sub)) == NULL) {
