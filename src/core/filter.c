@@ -802,20 +802,51 @@ compile_like(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 }
 
 /*
+ * The span a valid date-time less precise than the stored microseconds
+ * stands for, as the SQL that follows "($n" to add it to the value
+ * ("::timestamptz + interval '…')"); NULL for a date alone (its UTC day,
+ * below) or a value to the microsecond. Times are shown to the millisecond
+ * (gatehouse.iso), so "eq" with a time as shown must find its row, and "gt"
+ * it must not.
+ */
+static const char *
+time_step(const char *v)
+{
+	static const char *const frac[] = { NULL, "::timestamptz + interval '100 milliseconds')",
+		"::timestamptz + interval '10 milliseconds')", "::timestamptz + interval '1 millisecond')",
+		"::timestamptz + interval '100 microseconds')", "::timestamptz + interval '10 microseconds')" };
+	const char *t = v + 11;		/* after "YYYY-MM-DDT", valid_datetime's shape */
+	size_t n;
+
+	if (strlen(v) <= 10)
+		return NULL;
+	if (t[5] != ':')
+		return "::timestamptz + interval '1 minute')";
+	if (t[8] != '.')
+		return "::timestamptz + interval '1 second')";
+	n = strspn(t + 9, "0123456789");
+	return n < sizeof(frac) / sizeof(frac[0]) ? frac[n] : NULL;
+}
+
+/*
  * One side of a comparison: sql op $n. A date against a timestamp stands
- * for its whole UTC day, so "after the day" starts at the next one and
- * "up to the day" ends there.
+ * for its whole UTC day, and a time for the span its precision leaves
+ * (time_step), so "after" starts at the next one and "up to" ends there.
  */
 static int
 compile_bound(struct fcomp *c, const struct ffield *f, enum fop op, const char *v)
 {
-	struct buf *s = c->out->sql;
+	struct buf	*s = c->out->sql;
+	const char	*step = f->type == FT_TIME ? time_step(v) : NULL;
+	bool		 next = op == FOP_GT || op == FOP_LE;
 
 	if (f->type == FT_TIME && strlen(v) == 10) {
-		bool next = op == FOP_GT || op == FOP_LE;
-
 		buf_printf(s, "%s %s ", f->sql, op == FOP_GT || op == FOP_GE ? ">=" : "<");
 		return param_in(c, v, "gatehouse.utc_day(", next ? "::date + 1)" : "::date)");
+	}
+	if (step != NULL && op != FOP_EQ && op != FOP_NE) {
+		buf_printf(s, "%s %s ", f->sql, op == FOP_GT || op == FOP_GE ? ">=" : "<");
+		return param_in(c, v, next ? "(" : "", next ? step : "::timestamptz");
 	}
 	if (f->type == FT_LOWER) {
 		buf_printf(s, "%s %s ", f->sql, op_sql[op]);
@@ -875,8 +906,9 @@ compile_on(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 	}
 	if (v == NULL || !value_ok(c->a, f, v, &v))
 		goto bad;
-	/* A date against a timestamp, for (in)equality: its whole UTC day. */
-	if (f->type == FT_TIME && strlen(v) == 10 && (n->op == FOP_EQ || n->op == FOP_NE)) {
+	/* A date or a time against a timestamp, for (in)equality: the whole span it stands for. */
+	if (f->type == FT_TIME && (strlen(v) == 10 || time_step(v) != NULL) &&
+	    (n->op == FOP_EQ || n->op == FOP_NE)) {
 		buf_printf(s, "%s(", n->op == FOP_NE ? "NOT " : "");
 		if (compile_bound(c, f, FOP_GE, v) != 0)
 			return -1;

@@ -474,6 +474,23 @@ def test_filter_meta_created_compares_times():
     assert p.ids(f'userName co "-{p.tag}@" and meta.created ge "{created}"') == ids(p.dee, p.eve)
 
 
+def test_a_time_as_shown_compares_as_the_millisecond_it_names():
+    # Times are stored to the microsecond and shown to the millisecond: a client
+    # syncing "modified since the last one seen" must not get that one again,
+    # and eq with a shown time must find its resource.
+    p = people()
+    for u in (p.dee, p.eve):
+        shown = u["meta"]["lastModified"]
+        assert len(shown) == len("2026-01-01T00:00:00.000Z"), shown
+        mine = f'userName co "-{p.tag}@" and '
+        assert u["id"] in p.ids(mine + f'meta.lastModified eq "{shown}"'), shown
+        assert u["id"] not in p.ids(mine + f'meta.lastModified gt "{shown}"')
+        assert u["id"] in p.ids(mine + f'meta.lastModified le "{shown}"')
+        assert u["id"] in p.ids(mine + f'meta.lastModified ge "{shown}"')
+        assert u["id"] not in p.ids(mine + f'meta.lastModified lt "{shown}"')
+        assert u["id"] not in p.ids(mine + f'meta.created ne "{u["meta"]["created"]}"')
+
+
 def test_entra_sends_plus_for_spaces_and_unquoted_values():
     p = people()
     r = scim(p.o, "GET", f"/Users?filter=userName+eq+%22ada-{p.tag}%40x.example%22")

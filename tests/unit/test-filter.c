@@ -657,7 +657,19 @@ static const char *const compiled[][2] = {
 				"(u.seen >= gatehouse.utc_day($1::date + 1) AND u.seen < gatehouse.utc_day($2::date))"
 				" | 2024-01-01 | 2024-01-31" },
 	{ "seen:[2024-05-01T10:00:00Z TO *]", "(u.seen >= $1::timestamptz) | 2024-05-01T10:00:00Z" },
-	{ "seen:2024-05-01T10:00:00Z", "u.seen = $1::timestamptz | 2024-05-01T10:00:00Z" },
+	/* A time stands for the span its precision leaves: times are shown to the ms. */
+	{ "seen:2024-05-01T10:00:00Z", "(u.seen >= $1::timestamptz AND u.seen < ($2::timestamptz + "
+				"interval '1 second')) | 2024-05-01T10:00:00Z | 2024-05-01T10:00:00Z" },
+	{ "seen:2024-05-01T10:00:00.318Z", "(u.seen >= $1::timestamptz AND u.seen < ($2::timestamptz + "
+				"interval '1 millisecond')) | 2024-05-01T10:00:00.318Z | 2024-05-01T10:00:00.318Z" },
+	{ "seen:>2024-05-01T10:00:00.318Z", "u.seen >= ($1::timestamptz + interval '1 millisecond') | "
+				"2024-05-01T10:00:00.318Z" },
+	{ "seen:<=2024-05-01T10:00:00.3+02:00", "u.seen < ($1::timestamptz + interval '100 milliseconds') | "
+				"2024-05-01T10:00:00.3+02:00" },
+	{ "seen:<2024-05-01T10:00Z", "u.seen < $1::timestamptz | 2024-05-01T10:00Z" },
+	{ "seen:>=2024-05-01T10:00Z", "u.seen >= $1::timestamptz | 2024-05-01T10:00Z" },
+	{ "seen:>2024-05-01T10:00Z", "u.seen >= ($1::timestamptz + interval '1 minute') | 2024-05-01T10:00Z" },
+	{ "seen:2024-05-01T10:00:00.318123Z", "u.seen = $1::timestamptz | 2024-05-01T10:00:00.318123Z" },
 	/* A bare term is tried on every field that takes one (here email and title). */
 	{ "ada",		"(u.email_lc = lower($1::text) COLLATE \"C\" OR lower(u.title) = lower($2::text))"
 				" | ada | ada" },
