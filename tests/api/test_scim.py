@@ -1168,6 +1168,30 @@ def test_group_versions_change_with_members_made_anywhere():
     assert got["meta"]["version"] != v1 and member_ids(got) == [a["id"]]
 
 
+def test_a_members_version_changes_with_its_groups():
+    # The user lists its groups: a membership change is a change to the user too
+    # (RFC 7644 §3.14), so a cached copy or an If-Match read before it is stale.
+    o = Org()
+    a, b = new_user(o), new_user(o)
+    g = new_group(o, "Members", members=[b])
+    before = ok(scim(o, "GET", f"/Users/{a['id']}"))
+    tag = before["meta"]["version"]
+    ok(patch(o, f"/Groups/{g['id']}", {"op": "add", "path": "members", "value": [{"value": a["id"]}]}))
+    r = scim(o, "GET", f"/Users/{a['id']}", headers={"If-None-Match": tag})
+    got = ok(r)
+    assert got["meta"]["version"] != tag and [x["value"] for x in got["groups"]] == [g["id"]]
+    assert got["meta"]["lastModified"] > before["meta"]["lastModified"]
+    err(scim(o, "PATCH", f"/Users/{a['id']}", {"schemas": [PATCHOP], "Operations": [
+        {"op": "replace", "path": "title", "value": "x"}]}, headers={"If-Match": tag}), 412)
+    tag = got["meta"]["version"]
+    ok(patch(o, f"/Groups/{g['id']}", {"op": "remove", "path": f'members[value eq "{a["id"]}"]'}))
+    got = ok(scim(o, "GET", f"/Users/{a['id']}", headers={"If-None-Match": tag}))
+    assert got["meta"]["version"] != tag and not got.get("groups")
+    tag_b = ok(scim(o, "GET", f"/Users/{b['id']}"))["meta"]["version"]
+    expect(scim(o, "DELETE", f"/Groups/{g['id']}"), 204)
+    assert ok(scim(o, "GET", f"/Users/{b['id']}"))["meta"]["version"] != tag_b, "its group went"
+
+
 def test_group_delete_and_the_audit_names_scim():
     o = Org()
     a = new_user(o)
