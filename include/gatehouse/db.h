@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 
 /* Raise with every new file in sql/; `./dev test` checks it matches. */
-#define SCHEMA_VERSION	14
+#define SCHEMA_VERSION	15
 
 /* A statement prepared on first use on each connection (gen tracks which). */
 struct db_stmt {

@@ -405,7 +405,7 @@ extern const size_t		user_filter_nfields;
  * one gets an address under USER_NO_EMAIL_DOMAIN, which can receive nothing.
  * A provider's values are kept as given (UF_EMAILS) whatever is chosen.
  */
-#define USER_NO_EMAIL_DOMAIN	"no-email.invalid"	/* RFC 2606: never deliverable */
+#define USER_NO_EMAIL_DOMAIN	"no-email.invalid"	/* RFC 2606: never deliverable; also in sql/015 */
 #define USER_MAX_SIGNIN		(USER_MAX_VALUES + 1)
 
 enum user_activity { UACT_KEEP, UACT_ENABLE, UACT_DISABLE };

@@ -68,8 +68,10 @@ const struct ffield user_filter_fields[] = {
 	{ .name = "external_id", .sql = "u.external_id_key", .type = FT_EXACT },
 	{ .name = "display_name", .sql = "u.display_name_lc", .type = FT_LOWER },
 	{ .name = "employee_number", .sql = "u.employee_number_lc", .type = FT_LOWER },
-	/* The provider's e-mails (a jsonb array); v is one of them. */
-	{ .name = "emails", .sql = "jsonb_array_elements(u.emails) v WHERE TRUE", .type = FT_VALUES,
+	/* The e-mails a user is shown with (a jsonb array: the provider's, or the
+	 * sign-in address as the one work e-mail); v is one of them. */
+	{ .name = "emails", .sql = "jsonb_array_elements(gatehouse.user_emails(u.emails, u.email)) v "
+	  "WHERE TRUE", .type = FT_VALUES,
 	  .like_pre = "u.id IN (SELECT gatehouse.user_ids_email_value(", .like_post = "))" },
 	{ .name = "emails.value", .sql = "(v->>'value')", .type = FT_TEXT },
 	{ .name = "emails.display", .sql = "(v->>'display')", .type = FT_TEXT },

@@ -453,7 +453,10 @@ FILTERS = [
     ('emails.value eq "ADA-{t}@home.example"', "ada"),
     ('emails eq "bob-{t}@x.example"', "bob"),
     ('emails[type eq "work"].value eq "dee-{t}@y.example"', "dee"),
-    ('userName co "-{t}@" and not (emails pr)', "eve"),
+    # eve came with no emails: she is shown with her sign-in address (her
+    # userName) as her work e-mail, and filters read what is shown.
+    ('userName co "-{t}@" and not (emails pr)', ""),
+    ('emails[type eq "work"].value eq "eve-{t}@z.example"', "eve"),
     # The enterprise extension, and times.
     (ENT + ':employeeNumber eq "1-{t}"', "ada"),
     ('userName co "-{t}@" and ' + ENT + ':department eq "ops"', "bob"),
@@ -466,6 +469,29 @@ def test_filters_find_exactly_whom_they_describe():
     for template, names in FILTERS:
         want = ids(*(getattr(p, n) for n in names.split()))
         assert p.ids(template.replace("{t}", p.tag)) == want, template
+
+
+def test_a_user_without_provider_emails_is_found_by_the_email_it_shows():
+    # Made natively: SCIM shows its sign-in address as its one work e-mail, and
+    # an IdP that matches by e-mail must find it rather than create a second one.
+    o = Org()
+    t = unique("m")
+    made = expect(o.call("POST", "/api/v1/users", json={
+        "email": f"Native-{t}@Acme.example", "username": f"n-{t}", "auth_method": "sso"}), 201).json()
+    mine = f'userName eq "n-{t}"'
+    shown = ok(scim(o, "GET", f"/Users?filter={q(mine)}"))["Resources"][0]
+    assert shown["emails"] == [{"value": f"Native-{t}@Acme.example", "type": "work", "primary": True}]
+    for f in (f'emails[type eq "work"].value eq "native-{t}@acme.example"',
+              f'emails[type eq "work" and value eq "NATIVE-{t}@acme.example"]',
+              f'emails.value eq "native-{t}@acme.example"', f'emails eq "native-{t}@acme.example"',
+              f'emails co "native-{t}@"', f'emails[primary eq true and value ew "{t}@acme.example"]',
+              f'{mine} and emails pr', f'{mine} and emails.type eq "work"'):
+        got = [u["id"] for u in find(o, f)["Resources"]]
+        assert got == [shown["id"]], f
+    for f in (f'emails[type eq "home"].value eq "native-{t}@acme.example"',
+              f'{mine} and not (emails pr)'):
+        assert find(o, f)["Resources"] == [], f
+    assert made["uid"] == shown["id"]
 
 
 def test_filter_meta_created_compares_times():
