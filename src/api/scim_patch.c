@@ -325,6 +325,11 @@ apply_path(struct arena *a, const struct scim_rtype *t, struct json *tree, enum 
 		if ((part = x ? sj_copy(a, x) : sj_object(a)) == NULL)
 			return scim_oom(e);
 	}
+	/* A value says which values of a multi-valued attribute go; one with a
+	 * single value goes whole, whatever a remove carries (Entra sends the
+	 * manager it removes). */
+	if (op == SOP_REMOVE && !tg.at->multi)
+		raw = NULL;
 	if ((rc = check_mutable(op, &tg, part, raw, e)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (op != SOP_REMOVE && raw == NULL)
@@ -397,7 +402,8 @@ scim_patch_each(const struct json *body, scim_op_fn fn, void *ctx, struct scim_e
 		if (o->type != JSON_OBJECT || op < 0)
 			return scim_errset(e, 400, "invalidSyntax",
 			    "Operations[%zu].op must be add, remove or replace", i);
-		if (sj_get(o, "path") != NULL && path == NULL)
+		/* "path": null is no path, as some clients write it. */
+		if (sj_get(o, "path") != NULL && sj_get(o, "path")->type != JSON_NULL && path == NULL)
 			return scim_errset(e, 400, "invalidPath", "Operations[%zu].path must be a string",
 			    i);
 		if (path != NULL) {

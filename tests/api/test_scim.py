@@ -784,6 +784,22 @@ def test_manager_is_a_user_of_the_org_given_by_id_or_bare():
     assert ENT not in got
 
 
+def test_remove_of_a_single_valued_attribute_ignores_its_value_and_path_null_is_no_path():
+    # Entra removes a manager naming it in a value list; the value of a remove
+    # says which values of a multi-valued attribute go, and means nothing else.
+    o = shared()
+    boss, u = new_user(o), new_user(o, title="Chief")
+    path = f"/Users/{u['id']}"
+    ok(patch(o, path, {"op": "Add", "path": f"{ENT}:manager", "value": boss["id"]}))
+    got = ok(patch(o, path, {"op": "Remove", "path": f"{ENT}:manager", "value": [{"value": boss["id"]}]},
+                   {"op": "remove", "path": "title", "value": ["Chief"]}))
+    assert ENT not in got and "title" not in got
+    assert native_user(o, u["id"])["manager"] is None
+    got = ok(patch(o, path, {"op": "replace", "path": None, "value": {"title": "Again"}}))
+    assert got["title"] == "Again"
+    err(patch(o, path, {"op": "remove", "path": None}), 400, "noTarget")
+
+
 # --- the e-mail policy ----------------------------------------------------------------------
 
 def test_two_users_may_share_a_work_address_and_the_second_signs_in_with_its_user_name():
