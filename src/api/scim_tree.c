@@ -510,9 +510,16 @@ scim_match(const struct fnode *f, const struct json *v, const struct scim_attr *
 	}
 	at = scim_attr_find(sub, nsub, f->field);
 	x = sj_get(v, f->field);
-	if (x == NULL || x->type == JSON_NULL || x->type == JSON_ARRAY || x->type == JSON_OBJECT)
+	/* An absent boolean (a value without "primary") is false, as list filters
+	 * take it (user_list.c), so a PATCH path finds what a filter found. */
+	if ((x == NULL || x->type == JSON_NULL) && at != NULL && at->type == ST_BOOLEAN &&
+	    f->op != FOP_PRESENT)
+		text = "false";
+	else if (x == NULL || x->type == JSON_NULL || x->type == JSON_ARRAY ||
+	    x->type == JSON_OBJECT)
 		return f->op == FOP_NE;
-	text = x->str;
+	else
+		text = x->str;
 	if (f->op == FOP_PRESENT)
 		return *text != '\0';
 	exact = at != NULL && at->case_exact;
@@ -530,7 +537,8 @@ scim_match(const struct fnode *f, const struct json *v, const struct scim_attr *
 	default:
 		break;
 	}
-	c = exact || x->type == JSON_NUMBER ? strcmp(text, f->value) : strcasecmp(text, f->value);
+	c = exact || (x != NULL && x->type == JSON_NUMBER) ? strcmp(text, f->value) :
+	    strcasecmp(text, f->value);
 	switch (f->op) {
 	case FOP_EQ:	return c == 0;
 	case FOP_NE:	return c != 0;

@@ -784,6 +784,18 @@ def test_manager_is_a_user_of_the_org_given_by_id_or_bare():
     assert ENT not in got
 
 
+def test_a_value_without_primary_is_not_primary_in_paths_as_in_filters():
+    o = shared()
+    u = new_user(o, emails=[{"value": "p@x.example", "type": "work", "primary": True},
+                            {"value": "h@x.example", "type": "home"}])
+    mine = f'userName eq "{u["userName"]}" and emails[primary eq false]'
+    assert [x["id"] for x in find(o, mine)["Resources"]] == [u["id"]]
+    got = ok(patch(o, f"/Users/{u['id']}", {"op": "remove", "path": "emails[primary eq false]"}))
+    assert [e["value"] for e in got["emails"]] == ["p@x.example"]
+    err(patch(o, f"/Users/{u['id']}", {"op": "replace", "path": "emails[primary ne true].type",
+                                       "value": "other"}), 400, "noTarget")
+
+
 def test_remove_of_a_single_valued_attribute_ignores_its_value_and_path_null_is_no_path():
     # Entra removes a manager naming it in a value list; the value of a remove
     # says which values of a multi-valued attribute go, and means nothing else.
