@@ -749,7 +749,8 @@ compile_like(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 		return -1;
 	}
 	if (!valid_text(v, 1024)) {
-		core_fail(c->e, CORE_INVALID, f->name, "%s must be text", f->name);
+		core_fail(c->e, CORE_INVALID, f->name, strlen(v) > 1024 ?
+		    "%s is longer than 1024 bytes" : "%s must be text", f->name);
 		return -1;
 	}
 	if (n->op == FOP_PREFIX && f->type == FT_LOWER) {
@@ -920,7 +921,10 @@ compile_on(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 	}
 	return compile_bound(c, f, n->op, v);
 bad:
-	core_fail(c->e, CORE_INVALID, f->name, "%s must be %s", f->name, type_name(f->type));
+	if (is_text(f) && v != NULL && strlen(v) > 1024)
+		core_fail(c->e, CORE_INVALID, f->name, "%s is longer than 1024 bytes", f->name);
+	else
+		core_fail(c->e, CORE_INVALID, f->name, "%s must be %s", f->name, type_name(f->type));
 	return -1;
 }
 

@@ -115,7 +115,8 @@ jscalar(struct jctx *c, enum json_type t, const char *s, size_t len)
 
 		/* yajl checks raw bytes; \u escapes (lone surrogates, \u0000) are checked here. */
 		return jfail(c, PARSE_SYNTAX, f ? f->pending_key : NULL, f ? f->pending_len : 0,
-		    "string contains a NUL character or an invalid \\u escape");
+		    memchr(s, '\0', len) != NULL ? "string contains a NUL character (\\u0000)" :
+		    "string is not valid UTF-8 (an invalid \\u escape or byte sequence)");
 	}
 	if ((j = jnode(c, t)) == NULL)
 		return 0;

@@ -786,6 +786,25 @@ unknown_long_field_is_bounded(void **state)
 	assert_int_equal(strlen(f->e.msg), strlen("not filterable by ") + 64);
 }
 
+/* A value over the text limit says so, rather than that it is not text. */
+static void
+long_values_name_the_limit(void **state)
+{
+	struct fx	*f = *state;
+	char		 q[1200];
+
+	memcpy(q, "title:", 6);
+	memset(q + 6, 'a', 1100);
+	q[1106] = '\0';
+	compile(f, q, 1);
+	assert_int_equal(f->e.status, CORE_INVALID);
+	assert_string_equal(f->e.msg, "title is longer than 1024 bytes");
+	memcpy(q + 1106, "*", 2);
+	compile(f, q, 1);
+	assert_int_equal(f->e.status, CORE_INVALID);
+	assert_string_equal(f->e.msg, "title is longer than 1024 bytes");
+}
+
 /* Trees built by code can hold more values than a query can: the parameter array is bounded. */
 static void
 too_many_values(void **state)
@@ -843,6 +862,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(compile_errors_name_the_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(bare_terms_need_a_field_that_takes_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_long_field_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(long_values_name_the_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_many_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(most_values_a_query_can_make_fit, setup, teardown),
 	};
