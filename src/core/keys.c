@@ -101,9 +101,10 @@ keys_create(struct core_ctx *c, const struct user_ref *who, const char *name, in
 		return core_fail(e, CORE_FORBIDDEN, NULL, "only an admin may manage another user's keys");
 	if (who == NULL && user_id == 0)
 		return core_fail(e, CORE_INVALID, "user", "a key needs a user");
-	if (name != NULL && !valid_line(name, 100))
+	/* Shown beside the people's names in lists and the audit log: the same rule as theirs. */
+	if (name != NULL && !valid_name(name, 100))
 		return core_fail(e, CORE_INVALID, "name",
-		    "name must be at most 100 bytes of text on one line");
+		    "name must be at most 100 bytes of text on one line, without bidi controls");
 	if (expires_in < 0 || expires_in > 10LL * 366 * 86400)
 		return core_fail(e, CORE_INVALID, "expires_in",
 		    "expires_in must be 0 (never) to 10 years in seconds");

@@ -170,6 +170,8 @@ def test_bad_values_are_named_before_the_database_sees_them():
                content_type="application/x-www-form-urlencoded"), "name")
     bad(o.call("POST", "/api/v1/api-keys", json={"name": "a\u0001b"}), "name")
     bad(o.call("POST", "/api/v1/api-keys", json={"name": "a\nb"}), "name")
+    # A key's name is shown beside people's names: their rule, no bidi override.
+    bad(o.call("POST", "/api/v1/api-keys", json={"name": "invoice\u202egpj.exe"}), "name")
 
 
 # --- no existence oracle -------------------------------------------------------------
