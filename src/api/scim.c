@@ -698,7 +698,7 @@ h_rtype(struct request *r)
 	struct jsonw	 w;
 
 	for (size_t i = 0; i < NRTYPES; i++)
-		if (strcmp(rtypes[i]->name, name) == 0) {
+		if (strcasecmp(rtypes[i]->name, name) == 0) {
 			scim_begin(r, 200, &w);
 			rtype_json(r, &w, rtypes[i], scim_base(r));
 			return;
@@ -726,7 +726,7 @@ h_schema(struct request *r)
 	struct jsonw	 w;
 
 	for (size_t i = 0; i < NSCHEMAS; i++)
-		if (strcmp(schemas[i]->id, id) == 0) {
+		if (strcasecmp(schemas[i]->id, id) == 0) {
 			scim_begin(r, 200, &w);
 			scim_schema_json(&w, schemas[i], scim_base(r));
 			return;
@@ -743,11 +743,17 @@ h_not_implemented(struct request *r)
 
 #define A	LEVEL_ADMIN
 static const struct route meta_routes[] = {
+	/* With a trailing slash too, as the resources take one (clients join paths so). */
 	{ "GET",  "/scim/v2/ServiceProviderConfig",	h_config,  &dialect_scim, A, 0, NULL, false },
+	{ "GET",  "/scim/v2/ServiceProviderConfig/",	h_config,  &dialect_scim, A, 0, NULL, false },
 	{ "GET",  "/scim/v2/ResourceTypes",		h_rtypes,  &dialect_scim, A, 0, NULL, false },
+	{ "GET",  "/scim/v2/ResourceTypes/",		h_rtypes,  &dialect_scim, A, 0, NULL, false },
 	{ "GET",  "/scim/v2/ResourceTypes/{name}",	h_rtype,   &dialect_scim, A, 0, NULL, false },
+	{ "GET",  "/scim/v2/ResourceTypes/{name}/",	h_rtype,   &dialect_scim, A, 0, NULL, false },
 	{ "GET",  "/scim/v2/Schemas",			h_schemas, &dialect_scim, A, 0, NULL, false },
+	{ "GET",  "/scim/v2/Schemas/",			h_schemas, &dialect_scim, A, 0, NULL, false },
 	{ "GET",  "/scim/v2/Schemas/{id}",		h_schema,  &dialect_scim, A, 0, NULL, false },
+	{ "GET",  "/scim/v2/Schemas/{id}/",		h_schema,  &dialect_scim, A, 0, NULL, false },
 	{ "POST", "/scim/v2/Bulk",			h_not_implemented, &dialect_scim, A, 0, ROUTE_ANY_SHAPE, false },
 	{ "GET",  "/scim/v2/Me",			h_not_implemented, &dialect_scim, A, 0, NULL, false },
 };

@@ -434,6 +434,7 @@ static const struct route routes[] = {
 	{ "POST",   "/scim/v2/Groups",		h_create, &dialect_scim, A, 0, ANY, false },
 	{ "POST",   "/scim/v2/Groups/",		h_create, &dialect_scim, A, 0, ANY, false },
 	{ "POST",   "/scim/v2/Groups/.search",	h_search, &dialect_scim, A, 0, ANY, false },
+	{ "POST",   "/scim/v2/Groups/.search/",	h_search, &dialect_scim, A, 0, ANY, false },
 	{ "GET",    "/scim/v2/Groups/{id}",	h_get,	  &dialect_scim, A, 0, NULL, false },
 	{ "GET",    "/scim/v2/Groups/{id}/",	h_get,	  &dialect_scim, A, 0, NULL, false },
 	{ "PUT",    "/scim/v2/Groups/{id}",	h_put,	  &dialect_scim, A, 0, ANY, false },

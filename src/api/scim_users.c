@@ -420,6 +420,7 @@ static const struct route routes[] = {
 	{ "POST",   "/scim/v2/Users",		h_create, &dialect_scim, A, 0, ANY, false },
 	{ "POST",   "/scim/v2/Users/",		h_create, &dialect_scim, A, 0, ANY, false },
 	{ "POST",   "/scim/v2/Users/.search",	h_search, &dialect_scim, A, 0, ANY, false },
+	{ "POST",   "/scim/v2/Users/.search/",	h_search, &dialect_scim, A, 0, ANY, false },
 	{ "GET",    "/scim/v2/Users/{id}",	h_get,	  &dialect_scim, A, 0, NULL, false },
 	{ "GET",    "/scim/v2/Users/{id}/",	h_get,	  &dialect_scim, A, 0, NULL, false },
 	{ "PUT",    "/scim/v2/Users/{id}",	h_put,	  &dialect_scim, A, 0, ANY, false },

@@ -124,6 +124,19 @@ def test_links_are_built_on_public_url_not_on_the_clients_host_header():
         assert g["meta"]["location"] == r.headers["location"]
 
 
+def test_discovery_takes_a_trailing_slash_and_names_in_any_case():
+    o = shared()
+    for path in ("/ServiceProviderConfig/", "/ResourceTypes/", "/Schemas/", "/ResourceTypes/User/",
+                 "/ResourceTypes/user", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:user",
+                 "/Schemas/URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:Group/"):
+        ok(scim(o, "GET", path))
+    got = ok(scim(o, "GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:user"))
+    assert got["id"] == "urn:ietf:params:scim:schemas:core:2.0:User", "the id as the schema spells it"
+    err(scim(o, "GET", "/ResourceTypes/Nobody"), 404)
+    lst = ok(scim(o, "POST", "/Users/.search/", {"schemas": [SEARCH], "count": 1}))
+    assert lst["schemas"] == [LIST]
+
+
 def test_resource_types_list_users_with_the_enterprise_extension_and_groups():
     o = shared()
     lst = ok(scim(o, "GET", "/ResourceTypes"))
