@@ -849,17 +849,26 @@ compile_bound(struct fcomp *c, const struct ffield *f, enum fop op, const char *
 		buf_printf(s, "%s %s ", f->sql, op == FOP_GT || op == FOP_GE ? ">=" : "<");
 		return param_in(c, v, next ? "(" : "", next ? step : "::timestamptz");
 	}
+	/*
+	 * Text without a value: NULL in the lowercase and exact columns, '' in the
+	 * others. Either way "ne" matches it, as "not (eq)" does, and an order
+	 * comparison does not (a blank title is not "lt" anything).
+	 */
 	if (f->type == FT_LOWER) {
-		buf_printf(s, "%s %s ", f->sql, op_sql[op]);
+		buf_printf(s, "%s %s ", f->sql, op == FOP_NE ? "IS DISTINCT FROM" : op_sql[op]);
 		return param_for(c, f, v, "");
 	}
 	if (f->type == FT_EXACT) {
-		buf_printf(s, "%s %s ", f->sql, op_sql[op]);
+		buf_printf(s, "%s %s ", f->sql, op == FOP_NE ? "IS DISTINCT FROM" : op_sql[op]);
 		return param(c, v, "::text");
 	}
 	if (is_text(f) && (op == FOP_EQ || op == FOP_NE)) {
 		buf_printf(s, "lower(%s) %s ", f->sql, op_sql[op]);
 		return param_in(c, v, "lower(", "::text)");
+	}
+	if (is_text(f)) {
+		buf_printf(s, "(%s <> '' AND %s %s ", f->sql, f->sql, op_sql[op]);
+		return param_in(c, v, "", "::text)");
 	}
 	buf_printf(s, "%s %s ", f->sql, op_sql[op]);
 	return param(c, v, type_cast(f->type));

@@ -507,6 +507,22 @@ def test_a_user_without_provider_emails_is_found_by_the_email_it_shows():
     assert made["uid"] == shown["id"]
 
 
+def test_ne_matches_unassigned_values_and_order_comparisons_do_not():
+    # "ne" is "not (eq)" whatever the attribute keeps a missing value as, and
+    # a missing value is not "lt" anything (RFC 7644 3.4.2.2).
+    p = people()
+    mine = f'userName co "-{p.tag}@" and '
+    everyone = ids(p.ada, p.bob, p.cy, p.dee, p.eve)
+    for attr, value, holder in (("displayName", f"Ada {p.tag}", p.ada), ("externalId", f"A-{p.tag}", p.ada),
+                                (ENT + ":employeeNumber", f"1-{p.tag}", p.ada), ("title", "Boss", p.bob)):
+        rest = sorted(set(everyone) - {holder["id"]})
+        assert p.ids(mine + f'{attr} ne "{value}"') == rest, attr
+        assert p.ids(mine + f'not ({attr} eq "{value}")') == rest, attr
+    assert p.ids(mine + 'title lt "C"') == ids(p.bob)
+    assert p.ids(mine + 'title le "A"') == []
+    assert p.ids(mine + 'displayName lt "zzz"') == ids(p.ada)
+
+
 def test_filter_meta_created_compares_times():
     p = people()
     created = p.dee["meta"]["created"]

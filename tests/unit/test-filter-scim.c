@@ -435,7 +435,8 @@ compile(struct fx *f, const char *s)
 static const struct row compiled[] = {
 	/* Case-exact text: compared as it is, on its "C" column. */
 	{ "ext eq \"AbC\"",		"u.ext = $1::text | AbC" },
-	{ "ext ne \"AbC\"",		"u.ext <> $1::text | AbC" },
+	/* An unassigned value (NULL) is "ne" anything, as it is "not (eq)". */
+	{ "ext ne \"AbC\"",		"u.ext IS DISTINCT FROM $1::text | AbC" },
 	{ "ext sw \"Ab\"",		"u.ext LIKE $1::text ESCAPE '\\' | Ab%" },
 	{ "ext co \"5%\"",		"u.ext LIKE $1::text ESCAPE '\\' | %5\\%%" },
 	{ "ext pr",			"(u.ext IS NOT NULL AND u.ext <> '')" },

@@ -595,8 +595,10 @@ static const char *const compiled[][2] = {
 	{ "email:[a TO m}",	"(u.email_lc >= lower($1::text) COLLATE \"C\" AND "
 				"u.email_lc < lower($2::text) COLLATE \"C\") | a | m" },
 	/* Ranges on other text compare the stored text in the database's collation (docs/README.md). */
-	{ "title:[a TO m]",	"(u.title >= $1::text AND u.title <= $2::text) | a | m" },
-	{ "title:>b",		"u.title > $1::text | b" },
+	/* A blank is no value: it is not in any range. */
+	{ "title:[a TO m]",	"((u.title <> '' AND u.title >= $1::text) AND (u.title <> '' AND "
+				"u.title <= $2::text)) | a | m" },
+	{ "title:>b",		"(u.title <> '' AND u.title > $1::text) | b" },
 	/* A prefix on FT_LOWER is a byte range; a suffix one on the reversed column. */
 	{ "email:ada*",		"(u.email_lc >= lower($1::text) COLLATE \"C\" AND u.email_lc < "
 				"lower($2::text) COLLATE \"C\" || U&'\\+10FFFF') | ada | ada" },
