@@ -360,7 +360,9 @@ search_member(struct request *r, const char *name, const char **out)
 		return 0;
 	}
 	if (v->type != JSON_ARRAY) {
-		scim_errorf(r, 400, "invalidValue", "%s must be a string", name);
+		scim_errorf(r, 400, "invalidValue", "%s must be %s", name,
+		    strcmp(name, "count") == 0 || strcmp(name, "startIndex") == 0 ?
+		    "a whole number" : "a string");
 		return -1;
 	}
 	buf_init(&b);

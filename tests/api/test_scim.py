@@ -647,6 +647,8 @@ def test_search_by_post():
     err(scim(p.o, "POST", "/Users/.search", {"filter": "userName pr"}), 400, "invalidSyntax")
     err(scim(p.o, "POST", "/Users/.search", {"schemas": [SEARCH], "filter": "userName"}), 400,
         "invalidFilter")
+    r = scim(p.o, "POST", "/Users/.search", {"schemas": [SEARCH], "count": True})
+    assert err(r, 400, "invalidValue")["detail"] == "count must be a whole number"
 
 
 # --- users: PUT ------------------------------------------------------------------------------
