@@ -73,12 +73,13 @@ codes=$(for i in $(seq 1 8); do curl -sk -o /dev/null -w '%{http_code} ' $H/logi
 check "login rate limit (1 + burst 5, then 429)" "200 200 200 200 200 200 429 429 " "$codes"
 # The /login requests above used up this address's allowance: these are 429s, which
 # nginx logs with the request line. Neither token may reach the error log.
-for i in 1 2; do curl -sk -o /dev/null "$H/reset?token=RESETSECRET$i"; done
+reset=$(for i in 1 2; do curl -sk -o /dev/null -w '%{http_code} ' "$H/reset?token=RESETSECRET$i"; done)
+check "reset links rate-limited too" "429 429 " "$reset"
 canary=$(curl -sk -o /dev/null -w '%{http_code}\n' $(for i in $(seq 1 200); do
 	printf '%s ' "$H/canary/api/v1/ping?auth_token=CANARYSECRET"; done) | grep -c '^429$' || true)
 check "canary rate limit reached" yes "$([ "$canary" -gt 0 ] && echo yes || echo no)"
 sleep 0.2
-check "no token in the error log" 0 "$(grep -c 'RESETSECRET\|CANARYSECRET' "$T/logs/gatehouse.error.log" || true)"
+check "no token in the error logs" 0 "$(cat "$T"/logs/*error.log | grep -c 'RESETSECRET\|CANARYSECRET' || true)"
 check "JSON access log, no query string" "/a" \
 	"$(curl -sk -o /dev/null "$H/a?token=secret"; sleep 0.2; tail -n 1 "$T/logs/gatehouse.access.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["uri"])')"
 

@@ -115,8 +115,15 @@ int main(int argc, char **argv)
 	close(sv[0]);
 	waitpid(child, NULL, 0);
 
+	if (count == 0 || t == start) {
+		fprintf(stderr, "pause: no request completed\n");
+		return 1;
+	}
 	uint64_t raw_p99 = quantile(h, count, max, 0.99);
 	uint64_t requests = count, expected = (t - start) / count;
+
+	if (expected == 0)
+		expected = 1;	/* under 1 us a request: the correction's step stays positive */
 	/* wrk's stats_correct, as it is: from 2 * expected up, each sample adds
 	 * one at every whole interval below it down to above the interval. */
 	for (uint64_t n = expected * 2; n <= max; n++) {

@@ -157,8 +157,9 @@ busy_pct() {
 # On a virtual machine that shares its host, a vCPU the host does not run stalls
 # whatever was on it for milliseconds; at one connection, where p50 is ~0.1 ms,
 # a few such stalls are the whole p99 (see "One connection" in README.md).
-TICK_MS=$((1000 / $(getconf CLK_TCK)))
-stolen_ms() { awk -v t="$TICK_MS" '/^cpu / { print $9 * t }' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+# printf %d: mawk prints large numbers in exponent form.
+stolen_ms() { awk -v hz="$HZ" '/^cpu / { printf "%d\n", $9 * 1000 / hz }' /proc/stat; }
 
 FLAGGED=0
 BUSY=0

@@ -5,13 +5,22 @@
 -- versions step, both lastModified move, and an ETag read before the change
 -- no longer matches (RFC 7644 §3.14). Still one statement-level trigger, one
 -- step per user and statement however many groups the statement touched.
--- A role or access change inside a group (UPDATE) is the group's alone.
+-- A role or access change inside a group (UPDATE) is the group's alone, and
+-- so is a rename (members show a group's name, but a rename of a large group
+-- would rewrite every member; docs/scim.md says so).
+--
+-- The members' rows are locked in id order before they are updated: two
+-- statements on overlapping members (an IdP syncing groups in parallel) then
+-- wait for each other instead of deadlocking (as userattrs.c orders its locks).
 CREATE OR REPLACE FUNCTION gatehouse.group_members_changed() RETURNS trigger
 	LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		UPDATE gatehouse.groups g SET version = g.version + 1, updated_at = now()
 		WHERE (g.org_id, g.id) IN (SELECT DISTINCT org_id, group_id FROM gone);
+		PERFORM 1 FROM gatehouse.users u
+		WHERE (u.org_id, u.id) IN (SELECT org_id, user_id FROM gone)
+		ORDER BY u.org_id, u.id FOR NO KEY UPDATE;
 		UPDATE gatehouse.users u SET version = u.version + 1, updated_at = now()
 		WHERE (u.org_id, u.id) IN (SELECT DISTINCT org_id, user_id FROM gone);
 		RETURN NULL;
@@ -19,6 +28,9 @@ BEGIN
 	UPDATE gatehouse.groups g SET version = g.version + 1, updated_at = now()
 	WHERE (g.org_id, g.id) IN (SELECT DISTINCT org_id, group_id FROM came);
 	IF TG_OP = 'INSERT' THEN
+		PERFORM 1 FROM gatehouse.users u
+		WHERE (u.org_id, u.id) IN (SELECT org_id, user_id FROM came)
+		ORDER BY u.org_id, u.id FOR NO KEY UPDATE;
 		UPDATE gatehouse.users u SET version = u.version + 1, updated_at = now()
 		WHERE (u.org_id, u.id) IN (SELECT DISTINCT org_id, user_id FROM came);
 	END IF;

@@ -8,9 +8,10 @@
 -- user by the address GET shows, and an IdP matching by e-mail finds the
 -- account instead of creating a second one.
 
--- The e-mails a user is shown with. Plain SQL, immutable: inlined where used.
+-- The e-mails a user is shown with. Plain SQL and STABLE, as jsonb_build_*
+-- are: inlined where used (an IMMUTABLE body calling them would not be).
 CREATE FUNCTION gatehouse.user_emails(p_emails jsonb, p_email text) RETURNS jsonb
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	LANGUAGE sql STABLE PARALLEL SAFE
 	AS $$ SELECT CASE WHEN p_emails = '[]'::jsonb AND coalesce(p_email, '') <> ''
 	    AND lower(p_email) NOT LIKE '%@no-email.invalid'
 	    THEN jsonb_build_array(jsonb_build_object('value', p_email, 'type', 'work', 'primary', true))

@@ -532,6 +532,7 @@ logout(struct request *r, bool everywhere)
 	struct core_ctx	 c;
 	struct session	 s;
 	struct core_err	 e;
+	enum core_status st;
 
 	if (api_known_only(r, known) != 0 || api_str(r, "csrf", &csrf) != 0)
 		return;
@@ -546,14 +547,13 @@ logout(struct request *r, bool everywhere)
 		    "Open the page again and sign out from there.");
 		return;
 	}
-	/* A password alone (the second factor still due) may end its own session,
-	 * not sign the account's owner out everywhere in the owner's name. */
-	if (everywhere && s.stage != SIGNIN_DONE) {
+	/* Everywhere needs a completed sign-in (the core's rule): say so as a page. */
+	if ((st = signin_logout(&c, &s, everywhere, &e)) == CORE_FORBIDDEN) {
 		web_message_page(r, 403, "Finish signing in first", "Signing out every session "
 		    "needs a completed sign-in. Nothing was signed out.");
 		return;
 	}
-	if (api_ok(r, signin_logout(&c, &s, everywhere, &e), &e) != 0)
+	if (api_ok(r, st, &e) != 0)
 		return;
 	web_set_session_cookie(r, NULL);
 	web_message_page(r, 200, "You are signed out", everywhere ? "Every session of your account "

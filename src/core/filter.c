@@ -850,25 +850,32 @@ compile_bound(struct fcomp *c, const struct ffield *f, enum fop op, const char *
 		return param_in(c, v, next ? "(" : "", next ? step : "::timestamptz");
 	}
 	/*
-	 * Text without a value: NULL in the lowercase and exact columns, '' in the
-	 * others. Either way "ne" matches it, as "not (eq)" does, and an order
-	 * comparison does not (a blank title is not "lt" anything).
+	 * Text without a value is NULL or '', whichever its column keeps (a
+	 * missing JSON member, no team, a blank name). Either way "ne" matches
+	 * it, as "not (eq)" does, and an order comparison does not (a blank title
+	 * is not "lt" anything).
 	 */
-	if (f->type == FT_LOWER) {
+	if (f->type == FT_LOWER || f->type == FT_EXACT) {
+		bool	order = op != FOP_EQ && op != FOP_NE;
+		int	rc;
+
+		/* The column twice rather than NULLIF: a range on it is what its index serves. */
+		if (order)
+			buf_printf(s, "(%s <> '' AND ", f->sql);
 		buf_printf(s, "%s %s ", f->sql, op == FOP_NE ? "IS DISTINCT FROM" : op_sql[op]);
-		return param_for(c, f, v, "");
-	}
-	if (f->type == FT_EXACT) {
-		buf_printf(s, "%s %s ", f->sql, op == FOP_NE ? "IS DISTINCT FROM" : op_sql[op]);
-		return param(c, v, "::text");
+		rc = f->type == FT_LOWER ? param_for(c, f, v, "") : param(c, v, "::text");
+		if (rc == 0 && order)
+			buf_putc(s, ')');
+		return rc;
 	}
 	if (is_text(f) && (op == FOP_EQ || op == FOP_NE)) {
-		buf_printf(s, "lower(%s) %s ", f->sql, op_sql[op]);
+		buf_printf(s, "lower(%s) %s ", f->sql, op == FOP_NE ? "IS DISTINCT FROM" : "=");
 		return param_in(c, v, "lower(", "::text)");
 	}
 	if (is_text(f)) {
-		buf_printf(s, "(%s <> '' AND %s %s ", f->sql, f->sql, op_sql[op]);
-		return param_in(c, v, "", "::text)");
+		/* NULLIF: the expression once (team's is a subquery); these have no index. */
+		buf_printf(s, "NULLIF(%s, '') %s ", f->sql, op_sql[op]);
+		return param(c, v, "::text");
 	}
 	buf_printf(s, "%s %s ", f->sql, op_sql[op]);
 	return param(c, v, type_cast(f->type));
@@ -930,7 +937,7 @@ compile_on(struct fcomp *c, const struct ffield *f, const struct fnode *n)
 	}
 	return compile_bound(c, f, n->op, v);
 bad:
-	if (is_text(f) && v != NULL && strlen(v) > 1024)
+	if (is_text(f) && ((v != NULL && strlen(v) > 1024) || (v2 != NULL && strlen(v2) > 1024)))
 		core_fail(c->e, CORE_INVALID, f->name, "%s is longer than 1024 bytes", f->name);
 	else
 		core_fail(c->e, CORE_INVALID, f->name, "%s must be %s", f->name, type_name(f->type));

@@ -529,6 +529,11 @@ signin_logout(struct core_ctx *c, const struct session *s, bool everywhere, stru
 	const struct principal *was = c->actor;
 	enum core_status st;
 
+	/* A password alone (the second factor still due) may end its own session,
+	 * not sign the account's owner out everywhere in the owner's name. */
+	if (everywhere && s->stage != SIGNIN_DONE)
+		return core_fail(e, CORE_FORBIDDEN, "", "signing out every session needs a "
+		    "completed sign-in");
 	if ((st = core_begin(c, e)) != CORE_OK)
 		return st;
 	core_id_text(s->id, sid);

@@ -521,6 +521,18 @@ def test_ne_matches_unassigned_values_and_order_comparisons_do_not():
     assert p.ids(mine + 'title lt "C"') == ids(p.bob)
     assert p.ids(mine + 'title le "A"') == []
     assert p.ids(mine + 'displayName lt "zzz"') == ids(p.ada)
+    # A blank given name ('' in its lowercase column) and an e-mail without a
+    # display (a missing JSON member) behave alike.
+    o = Org()
+    body = user_body(f"{unique('nameless')}@x.example")
+    del body["name"]
+    nameless = ok(scim(o, "POST", "/Users", body), 201)
+    named = new_user(o)
+    in_o = lambda f: sorted(u["id"] for u in find(o, f)["Resources"])
+    lt, ne = in_o('name.givenName lt "zzz"'), in_o('name.givenName ne "Ada"')
+    assert named["id"] in lt and nameless["id"] not in lt
+    assert nameless["id"] in ne and named["id"] not in ne
+    assert {nameless["id"], named["id"]} <= set(in_o('emails[display ne "x"]'))
 
 
 def test_filter_meta_created_compares_times():

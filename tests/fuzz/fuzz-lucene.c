@@ -290,11 +290,16 @@ check_round_trip(const struct fnode *n)
 static const char *const sql_words[] = {
 	"AND", "OR", "NOT", "IS", "NULL", "LIKE", "ESCAPE", "COLLATE", "TRUE", "IN", "SELECT",
 	"lower", "reverse", "f", "U", "text", "boolean", "bigint", "date", "timestamptz", "uuid",
-	"gatehouse.utc_day",
+	"gatehouse.utc_day", "DISTINCT", "FROM", "NULLIF", "interval",
 	"u.id", "u.t", "u.w", "u.l", "u.l_rev", "u.s", "u.b", "u.i", "u.d", "u.m", "u.e", "u.u",
 };
-/* The only literals: the empty string, LIKE's escape, the top code point, search function arguments. */
-static const char *const sql_literals[] = { "''", "'\\'", "'\\+10FFFF'", "'w'", "'s'" };
+/*
+ * The only literals: the empty string, LIKE's escape, the top code point, search function
+ * arguments, the spans a time less precise than the microsecond stands for.
+ */
+static const char *const sql_literals[] = { "''", "'\\'", "'\\+10FFFF'", "'w'", "'s'",
+	"'1 minute'", "'1 second'", "'100 milliseconds'", "'10 milliseconds'", "'1 millisecond'",
+	"'100 microseconds'", "'10 microseconds'" };
 
 static int
 listed(const char *const *list, size_t n, const char *s, size_t len)

@@ -67,7 +67,8 @@ static int
 allowed_word(const char *s, size_t n)
 {
 	static const char keywords[] = "AND OR NOT IS NULL LIKE ESCAPE COLLATE TRUE IN SELECT "
-	    "EXISTS FROM WHERE lower U text boolean timestamptz date C gatehouse.utc_day";
+	    "EXISTS FROM WHERE lower U text boolean timestamptz date C gatehouse.utc_day "
+	    "DISTINCT NULLIF interval";
 
 	if (word_of(keywords, s, n))
 		return 1;
@@ -81,7 +82,9 @@ allowed_word(const char *s, size_t n)
 static size_t
 literal(const char *s)
 {
-	static const char *const ok[] = { "''", "'\\'", "'\\+10FFFF'", "\"C\"" };
+	static const char *const ok[] = { "''", "'\\'", "'\\+10FFFF'", "\"C\"", "'1 minute'",
+		"'1 second'", "'100 milliseconds'", "'10 milliseconds'", "'1 millisecond'",
+		"'100 microseconds'", "'10 microseconds'" };
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strncmp(s, ok[i], strlen(ok[i])) == 0)
@@ -123,7 +126,7 @@ sql_ok(const char *sql, const struct fsql *o)
 			s += n;
 		else {
 			open += *s == '(' ? 1 : *s == ')' ? -1 : 0;
-			must(open >= 0 && strchr("() <>=&|:+1", *s) != NULL, sql);
+			must(open >= 0 && strchr("() <>=&|:+1,", *s) != NULL, sql);
 			s++;
 		}
 	}

@@ -592,13 +592,13 @@ static const char *const compiled[][2] = {
 	{ "title:Ada",		"lower(u.title) = lower($1::text) | Ada" },
 	{ "title:\"Ada L\"",	"lower(u.title) = lower($1::text) | Ada L" },
 	{ "email:Ada@X.org",	"u.email_lc = lower($1::text) COLLATE \"C\" | Ada@X.org" },
-	{ "email:[a TO m}",	"(u.email_lc >= lower($1::text) COLLATE \"C\" AND "
-				"u.email_lc < lower($2::text) COLLATE \"C\") | a | m" },
+	/* A blank is no value: it is in no range (NULL and '' alike). */
+	{ "email:[a TO m}",	"((u.email_lc <> '' AND u.email_lc >= lower($1::text) COLLATE \"C\") AND "
+				"(u.email_lc <> '' AND u.email_lc < lower($2::text) COLLATE \"C\")) | a | m" },
 	/* Ranges on other text compare the stored text in the database's collation (docs/README.md). */
-	/* A blank is no value: it is not in any range. */
-	{ "title:[a TO m]",	"((u.title <> '' AND u.title >= $1::text) AND (u.title <> '' AND "
-				"u.title <= $2::text)) | a | m" },
-	{ "title:>b",		"(u.title <> '' AND u.title > $1::text) | b" },
+	{ "title:[a TO m]",	"(NULLIF(u.title, '') >= $1::text AND NULLIF(u.title, '') <= $2::text) | "
+				"a | m" },
+	{ "title:>b",		"NULLIF(u.title, '') > $1::text | b" },
 	/* A prefix on FT_LOWER is a byte range; a suffix one on the reversed column. */
 	{ "email:ada*",		"(u.email_lc >= lower($1::text) COLLATE \"C\" AND u.email_lc < "
 				"lower($2::text) COLLATE \"C\" || U&'\\+10FFFF') | ada | ada" },
