@@ -393,6 +393,7 @@ scim_patch_each(const struct json *body, scim_op_fn fn, void *ctx, struct scim_e
 		    SCIM_MAX_OPERATIONS);
 	for (size_t i = 0; i < ops->n; i++) {
 		const struct json	*o = ops->items[i], *value = sj_get(o, "value");
+		const struct json	*pj = sj_get(o, "path");
 		const char		*opname = sj_text(o, "op"), *path = sj_text(o, "path");
 		int			 op = -1;
 
@@ -403,7 +404,7 @@ scim_patch_each(const struct json *body, scim_op_fn fn, void *ctx, struct scim_e
 			return scim_errset(e, 400, "invalidSyntax",
 			    "Operations[%zu].op must be add, remove or replace", i);
 		/* "path": null is no path, as some clients write it. */
-		if (sj_get(o, "path") != NULL && sj_get(o, "path")->type != JSON_NULL && path == NULL)
+		if (pj != NULL && pj->type != JSON_NULL && path == NULL)
 			return scim_errset(e, 400, "invalidPath", "Operations[%zu].path must be a string",
 			    i);
 		if (path != NULL) {
